@@ -1,0 +1,119 @@
+//! Framing: a 4-byte big-endian length, then one MessagePack message
+//! (rmp-serde, structs as maps so fields can be added without breaking peers).
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::Error;
+
+/// The largest frame either side accepts (16 MiB). Longer frames are refused
+/// before anything is allocated for them.
+pub const MAX_FRAME: usize = 16 << 20;
+
+/// Encodes one message body as MessagePack (named fields).
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>, Error> {
+    rmp_serde::to_vec_named(msg).map_err(|e| Error::Encode(e.to_string()))
+}
+
+/// Decodes one message body.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    rmp_serde::from_slice(bytes).map_err(|e| Error::Decode(e.to_string()))
+}
+
+/// Writes `body` with its length prefix.
+pub fn write_frame(w: &mut impl std::io::Write, body: &[u8]) -> Result<(), Error> {
+    if body.len() > MAX_FRAME {
+        return Err(Error::FrameTooLarge {
+            len: body.len(),
+            max: MAX_FRAME,
+        });
+    }
+    let mut buf = Vec::with_capacity(4 + body.len());
+    buf.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    buf.extend_from_slice(body);
+    w.write_all(&buf)?;
+    w.flush()?;
+    Ok(())
+}
+
+/// Reads one length-prefixed frame; a clean end of stream before the length is
+/// [`Error::Closed`], a length over [`MAX_FRAME`] is refused unread.
+pub fn read_frame(r: &mut impl std::io::Read) -> Result<Vec<u8>, Error> {
+    let mut len = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match r.read(&mut len[got..]) {
+            Ok(0) if got == 0 => return Err(Error::Closed),
+            Ok(0) => return Err(Error::Decode("truncated frame length".into())),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(Error::FrameTooLarge {
+            len,
+            max: MAX_FRAME,
+        });
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => Error::Decode("truncated frame body".into()),
+        _ => Error::Io(e),
+    })?;
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{Envelope, Request};
+
+    #[test]
+    fn round_trips_a_request() {
+        let msg = Envelope {
+            id: 7,
+            body: Request::Children {
+                value: 3,
+                start: 10,
+                count: 5,
+            },
+        };
+        let mut wire = Vec::new();
+        write_frame(&mut wire, &encode(&msg).unwrap()).unwrap();
+        assert_eq!(&wire[..4], &((wire.len() - 4) as u32).to_be_bytes());
+        let back: Envelope<Request> = decode(&read_frame(&mut &wire[..]).unwrap()).unwrap();
+        assert_eq!(back, msg);
+    }
+
+    #[test]
+    fn refuses_oversized_length_without_reading() {
+        let wire = (MAX_FRAME as u32 + 1).to_be_bytes();
+        match read_frame(&mut &wire[..]) {
+            Err(Error::FrameTooLarge { len, max }) => {
+                assert_eq!(len, MAX_FRAME + 1);
+                assert_eq!(max, MAX_FRAME);
+            }
+            other => panic!("expected FrameTooLarge, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reports_truncation_and_clean_close() {
+        assert!(matches!(read_frame(&mut &[][..]), Err(Error::Closed)));
+        assert!(matches!(
+            read_frame(&mut &[0u8, 0][..]),
+            Err(Error::Decode(m)) if m == "truncated frame length"
+        ));
+        assert!(matches!(
+            read_frame(&mut &[0u8, 0, 0, 9, 1, 2][..]),
+            Err(Error::Decode(m)) if m == "truncated frame body"
+        ));
+    }
+
+    #[test]
+    fn garbage_body_is_a_decode_error() {
+        let r: Result<Envelope<Request>, _> = decode(&[0xc1, 0xff, 0x00]);
+        assert!(matches!(r, Err(Error::Decode(_))));
+    }
+}

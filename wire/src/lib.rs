@@ -1,0 +1,20 @@
+//! `wire`: the protocol between a crashed program's agent and the debugger.
+//!
+//! It owns the message types ([`message`]), the length-prefixed MessagePack
+//! framing ([`frame`]), the [`Transport`] trait with its local-socket and
+//! in-memory implementations, where sockets live ([`socket`]), and the blocking
+//! client [`Session`] with its [`RemoteValue`] proxies and path expressions
+//! ([`path`]). Both sides depend on this crate and nothing else of each other.
+
+pub mod error;
+pub mod frame;
+pub mod message;
+pub mod path;
+pub mod session;
+pub mod socket;
+pub mod transport;
+
+pub use error::{Error, ErrorKind, RemoteError};
+pub use message::*;
+pub use session::{Frame, RemoteValue, Session, Target, Traceback};
+pub use transport::{MemoryTransport, StreamTransport, Transport};

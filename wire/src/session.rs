@@ -1,0 +1,452 @@
+//! The blocking client: connect to a crashed process, ask for its crash
+//! record, threads, tracebacks and locals, and walk values lazily through
+//! [`RemoteValue`] proxies that fetch children only when asked.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde::de::DeserializeOwned;
+
+use crate::message::*;
+use crate::path::{self, Step};
+use crate::{Error, ErrorKind, RemoteError, StreamTransport, Transport, frame, socket};
+
+/// Which crashed process to talk to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A pid, looked up in the socket directory.
+    Pid(u32),
+    /// A socket path.
+    Socket(PathBuf),
+}
+
+impl From<u32> for Target {
+    fn from(pid: u32) -> Self {
+        Target::Pid(pid)
+    }
+}
+
+impl From<PathBuf> for Target {
+    fn from(path: PathBuf) -> Self {
+        Target::Socket(path)
+    }
+}
+
+impl From<&std::path::Path> for Target {
+    fn from(path: &std::path::Path) -> Self {
+        Target::Socket(path.to_path_buf())
+    }
+}
+
+impl std::str::FromStr for Target {
+    type Err = std::convert::Infallible;
+    /// A number is a pid; anything else is a socket path.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.parse() {
+            Ok(pid) => Target::Pid(pid),
+            Err(_) => Target::Socket(PathBuf::from(s)),
+        })
+    }
+}
+
+struct Conn {
+    transport: Box<dyn Transport>,
+    next_id: u64,
+}
+
+/// A connection to one crashed process. Cheap to clone; clones share the
+/// connection, and requests are answered one at a time in order.
+#[derive(Clone)]
+pub struct Session {
+    conn: Arc<Mutex<Conn>>,
+    hello: Hello,
+}
+
+impl Session {
+    /// Connects by pid (socket looked up in `PMDB_DIR`) or by socket path,
+    /// and exchanges the hello.
+    pub fn connect(target: impl Into<Target>) -> Result<Session, Error> {
+        let path = match target.into() {
+            Target::Pid(pid) => socket::socket_path(&socket::socket_dir(), pid),
+            Target::Socket(path) => path,
+        };
+        let stream = socket::connect(&path)?;
+        Session::over(Box::new(StreamTransport::new(stream)))
+    }
+
+    /// Starts a session over any transport (the in-memory pair in tests).
+    pub fn over(transport: Box<dyn Transport>) -> Result<Session, Error> {
+        let conn = Arc::new(Mutex::new(Conn {
+            transport,
+            next_id: 1,
+        }));
+        let mut session = Session {
+            conn,
+            hello: Hello {
+                version: PROTOCOL_VERSION,
+                pid: 0,
+                program: String::new(),
+            },
+        };
+        let reply = session.request(Request::Hello {
+            version: PROTOCOL_VERSION,
+            client: format!("wire {}", env!("CARGO_PKG_VERSION")),
+        });
+        match reply {
+            Ok(Response::Hello(h)) if h.version == PROTOCOL_VERSION => session.hello = h,
+            Ok(Response::Hello(h)) => {
+                return Err(Error::VersionMismatch {
+                    ours: PROTOCOL_VERSION,
+                    theirs: h.version,
+                });
+            }
+            Ok(other) => return Err(unexpected(&other)),
+            Err(e) => return Err(e),
+        }
+        Ok(session)
+    }
+
+    /// The agent's hello: pid, program, protocol version.
+    pub fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    /// Sends one request and waits for its reply; error replies become
+    /// [`Error::Remote`].
+    pub fn request(&self, body: Request) -> Result<Response, Error> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let id = conn.next_id;
+        conn.next_id += 1;
+        conn.transport
+            .send(&frame::encode(&Envelope { id, body })?)?;
+        let reply: Envelope<Response> = frame::decode(&conn.transport.recv()?)?;
+        if reply.id != id {
+            return Err(Error::OutOfOrder {
+                expected: id,
+                got: reply.id,
+            });
+        }
+        match reply.body {
+            Response::Error(e) => Err(Error::Remote(e)),
+            r => Ok(r),
+        }
+    }
+
+    /// The crash record.
+    pub fn crash(&self) -> Result<CrashInfo, Error> {
+        match self.request(Request::Crash)? {
+            Response::Crash(c) => Ok(c),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Every known thread.
+    pub fn threads(&self) -> Result<Vec<ThreadInfo>, Error> {
+        match self.request(Request::Threads)? {
+            Response::Threads(t) => Ok(t),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// One thread's frames, innermost first.
+    pub fn traceback(&self, thread: u64) -> Result<Traceback, Error> {
+        match self.request(Request::Traceback { thread })? {
+            Response::Traceback(frames) => Ok(Traceback {
+                frames: frames
+                    .into_iter()
+                    .map(|info| Frame {
+                        session: self.clone(),
+                        info,
+                    })
+                    .collect(),
+            }),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// Lets the crashed program go on to its usual end.
+    pub fn resume(&self) -> Result<(), Error> {
+        self.expect_ok(Request::Resume)
+    }
+
+    /// Ends the crashed program now, with its usual panic output and status.
+    pub fn kill(&self) -> Result<(), Error> {
+        self.expect_ok(Request::Kill)
+    }
+
+    fn expect_ok(&self, req: Request) -> Result<(), Error> {
+        match self.request(req)? {
+            Response::Ok => Ok(()),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    fn page(&self, req: Request) -> Result<Page, Error> {
+        match self.request(req)? {
+            Response::Values(p) => Ok(p),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    fn values(&self, page: Page) -> Vec<RemoteValue> {
+        page.values
+            .into_iter()
+            .map(|info| RemoteValue {
+                session: self.clone(),
+                info,
+            })
+            .collect()
+    }
+}
+
+fn unexpected(r: &Response) -> Error {
+    let text = format!("{r:?}");
+    Error::UnexpectedReply(text.chars().take(120).collect())
+}
+
+/// A thread's frames, innermost first.
+#[derive(Clone)]
+pub struct Traceback {
+    pub frames: Vec<Frame>,
+}
+
+impl Traceback {
+    /// The innermost frame whose function's last path segment is `name`
+    /// (`transfer` matches `demo::bank::transfer`).
+    pub fn frame_named(&self, name: &str) -> Result<Frame, Error> {
+        self.frames
+            .iter()
+            .find(|f| last_segment(&f.info.function) == name)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("no frame named {name:?} in the traceback")))
+    }
+
+    /// Frames a user sees by default (no runtime machinery).
+    pub fn user_frames(&self) -> impl Iterator<Item = &Frame> {
+        self.frames.iter().filter(|f| !f.info.runtime)
+    }
+}
+
+/// The last path segment of a function name, generics ignored
+/// (`demo::Bank::withdraw` → `withdraw`, `a::b::<T>::c` → `c`).
+pub fn last_segment(function: &str) -> &str {
+    let mut depth = 0i32;
+    let mut start = 0;
+    let bytes = function.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' => depth += 1,
+            b'>' => depth -= 1,
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                start = i + 2;
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    &function[start..]
+}
+
+/// One frame of a traceback.
+#[derive(Clone)]
+pub struct Frame {
+    session: Session,
+    pub info: FrameInfo,
+}
+
+impl Frame {
+    /// The frame's locals and arguments, in declaration order.
+    pub fn locals(&self) -> Result<Vec<RemoteValue>, Error> {
+        let page = self.session.page(Request::Locals {
+            frame: self.info.id,
+        })?;
+        Ok(self.session.values(page))
+    }
+
+    /// One local by name (the innermost when a name is shadowed).
+    pub fn local(&self, name: &str) -> Result<RemoteValue, Error> {
+        self.locals()?
+            .into_iter()
+            .rev()
+            .find(|v| v.info.name == name)
+            .ok_or_else(|| Error::NotFound(format!("no local {name:?} in {}", self.info.function)))
+    }
+
+    /// Evaluates a path expression from this frame's locals.
+    pub fn eval(&self, expr: &str) -> Result<RemoteValue, Error> {
+        let path = path::parse(expr)?;
+        let mut value = self.local(&path.root)?;
+        for step in &path.steps {
+            value = value.step(step)?;
+        }
+        Ok(value)
+    }
+}
+
+/// A value in the crashed process: its shape now, its children on request.
+#[derive(Clone)]
+pub struct RemoteValue {
+    session: Session,
+    pub info: ValueInfo,
+}
+
+impl std::fmt::Debug for RemoteValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.info.fmt(f)
+    }
+}
+
+impl RemoteValue {
+    pub fn name(&self) -> &str {
+        &self.info.name
+    }
+
+    pub fn type_name(&self) -> &str {
+        &self.info.type_name
+    }
+
+    pub fn kind(&self) -> ValueKind {
+        self.info.kind
+    }
+
+    /// The one-line `{:?}`-style preview.
+    pub fn preview(&self) -> &str {
+        &self.info.preview
+    }
+
+    /// The element count, for containers.
+    pub fn len(&self) -> Option<u64> {
+        self.info.len
+    }
+
+    /// True for containers with no elements.
+    pub fn is_empty(&self) -> bool {
+        self.info.len == Some(0)
+    }
+
+    /// How many children [`RemoteValue::children`] can page through.
+    pub fn child_count(&self) -> u64 {
+        self.info.child_count
+    }
+
+    /// A page of children: `count` from `start`.
+    pub fn children(&self, start: u64, count: u64) -> Result<Vec<RemoteValue>, Error> {
+        let Some(handle) = self.info.handle else {
+            return Ok(Vec::new());
+        };
+        let page = self.session.page(Request::Children {
+            value: handle,
+            start,
+            count,
+        })?;
+        Ok(self.session.values(page))
+    }
+
+    /// All children (for structs and short containers).
+    pub fn all_children(&self) -> Result<Vec<RemoteValue>, Error> {
+        self.children(0, self.info.child_count)
+    }
+
+    /// The child named `name` (a field, `0` for a tuple field, `*` for a pointee).
+    pub fn child(&self, name: &str) -> Result<RemoteValue, Error> {
+        self.all_children()?
+            .into_iter()
+            .find(|c| c.info.name == name)
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "{} ({}) has no member {name:?}",
+                    self.info.name, self.info.type_name
+                ))
+            })
+    }
+
+    /// The pointee of a reference, `Box` or pointer.
+    pub fn deref(&self) -> Result<RemoteValue, Error> {
+        if self.info.kind != ValueKind::Pointer {
+            return Err(Error::NotFound(format!(
+                "{} ({}) is not a pointer",
+                self.info.name, self.info.type_name
+            )));
+        }
+        self.child("*")
+    }
+
+    /// Evaluates a path relative to this value (`.field`, `[2]`, …).
+    pub fn eval(&self, expr: &str) -> Result<RemoteValue, Error> {
+        let path = path::parse(&format!("_{expr}"))?;
+        let mut value = self.clone();
+        for step in &path.steps {
+            value = value.step(step)?;
+        }
+        Ok(value)
+    }
+
+    fn step(&self, step: &Step) -> Result<RemoteValue, Error> {
+        // Like Rust's auto-deref: fields and indexes see through pointers.
+        if self.info.kind == ValueKind::Pointer && *step != Step::Deref {
+            return self.deref()?.step(step);
+        }
+        match step {
+            Step::Deref => self.deref(),
+            Step::Field(name) => self.child(name),
+            Step::Index(i) => {
+                if !matches!(
+                    self.info.kind,
+                    ValueKind::Array | ValueKind::Sequence | ValueKind::Str
+                ) {
+                    return Err(Error::NotFound(format!(
+                        "{} ({}) cannot be indexed",
+                        self.info.name, self.info.type_name
+                    )));
+                }
+                if *i >= self.info.child_count {
+                    return Err(Error::NotFound(format!(
+                        "index {i} is out of bounds: {} has {} elements",
+                        self.info.name, self.info.child_count
+                    )));
+                }
+                self.children(*i, 1)?
+                    .pop()
+                    .ok_or_else(|| Error::NotFound(format!("no element {i}")))
+            }
+            Step::Key(key) => {
+                let wanted = format!("{key:?}");
+                self.all_children()?
+                    .into_iter()
+                    .find(|c| c.info.name == wanted)
+                    .ok_or_else(|| {
+                        Error::NotFound(format!("{} has no key {wanted}", self.info.name))
+                    })
+            }
+        }
+    }
+
+    /// Transfers the whole value and decodes it into a local serde type.
+    pub fn fetch<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let handle = self.info.handle.ok_or_else(|| {
+            Error::Remote(RemoteError::new(
+                ErrorKind::Unavailable,
+                format!("{}: {}", self.info.name, self.info.preview),
+            ))
+        })?;
+        match self.session.request(Request::Fetch { value: handle })? {
+            Response::Fetched(bytes) => frame::decode(&bytes),
+            other => Err(unexpected(&other)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_segment;
+
+    #[test]
+    fn last_segment_ignores_generics() {
+        assert_eq!(last_segment("demo::bank::transfer"), "transfer");
+        assert_eq!(last_segment("main"), "main");
+        assert_eq!(last_segment("core::option::Option<T>::unwrap"), "unwrap");
+        assert_eq!(last_segment("a::<impl b::C<d::E>>::f"), "f");
+    }
+}
