@@ -1,1 +1,34 @@
-fn main() {}
+//! `demo`: a program that crashes on purpose, one named scenario at a time,
+//! so pmdb can be tried (`pmdb run -- demo bank`) and tested end to end.
+
+mod bank;
+mod values;
+
+const SCENARIOS: &[(&str, &str, fn())] = &[
+    (
+        "bank",
+        "a transfer between accounts panics three calls deep",
+        bank::run,
+    ),
+    (
+        "values",
+        "a panic in a frame holding one local of every value kind",
+        values::run,
+    ),
+    ("ok", "exits normally with status 0", || {}),
+];
+
+fn main() {
+    debuggee_agent::install();
+    let name = std::env::args().nth(1).unwrap_or_default();
+    match SCENARIOS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, _, run)) => run(),
+        None => {
+            eprintln!("usage: demo SCENARIO\n\nscenarios:");
+            for (n, what, _) in SCENARIOS {
+                eprintln!("  {n:<8} {what}");
+            }
+            std::process::exit(2);
+        }
+    }
+}

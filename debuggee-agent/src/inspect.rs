@@ -1,0 +1,141 @@
+//! The crashed process as the server presents it: the crash record, its
+//! threads, their symbolised tracebacks (computed on first request), and the
+//! table of handles that remote references point into.
+
+use std::sync::{Mutex, OnceLock};
+
+use wire::{
+    CrashInfo, ErrorKind, FrameId, FrameInfo, Handle, Page, RemoteError, ThreadInfo, ValueInfo,
+};
+
+use crate::capture::RawFrame;
+use crate::debuginfo::{self, DebugInfo};
+use crate::traceback::{self, Frame};
+use crate::values;
+use crate::variables;
+use crate::views::Val;
+
+/// Most children one request may ask for.
+pub const MAX_PAGE: u64 = 10_000;
+
+/// Everything known about one crash.
+pub struct Crash {
+    pub info: CrashInfo,
+    /// The crashed thread's machine frames, innermost first.
+    pub frames: Vec<RawFrame>,
+}
+
+/// A crash being inspected.
+pub struct Inspector {
+    pub crash: Crash,
+    traceback: OnceLock<Result<Vec<Frame>, String>>,
+    handles: Mutex<Vec<Val>>,
+}
+
+type Reply<T> = Result<T, RemoteError>;
+
+fn err(kind: ErrorKind, message: impl Into<String>) -> RemoteError {
+    RemoteError::new(kind, message)
+}
+
+impl Inspector {
+    pub fn new(crash: Crash) -> Inspector {
+        Inspector {
+            crash,
+            traceback: OnceLock::new(),
+            handles: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn debug_info(&self) -> Reply<&'static DebugInfo> {
+        debuginfo::get().map_err(|e| err(ErrorKind::Unavailable, format!("<no debug info>: {e}")))
+    }
+
+    pub fn threads(&self) -> Vec<ThreadInfo> {
+        vec![ThreadInfo {
+            id: self.crash.info.thread,
+            name: self.crash.info.thread_name.clone(),
+            crashed: true,
+        }]
+    }
+
+    fn frames(&self, thread: u64) -> Reply<&[Frame]> {
+        if thread != self.crash.info.thread {
+            return Err(err(ErrorKind::NotFound, format!("no thread {thread}")));
+        }
+        let dbg = self.debug_info()?;
+        self.traceback
+            .get_or_init(|| Ok(traceback::symbolize(dbg, thread, &self.crash.frames)))
+            .as_deref()
+            .map_err(|e| err(ErrorKind::Internal, e.clone()))
+    }
+
+    /// A thread's frames, innermost first.
+    pub fn traceback(&self, thread: u64) -> Reply<Vec<FrameInfo>> {
+        Ok(self
+            .frames(thread)?
+            .iter()
+            .map(|f| f.info.clone())
+            .collect())
+    }
+
+    /// A frame's variables.
+    pub fn locals(&self, id: FrameId) -> Reply<Page> {
+        let dbg = self.debug_info()?;
+        let frame = self
+            .frames(id.thread)?
+            .get(id.index as usize)
+            .ok_or_else(|| err(ErrorKind::NotFound, format!("no frame {}", id.index)))?;
+        let vars = variables::frame_vars(dbg, frame).map_err(|e| err(ErrorKind::Unavailable, e))?;
+        let values: Vec<ValueInfo> = vars
+            .into_iter()
+            .map(|v| self.info(dbg, v.name, v.val))
+            .collect();
+        Ok(Page {
+            start: 0,
+            total: values.len() as u64,
+            values,
+        })
+    }
+
+    /// A page of a value's children.
+    pub fn children(&self, handle: Handle, start: u64, count: u64) -> Reply<Page> {
+        let dbg = self.debug_info()?;
+        let val = self.val(handle)?;
+        let total = values::describe(dbg, String::new(), &val).child_count;
+        let values = values::children(dbg, &val, start, count.min(MAX_PAGE))
+            .into_iter()
+            .map(|(name, v)| self.info(dbg, name, v))
+            .collect();
+        Ok(Page {
+            start,
+            total,
+            values,
+        })
+    }
+
+    /// The whole value, MessagePack-encoded.
+    pub fn fetch(&self, handle: Handle) -> Reply<Vec<u8>> {
+        let dbg = self.debug_info()?;
+        let val = self.val(handle)?;
+        let data = values::fetch(dbg, &val).map_err(|e| err(ErrorKind::Unavailable, e))?;
+        wire::frame::encode(&data).map_err(|e| err(ErrorKind::Internal, e.to_string()))
+    }
+
+    fn val(&self, handle: Handle) -> Reply<Val> {
+        let handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+        handle
+            .checked_sub(1)
+            .and_then(|i| handles.get(i as usize))
+            .cloned()
+            .ok_or_else(|| err(ErrorKind::UnknownHandle, format!("unknown handle {handle}")))
+    }
+
+    fn info(&self, dbg: &DebugInfo, name: String, val: Val) -> ValueInfo {
+        let mut info = values::describe(dbg, name, &val);
+        let mut handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+        handles.push(val);
+        info.handle = Some(handles.len() as Handle);
+        info
+    }
+}

@@ -1,0 +1,59 @@
+//! Where a value's bytes are: at an address of the frozen process, held as
+//! bytes (a value computed by a DWARF expression), or missing with a reason.
+
+use crate::memory::{self, ReadError};
+
+/// A value's location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Mem(u64),
+    Bytes(Vec<u8>),
+    Missing(String),
+}
+
+impl Place {
+    /// The place `offset` bytes further in.
+    pub fn at(&self, offset: u64) -> Place {
+        match self {
+            Place::Mem(a) => Place::Mem(a.wrapping_add(offset)),
+            Place::Bytes(b) => match b.get(offset as usize..) {
+                Some(rest) => Place::Bytes(rest.to_vec()),
+                None => Place::Missing("<value too short>".into()),
+            },
+            Place::Missing(why) => Place::Missing(why.clone()),
+        }
+    }
+
+    /// `len` bytes from `offset`.
+    pub fn read(&self, offset: u64, len: usize) -> Result<Vec<u8>, String> {
+        match self {
+            Place::Mem(a) => memory::read(a.wrapping_add(offset), len).map_err(|e| e.to_string()),
+            Place::Bytes(b) => b
+                .get(offset as usize..)
+                .and_then(|r| r.get(..len))
+                .map(<[u8]>::to_vec)
+                .ok_or_else(|| "<value too short>".to_string()),
+            Place::Missing(why) => Err(why.clone()),
+        }
+    }
+
+    /// A little-endian unsigned integer of `size` bytes at `offset`.
+    pub fn uint(&self, offset: u64, size: u64) -> Result<u128, String> {
+        let size = size.min(16) as usize;
+        let bytes = self.read(offset, size)?;
+        let mut buf = [0u8; 16];
+        buf[..size].copy_from_slice(&bytes);
+        Ok(u128::from_le_bytes(buf))
+    }
+
+    /// A pointer-sized word at `offset`.
+    pub fn word(&self, offset: u64) -> Result<u64, String> {
+        self.uint(offset, 8).map(|v| v as u64)
+    }
+}
+
+impl From<ReadError> for Place {
+    fn from(e: ReadError) -> Self {
+        Place::Missing(e.to_string())
+    }
+}

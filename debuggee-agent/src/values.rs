@@ -1,0 +1,392 @@
+//! Values as the debugger sees them: a [`Val`]'s shape ([`ValueInfo`] minus
+//! its handle), its bounded one-line preview in `{:?}` style, its children a
+//! page at a time, and its full transfer for `fetch`.
+
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use wire::{ValueInfo, ValueKind};
+
+use crate::debuginfo::DebugInfo;
+use crate::memory::MAX_READ;
+use crate::place::Place;
+use crate::types::{self, Kind, Type};
+use crate::views::{self, Style, Val, View, tuple_index};
+
+/// Previews stop growing past this many bytes and end in `..`.
+pub const PREVIEW_LIMIT: usize = 100;
+/// Composite values nested deeper than this preview as `{ .. }`.
+const PREVIEW_DEPTH: u32 = 3;
+/// Elements shown in a sequence's preview.
+const PREVIEW_ELEMENTS: u64 = 16;
+/// String bytes read for a preview.
+const PREVIEW_STR_BYTES: u64 = 64;
+/// Nodes a full transfer may hold.
+const FETCH_NODES: u64 = 1_000_000;
+
+/// A value's shape, without a handle (the server adds one).
+pub fn describe(dbg: &DebugInfo, name: String, v: &Val) -> ValueInfo {
+    let ty = views::type_of(dbg, v);
+    let view = views::view(dbg, v, &ty);
+    let mut preview = String::new();
+    write_preview(dbg, v, &ty, &view, &mut preview, 0);
+    let (kind, len) = match &view {
+        View::Scalar(enc, _) => (
+            match enc {
+                types::Encoding::Signed | types::Encoding::Unsigned => ValueKind::Int,
+                types::Encoding::Float => ValueKind::Float,
+                types::Encoding::Bool => ValueKind::Bool,
+                types::Encoding::Char => ValueKind::Char,
+                types::Encoding::Unit => ValueKind::Unit,
+            },
+            None,
+        ),
+        View::Str { len, .. } => (ValueKind::Str, Some(*len)),
+        View::Seq { len, .. } => (ValueKind::Sequence, Some(*len)),
+        View::Array { count, .. } => (ValueKind::Array, Some(*count)),
+        View::Pointer { .. } => (ValueKind::Pointer, None),
+        View::Fields { style, variant, .. } => (
+            if *variant {
+                ValueKind::Enum
+            } else if *style == Style::Anonymous {
+                ValueKind::Tuple
+            } else {
+                ValueKind::Struct
+            },
+            None,
+        ),
+        View::CEnum(_) => (ValueKind::Enum, None),
+        View::Function(_) => (ValueKind::Function, None),
+        View::Error(_) => (ValueKind::Error, None),
+    };
+    ValueInfo {
+        name,
+        type_name: display_type(dbg, &ty),
+        kind,
+        preview,
+        len,
+        handle: None,
+        child_count: child_count(&view),
+    }
+}
+
+/// The type as written in source: short paths, arrays as `[T; N]`.
+pub fn display_type(dbg: &DebugInfo, ty: &Type) -> String {
+    match &ty.kind {
+        Kind::Array { elem, count } if ty.name.is_empty() => {
+            let elem = elem.map_or_else(|| "?".into(), |e| display_type(dbg, &types::get(dbg, e)));
+            format!("[{elem}; {}]", count.unwrap_or(0))
+        }
+        _ => types::short_name(&ty.name),
+    }
+}
+
+fn child_count(view: &View) -> u64 {
+    match view {
+        View::Seq { len, .. } => *len,
+        View::Array { count, .. } => *count,
+        View::Pointer {
+            target, pointee, ..
+        } => u64::from(*target != 0 && pointee.is_some()),
+        View::Fields { fields, .. } => fields.len() as u64,
+        _ => 0,
+    }
+}
+
+/// A page of children: `count` from `start`, as (name, value).
+pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String, Val)> {
+    let ty = views::type_of(dbg, v);
+    let view = views::view(dbg, v, &ty);
+    let total = child_count(&view);
+    let end = start.saturating_add(count).min(total);
+    let range = start.min(end)..end;
+    match view {
+        View::Seq { ptr, elem, .. } => {
+            let size = elem.map_or(0, |e| types::get(dbg, e).size);
+            range
+                .map(|i| {
+                    let place = Place::Mem(ptr.wrapping_add(i.wrapping_mul(size)));
+                    (format!("[{i}]"), Val { place, ty: elem })
+                })
+                .collect()
+        }
+        View::Array { elem, .. } => {
+            let size = elem.map_or(0, |e| types::get(dbg, e).size);
+            range
+                .map(|i| {
+                    let place = v.place.at(i * size);
+                    (format!("[{i}]"), Val { place, ty: elem })
+                })
+                .collect()
+        }
+        View::Pointer {
+            target, pointee, ..
+        } => range
+            .map(|_| {
+                let place = Place::Mem(target);
+                ("*".to_string(), Val { place, ty: pointee })
+            })
+            .collect(),
+        View::Fields { fields, base, .. } => fields[range.start as usize..range.end as usize]
+            .iter()
+            .map(|f| {
+                let name = tuple_index(&f.name).unwrap_or(&f.name).to_string();
+                let place = v.place.at(base + f.offset);
+                (name, Val { place, ty: f.ty })
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut String, depth: u32) {
+    let deep = depth >= PREVIEW_DEPTH;
+    match view {
+        View::Scalar(enc, size) => match views::scalar_text(&v.place, *enc, *size) {
+            Ok(s) | Err(s) => out.push_str(&s),
+        },
+        View::Str { ptr, len } => {
+            let want = (*len).min(PREVIEW_STR_BYTES);
+            match Place::Mem(*ptr).read(0, want as usize) {
+                Ok(bytes) => {
+                    let text = utf8_prefix(&bytes);
+                    out.push_str(&format!("{text:?}"));
+                    if want < *len {
+                        out.push_str("..");
+                    }
+                }
+                Err(e) => out.push_str(&e),
+            }
+        }
+        View::Seq { .. } | View::Array { .. } => {
+            if deep {
+                out.push_str("[..]");
+                return;
+            }
+            out.push('[');
+            let kids = children(dbg, v, 0, PREVIEW_ELEMENTS);
+            let total = child_count(view);
+            for (i, (_, kid)) in kids.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if out.len() >= PREVIEW_LIMIT {
+                    out.push_str("..");
+                    break;
+                }
+                preview_into(dbg, kid, out, depth + 1);
+            }
+            if (kids.len() as u64) < total && out.len() < PREVIEW_LIMIT {
+                out.push_str(", ..");
+            }
+            out.push(']');
+        }
+        View::Pointer {
+            target,
+            pointee,
+            raw,
+        } => {
+            if *raw || pointee.is_none() {
+                out.push_str(&format!("{target:#x}"));
+            } else if *target == 0 {
+                out.push_str("<null>");
+            } else if deep {
+                out.push_str("&..");
+            } else {
+                let kid = Val {
+                    place: Place::Mem(*target),
+                    ty: *pointee,
+                };
+                preview_into(dbg, &kid, out, depth + 1);
+            }
+        }
+        View::Fields { label, style, .. } => {
+            out.push_str(label);
+            let (open, close) = match style {
+                Style::Unit => return,
+                Style::Named => (" { ", " }"),
+                Style::Tuple | Style::Anonymous => ("(", ")"),
+            };
+            if deep {
+                out.push_str(if *style == Style::Named {
+                    " { .. }"
+                } else {
+                    "(..)"
+                });
+                return;
+            }
+            out.push_str(open);
+            let kids = children(dbg, v, 0, u64::MAX);
+            for (i, (name, kid)) in kids.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if out.len() >= PREVIEW_LIMIT {
+                    out.push_str("..");
+                    break;
+                }
+                if *style == Style::Named {
+                    out.push_str(name);
+                    out.push_str(": ");
+                }
+                preview_into(dbg, kid, out, depth + 1);
+            }
+            if *style == Style::Anonymous && kids.len() == 1 {
+                out.push(',');
+            }
+            out.push_str(close);
+        }
+        View::CEnum(name) => out.push_str(name),
+        View::Function(addr) => {
+            let name = dbg.symbol_name(addr.wrapping_sub(dbg.bias));
+            out.push_str(&name.unwrap_or_else(|| format!("{addr:#x}")));
+        }
+        View::Error(e) => out.push_str(e),
+    }
+    let _ = ty;
+}
+
+fn preview_into(dbg: &DebugInfo, v: &Val, out: &mut String, depth: u32) {
+    let ty = views::type_of(dbg, v);
+    let view = views::view(dbg, v, &ty);
+    write_preview(dbg, v, &ty, &view, out, depth);
+}
+
+/// The longest valid UTF-8 prefix (a preview may cut a character in half).
+fn utf8_prefix(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(e) if e.error_len().is_none() => {
+            String::from_utf8_lossy(&bytes[..e.valid_up_to()]).into_owned()
+        }
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// A fully transferred value, serialized as MessagePack so that a local serde
+/// type of the same shape decodes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Data {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    /// Integers beyond 64 bits, as decimal text.
+    Big(String),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Data>),
+    Map(Vec<(String, Data)>),
+}
+
+impl Serialize for Data {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Data::Nil => s.serialize_unit(),
+            Data::Bool(b) => s.serialize_bool(*b),
+            Data::Int(i) => s.serialize_i64(*i),
+            Data::UInt(u) => s.serialize_u64(*u),
+            Data::Big(t) | Data::Str(t) => s.serialize_str(t),
+            Data::Float(f) => s.serialize_f64(*f),
+            Data::Seq(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Data::Map(entries) => {
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// The whole value, bounded to [`FETCH_NODES`] nodes.
+pub fn fetch(dbg: &DebugInfo, v: &Val) -> Result<Data, String> {
+    let mut budget = FETCH_NODES;
+    fetch_in(dbg, v, &mut budget, 0)
+}
+
+fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Data, String> {
+    if *budget == 0 {
+        return Err(format!(
+            "value too large to fetch (over {FETCH_NODES} nodes)"
+        ));
+    }
+    if depth > 64 {
+        return Err("value nested too deeply to fetch (a cycle?)".into());
+    }
+    *budget -= 1;
+    let ty = views::type_of(dbg, v);
+    let view = views::view(dbg, v, &ty);
+    let all = |budget: &mut u64| -> Result<Vec<Data>, String> {
+        let total = child_count(&view);
+        if total > *budget {
+            return Err(format!("value too large to fetch ({total} elements)"));
+        }
+        children(dbg, v, 0, total)
+            .iter()
+            .map(|(_, kid)| fetch_in(dbg, kid, budget, depth + 1))
+            .collect()
+    };
+    Ok(match &view {
+        View::Scalar(enc, size) => match enc {
+            types::Encoding::Unit => Data::Nil,
+            types::Encoding::Bool => Data::Bool(v.place.uint(0, 1)? != 0),
+            types::Encoding::Float => match size {
+                4 => Data::Float(f32::from_bits(v.place.uint(0, 4)? as u32) as f64),
+                _ => Data::Float(f64::from_bits(v.place.uint(0, 8)? as u64)),
+            },
+            types::Encoding::Char => {
+                let c = char::from_u32(v.place.uint(0, 4)? as u32).ok_or("invalid char")?;
+                Data::Str(c.to_string())
+            }
+            _ => match views::scalar_number(&v.place, *enc, *size)? {
+                Ok(i) => i64::try_from(i).map_or_else(|_| Data::Big(i.to_string()), Data::Int),
+                Err(u) => u64::try_from(u).map_or_else(|_| Data::Big(u.to_string()), Data::UInt),
+            },
+        },
+        View::Str { ptr, len } => {
+            if *len > MAX_READ as u64 {
+                return Err(format!("string of {len} bytes too large to fetch"));
+            }
+            let bytes = Place::Mem(*ptr).read(0, *len as usize)?;
+            Data::Str(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        View::Seq { .. } | View::Array { .. } => Data::Seq(all(budget)?),
+        View::Pointer { target, raw, .. } if *raw => Data::UInt(*target),
+        View::Pointer { .. } => match children(dbg, v, 0, 1).pop() {
+            Some((_, kid)) => fetch_in(dbg, &kid, budget, depth + 1)?,
+            None => return Err("null pointer".into()),
+        },
+        View::Fields {
+            label,
+            style,
+            variant,
+            fields,
+            ..
+        } => {
+            let items = all(budget)?;
+            let names = fields.iter().map(|f| f.name.clone());
+            let body = match style {
+                Style::Unit => Data::Nil,
+                Style::Named => Data::Map(names.zip(items).collect()),
+                Style::Tuple if items.len() == 1 => items.into_iter().next().unwrap_or(Data::Nil),
+                Style::Tuple | Style::Anonymous => Data::Seq(items),
+            };
+            let option = ty.name.starts_with("Option<");
+            match (variant, style) {
+                (false, _) => body,
+                (true, _) if option => body,
+                (true, Style::Unit) => Data::Str(label.clone()),
+                (true, _) => Data::Map(vec![(label.clone(), body)]),
+            }
+        }
+        View::CEnum(name) => Data::Str(name.clone()),
+        View::Function(addr) => Data::UInt(*addr),
+        View::Error(e) => return Err(e.clone()),
+    })
+}

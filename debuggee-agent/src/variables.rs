@@ -1,0 +1,186 @@
+//! A frame's variables: the arguments and locals of its function (or inlined
+//! call) whose lexical scope contains the frame's pc, in declaration order,
+//! each placed by evaluating its DWARF location against the frame.
+
+use addr2line::gimli;
+
+use crate::debuginfo::{DebugInfo, R, die_name, die_ref};
+use crate::memory;
+use crate::place::Place;
+use crate::traceback::Frame;
+use crate::views::Val;
+
+/// x86-64's stack pointer in DWARF register numbering.
+const RSP: u16 = 7;
+
+/// One variable of a frame.
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub name: String,
+    pub val: Val,
+}
+
+/// The variables in scope at `frame`, arguments first.
+pub fn frame_vars(dbg: &DebugInfo, frame: &Frame) -> Result<Vec<Var>, String> {
+    let die = frame.die.ok_or("<no debug info>")?;
+    let unit = dbg.unit_of(die).ok_or("<no debug info>")?;
+    let offset = die.to_unit_offset(&unit.header).ok_or("<no debug info>")?;
+    let mut tree = unit.entries_tree(Some(offset)).map_err(|e| e.to_string())?;
+    let root = tree.root().map_err(|e| e.to_string())?;
+    let mut vars = Vec::new();
+    collect(dbg, unit, root, frame, &mut vars, 0)?;
+    // Arguments first, then locals, each in declaration order.
+    vars.sort_by_key(|(is_arg, _)| !*is_arg);
+    Ok(vars.into_iter().map(|(_, v)| v).collect())
+}
+
+fn collect(
+    dbg: &DebugInfo,
+    unit: &gimli::Unit<R>,
+    node: gimli::EntriesTreeNode<R>,
+    frame: &Frame,
+    out: &mut Vec<(bool, Var)>,
+    depth: u32,
+) -> Result<(), String> {
+    if depth > 64 {
+        return Ok(());
+    }
+    let mut children = node.children();
+    while let Some(child) = children.next().map_err(|e| e.to_string())? {
+        let entry = child.entry();
+        match entry.tag() {
+            gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => {
+                let artificial = matches!(
+                    entry.attr_value(gimli::DW_AT_artificial),
+                    Ok(Some(gimli::AttributeValue::Flag(true)))
+                );
+                let Some(name) = die_name(&dbg.dwarf, unit, entry) else {
+                    continue;
+                };
+                if artificial {
+                    continue;
+                }
+                let ty = entry
+                    .attr_value(gimli::DW_AT_type)
+                    .ok()
+                    .flatten()
+                    .and_then(|v| die_ref(unit, v));
+                let place = locate(dbg, unit, entry, frame);
+                let is_arg = entry.tag() == gimli::DW_TAG_formal_parameter;
+                out.push((
+                    is_arg,
+                    Var {
+                        name,
+                        val: Val { place, ty },
+                    },
+                ));
+            }
+            gimli::DW_TAG_lexical_block => {
+                if in_ranges(dbg, unit, entry, frame.probe) {
+                    collect(dbg, unit, child, frame, out, depth + 1)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn in_ranges(
+    dbg: &DebugInfo,
+    unit: &gimli::Unit<R>,
+    entry: &gimli::DebuggingInformationEntry<R>,
+    probe: u64,
+) -> bool {
+    let Ok(mut ranges) = dbg.dwarf.die_ranges(unit, entry) else {
+        return false;
+    };
+    while let Ok(Some(r)) = ranges.next() {
+        if r.begin <= probe && probe < r.end {
+            return true;
+        }
+    }
+    false
+}
+
+/// Where a variable is at this frame's pc.
+fn locate(
+    dbg: &DebugInfo,
+    unit: &gimli::Unit<R>,
+    entry: &gimli::DebuggingInformationEntry<R>,
+    frame: &Frame,
+) -> Place {
+    let expr = match entry.attr_value(gimli::DW_AT_location) {
+        Ok(Some(gimli::AttributeValue::Exprloc(e))) => e,
+        Ok(Some(gimli::AttributeValue::LocationListsRef(off))) => {
+            match location_at(dbg, unit, off, frame.probe) {
+                Some(e) => e,
+                None => return Place::Missing("<optimized out>".into()),
+            }
+        }
+        _ => return Place::Missing("<optimized out>".into()),
+    };
+    evaluate(dbg, unit, expr, frame.sp)
+}
+
+fn location_at(
+    dbg: &DebugInfo,
+    unit: &gimli::Unit<R>,
+    offset: gimli::LocationListsOffset<usize>,
+    probe: u64,
+) -> Option<gimli::Expression<R>> {
+    let mut list = dbg.dwarf.locations(unit, offset).ok()?;
+    while let Ok(Some(entry)) = list.next() {
+        if entry.range.begin <= probe && probe < entry.range.end {
+            return Some(entry.data);
+        }
+    }
+    None
+}
+
+/// Evaluates a location expression with what a frame of a debug build has:
+/// the stack pointer (also the frame base) and memory.
+fn evaluate(dbg: &DebugInfo, unit: &gimli::Unit<R>, expr: gimli::Expression<R>, sp: u64) -> Place {
+    let optimized = || Place::Missing("<optimized out>".into());
+    let mut eval = expr.evaluation(unit.encoding());
+    let mut step = eval.evaluate();
+    loop {
+        let state = match step {
+            Ok(s) => s,
+            Err(_) => return optimized(),
+        };
+        step = match state {
+            gimli::EvaluationResult::Complete => break,
+            gimli::EvaluationResult::RequiresFrameBase => eval.resume_with_frame_base(sp),
+            gimli::EvaluationResult::RequiresRegister { register, .. } if register.0 == RSP => {
+                eval.resume_with_register(gimli::Value::Generic(sp))
+            }
+            gimli::EvaluationResult::RequiresMemory { address, size, .. } => {
+                match memory::read_uint(address, size as usize) {
+                    Ok(v) => eval.resume_with_memory(gimli::Value::Generic(v as u64)),
+                    Err(e) => return e.into(),
+                }
+            }
+            gimli::EvaluationResult::RequiresRelocatedAddress(a) => {
+                eval.resume_with_relocated_address(a.wrapping_add(dbg.bias))
+            }
+            _ => return optimized(),
+        };
+    }
+    let pieces = eval.result();
+    match pieces.as_slice() {
+        [piece] if piece.size_in_bits.is_none() => match &piece.location {
+            gimli::Location::Address { address } => Place::Mem(*address),
+            gimli::Location::Value { value } => match value {
+                gimli::Value::Generic(v) => Place::Bytes(v.to_le_bytes().to_vec()),
+                _ => optimized(),
+            },
+            gimli::Location::Bytes { value } => Place::Bytes(value.slice().to_vec()),
+            gimli::Location::Register { register } if register.0 == RSP => {
+                Place::Bytes(sp.to_le_bytes().to_vec())
+            }
+            _ => optimized(),
+        },
+        _ => optimized(),
+    }
+}

@@ -1,0 +1,388 @@
+//! Views: what a typed value *is* to a Rust programmer. A DWARF type plus a
+//! place becomes a [`View`]: a scalar, a string, a sequence with a length, a
+//! pointer with a pointee, a struct, an enum's active variant. Std types
+//! (`String`, `&str`, `Vec`, slices, `Box`) are recognised by name *and*
+//! layout; a layout we do not recognise falls back to the raw struct.
+
+use std::sync::Arc;
+
+use crate::debuginfo::{DebugInfo, DieRef};
+use crate::place::Place;
+use crate::types::{self, Encoding, Field, Kind, Type};
+
+/// A typed value in the frozen process.
+#[derive(Debug, Clone)]
+pub struct Val {
+    pub place: Place,
+    pub ty: Option<DieRef>,
+}
+
+/// How a struct-like value's fields are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `Point { x: 1, y: 2 }`
+    Named,
+    /// `Meters(3.5)`, `Some(42)`
+    Tuple,
+    /// `(1, 2)`
+    Anonymous,
+    /// `Empty`, `None`
+    Unit,
+}
+
+/// What a value is.
+#[derive(Debug, Clone)]
+pub enum View {
+    Scalar(Encoding, u64),
+    /// UTF-8 text at `ptr`, `len` bytes.
+    Str {
+        ptr: u64,
+        len: u64,
+    },
+    /// `len` elements of `elem` from `ptr` (Vec, slices).
+    Seq {
+        ptr: u64,
+        len: u64,
+        elem: Option<DieRef>,
+    },
+    /// An inline array.
+    Array {
+        elem: Option<DieRef>,
+        count: u64,
+    },
+    /// A reference, `Box`, or raw pointer.
+    Pointer {
+        target: u64,
+        pointee: Option<DieRef>,
+        raw: bool,
+    },
+    /// Fields (already placed relative to the value) written in `style`,
+    /// under `label` (the struct or variant name).
+    Fields {
+        label: String,
+        style: Style,
+        fields: Vec<Field>,
+        base: u64,
+        variant: bool,
+    },
+    /// A C-like enum's variant name (or its number when unknown).
+    CEnum(String),
+    Function(u64),
+    /// The value cannot be shown; the text says why.
+    Error(String),
+}
+
+/// Upper bound on any length the agent believes (2^32 elements); above it the
+/// length is reported as corrupt instead of being used.
+pub const MAX_LEN: u64 = 1 << 32;
+
+/// The value's type, or a placeholder when it has none.
+pub fn type_of(dbg: &DebugInfo, v: &Val) -> Arc<Type> {
+    match v.ty {
+        Some(t) => types::get(dbg, t),
+        None => Arc::new(Type {
+            name: "()".into(),
+            size: 0,
+            kind: Kind::Base(Encoding::Unit),
+            params: Vec::new(),
+        }),
+    }
+}
+
+/// Classifies a value.
+pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
+    if let Place::Missing(why) = &v.place {
+        return View::Error(why.clone());
+    }
+    match &ty.kind {
+        Kind::Base(enc) => View::Scalar(*enc, ty.size),
+        Kind::Pointer { pointee } => match v.place.word(0) {
+            Ok(target) => View::Pointer {
+                target,
+                pointee: *pointee,
+                raw: ty.name.starts_with('*'),
+            },
+            Err(e) => View::Error(e),
+        },
+        Kind::Array { elem, count } => View::Array {
+            elem: *elem,
+            count: count.unwrap_or(0),
+        },
+        Kind::Function => View::Function(v.place.word(0).unwrap_or(0)),
+        Kind::CEnum { signed, values } => match v.place.uint(0, ty.size) {
+            Ok(raw) => {
+                let n = if *signed {
+                    sign_extend(raw, ty.size)
+                } else {
+                    raw as i128
+                };
+                View::CEnum(values.iter().find(|(_, val)| *val == n).map_or_else(
+                    || format!("<invalid discriminant {n}>"),
+                    |(name, _)| name.clone(),
+                ))
+            }
+            Err(e) => View::Error(e),
+        },
+        Kind::Union { fields } => View::Fields {
+            label: types::short_name(&ty.name),
+            style: Style::Named,
+            fields: fields.clone(),
+            base: 0,
+            variant: false,
+        },
+        Kind::Struct { fields, variants } => {
+            if let Some(vs) = variants {
+                return enum_view(dbg, v, vs);
+            }
+            std_view(dbg, v, ty, fields).unwrap_or_else(|| struct_view(ty, fields))
+        }
+        Kind::Unknown => View::Error("<no debug info>".into()),
+    }
+}
+
+fn struct_view(ty: &Type, fields: &[Field]) -> View {
+    let anonymous = ty.name.starts_with('(');
+    View::Fields {
+        label: if anonymous {
+            String::new()
+        } else {
+            types::short_name(&ty.name)
+        },
+        style: fields_style(fields, anonymous),
+        fields: fields.to_vec(),
+        base: 0,
+        variant: false,
+    }
+}
+
+fn fields_style(fields: &[Field], anonymous: bool) -> Style {
+    if anonymous {
+        Style::Anonymous
+    } else if fields.is_empty() {
+        Style::Unit
+    } else if fields.iter().all(|f| tuple_index(&f.name).is_some()) {
+        Style::Tuple
+    } else {
+        Style::Named
+    }
+}
+
+/// `__0` → `0`: rustc names tuple fields `__N`.
+pub fn tuple_index(name: &str) -> Option<&str> {
+    name.strip_prefix("__")
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn enum_view(dbg: &DebugInfo, v: &Val, vs: &types::Variants) -> View {
+    let active = match &vs.discr {
+        None => vs.variants.first(),
+        Some(d) => {
+            let size = d.ty.map_or(0, |t| types::get(dbg, t).size);
+            let raw = match v.place.uint(d.offset, size) {
+                Ok(raw) => raw as u64,
+                Err(e) => return View::Error(e),
+            };
+            let mask = if size >= 8 {
+                u64::MAX
+            } else {
+                (1u64 << (size * 8)) - 1
+            };
+            vs.variants
+                .iter()
+                .find(|var| var.discr.is_some_and(|d| d & mask == raw & mask))
+                .or_else(|| vs.variants.iter().find(|var| var.discr.is_none()))
+        }
+    };
+    let Some(active) = active else {
+        return View::Error("<invalid enum discriminant>".into());
+    };
+    let vty = active.member.ty.map(|t| types::get(dbg, t));
+    let fields = match vty.as_deref().map(|t| &t.kind) {
+        Some(Kind::Struct { fields, .. }) => fields.clone(),
+        _ => Vec::new(),
+    };
+    View::Fields {
+        label: active.member.name.clone(),
+        style: fields_style(&fields, false),
+        fields,
+        base: active.member.offset,
+        variant: true,
+    }
+}
+
+/// Std types by name and layout; `None` when the layout is not the one we know.
+fn std_view(dbg: &DebugInfo, v: &Val, ty: &Type, fields: &[Field]) -> Option<View> {
+    let name = ty.name.as_str();
+    let is = |prefix: &str| name.starts_with(prefix);
+    if name == "&str" || name == "&mut str" {
+        let (ptr, len) = fat_pointer(v, ty)?;
+        return Some(checked(len, View::Str { ptr, len }));
+    }
+    if (is("&[") || is("&mut [")) && name.ends_with(']') {
+        let (ptr, len) = fat_pointer(v, ty)?;
+        let elem = ty
+            .field("data_ptr")?
+            .ty
+            .and_then(|p| match types::get(dbg, p).kind {
+                Kind::Pointer { pointee } => pointee,
+                _ => None,
+            });
+        return Some(checked(len, View::Seq { ptr, len, elem }));
+    }
+    if name == "String" && fields.len() == 1 && fields[0].name == "vec" {
+        let vec = Val {
+            place: v.place.at(fields[0].offset),
+            ty: fields[0].ty,
+        };
+        let vty = types::get(dbg, vec.ty?);
+        let (ptr, len) = vec_parts(dbg, &vec, &vty)?;
+        return Some(checked(len, View::Str { ptr, len }));
+    }
+    if is("Vec<") {
+        let (ptr, len) = vec_parts(dbg, v, ty)?;
+        return Some(checked(
+            len,
+            View::Seq {
+                ptr,
+                len,
+                elem: ty.param("T"),
+            },
+        ));
+    }
+    None
+}
+
+fn checked(len: u64, view: View) -> View {
+    if len > MAX_LEN {
+        View::Error(format!("<length {len} looks corrupt>"))
+    } else {
+        view
+    }
+}
+
+/// `data_ptr` and `length` of a `&str` / `&[T]`.
+fn fat_pointer(v: &Val, ty: &Type) -> Option<(u64, u64)> {
+    let ptr = ty.field("data_ptr")?;
+    let len = ty.field("length")?;
+    Some((
+        v.place.word(ptr.offset).ok()?,
+        v.place.word(len.offset).ok()?,
+    ))
+}
+
+/// The buffer pointer and `len` of a `Vec`: `len` is a field, the pointer the
+/// first raw pointer found inside `buf`.
+fn vec_parts(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<(u64, u64)> {
+    let len = ty.field("len")?;
+    let buf = ty.field("buf")?;
+    let ptr_off = first_pointer(dbg, buf.ty?, 0)?;
+    let ptr = v.place.word(buf.offset + ptr_off).ok()?;
+    let len = v.place.word(len.offset).ok()?;
+    Some((ptr, len))
+}
+
+/// Offset of the first pointer inside a struct, searched depth-first.
+fn first_pointer(dbg: &DebugInfo, ty: DieRef, depth: u32) -> Option<u64> {
+    if depth > 8 {
+        return None;
+    }
+    let t = types::get(dbg, ty);
+    match &t.kind {
+        Kind::Pointer { .. } => Some(0),
+        Kind::Struct {
+            fields,
+            variants: None,
+        } => fields
+            .iter()
+            .find_map(|f| Some(f.offset + first_pointer(dbg, f.ty?, depth + 1)?)),
+        _ => None,
+    }
+}
+
+fn sign_extend(raw: u128, size: u64) -> i128 {
+    let bits = (size.clamp(1, 16) * 8) as u32;
+    let shift = 128 - bits;
+    ((raw << shift) as i128) >> shift
+}
+
+/// Reads a scalar as text in `{:?}` style.
+pub fn scalar_text(place: &Place, enc: Encoding, size: u64) -> Result<String, String> {
+    if enc == Encoding::Unit {
+        return Ok("()".into());
+    }
+    let raw = place.uint(0, size)?;
+    Ok(match enc {
+        Encoding::Signed => sign_extend(raw, size).to_string(),
+        Encoding::Unsigned => raw.to_string(),
+        Encoding::Bool => match raw {
+            0 => "false".into(),
+            1 => "true".into(),
+            n => format!("<invalid bool {n}>"),
+        },
+        Encoding::Char => match char::from_u32(raw as u32) {
+            Some(c) => format!("{c:?}"),
+            None => format!("<invalid char {raw:#x}>"),
+        },
+        Encoding::Float => match size {
+            4 => format!("{:?}", f32::from_bits(raw as u32)),
+            8 => format!("{:?}", f64::from_bits(raw as u64)),
+            _ => format!("<{size}-byte float>"),
+        },
+        Encoding::Unit => unreachable!(),
+    })
+}
+
+/// Signed scalars as i128, unsigned as u128 (for full transfers).
+pub fn scalar_number(
+    place: &Place,
+    enc: Encoding,
+    size: u64,
+) -> Result<Result<i128, u128>, String> {
+    let raw = place.uint(0, size)?;
+    Ok(match enc {
+        Encoding::Signed => Ok(sign_extend(raw, size)),
+        _ => Err(raw),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_read_in_debug_style() {
+        let p = |b: &[u8]| Place::Bytes(b.to_vec());
+        assert_eq!(scalar_text(&p(&[0xf8]), Encoding::Signed, 1).unwrap(), "-8");
+        assert_eq!(
+            scalar_text(&p(&[0xff; 16]), Encoding::Unsigned, 16).unwrap(),
+            u128::MAX.to_string()
+        );
+        assert_eq!(
+            scalar_text(&p(&(-0.00225f64).to_le_bytes()), Encoding::Float, 8).unwrap(),
+            "-0.00225"
+        );
+        assert_eq!(
+            scalar_text(&p(&1.5f32.to_le_bytes()), Encoding::Float, 4).unwrap(),
+            "1.5"
+        );
+        assert_eq!(
+            scalar_text(&p(&('é' as u32).to_le_bytes()), Encoding::Char, 4).unwrap(),
+            "'é'"
+        );
+        assert_eq!(scalar_text(&p(&[1]), Encoding::Bool, 1).unwrap(), "true");
+        assert_eq!(
+            scalar_text(&p(&[7]), Encoding::Bool, 1).unwrap(),
+            "<invalid bool 7>"
+        );
+        assert_eq!(scalar_text(&p(&[]), Encoding::Unit, 0).unwrap(), "()");
+        assert_eq!(sign_extend(0x80, 1), -128);
+    }
+
+    #[test]
+    fn tuple_fields_are_recognised() {
+        assert_eq!(tuple_index("__0"), Some("0"));
+        assert_eq!(tuple_index("__12"), Some("12"));
+        assert_eq!(tuple_index("__x"), None);
+        assert_eq!(tuple_index("x"), None);
+    }
+}
