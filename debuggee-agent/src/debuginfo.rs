@@ -6,7 +6,7 @@
 use std::sync::{Arc, OnceLock};
 
 use addr2line::gimli;
-use object::{Object, ObjectSection, ObjectSegment};
+use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
 
 /// The reader every DWARF structure here is built on: slices of the mapped
 /// executable, which stays mapped for the life of the process.
@@ -47,7 +47,8 @@ pub struct DebugInfo {
     pub has_dwarf: bool,
     file: object::File<'static>,
     units: OnceLock<Vec<UnitSlot>>,
-    symbols: OnceLock<object::SymbolMap<object::SymbolMapName<'static>>>,
+    /// Function symbols as (address, size, name), by address.
+    symbols: OnceLock<Vec<(u64, u64, &'static str)>>,
 }
 
 static DEBUG_INFO: OnceLock<Result<DebugInfo, String>> = OnceLock::new();
@@ -136,9 +137,19 @@ impl DebugInfo {
     /// The symbol-table name of the function containing the link-time
     /// address `svma`, demangled (for code without DWARF).
     pub fn symbol_name(&self, svma: u64) -> Option<String> {
-        let map = self.symbols.get_or_init(|| self.file.symbol_map());
-        let sym = map.get(svma)?;
-        Some(demangle(sym.name()))
+        let symbols = self.symbols.get_or_init(|| {
+            let mut v: Vec<_> = self
+                .file
+                .symbols()
+                .filter(|s| s.kind() == SymbolKind::Text && s.address() != 0)
+                .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?)))
+                .collect();
+            v.sort_unstable();
+            v
+        });
+        let i = symbols.partition_point(|s| s.0 <= svma).checked_sub(1)?;
+        let (start, size, name) = symbols[i];
+        (svma < start + size.max(1)).then(|| demangle(name))
     }
 }
 

@@ -97,6 +97,11 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
     match &ty.kind {
         Kind::Base(enc) => View::Scalar(*enc, ty.size),
         Kind::Pointer { pointee } => match v.place.word(0) {
+            Ok(target)
+                if pointee.is_some_and(|p| matches!(types::get(dbg, p).kind, Kind::Function)) =>
+            {
+                View::Function(target)
+            }
             Ok(target) => View::Pointer {
                 target,
                 pointee: *pointee,

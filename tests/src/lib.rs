@@ -1,1 +1,181 @@
-//! stub
+//! Helpers for the end-to-end tests: start a demo scenario as a real process
+//! with the agent in wait mode and a private socket directory, wait until it
+//! has crashed and is serving, and clean up whatever happens.
+//!
+//! The binaries are the workspace's own build (`cargo build --workspace`
+//! before `cargo test`), found next to the test executable's directory.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// `target/debug` (or whichever profile dir the tests were built into).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// A workspace binary, which must have been built.
+pub fn bin(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` before the tests",
+        path.display()
+    );
+    path
+}
+
+/// A fresh private directory, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "pmdb-test-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A demo process that crashed and waits for a debugger.
+pub struct Crashed {
+    child: Option<Child>,
+    pub pid: u32,
+    pub socket: PathBuf,
+    pub dir: TempDir,
+    stderr: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Runs `demo <scenario>` in wait mode and returns once its socket is up.
+pub fn crash(scenario: &str) -> Crashed {
+    crash_with(scenario, &[])
+}
+
+/// As [`crash`], with extra environment variables.
+pub fn crash_with(scenario: &str, env: &[(&str, &str)]) -> Crashed {
+    let dir = TempDir::new(scenario);
+    let mut cmd = Command::new(bin("demo"));
+    cmd.arg(scenario)
+        .env("PMDB_MODE", "wait")
+        .env("PMDB_DIR", &dir.0)
+        .env("PMDB_WAIT", "60")
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn demo");
+    let pid = child.id();
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let pipe = child.stderr.take().expect("stderr pipe");
+    let sink = stderr.clone();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut s = sink.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    let socket = dir.0.join(format!("{pid}.sock"));
+    let mut crashed = Crashed {
+        child: Some(child),
+        pid,
+        socket,
+        dir,
+        stderr,
+        reader: Some(reader),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !crashed.socket.exists() {
+        if let Some(status) = crashed.child.as_mut().unwrap().try_wait().unwrap() {
+            panic!(
+                "demo {scenario} ended ({status}) without serving:\n{}",
+                crashed.stderr()
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "demo {scenario} did not open its socket:\n{}",
+            crashed.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    crashed
+}
+
+impl Crashed {
+    /// A client session over the real socket.
+    pub fn session(&self) -> wire::Session {
+        wire::Session::connect(self.socket.as_path()).expect("connect to the agent")
+    }
+
+    /// What the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits for the process to end; its exit status and all of stderr.
+    pub fn wait(mut self) -> (ExitStatus, String) {
+        let mut child = self.child.take().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the demo did not end:\n{}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        if let Some(r) = self.reader.take() {
+            r.join().unwrap();
+        }
+        (status, self.stderr())
+    }
+}
+
+impl Drop for Crashed {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs `pmdb` with `args`; (status, stdout, stderr).
+pub fn pmdb(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (ExitStatus, String, String) {
+    let mut cmd = Command::new(bin("pmdb"));
+    cmd.args(args).stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run pmdb");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
