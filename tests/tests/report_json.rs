@@ -1,0 +1,198 @@
+//! End to end through `pmdb report --json`: the same crashed demo values as
+//! the session tests, read by the real `pmdb` binary over the real socket.
+
+use serde_json::{Value, json};
+use tests::{crash, pmdb};
+
+fn report(target: &str, depth: &str) -> Value {
+    let (status, stdout, stderr) = pmdb(&["report", target, "--json", "--depth", depth], &[]);
+    assert!(status.success(), "pmdb report failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
+
+fn frame<'a>(report: &'a Value, function: &str) -> &'a Value {
+    report["threads"][0]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function"] == function)
+        .unwrap_or_else(|| panic!("no frame {function}"))
+}
+
+fn local<'a>(frame: &'a Value, name: &str) -> &'a Value {
+    frame["locals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|l| l["name"] == name)
+        .unwrap_or_else(|| panic!("no local {name}"))
+}
+
+#[test]
+fn bank_report_has_the_crash_and_the_frames() {
+    let demo = crash("bank");
+    let r = report(demo.socket.to_str().unwrap(), "2");
+    assert_eq!(r["pid"], json!(demo.pid));
+    assert_eq!(
+        r["crash"],
+        json!({
+            "kind": "panic",
+            "message": "insufficient funds: bob has 75 but round 1 needs 500",
+            "file": "demo/src/bank.rs",
+            "line": 63,
+            "column": 9,
+            "thread": "main"
+        })
+    );
+    let threads = r["threads"].as_array().unwrap();
+    assert_eq!(threads.len(), 1);
+    assert_eq!((&threads[0]["name"], &threads[0]["crashed"]), (&json!("main"), &json!(true)));
+    let user: Vec<&str> = threads[0]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["runtime"] == false)
+        .map(|f| f["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        user,
+        ["demo::bank::withdraw", "demo::bank::transfer", "demo::bank::settle", "demo::bank::run", "demo::main"]
+    );
+    let withdraw = frame(&r, "demo::bank::withdraw");
+    assert_eq!(withdraw["line"], 63);
+    assert!(withdraw["file"].as_str().unwrap().ends_with("demo/src/bank.rs"));
+    assert_eq!(
+        local(withdraw, "account"),
+        &json!({
+            "name": "account",
+            "type": "&Account",
+            "value": "Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }",
+            "children": [{
+                "name": "*",
+                "type": "Account",
+                "value": "Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }",
+                "children": []
+            }]
+        })
+    );
+    assert_eq!(
+        local(withdraw, "memo"),
+        &json!({"name": "memo", "type": "&str", "value": "\"round 1\"", "len": 7, "children": []})
+    );
+    // The report only reads: the process is still waiting.
+    assert_eq!(demo.session().crash().unwrap().line, Some(63));
+}
+
+#[test]
+fn values_report_shows_every_kind_at_depth_three() {
+    let demo = crash("values");
+    let r = report(&demo.pid.to_string(), "3");
+    let run = frame(&r, "demo::values::run");
+    let brief: Vec<(String, String, String)> = run["locals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["name"].as_str().unwrap().to_string(),
+                l["type"].as_str().unwrap().to_string(),
+                l["value"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("n_i8", "i8", "-8"),
+        ("n_i16", "i16", "-16"),
+        ("n_i32", "i32", "-32"),
+        ("n_i64", "i64", "-64"),
+        ("n_i128", "i128", "-170141183460469231731687303715884105728"),
+        ("n_isize", "isize", "-1"),
+        ("n_u8", "u8", "8"),
+        ("n_u16", "u16", "16"),
+        ("n_u32", "u32", "32"),
+        ("n_u64", "u64", "18446744073709551615"),
+        ("n_u128", "u128", "340282366920938463463374607431768211455"),
+        ("n_usize", "usize", "64"),
+        ("f_32", "f32", "1.5"),
+        ("f_64", "f64", "-0.00225"),
+        ("flag", "bool", "true"),
+        ("letter", "char", "'é'"),
+        ("unit", "()", "()"),
+        ("point", "Point", "Point { x: 1, y: 2 }"),
+        ("meters", "Meters", "Meters(3.5)"),
+        ("pair", "(i32, &str)", "(7, \"seven\")"),
+        ("array", "[u8; 3]", "[1, 2, 3]"),
+        ("color", "Color", "Green"),
+        ("some", "Option<i32>", "Some(42)"),
+        ("none", "Option<i32>", "None"),
+        ("ok", "Result<u8, String>", "Ok(1)"),
+        ("err", "Result<u8, String>", "Err(\"bad\")"),
+        ("circle", "Shape", "Circle { center: Point { x: 1, y: 2 }, radius: 2.5 }"),
+        ("square", "Shape", "Square(Point { x: -1, y: -2 }, 4)"),
+        ("empty", "Shape", "Empty"),
+        ("point_ref", "&Point", "Point { x: 1, y: 2 }"),
+        ("boxed", "Box<Point>", "Point { x: 5, y: 6 }"),
+        ("text", "&str", "\"hello\""),
+        ("owned", "String", "\"alice\""),
+        ("numbers", "Vec<i32>", "[10, 20, 30]"),
+        ("names", "Vec<String>", "[\"ann\", \"bob\"]"),
+        ("nothing", "Vec<u64>", "[]"),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(brief, expected);
+
+    assert_eq!(
+        local(run, "circle"),
+        &json!({
+            "name": "circle", "type": "Shape",
+            "value": "Circle { center: Point { x: 1, y: 2 }, radius: 2.5 }",
+            "children": [
+                {"name": "center", "type": "Point", "value": "Point { x: 1, y: 2 }", "children": [
+                    {"name": "x", "type": "i32", "value": "1", "children": []},
+                    {"name": "y", "type": "i32", "value": "2", "children": []}
+                ]},
+                {"name": "radius", "type": "f32", "value": "2.5", "children": []}
+            ]
+        })
+    );
+    assert_eq!(
+        local(run, "names"),
+        &json!({
+            "name": "names", "type": "Vec<String>", "value": "[\"ann\", \"bob\"]", "len": 2,
+            "children": [
+                {"name": "[0]", "type": "String", "value": "\"ann\"", "len": 3, "children": []},
+                {"name": "[1]", "type": "String", "value": "\"bob\"", "len": 3, "children": []}
+            ]
+        })
+    );
+    assert_eq!(
+        local(run, "boxed"),
+        &json!({
+            "name": "boxed", "type": "Box<Point>", "value": "Point { x: 5, y: 6 }",
+            "children": [{"name": "*", "type": "Point", "value": "Point { x: 5, y: 6 }", "children": [
+                {"name": "x", "type": "i32", "value": "5", "children": []},
+                {"name": "y", "type": "i32", "value": "6", "children": []}
+            ]}]
+        })
+    );
+    assert_eq!(
+        local(run, "some"),
+        &json!({"name": "some", "type": "Option<i32>", "value": "Some(42)", "children": [
+            {"name": "0", "type": "i32", "value": "42", "children": []}
+        ]})
+    );
+    assert_eq!(
+        local(run, "array")["children"][2],
+        json!({"name": "[2]", "type": "u8", "value": "3", "children": []})
+    );
+    assert_eq!(
+        local(run, "pair")["children"][1],
+        json!({"name": "1", "type": "&str", "value": "\"seven\"", "len": 5, "children": []})
+    );
+    assert_eq!(local(run, "nothing")["len"], 0);
+    assert_eq!(local(run, "owned")["len"], 5);
+}
