@@ -19,11 +19,13 @@ pub mod memory;
 pub mod place;
 pub mod report;
 pub mod server;
+pub mod std_views;
 pub mod traceback;
 pub mod types;
 pub mod values;
 pub mod variables;
 pub mod views;
+pub mod walk;
 
 use std::sync::Once;
 

@@ -111,6 +111,33 @@ fn cache() -> &'static Cache {
     CACHE.get_or_init(Default::default)
 }
 
+/// A base type the agent synthesises (for values such as a lock's state that
+/// have no DIE of their own), under an offset no DWARF DIE can have.
+pub fn builtin(enc: Encoding) -> DieRef {
+    let (offset, name, size) = match enc {
+        Encoding::Bool => (usize::MAX, "bool", 1),
+        Encoding::Unsigned => (usize::MAX - 1, "usize", 8),
+        Encoding::Signed => (usize::MAX - 2, "isize", 8),
+        Encoding::Float => (usize::MAX - 3, "f64", 8),
+        Encoding::Char => (usize::MAX - 4, "char", 4),
+        Encoding::Unit => (usize::MAX - 5, "()", 0),
+    };
+    let at = gimli::DebugInfoOffset(offset);
+    cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(at)
+        .or_insert_with(|| {
+            Arc::new(Type {
+                name: name.into(),
+                size,
+                kind: Kind::Base(enc),
+                params: Vec::new(),
+            })
+        });
+    at
+}
+
 /// The type whose DIE is at `at`, read on first use.
 pub fn get(dbg: &DebugInfo, at: DieRef) -> Arc<Type> {
     if let Some(t) = cache().lock().unwrap_or_else(|p| p.into_inner()).get(&at) {
@@ -355,7 +382,7 @@ pub fn short_name(name: &str) -> String {
         }
     }
     out.push_str(&word);
-    for alloc in [", Global>", ", Global)"] {
+    for alloc in [", Global>", ", Global)", ", RandomState>"] {
         while let Some(i) = out.find(alloc) {
             out.replace_range(i..i + alloc.len() - 1, "");
         }

@@ -9,7 +9,7 @@ use crate::debuginfo::DebugInfo;
 use crate::memory::MAX_READ;
 use crate::place::Place;
 use crate::types::{self, Kind, Type};
-use crate::views::{self, Style, Val, View, tuple_index};
+use crate::views::{self, Shape, Show, Style, Val, View, tuple_index};
 
 /// Previews stop growing past this many bytes and end in `..`.
 pub const PREVIEW_LIMIT: usize = 100;
@@ -55,6 +55,30 @@ pub fn describe(dbg: &DebugInfo, name: String, v: &Val) -> ValueInfo {
         ),
         View::CEnum(_) => (ValueKind::Enum, None),
         View::Function(_) => (ValueKind::Function, None),
+        View::Items { shape, len, .. } => (
+            if *shape == Shape::Map {
+                ValueKind::Map
+            } else {
+                ValueKind::Sequence
+            },
+            Some(*len),
+        ),
+        View::Wrapper { pointer, .. } => (
+            if *pointer {
+                ValueKind::Pointer
+            } else {
+                ValueKind::Struct
+            },
+            None,
+        ),
+        View::Entry(kv) => {
+            // An entry reads as its value, named by its key.
+            let value = describe(dbg, name, &kv.1);
+            return ValueInfo {
+                child_count: 2,
+                ..value
+            };
+        }
         View::Error(_) => (ValueKind::Error, None),
     };
     ValueInfo {
@@ -87,6 +111,9 @@ fn child_count(view: &View) -> u64 {
             target, pointee, ..
         } => u64::from(*target != 0 && pointee.is_some()),
         View::Fields { fields, .. } => fields.len() as u64,
+        View::Items { len, .. } => *len,
+        View::Wrapper { kids, .. } => kids.len() as u64,
+        View::Entry(_) => 2,
         _ => 0,
     }
 }
@@ -104,7 +131,7 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
             range
                 .map(|i| {
                     let place = Place::Mem(ptr.wrapping_add(i.wrapping_mul(size)));
-                    (format!("[{i}]"), Val { place, ty: elem })
+                    (format!("[{i}]"), Val::new(place, elem))
                 })
                 .collect()
         }
@@ -113,7 +140,7 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
             range
                 .map(|i| {
                     let place = v.place.at(i * size);
-                    (format!("[{i}]"), Val { place, ty: elem })
+                    (format!("[{i}]"), Val::new(place, elem))
                 })
                 .collect()
         }
@@ -122,15 +149,39 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
         } => range
             .map(|_| {
                 let place = Place::Mem(target);
-                ("*".to_string(), Val { place, ty: pointee })
+                ("*".to_string(), Val::new(place, pointee))
             })
             .collect(),
+        View::Items { shape, walk, .. } => {
+            let items = match crate::walk::items(&walk, range.start, range.end - range.start) {
+                Ok(items) => items,
+                Err(e) => vec![Val::new(Place::Missing(e), None)],
+            };
+            items
+                .into_iter()
+                .zip(range.start..)
+                .map(|(item, i)| {
+                    let name = match (&item.entry, shape) {
+                        (Some(kv), Shape::Map) => short_preview(dbg, &kv.0),
+                        _ => format!("[{i}]"),
+                    };
+                    (name, item)
+                })
+                .collect()
+        }
+        View::Wrapper { kids, .. } => kids[range.start as usize..range.end as usize].to_vec(),
+        View::Entry(kv) => {
+            let (k, v) = *kv;
+            [("key".to_string(), k), ("value".to_string(), v)]
+                [range.start as usize..range.end as usize]
+                .to_vec()
+        }
         View::Fields { fields, base, .. } => fields[range.start as usize..range.end as usize]
             .iter()
             .map(|f| {
                 let name = tuple_index(&f.name).unwrap_or(&f.name).to_string();
                 let place = v.place.at(base + f.offset);
-                (name, Val { place, ty: f.ty })
+                (name, Val::new(place, f.ty))
             })
             .collect(),
         _ => Vec::new(),
@@ -191,10 +242,7 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
             } else if deep {
                 out.push_str("&..");
             } else {
-                let kid = Val {
-                    place: Place::Mem(*target),
-                    ty: *pointee,
-                };
+                let kid = Val::new(Place::Mem(*target), *pointee);
                 preview_into(dbg, &kid, out, depth + 1);
             }
         }
@@ -234,6 +282,71 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
             }
             out.push_str(close);
         }
+        View::Items { shape, .. } => {
+            let (open, close) = if *shape == Shape::Seq {
+                ('[', ']')
+            } else {
+                ('{', '}')
+            };
+            if deep {
+                out.push(open);
+                out.push_str("..");
+                out.push(close);
+                return;
+            }
+            out.push(open);
+            let kids = children(dbg, v, 0, PREVIEW_ELEMENTS);
+            let total = child_count(view);
+            for (i, (_, kid)) in kids.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if out.len() >= PREVIEW_LIMIT {
+                    out.push_str("..");
+                    break;
+                }
+                match &kid.entry {
+                    Some(kv) => {
+                        preview_into(dbg, &kv.0, out, depth + 1);
+                        out.push_str(": ");
+                        preview_into(dbg, &kv.1, out, depth + 1);
+                    }
+                    None => preview_into(dbg, kid, out, depth + 1),
+                }
+            }
+            if (kids.len() as u64) < total && out.len() < PREVIEW_LIMIT {
+                out.push_str(", ..");
+            }
+            out.push(close);
+        }
+        View::Wrapper { show, kids, .. } => match show {
+            Show::Child(i) => match kids.get(*i) {
+                Some((_, kid)) => preview_into(dbg, kid, out, depth),
+                None => out.push_str("<empty>"),
+            },
+            Show::Text(t) => out.push_str(t),
+            Show::Struct { label, shown, more } => {
+                out.push_str(label);
+                if deep {
+                    out.push_str(" { .. }");
+                    return;
+                }
+                out.push_str(" { ");
+                for (n, i) in shown.iter().enumerate() {
+                    let Some((name, kid)) = kids.get(*i) else {
+                        continue;
+                    };
+                    if n > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(name);
+                    out.push_str(": ");
+                    preview_into(dbg, kid, out, depth + 1);
+                }
+                out.push_str(if *more { ", .. }" } else { " }" });
+            }
+        },
+        View::Entry(kv) => preview_into(dbg, &kv.1, out, depth),
         View::CEnum(name) => out.push_str(name),
         View::Function(addr) => {
             let name = dbg.symbol_name(addr.wrapping_sub(dbg.bias));
@@ -242,6 +355,13 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
         View::Error(e) => out.push_str(e),
     }
     let _ = ty;
+}
+
+/// A short preview, for naming map entries by their key.
+fn short_preview(dbg: &DebugInfo, v: &Val) -> String {
+    let mut out = String::new();
+    preview_into(dbg, v, &mut out, PREVIEW_DEPTH - 1);
+    out
 }
 
 fn preview_into(dbg: &DebugInfo, v: &Val, out: &mut String, depth: u32) {
@@ -274,7 +394,8 @@ pub enum Data {
     Float(f64),
     Str(String),
     Seq(Vec<Data>),
-    Map(Vec<(String, Data)>),
+    /// Struct fields (string keys) or map entries (any keys).
+    Map(Vec<(Data, Data)>),
 }
 
 impl Serialize for Data {
@@ -370,7 +491,7 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
             ..
         } => {
             let items = all(budget)?;
-            let names = fields.iter().map(|f| f.name.clone());
+            let names = fields.iter().map(|f| Data::Str(f.name.clone()));
             let body = match style {
                 Style::Unit => Data::Nil,
                 Style::Named => Data::Map(names.zip(items).collect()),
@@ -382,11 +503,63 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
                 (false, _) => body,
                 (true, _) if option => body,
                 (true, Style::Unit) => Data::Str(label.clone()),
-                (true, _) => Data::Map(vec![(label.clone(), body)]),
+                (true, _) => Data::Map(vec![(Data::Str(label.clone()), body)]),
             }
         }
         View::CEnum(name) => Data::Str(name.clone()),
         View::Function(addr) => Data::UInt(*addr),
+        View::Items { shape, .. } => {
+            let items = all(budget)?;
+            if *shape == Shape::Map {
+                Data::Map(
+                    items
+                        .into_iter()
+                        .map(|kv| match kv {
+                            Data::Seq(mut pair) if pair.len() == 2 => {
+                                let v = pair.pop().unwrap_or(Data::Nil);
+                                (pair.pop().unwrap_or(Data::Nil), v)
+                            }
+                            other => (other, Data::Nil),
+                        })
+                        .collect(),
+                )
+            } else {
+                Data::Seq(items)
+            }
+        }
+        View::Entry(kv) => Data::Seq(vec![
+            fetch_in(dbg, &kv.0, budget, depth + 1)?,
+            fetch_in(dbg, &kv.1, budget, depth + 1)?,
+        ]),
+        View::Wrapper { show, kids, .. } => match show {
+            Show::Child(i) => match kids.get(*i) {
+                Some((_, kid)) => fetch_in(dbg, kid, budget, depth + 1)?,
+                None => Data::Nil,
+            },
+            Show::Struct { shown, .. } => {
+                let mut map = Vec::new();
+                for i in shown {
+                    if let Some((name, kid)) = kids.get(*i) {
+                        map.push((
+                            Data::Str(name.clone()),
+                            fetch_in(dbg, kid, budget, depth + 1)?,
+                        ));
+                    }
+                }
+                Data::Map(map)
+            }
+            Show::Text(_) if kids.is_empty() => Data::Nil,
+            Show::Text(_) => Data::Map(
+                kids.iter()
+                    .map(|(name, kid)| {
+                        Ok((
+                            Data::Str(name.clone()),
+                            fetch_in(dbg, kid, budget, depth + 1)?,
+                        ))
+                    })
+                    .collect::<Result<_, String>>()?,
+            ),
+        },
         View::Error(e) => return Err(e.clone()),
     })
 }

@@ -71,7 +71,7 @@ fn collect(
                     is_arg,
                     Var {
                         name,
-                        val: Val { place, ty },
+                        val: Val::new(place, ty),
                     },
                 ));
             }

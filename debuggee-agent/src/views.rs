@@ -15,6 +15,53 @@ use crate::types::{self, Encoding, Field, Kind, Type};
 pub struct Val {
     pub place: Place,
     pub ty: Option<DieRef>,
+    /// Set for a map entry, which has no place of its own: (key, value).
+    pub entry: Option<Box<(Val, Val)>>,
+}
+
+impl Val {
+    pub fn new(place: Place, ty: Option<DieRef>) -> Val {
+        Val {
+            place,
+            ty,
+            entry: None,
+        }
+    }
+
+    /// A map entry made of its key and value.
+    pub fn entry(key: Val, value: Val) -> Val {
+        Val {
+            place: Place::Bytes(Vec::new()),
+            ty: None,
+            entry: Some(Box::new((key, value))),
+        }
+    }
+}
+
+/// How a container of items is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `[1, 2]`
+    Seq,
+    /// `{1, 2}`
+    Set,
+    /// `{"a": 1}`
+    Map,
+}
+
+/// What a std wrapper's preview shows.
+#[derive(Debug, Clone)]
+pub enum Show {
+    /// The preview of child `i`, as `{:?}` of `Rc`, `Pin`, `Cow`, atomics does.
+    Child(usize),
+    /// `Label { a: .., b: .. }` from the named children, then `, ..` if `more`.
+    Struct {
+        label: String,
+        shown: Vec<usize>,
+        more: bool,
+    },
+    /// Fixed text.
+    Text(String),
 }
 
 /// How a struct-like value's fields are written.
@@ -68,6 +115,20 @@ pub enum View {
     /// A C-like enum's variant name (or its number when unknown).
     CEnum(String),
     Function(u64),
+    /// Items found by walking a std container's storage.
+    Items {
+        shape: Shape,
+        len: u64,
+        walk: crate::walk::Walk,
+    },
+    /// A std wrapper (`Rc`, `Cell`, `Mutex`, …): its preview and children.
+    Wrapper {
+        show: Show,
+        kids: Vec<(String, Val)>,
+        pointer: bool,
+    },
+    /// A map entry.
+    Entry(Box<(Val, Val)>),
     /// The value cannot be shown; the text says why.
     Error(String),
 }
@@ -91,8 +152,22 @@ pub fn type_of(dbg: &DebugInfo, v: &Val) -> Arc<Type> {
 
 /// Classifies a value.
 pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
+    if let Some(entry) = &v.entry {
+        return View::Entry(entry.clone());
+    }
     if let Place::Missing(why) = &v.place {
         return View::Error(why.clone());
+    }
+    // A composite behind a bad pointer is one unreadable value, not a
+    // struct of unreadable fields.
+    if let (Place::Mem(addr), Kind::Struct { .. } | Kind::Union { .. } | Kind::Array { .. }) =
+        (&v.place, &ty.kind)
+    {
+        if ty.size > 0 {
+            if let Err(e) = crate::memory::read(*addr, 1) {
+                return View::Error(e.to_string());
+            }
+        }
     }
     match &ty.kind {
         Kind::Base(enc) => View::Scalar(*enc, ty.size),
@@ -135,12 +210,12 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
             base: 0,
             variant: false,
         },
-        Kind::Struct { fields, variants } => {
-            if let Some(vs) = variants {
-                return enum_view(dbg, v, vs);
-            }
-            std_view(dbg, v, ty, fields).unwrap_or_else(|| struct_view(ty, fields))
-        }
+        Kind::Struct { fields, variants } => std_view(dbg, v, ty, fields)
+            .or_else(|| crate::std_views::view(dbg, v, ty))
+            .unwrap_or_else(|| match variants {
+                Some(vs) => enum_view(dbg, v, vs),
+                None => struct_view(ty, fields),
+            }),
         Kind::Unknown => View::Error("<no debug info>".into()),
     }
 }
@@ -178,7 +253,7 @@ pub fn tuple_index(name: &str) -> Option<&str> {
         .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn enum_view(dbg: &DebugInfo, v: &Val, vs: &types::Variants) -> View {
+pub fn enum_view(dbg: &DebugInfo, v: &Val, vs: &types::Variants) -> View {
     let active = match &vs.discr {
         None => vs.variants.first(),
         Some(d) => {
@@ -235,10 +310,7 @@ fn std_view(dbg: &DebugInfo, v: &Val, ty: &Type, fields: &[Field]) -> Option<Vie
         return Some(checked(len, View::Seq { ptr, len, elem }));
     }
     if name == "String" && fields.len() == 1 && fields[0].name == "vec" {
-        let vec = Val {
-            place: v.place.at(fields[0].offset),
-            ty: fields[0].ty,
-        };
+        let vec = Val::new(v.place.at(fields[0].offset), fields[0].ty);
         let vty = types::get(dbg, vec.ty?);
         let (ptr, len) = vec_parts(dbg, &vec, &vty)?;
         return Some(checked(len, View::Str { ptr, len }));
@@ -257,7 +329,7 @@ fn std_view(dbg: &DebugInfo, v: &Val, ty: &Type, fields: &[Field]) -> Option<Vie
     None
 }
 
-fn checked(len: u64, view: View) -> View {
+pub fn checked(len: u64, view: View) -> View {
     if len > MAX_LEN {
         View::Error(format!("<length {len} looks corrupt>"))
     } else {
@@ -266,7 +338,7 @@ fn checked(len: u64, view: View) -> View {
 }
 
 /// `data_ptr` and `length` of a `&str` / `&[T]`.
-fn fat_pointer(v: &Val, ty: &Type) -> Option<(u64, u64)> {
+pub fn fat_pointer(v: &Val, ty: &Type) -> Option<(u64, u64)> {
     let ptr = ty.field("data_ptr")?;
     let len = ty.field("length")?;
     Some((
@@ -277,7 +349,7 @@ fn fat_pointer(v: &Val, ty: &Type) -> Option<(u64, u64)> {
 
 /// The buffer pointer and `len` of a `Vec`: `len` is a field, the pointer the
 /// first raw pointer found inside `buf`.
-fn vec_parts(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<(u64, u64)> {
+pub fn vec_parts(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<(u64, u64)> {
     let len = ty.field("len")?;
     let buf = ty.field("buf")?;
     let ptr_off = first_pointer(dbg, buf.ty?, 0)?;
@@ -287,7 +359,7 @@ fn vec_parts(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<(u64, u64)> {
 }
 
 /// Offset of the first pointer inside a struct, searched depth-first.
-fn first_pointer(dbg: &DebugInfo, ty: DieRef, depth: u32) -> Option<u64> {
+pub fn first_pointer(dbg: &DebugInfo, ty: DieRef, depth: u32) -> Option<u64> {
     if depth > 8 {
         return None;
     }

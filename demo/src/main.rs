@@ -2,6 +2,8 @@
 //! so pmdb can be tried (`pmdb run -- demo bank`) and tested end to end.
 
 mod bank;
+mod collections;
+mod corrupt;
 mod values;
 
 const SCENARIOS: &[(&str, &str, fn())] = &[
@@ -14,6 +16,16 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "values",
         "a panic in a frame holding one local of every value kind",
         values::run,
+    ),
+    (
+        "collections",
+        "a panic in a frame holding std collections, smart pointers, cells and locks",
+        collections::run,
+    ),
+    (
+        "corrupt",
+        "a panic next to garbage pointers, a corrupt length, a cycle and a 10M vector",
+        corrupt::run,
     ),
     ("ok", "exits normally with status 0", || {}),
 ];

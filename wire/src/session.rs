@@ -413,12 +413,15 @@ impl RemoteValue {
             }
             Step::Key(key) => {
                 let wanted = format!("{key:?}");
-                self.all_children()?
+                let entry = self
+                    .all_children()?
                     .into_iter()
                     .find(|c| c.info.name == wanted)
                     .ok_or_else(|| {
                         Error::NotFound(format!("{} has no key {wanted}", self.info.name))
-                    })
+                    })?;
+                // Map entries expand as key and value; the path means the value.
+                entry.child("value")
             }
         }
     }
