@@ -114,6 +114,25 @@ impl Inspector {
         })
     }
 
+    /// A `static` by name, as a one-value page.
+    pub fn static_value(&self, name: &str) -> Reply<Page> {
+        let dbg = self.debug_info()?;
+        let (full, die) =
+            crate::globals::find_static(dbg, name).map_err(|e| err(ErrorKind::NotFound, e))?;
+        let (addr, ty) = crate::globals::static_place(dbg, die)
+            .ok_or_else(|| err(ErrorKind::Unavailable, format!("{full} has no address")))?;
+        let info = self.info(
+            dbg,
+            name.to_string(),
+            Val::new(crate::place::Place::Mem(addr), ty),
+        );
+        Ok(Page {
+            start: 0,
+            total: 1,
+            values: vec![info],
+        })
+    }
+
     /// The whole value, MessagePack-encoded.
     pub fn fetch(&self, handle: Handle) -> Reply<Vec<u8>> {
         let dbg = self.debug_info()?;

@@ -14,6 +14,7 @@
 pub mod capture;
 pub mod config;
 pub mod debuginfo;
+pub mod globals;
 pub mod inspect;
 pub mod memory;
 pub mod place;

@@ -221,6 +221,7 @@ fn dispatch(shared: &Shared, request: Request) -> Response {
             start,
             count,
         } => ins.children(value, start, count).map(Response::Values),
+        Request::Static { name } => ins.static_value(&name).map(Response::Values),
         Request::Fetch { value } => ins.fetch(value).map(Response::Fetched),
         Request::Resume => Ok(set(Verdict::Resume)),
         Request::Kill => Ok(set(Verdict::Kill)),

@@ -315,6 +315,14 @@ fn std_view(dbg: &DebugInfo, v: &Val, ty: &Type, fields: &[Field]) -> Option<Vie
         let (ptr, len) = vec_parts(dbg, &vec, &vty)?;
         return Some(checked(len, View::Str { ptr, len }));
     }
+    let short = types::short_name(name);
+    if ["&dyn ", "&mut dyn ", "Box<dyn ", "*const dyn ", "*mut dyn "]
+        .iter()
+        .any(|p| short.starts_with(p))
+        && ty.field("vtable").is_some()
+    {
+        return dyn_view(dbg, v, ty);
+    }
     if is("Vec<") {
         let (ptr, len) = vec_parts(dbg, v, ty)?;
         return Some(checked(
@@ -327,6 +335,22 @@ fn std_view(dbg: &DebugInfo, v: &Val, ty: &Type, fields: &[Field]) -> Option<Vie
         ));
     }
     None
+}
+
+/// A trait object: the data pointer, typed by the concrete type its vtable names.
+fn dyn_view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
+    let data = v.place.word(ty.field("pointer")?.offset).ok()?;
+    let vtable = v.place.word(ty.field("vtable")?.offset).ok()?;
+    let Some(concrete) = crate::globals::vtable_type(dbg, vtable) else {
+        return Some(View::Error(format!(
+            "<dyn value with unknown vtable {vtable:#x}>"
+        )));
+    };
+    Some(View::Wrapper {
+        show: Show::Child(0),
+        kids: vec![("*".into(), Val::new(Place::Mem(data), Some(concrete)))],
+        pointer: true,
+    })
 }
 
 pub fn checked(len: u64, view: View) -> View {

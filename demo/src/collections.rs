@@ -22,6 +22,50 @@ pub struct Node {
     pub next: Option<Rc<RefCell<Node>>>,
 }
 
+/// Something with an area, behind `dyn`.
+pub trait Area {
+    fn area(&self) -> f64;
+}
+
+#[derive(Debug)]
+pub struct Square {
+    pub side: f64,
+}
+
+#[derive(Debug)]
+pub struct Disc {
+    pub radius: f64,
+}
+
+impl Area for Square {
+    fn area(&self) -> f64 {
+        self.side * self.side
+    }
+}
+
+impl Area for Disc {
+    fn area(&self) -> f64 {
+        3.0 * self.radius * self.radius
+    }
+}
+
+/// Four bytes, two readings.
+pub union Bits {
+    pub int: u32,
+    pub float: f32,
+}
+
+/// A type named like a std collection but laid out differently: the agent
+/// must show it as the raw struct it is.
+pub mod lookalike {
+    pub struct HashMap {
+        pub base: u8,
+    }
+}
+
+pub static GREETING: &str = "hello, static";
+pub static LIMITS: [u16; 2] = [10, 20];
+
 pub fn run() {
     // A ring buffer whose contents wrap around the end of its storage.
     let mut deque: VecDeque<i32> = VecDeque::with_capacity(4);
@@ -77,6 +121,19 @@ pub fn run() {
     let add = move |x: i32| x + closure_base;
     let marker: std::marker::PhantomData<u64> = std::marker::PhantomData;
     let zst = ();
+    let dyn_box: Box<dyn Area> = Box::new(Square { side: 2.0 });
+    let disc = Disc { radius: 1.5 };
+    let dyn_ref: &dyn Area = &disc;
+    let bits = Bits { float: 1.0 };
+    let fake = lookalike::HashMap { base: 3 };
+    let _ = std::hint::black_box((
+        dyn_box.area(),
+        dyn_ref.area(),
+        &bits,
+        &fake,
+        GREETING,
+        &LIMITS,
+    ));
     let _ = std::hint::black_box(&(
         &deque, &scores, &tags, &ordered, &small_set, &heap, &list, &shared2, &weak, &counted,
     ));

@@ -47,7 +47,10 @@ fn bank_report_has_the_crash_and_the_frames() {
     );
     let threads = r["threads"].as_array().unwrap();
     assert_eq!(threads.len(), 1);
-    assert_eq!((&threads[0]["name"], &threads[0]["crashed"]), (&json!("main"), &json!(true)));
+    assert_eq!(
+        (&threads[0]["name"], &threads[0]["crashed"]),
+        (&json!("main"), &json!(true))
+    );
     let user: Vec<&str> = threads[0]["frames"]
         .as_array()
         .unwrap()
@@ -57,11 +60,22 @@ fn bank_report_has_the_crash_and_the_frames() {
         .collect();
     assert_eq!(
         user,
-        ["demo::bank::withdraw", "demo::bank::transfer", "demo::bank::settle", "demo::bank::run", "demo::main"]
+        [
+            "demo::bank::withdraw",
+            "demo::bank::transfer",
+            "demo::bank::settle",
+            "demo::bank::run",
+            "demo::main"
+        ]
     );
     let withdraw = frame(&r, "demo::bank::withdraw");
     assert_eq!(withdraw["line"], 63);
-    assert!(withdraw["file"].as_str().unwrap().ends_with("demo/src/bank.rs"));
+    assert!(
+        withdraw["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("demo/src/bank.rs")
+    );
     assert_eq!(
         local(withdraw, "account"),
         &json!({
@@ -128,7 +142,11 @@ fn values_report_shows_every_kind_at_depth_three() {
         ("none", "Option<i32>", "None"),
         ("ok", "Result<u8, String>", "Ok(1)"),
         ("err", "Result<u8, String>", "Err(\"bad\")"),
-        ("circle", "Shape", "Circle { center: Point { x: 1, y: 2 }, radius: 2.5 }"),
+        (
+            "circle",
+            "Shape",
+            "Circle { center: Point { x: 1, y: 2 }, radius: 2.5 }",
+        ),
         ("square", "Shape", "Square(Point { x: -1, y: -2 }, 4)"),
         ("empty", "Shape", "Empty"),
         ("point_ref", "&Point", "Point { x: 1, y: 2 }"),

@@ -69,6 +69,11 @@ fn std_types_preview_as_debug_does() {
             "add: {closure_env#1} = {closure_env#1} { closure_base: 40 }",
             "marker: PhantomData<u64> = PhantomData<u64>",
             "zst: () = ()",
+            "dyn_box: Box<dyn Area> = Square { side: 2.0 }",
+            "disc: Disc = Disc { radius: 1.5 }",
+            "dyn_ref: &dyn Area = Disc { radius: 1.5 }",
+            "bits: Bits = Bits { int: 1065353216, float: 1.0 }",
+            "fake: HashMap = HashMap { base: 3 }",
         ]
     );
 }
@@ -168,6 +173,34 @@ fn std_types_expand_into_their_parts() {
     );
     assert_eq!(run.eval("tail.value.value").unwrap().preview(), "2");
     assert_eq!(run.eval("maybe_box.0").unwrap().preview(), "12");
+
+    // Trait objects show the concrete type their vtable names.
+    assert_eq!(
+        kids(&local("dyn_box")),
+        ["*: Square = Square { side: 2.0 }"]
+    );
+    assert_eq!(run.eval("dyn_ref.radius").unwrap().preview(), "1.5");
+    assert_eq!(
+        kids(&local("bits")),
+        ["int: u32 = 1065353216", "float: f32 = 1.0"]
+    );
+    // A look-alike of a std type falls back to its raw struct.
+    assert_eq!(kids(&local("fake")), ["base: u8 = 3"]);
+    assert_eq!(kids(&local("add")), ["closure_base: i32 = 40"]);
+    assert_eq!(kids(&local("marker")), Vec::<String>::new());
+
+    // Statics by name, qualified or not.
+    let greeting = s.static_value("GREETING").unwrap();
+    assert_eq!(line(&greeting), "GREETING: &str = \"hello, static\"");
+    assert_eq!(run.eval("LIMITS[1]").unwrap().preview(), "20");
+    assert_eq!(
+        run.eval("demo::collections::LIMITS").unwrap().preview(),
+        "[10, 20]"
+    );
+    assert_eq!(
+        s.static_value("NO_SUCH_STATIC").unwrap_err().to_string(),
+        "no local or static named \"NO_SUCH_STATIC\""
+    );
 
     assert_eq!(
         local("scores").fetch::<HashMap<String, i32>>().unwrap(),

@@ -48,6 +48,8 @@ pub enum Request {
         start: u64,
         count: u64,
     },
+    /// A `static` by name (qualified, or its last segments when unambiguous).
+    Static { name: String },
     /// The whole value, as MessagePack a local serde type can decode.
     Fetch { value: Handle },
     /// Let the crashed program go on (its usual panic output and exit follow).

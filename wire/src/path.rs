@@ -37,6 +37,13 @@ pub fn parse(expr: &str) -> Result<Path, Error> {
         rest = r.trim_start();
     }
     let (root, mut rest) = take_ident(rest).ok_or_else(|| bad("expected a variable name"))?;
+    // A qualified static: `demo::config::LIMIT`.
+    let mut root = root.to_string();
+    while let Some((seg, r)) = rest.strip_prefix("::").and_then(take_ident) {
+        root.push_str("::");
+        root.push_str(seg);
+        rest = r;
+    }
     let mut steps = Vec::new();
     loop {
         rest = rest.trim_start();
@@ -73,10 +80,7 @@ pub fn parse(expr: &str) -> Result<Path, Error> {
         }
     }
     steps.extend(std::iter::repeat_n(Step::Deref, derefs));
-    Ok(Path {
-        root: root.to_string(),
-        steps,
-    })
+    Ok(Path { root, steps })
 }
 
 fn take_ident(s: &str) -> Option<(&str, &str)> {
@@ -145,6 +149,10 @@ mod tests {
             ("m".into(), vec![Key("k\"ey".into())])
         );
         assert_eq!(steps(" v [ 2 ] "), ("v".into(), vec![Index(2)]));
+        assert_eq!(
+            steps("demo::config::LIMITS[1]"),
+            ("demo::config::LIMITS".into(), vec![Index(1)])
+        );
     }
 
     #[test]

@@ -164,6 +164,17 @@ impl Session {
         }
     }
 
+    /// A `static` by name: qualified (`demo::collections::GREETING`) or by
+    /// its last segments when unambiguous (`GREETING`).
+    pub fn static_value(&self, name: &str) -> Result<RemoteValue, Error> {
+        let page = self.page(Request::Static {
+            name: name.to_string(),
+        })?;
+        self.values(page)
+            .pop()
+            .ok_or_else(|| Error::NotFound(format!("no static named {name:?}")))
+    }
+
     /// Lets the crashed program go on to its usual end.
     pub fn resume(&self) -> Result<(), Error> {
         self.expect_ok(Request::Resume)
@@ -277,7 +288,15 @@ impl Frame {
     /// Evaluates a path expression from this frame's locals.
     pub fn eval(&self, expr: &str) -> Result<RemoteValue, Error> {
         let path = path::parse(expr)?;
-        let mut value = self.local(&path.root)?;
+        // Locals first; a name that is not a local may be a static.
+        let mut value = match self.local(&path.root) {
+            Ok(v) => v,
+            Err(Error::NotFound(local)) => match self.session.static_value(&path.root) {
+                Ok(v) => v,
+                Err(_) => return Err(Error::NotFound(local)),
+            },
+            Err(e) => return Err(e),
+        };
         for step in &path.steps {
             value = value.step(step)?;
         }

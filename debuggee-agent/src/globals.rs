@@ -1,0 +1,160 @@
+//! Global variables from DWARF: `static`s by name and trait-object vtables by
+//! address (each vtable variable's type names the concrete type it serves).
+//! The index is built by one pass over the units' top-level DIEs (descending
+//! into namespaces only) the first time a static or a `dyn` value is asked for.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use addr2line::gimli;
+
+use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_ref};
+
+/// The index of globals.
+#[derive(Default)]
+pub struct Globals {
+    /// Fully qualified name (`demo::collections::GREETING`) → variable DIE.
+    statics: HashMap<String, DieRef>,
+    /// Link-time vtable address → concrete type DIE.
+    vtables: HashMap<u64, DieRef>,
+}
+
+static GLOBALS: OnceLock<Globals> = OnceLock::new();
+
+fn globals(dbg: &DebugInfo) -> &'static Globals {
+    GLOBALS.get_or_init(|| build(dbg))
+}
+
+/// The concrete type behind a vtable at runtime address `addr`.
+pub fn vtable_type(dbg: &DebugInfo, addr: u64) -> Option<DieRef> {
+    globals(dbg)
+        .vtables
+        .get(&addr.wrapping_sub(dbg.bias))
+        .copied()
+}
+
+/// A static by its qualified name or, when unambiguous, its last segment(s):
+/// `GREETING`, `collections::GREETING`, `demo::collections::GREETING`.
+pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), String> {
+    let g = globals(dbg);
+    if let Some(d) = g.statics.get(name) {
+        return Ok((name.to_string(), *d));
+    }
+    let suffix = format!("::{name}");
+    let mut found: Vec<(&String, &DieRef)> = g
+        .statics
+        .iter()
+        .filter(|(k, _)| k.ends_with(&suffix))
+        .collect();
+    found.sort();
+    match found.as_slice() {
+        [(k, d)] => Ok(((*k).clone(), **d)),
+        [] => Err(format!("no local or static named {name:?}")),
+        many => Err(format!(
+            "{name:?} is ambiguous: {}",
+            many.iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The static variable's address and type.
+pub fn static_place(dbg: &DebugInfo, die: DieRef) -> Option<(u64, Option<DieRef>)> {
+    let unit = dbg.unit_of(die)?;
+    let entry = unit.entry(die.to_unit_offset(&unit.header)?).ok()?;
+    let ty = entry
+        .attr_value(gimli::DW_AT_type)
+        .ok()
+        .flatten()
+        .and_then(|v| die_ref(unit, v));
+    Some((location_addr(&entry, unit)?.wrapping_add(dbg.bias), ty))
+}
+
+fn location_addr(
+    entry: &gimli::DebuggingInformationEntry<R>,
+    unit: &gimli::Unit<R>,
+) -> Option<u64> {
+    let gimli::AttributeValue::Exprloc(expr) = entry.attr_value(gimli::DW_AT_location).ok()??
+    else {
+        return None;
+    };
+    let mut ops = expr.operations(unit.encoding());
+    match ops.next().ok()? {
+        Some(gimli::Operation::Address { address }) => Some(address),
+        _ => None,
+    }
+}
+
+fn build(dbg: &DebugInfo) -> Globals {
+    let mut g = Globals::default();
+    let mut headers = dbg.dwarf.units();
+    while let Ok(Some(header)) = headers.next() {
+        let Ok(unit) = dbg.dwarf.unit(header) else {
+            continue;
+        };
+        let Ok(mut tree) = unit.entries_tree(None) else {
+            continue;
+        };
+        let Ok(root) = tree.root() else { continue };
+        let _ = scan(dbg, &unit, root, &mut Vec::new(), &mut g);
+    }
+    g
+}
+
+fn scan(
+    dbg: &DebugInfo,
+    unit: &gimli::Unit<R>,
+    node: gimli::EntriesTreeNode<R>,
+    path: &mut Vec<String>,
+    g: &mut Globals,
+) -> gimli::Result<()> {
+    let mut children = node.children();
+    while let Some(child) = children.next()? {
+        let entry = child.entry();
+        match entry.tag() {
+            gimli::DW_TAG_namespace if path.len() < 32 => {
+                let name = die_name(&dbg.dwarf, unit, entry).unwrap_or_default();
+                path.push(name);
+                scan(dbg, unit, child, path, g)?;
+                path.pop();
+            }
+            gimli::DW_TAG_variable => {
+                let Some(name) = die_name(&dbg.dwarf, unit, entry) else {
+                    continue;
+                };
+                let Some(at) = entry.offset().to_debug_info_offset(&unit.header) else {
+                    continue;
+                };
+                if name.ends_with("::{vtable}") {
+                    let concrete = entry
+                        .attr_value(gimli::DW_AT_type)
+                        .ok()
+                        .flatten()
+                        .and_then(|v| die_ref(unit, v))
+                        .and_then(|t| containing_type(dbg, t));
+                    if let (Some(addr), Some(ty)) = (location_addr(entry, unit), concrete) {
+                        g.vtables.insert(addr, ty);
+                    }
+                } else if location_addr(entry, unit).is_some_and(|a| a != 0) {
+                    // Address 0: the linker dropped an unused static.
+                    let mut full = path.join("::");
+                    if !full.is_empty() {
+                        full.push_str("::");
+                    }
+                    full.push_str(&name);
+                    g.statics.entry(full).or_insert(at);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn containing_type(dbg: &DebugInfo, vtable_type: DieRef) -> Option<DieRef> {
+    let unit = dbg.unit_of(vtable_type)?;
+    let entry = unit.entry(vtable_type.to_unit_offset(&unit.header)?).ok()?;
+    die_ref(unit, entry.attr_value(gimli::DW_AT_containing_type).ok()??)
+}
