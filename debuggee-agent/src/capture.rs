@@ -105,7 +105,7 @@ fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
     }
 }
 
-fn capture_frames() -> Vec<RawFrame> {
+pub(crate) fn capture_frames() -> Vec<RawFrame> {
     let mut frames = Vec::new();
     backtrace::trace(|f| {
         frames.push(RawFrame {
@@ -146,14 +146,14 @@ fn record(info: &PanicHookInfo<'_>, thread_name: &str) -> CrashInfo {
 }
 
 /// The kernel's id of the calling thread, from `/proc/thread-self`.
-fn current_tid() -> u64 {
+pub(crate) fn current_tid() -> u64 {
     std::fs::read_link("/proc/thread-self")
         .ok()
         .and_then(|p| p.file_name()?.to_str()?.parse().ok())
         .unwrap_or(0)
 }
 
-fn program_name() -> String {
+pub(crate) fn program_name() -> String {
     std::env::current_exe()
         .ok()
         .and_then(|p| Some(p.file_name()?.to_string_lossy().into_owned()))

@@ -51,6 +51,14 @@ pub struct DebugInfo {
     symbols: OnceLock<Vec<(u64, u64, &'static str)>>,
 }
 
+/// Compile units parsed so far (for stats: laziness is measurable).
+static UNITS_PARSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many compile units the agent has parsed.
+pub fn units_parsed() -> u64 {
+    UNITS_PARSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 static DEBUG_INFO: OnceLock<Result<DebugInfo, String>> = OnceLock::new();
 
 /// The process's debug information, loaded on first use.
@@ -130,7 +138,10 @@ impl DebugInfo {
             return None;
         }
         slot.unit
-            .get_or_init(|| self.dwarf.unit(slot.header).ok())
+            .get_or_init(|| {
+                UNITS_PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.dwarf.unit(slot.header).ok()
+            })
             .as_ref()
     }
 

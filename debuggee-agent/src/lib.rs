@@ -28,6 +28,9 @@ pub mod variables;
 pub mod views;
 pub mod walk;
 
+#[cfg(test)]
+mod testing;
+
 use std::sync::Once;
 
 /// Installs the agent. Call it once, first thing in `main`; later calls do

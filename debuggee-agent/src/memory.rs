@@ -4,6 +4,15 @@
 //! faulting, so a garbage pointer becomes an "unreadable memory" value.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes read from the debuggee's memory since start (for stats and benches).
+static BYTES_READ: AtomicU64 = AtomicU64::new(0);
+
+/// Total bytes this process has read through [`read_into`].
+pub fn bytes_read() -> u64 {
+    BYTES_READ.load(Ordering::Relaxed)
+}
 
 /// The largest single read the agent makes (1 MiB); callers page above it.
 pub const MAX_READ: usize = 1 << 20;
@@ -32,6 +41,7 @@ pub fn read_into(addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
     if buf.is_empty() {
         return Ok(());
     }
+    BYTES_READ.fetch_add(buf.len() as u64, Ordering::Relaxed);
     if addr == 0 || addr.checked_add(buf.len() as u64).is_none() {
         return Err(ReadError::Unreadable(addr));
     }

@@ -92,11 +92,13 @@ struct Shared {
     inspector: Inspector,
     verdict: Mutex<Option<Verdict>>,
     last_request: AtomicU64,
+    requests: AtomicU64,
     started: Instant,
 }
 
 impl Shared {
     fn touch(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         self.last_request
             .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
@@ -115,6 +117,7 @@ pub fn serve(bound: Bound, inspector: Inspector, wait: Duration) -> Verdict {
         inspector,
         verdict: Mutex::new(None),
         last_request: AtomicU64::new(0),
+        requests: AtomicU64::new(0),
         started: Instant::now(),
     });
     loop {
@@ -223,6 +226,11 @@ fn dispatch(shared: &Shared, request: Request) -> Response {
         } => ins.children(value, start, count).map(Response::Values),
         Request::Static { name } => ins.static_value(&name).map(Response::Values),
         Request::Fetch { value } => ins.fetch(value).map(Response::Fetched),
+        Request::Stats => Ok(Response::Stats(wire::AgentStats {
+            bytes_read: crate::memory::bytes_read(),
+            units_parsed: crate::debuginfo::units_parsed(),
+            requests: shared.requests.fetch_add(0, Ordering::Relaxed),
+        })),
         Request::Resume => Ok(set(Verdict::Resume)),
         Request::Kill => Ok(set(Verdict::Kill)),
     }));

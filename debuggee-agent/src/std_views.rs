@@ -552,3 +552,54 @@ fn duration(dbg: &DebugInfo, v: &Val) -> Option<View> {
         pointer: false,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::{BTreeMap, HashMap, LinkedList, VecDeque};
+    use std::rc::Rc;
+    use std::sync::Mutex;
+
+    use crate::testing::locals_of;
+
+    /// Named like std's `VecDeque` but laid out differently.
+    mod lookalike {
+        pub struct VecDeque {
+            pub head: u8,
+        }
+    }
+
+    #[test]
+    fn views_read_real_layouts_and_fall_back_on_unknown_ones() {
+        let mut deque: VecDeque<u16> = VecDeque::with_capacity(3);
+        deque.extend([1, 2, 3]);
+        deque.pop_front();
+        deque.push_back(4); // wraps around the end of the buffer
+        let map: HashMap<u8, char> = HashMap::from([(1, 'a')]);
+        let tree: BTreeMap<u8, u8> = (0..40).map(|i| (i, i * 2)).collect();
+        let list: LinkedList<i8> = [-1, -2].into_iter().collect();
+        let shared = Rc::new(RefCell::new(5u32));
+        let _extra = shared.clone();
+        let lock = Mutex::new("held");
+        let guard = lock.lock().unwrap();
+        let fake = lookalike::VecDeque { head: 9 };
+        let shown = locals_of("views_read_real_layouts_and_fall_back_on_unknown_ones");
+        let got = |n: &str| shown.get(n).map(String::as_str);
+        assert_eq!(got("deque"), Some("[2, 3, 4]"));
+        assert_eq!(got("map"), Some("{1: 'a'}"));
+        assert_eq!(
+            got("tree"),
+            Some(
+                "{0: 0, 1: 2, 2: 4, 3: 6, 4: 8, 5: 10, 6: 12, 7: 14, 8: 16, 9: 18, 10: 20, 11: 22, 12: 24, 13: 26, 14: 28, ..}"
+            )
+        );
+        assert_eq!(got("list"), Some("[-1, -2]"));
+        assert_eq!(got("shared"), Some("RefCell { value: 5 }"));
+        assert_eq!(
+            got("lock"),
+            Some("Mutex { data: \"held\", poisoned: false, .. }")
+        );
+        assert_eq!(got("fake"), Some("VecDeque { head: 9 }"));
+        std::hint::black_box((&deque, &map, &tree, &list, &shared, &guard, &fake));
+    }
+}

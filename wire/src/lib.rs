@@ -16,5 +16,5 @@ pub mod transport;
 
 pub use error::{Error, ErrorKind, RemoteError};
 pub use message::*;
-pub use session::{Frame, RemoteValue, Session, Target, Traceback};
+pub use session::{Frame, RemoteValue, Session, Target, Traceback, Traffic};
 pub use transport::{MemoryTransport, StreamTransport, Transport};

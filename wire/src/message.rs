@@ -52,6 +52,8 @@ pub enum Request {
     Static { name: String },
     /// The whole value, as MessagePack a local serde type can decode.
     Fetch { value: Handle },
+    /// Counters of the agent's own work, for benchmarks and regression checks.
+    Stats,
     /// Let the crashed program go on (its usual panic output and exit follow).
     Resume,
     /// End the crashed program now, with its usual panic output and status.
@@ -69,8 +71,20 @@ pub enum Response {
     Values(Page),
     /// A fully transferred value, MessagePack-encoded.
     Fetched(#[serde(with = "bytes")] Vec<u8>),
+    Stats(AgentStats),
     Ok,
     Error(RemoteError),
+}
+
+/// What the agent has done so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AgentStats {
+    /// Bytes read from the debuggee's memory.
+    pub bytes_read: u64,
+    /// Compile units whose DWARF was parsed.
+    pub units_parsed: u64,
+    /// Requests answered.
+    pub requests: u64,
 }
 
 /// The agent's side of the hello.

@@ -52,6 +52,15 @@ impl std::str::FromStr for Target {
 struct Conn {
     transport: Box<dyn Transport>,
     next_id: u64,
+    traffic: Traffic,
+}
+
+/// Bytes this session has put on the wire (message bodies plus the 4-byte
+/// length of each frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Traffic {
+    pub sent: u64,
+    pub received: u64,
 }
 
 /// A connection to one crashed process. Cheap to clone; clones share the
@@ -79,6 +88,7 @@ impl Session {
         let conn = Arc::new(Mutex::new(Conn {
             transport,
             next_id: 1,
+            traffic: Traffic::default(),
         }));
         let mut session = Session {
             conn,
@@ -173,6 +183,19 @@ impl Session {
         self.values(page)
             .pop()
             .ok_or_else(|| Error::NotFound(format!("no static named {name:?}")))
+    }
+
+    /// Bytes sent and received so far on this session.
+    pub fn traffic(&self) -> Traffic {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner()).traffic
+    }
+
+    /// The agent's counters (memory read, DWARF units parsed, requests).
+    pub fn stats(&self) -> Result<AgentStats, Error> {
+        match self.request(Request::Stats)? {
+            Response::Stats(s) => Ok(s),
+            other => Err(unexpected(&other)),
+        }
     }
 
     /// Lets the crashed program go on to its usual end.
