@@ -222,12 +222,14 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
 
 fn struct_view(ty: &Type, fields: &[Field]) -> View {
     let anonymous = ty.name.starts_with('(');
+    // `{:?}` of a derived Debug writes the bare name: `Pair { .. }`, not `Pair<u8> { .. }`.
+    let short = types::short_name(&ty.name);
+    let label = match short.split_once('<') {
+        Some((bare, _)) if !fields.is_empty() && !bare.is_empty() => bare.to_string(),
+        _ => short,
+    };
     View::Fields {
-        label: if anonymous {
-            String::new()
-        } else {
-            types::short_name(&ty.name)
-        },
+        label: if anonymous { String::new() } else { label },
         style: fields_style(fields, anonymous),
         fields: fields.to_vec(),
         base: 0,

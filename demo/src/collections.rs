@@ -63,6 +63,21 @@ pub mod lookalike {
     }
 }
 
+/// Several dataless variants packed into the niche of a `bool`.
+#[derive(Debug, Clone, Copy)]
+pub enum Switch {
+    Set(bool),
+    Off,
+    Unknown,
+}
+
+/// A generic struct, instantiated twice.
+#[derive(Debug)]
+pub struct Pair<T> {
+    pub left: T,
+    pub right: T,
+}
+
 pub static GREETING: &str = "hello, static";
 pub static LIMITS: [u16; 2] = [10, 20];
 
@@ -126,6 +141,21 @@ pub fn run() {
     let dyn_ref: &dyn Area = &disc;
     let bits = Bits { float: 1.0 };
     let fake = lookalike::HashMap { base: 3 };
+    let switches = [
+        Switch::Set(true),
+        Switch::Off,
+        Switch::Unknown,
+        Switch::Set(false),
+    ];
+    let pair_u8 = Pair {
+        left: 1u8,
+        right: 2u8,
+    };
+    let pair_str = Pair {
+        left: "l",
+        right: "r",
+    };
+    let _ = std::hint::black_box((&switches, &pair_u8, &pair_str));
     let _ = std::hint::black_box((
         dyn_box.area(),
         dyn_ref.area(),

@@ -74,6 +74,9 @@ fn std_types_preview_as_debug_does() {
             "dyn_ref: &dyn Area = Disc { radius: 1.5 }",
             "bits: Bits = Bits { int: 1065353216, float: 1.0 }",
             "fake: HashMap = HashMap { base: 3 }",
+            "switches: [Switch; 4] = [Set(true), Off, Unknown, Set(false)]",
+            "pair_u8: Pair<u8> = Pair { left: 1, right: 2 }",
+            "pair_str: Pair<&str> = Pair { left: \"l\", right: \"r\" }",
         ]
     );
 }
