@@ -12,13 +12,15 @@ use crate::config::{Config, Mode};
 use crate::inspect::{Crash, Inspector};
 use crate::server::{self, Verdict};
 
-/// One machine frame: instruction pointer and stack pointer.
+/// One machine frame: instruction pointer, stack pointer, and whatever
+/// other registers are known for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RawFrame {
     pub ip: u64,
     pub sp: u64,
     /// `ip` is the faulting instruction itself, not a return address.
     pub exact: bool,
+    pub regs: crate::unwind::Regs,
 }
 
 /// Most machine frames captured per thread.
@@ -47,8 +49,22 @@ fn on_panic(config: &Config, info: &PanicHookInfo<'_>, previous: &Hook) {
         info: record(info, thread.name().unwrap_or("<unnamed>")),
         frames,
     };
+    if config.mode == Mode::Off {
+        return previous(info);
+    }
+    crate::signals::note_panic_served();
+    let verdict = handle(config, crash);
+    previous(info);
+    if verdict == Some(Verdict::Kill) {
+        std::process::exit(101);
+    }
+}
+
+/// Reports or serves a crash as the mode says; in wait mode, returns how
+/// serving ended (`None` when the agent could not serve).
+pub(crate) fn handle(config: &Config, crash: Crash) -> Option<Verdict> {
     match config.mode {
-        Mode::Off => previous(info),
+        Mode::Off => None,
         Mode::Report => {
             let done = std::thread::Builder::new()
                 .name("pmdb-agent-report".into())
@@ -57,15 +73,11 @@ fn on_panic(config: &Config, info: &PanicHookInfo<'_>, previous: &Hook) {
             if !matches!(done, Ok(Ok(()))) {
                 eprintln!("pmdb: could not print the crash report");
             }
-            previous(info);
+            None
         }
         Mode::Wait => {
             let _turn = SERVING.lock().unwrap_or_else(|p| p.into_inner());
-            let verdict = wait_for_debugger(config, crash);
-            previous(info);
-            if verdict == Some(Verdict::Kill) {
-                std::process::exit(101);
-            }
+            wait_for_debugger(config, crash)
         }
     }
 }
@@ -81,8 +93,12 @@ fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
         }
     };
     eprintln!(
-        "pmdb: thread '{}' panicked; inspect it with `pmdb attach {pid}` (socket {}, waiting {} s)",
+        "pmdb: thread '{}' {}; inspect it with `pmdb attach {pid}` (socket {}, waiting {} s)",
         crash.info.thread_name,
+        match crash.info.kind {
+            wire::CrashKind::Panic => "panicked".to_string(),
+            wire::CrashKind::Signal => format!("crashed: {}", crash.info.message),
+        },
         bound.path.display(),
         config.wait.as_secs_f64()
     );
@@ -108,10 +124,15 @@ fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
 pub(crate) fn capture_frames() -> Vec<RawFrame> {
     let mut frames = Vec::new();
     backtrace::trace(|f| {
+        let (ip, sp) = (f.ip() as u64, f.sp() as u64);
+        let mut regs: crate::unwind::Regs = [None; 17];
+        regs[crate::unwind::RSP] = Some(sp);
+        regs[crate::unwind::RIP] = Some(ip);
         frames.push(RawFrame {
-            ip: f.ip() as u64,
-            sp: f.sp() as u64,
+            ip,
+            sp,
             exact: false,
+            regs,
         });
         frames.len() < MAX_FRAMES
     });

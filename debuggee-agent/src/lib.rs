@@ -17,12 +17,15 @@ pub mod debuginfo;
 pub mod globals;
 pub mod inspect;
 pub mod memory;
+pub mod objects;
 pub mod place;
 pub mod report;
 pub mod server;
+pub mod signals;
 pub mod std_views;
 pub mod traceback;
 pub mod types;
+pub mod unwind;
 pub mod values;
 pub mod variables;
 pub mod views;
@@ -41,6 +44,7 @@ pub fn install() {
     INSTALL.call_once(|| {
         let config = config::Config::from_env();
         if config.mode != config::Mode::Off {
+            signals::install(config.clone());
             capture::install(config);
         }
     });

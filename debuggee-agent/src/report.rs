@@ -17,9 +17,13 @@ fn render(ins: &Inspector) -> String {
         (Some(f), Some(l), Some(col)) => format!(" at {f}:{l}:{col}"),
         _ => String::new(),
     };
+    let what = match c.kind {
+        wire::CrashKind::Panic => "panicked",
+        wire::CrashKind::Signal => "crashed",
+    };
     let _ = writeln!(
         out,
-        "pmdb: thread '{}' panicked{at}: {}",
+        "pmdb: thread '{}' {what}{at}: {}",
         c.thread_name, c.message
     );
     let frames = match ins.traceback(c.thread) {

@@ -19,6 +19,8 @@ pub struct Frame {
     pub probe: u64,
     /// The function's (or inlined call's) DIE.
     pub die: Option<DieRef>,
+    /// Registers known in this frame (DWARF numbering).
+    pub regs: crate::unwind::Regs,
 }
 
 /// Symbolises a thread's machine frames, innermost first.
@@ -81,6 +83,7 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
                 sp: r.sp,
                 probe,
                 die,
+                regs: r.regs,
             });
         }
     }

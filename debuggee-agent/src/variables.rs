@@ -120,7 +120,7 @@ fn locate(
         }
         _ => return Place::Missing("<optimized out>".into()),
     };
-    evaluate(dbg, unit, expr, frame.sp)
+    evaluate(dbg, unit, expr, frame.sp, &frame.regs)
 }
 
 fn location_at(
@@ -140,7 +140,19 @@ fn location_at(
 
 /// Evaluates a location expression with what a frame of a debug build has:
 /// the stack pointer (also the frame base) and memory.
-fn evaluate(dbg: &DebugInfo, unit: &gimli::Unit<R>, expr: gimli::Expression<R>, sp: u64) -> Place {
+fn evaluate(
+    dbg: &DebugInfo,
+    unit: &gimli::Unit<R>,
+    expr: gimli::Expression<R>,
+    sp: u64,
+    regs: &crate::unwind::Regs,
+) -> Place {
+    let reg = |r: gimli::Register| -> Option<u64> {
+        if r.0 == RSP {
+            return Some(sp);
+        }
+        regs.get(r.0 as usize).copied().flatten()
+    };
     let optimized = || Place::Missing("<optimized out>".into());
     let mut eval = expr.evaluation(unit.encoding());
     let mut step = eval.evaluate();
@@ -152,9 +164,10 @@ fn evaluate(dbg: &DebugInfo, unit: &gimli::Unit<R>, expr: gimli::Expression<R>, 
         step = match state {
             gimli::EvaluationResult::Complete => break,
             gimli::EvaluationResult::RequiresFrameBase => eval.resume_with_frame_base(sp),
-            gimli::EvaluationResult::RequiresRegister { register, .. } if register.0 == RSP => {
-                eval.resume_with_register(gimli::Value::Generic(sp))
-            }
+            gimli::EvaluationResult::RequiresRegister { register, .. } => match reg(register) {
+                Some(v) => eval.resume_with_register(gimli::Value::Generic(v)),
+                None => return optimized(),
+            },
             gimli::EvaluationResult::RequiresMemory { address, size, .. } => {
                 match memory::read_uint(address, size as usize) {
                     Ok(v) => eval.resume_with_memory(gimli::Value::Generic(v as u64)),
@@ -176,9 +189,10 @@ fn evaluate(dbg: &DebugInfo, unit: &gimli::Unit<R>, expr: gimli::Expression<R>, 
                 _ => optimized(),
             },
             gimli::Location::Bytes { value } => Place::Bytes(value.slice().to_vec()),
-            gimli::Location::Register { register } if register.0 == RSP => {
-                Place::Bytes(sp.to_le_bytes().to_vec())
-            }
+            gimli::Location::Register { register } => match reg(*register) {
+                Some(v) => Place::Bytes(v.to_le_bytes().to_vec()),
+                None => optimized(),
+            },
             _ => optimized(),
         },
         _ => optimized(),

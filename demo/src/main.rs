@@ -4,6 +4,7 @@
 mod bank;
 mod collections;
 mod corrupt;
+mod signals;
 mod values;
 
 const SCENARIOS: &[(&str, &str, fn())] = &[
@@ -27,6 +28,18 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "a panic next to garbage pointers, a corrupt length, a cycle and a 10M vector",
         corrupt::run,
     ),
+    (
+        "segv",
+        "a write through a null pointer: SIGSEGV",
+        signals::segv,
+    ),
+    ("abort", "std::process::abort(): SIGABRT", signals::abort),
+    (
+        "overflow",
+        "unbounded recursion: a stack overflow",
+        signals::overflow,
+    ),
+    ("fpe", "a hardware divide by zero: SIGFPE", signals::fpe),
     ("ok", "exits normally with status 0", || {}),
 ];
 

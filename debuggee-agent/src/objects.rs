@@ -1,0 +1,86 @@
+//! The process's loaded objects (the executable and every shared library),
+//! as the dynamic loader reports them through `dl_iterate_phdr`: where each is
+//! loaded, its executable segments, and its `.eh_frame_hdr` in memory.
+
+use std::ffi::CStr;
+
+/// One loaded object.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub name: String,
+    /// Runtime address minus link-time address.
+    pub bias: u64,
+    /// Mapped segments as (start, end, executable), runtime addresses.
+    pub segments: Vec<(u64, u64, bool)>,
+    /// `.eh_frame_hdr` as (runtime address, size).
+    pub eh_frame_hdr: Option<(u64, u64)>,
+}
+
+impl Object {
+    /// Whether runtime address `addr` is in one of this object's executable segments.
+    pub fn contains_code(&self, addr: u64) -> bool {
+        self.segments
+            .iter()
+            .any(|&(s, e, x)| x && s <= addr && addr < e)
+    }
+
+    /// The end of the segment holding `addr`.
+    pub fn segment_end(&self, addr: u64) -> Option<u64> {
+        self.segments
+            .iter()
+            .find(|&&(s, e, _)| s <= addr && addr < e)
+            .map(|&(_, e, _)| e)
+    }
+}
+
+/// Every loaded object, the executable first.
+pub fn loaded() -> Vec<Object> {
+    let mut out: Vec<Object> = Vec::new();
+    // SAFETY: the callback only reads the `dl_phdr_info` the loader passes for
+    // the duration of the call, and `data` is the `&mut Vec` we pass here.
+    unsafe {
+        libc::dl_iterate_phdr(Some(visit), (&mut out as *mut Vec<Object>).cast());
+    }
+    out
+}
+
+unsafe extern "C" fn visit(
+    info: *mut libc::dl_phdr_info,
+    _size: usize,
+    data: *mut libc::c_void,
+) -> libc::c_int {
+    // SAFETY: `dl_iterate_phdr` passes a valid `info` whose `dlpi_phdr` points
+    // to `dlpi_phnum` program headers, and `data` is our `Vec<Object>`.
+    unsafe {
+        let out = &mut *(data as *mut Vec<Object>);
+        let info = &*info;
+        let name = if info.dlpi_name.is_null() {
+            String::new()
+        } else {
+            CStr::from_ptr(info.dlpi_name)
+                .to_string_lossy()
+                .into_owned()
+        };
+        let bias = info.dlpi_addr;
+        let phdrs = std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum as usize);
+        let mut segments = Vec::new();
+        let mut eh_frame_hdr = None;
+        for ph in phdrs {
+            let start = bias.wrapping_add(ph.p_vaddr);
+            match ph.p_type {
+                libc::PT_LOAD => {
+                    segments.push((start, start + ph.p_memsz, ph.p_flags & libc::PF_X != 0))
+                }
+                libc::PT_GNU_EH_FRAME => eh_frame_hdr = Some((start, ph.p_memsz)),
+                _ => {}
+            }
+        }
+        out.push(Object {
+            name,
+            bias,
+            segments,
+            eh_frame_hdr,
+        });
+    }
+    0
+}

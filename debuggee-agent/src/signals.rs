@@ -1,0 +1,344 @@
+//! Fatal signals: SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT.
+//!
+//! The handler runs on the thread's alternate stack (std gives every thread
+//! one) and does only async-signal-safe work: it copies the register state
+//! from the signal context into a static slot, wakes the agent thread started
+//! at `install()` through a pipe, and blocks reading a second pipe. The agent
+//! thread, free to allocate, unwinds the crashed stack from those registers,
+//! serves or reports the crash, then releases the handler, which puts the
+//! previous disposition back so the process dies by the same signal (or std's
+//! stack-overflow handler prints its usual message), exactly as without us.
+
+use std::cell::UnsafeCell;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+
+use wire::{CrashInfo, CrashKind};
+
+use crate::capture::{self, RawFrame};
+use crate::config::Config;
+use crate::inspect::Crash;
+use crate::unwind::{self, Regs};
+
+const SIGNALS: [libc::c_int; 5] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGABRT,
+];
+/// Most frames unwound from a signal (a stack overflow is deep).
+const MAX_FRAMES: usize = 512;
+
+/// What the handler hands to the agent thread.
+struct Slot {
+    regs: [AtomicU64; 17],
+    signo: AtomicI32,
+    code: AtomicI32,
+    addr: AtomicU64,
+    tid: AtomicU64,
+}
+
+static SLOT: Slot = Slot {
+    regs: [const { AtomicU64::new(0) }; 17],
+    signo: AtomicI32::new(0),
+    code: AtomicI32::new(0),
+    addr: AtomicU64::new(0),
+    tid: AtomicU64::new(0),
+};
+
+/// A crash is being handled (the first one wins).
+static CLAIMED: AtomicBool = AtomicBool::new(false);
+/// The agent is done with the crash: signals now take their previous course.
+static RELEASED: AtomicBool = AtomicBool::new(false);
+/// A panic was already served; the abort that follows (`panic = "abort"`) is
+/// part of that crash, not a new one.
+static PANIC_SERVED: AtomicBool = AtomicBool::new(false);
+static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
+static RELEASE_READ: AtomicI32 = AtomicI32::new(-1);
+static AGENT_TID: AtomicU64 = AtomicU64::new(0);
+
+/// The dispositions in force before ours, by signal number.
+struct Previous(UnsafeCell<[MaybeUninit<libc::sigaction>; 32]>);
+// SAFETY: written only in `install`, before our handlers exist; read-only after.
+unsafe impl Sync for Previous {}
+static PREVIOUS: Previous = Previous(UnsafeCell::new([MaybeUninit::uninit(); 32]));
+
+/// Called by the panic path once it has served a panic.
+pub fn note_panic_served() {
+    PANIC_SERVED.store(true, Ordering::SeqCst);
+}
+
+/// Starts the agent thread and installs the handlers. Failures are reported
+/// and leave the signals' dispositions untouched.
+pub fn install(config: Config) {
+    let mut wake = [-1; 2];
+    let mut release = [-1; 2];
+    // SAFETY: `pipe2` writes two fds into each array we own.
+    let ok = unsafe {
+        libc::pipe2(wake.as_mut_ptr(), libc::O_CLOEXEC) == 0
+            && libc::pipe2(release.as_mut_ptr(), libc::O_CLOEXEC) == 0
+    };
+    if !ok {
+        eprintln!(
+            "pmdb: cannot watch for fatal signals: {}",
+            std::io::Error::last_os_error()
+        );
+        return;
+    }
+    let (wake_read, release_write) = (wake[0], release[1]);
+    let started = std::thread::Builder::new()
+        .name("pmdb-agent-signals".into())
+        .spawn(move || agent(config, wake_read, release_write));
+    if let Err(e) = started {
+        eprintln!("pmdb: cannot watch for fatal signals: {e}");
+        return;
+    }
+    WAKE_WRITE.store(wake[1], Ordering::SeqCst);
+    RELEASE_READ.store(release[0], Ordering::SeqCst);
+    for sig in SIGNALS {
+        // SAFETY: a zeroed sigaction is valid; we fill in the handler, flags
+        // and an empty mask, and keep the previous action in its slot before
+        // any handler of ours can run.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = handler as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+            libc::sigemptyset(&mut action.sa_mask);
+            let prev = (*PREVIOUS.0.get())[sig as usize].as_mut_ptr();
+            libc::sigaction(sig, &action, prev);
+        }
+    }
+}
+
+extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    // SAFETY: this is the signal handler: it calls only async-signal-safe
+    // functions (syscall, write, read, pause, sigaction, raise) and reads the
+    // kernel-provided `info` and `context`, valid for the handler's duration.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as u64;
+        let pass_through = RELEASED.load(Ordering::SeqCst)
+            || (sig == libc::SIGABRT && PANIC_SERVED.load(Ordering::SeqCst))
+            || tid == AGENT_TID.load(Ordering::SeqCst)
+            || WAKE_WRITE.load(Ordering::SeqCst) < 0;
+        if !pass_through {
+            if CLAIMED.swap(true, Ordering::SeqCst) {
+                // A second crash while the first is served: this thread
+                // stays frozen too; the process ends by the first crash.
+                loop {
+                    libc::pause();
+                }
+            }
+            let ctx = &*(context as *const libc::ucontext_t);
+            let g = &ctx.uc_mcontext.gregs;
+            // DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip.
+            let order = [
+                libc::REG_RAX,
+                libc::REG_RDX,
+                libc::REG_RCX,
+                libc::REG_RBX,
+                libc::REG_RSI,
+                libc::REG_RDI,
+                libc::REG_RBP,
+                libc::REG_RSP,
+                libc::REG_R8,
+                libc::REG_R9,
+                libc::REG_R10,
+                libc::REG_R11,
+                libc::REG_R12,
+                libc::REG_R13,
+                libc::REG_R14,
+                libc::REG_R15,
+                libc::REG_RIP,
+            ];
+            for (slot, reg) in SLOT.regs.iter().zip(order) {
+                slot.store(g[reg as usize] as u64, Ordering::SeqCst);
+            }
+            SLOT.signo.store(sig, Ordering::SeqCst);
+            SLOT.code.store((*info).si_code, Ordering::SeqCst);
+            SLOT.addr.store((*info).si_addr() as u64, Ordering::SeqCst);
+            SLOT.tid.store(tid, Ordering::SeqCst);
+            let byte = 1u8;
+            libc::write(
+                WAKE_WRITE.load(Ordering::SeqCst),
+                (&byte as *const u8).cast(),
+                1,
+            );
+            let mut buf = 0u8;
+            loop {
+                let n = libc::read(
+                    RELEASE_READ.load(Ordering::SeqCst),
+                    (&mut buf as *mut u8).cast(),
+                    1,
+                );
+                if n == 1 || (n < 0 && *libc::__errno_location() != libc::EINTR) || n == 0 {
+                    break;
+                }
+            }
+        }
+        // Let the signal take the course it would have taken without us.
+        let prev = (*PREVIOUS.0.get())[sig as usize].as_ptr();
+        libc::sigaction(sig, prev, std::ptr::null_mut());
+        if (*info).si_code <= 0 {
+            // Sent by kill/raise/abort: re-send it; it is delivered, under
+            // the previous disposition, as soon as this handler returns.
+            libc::raise(sig);
+        }
+        // A fault re-executes the faulting instruction, which faults again.
+    }
+}
+
+fn agent(config: Config, wake_read: libc::c_int, release_write: libc::c_int) {
+    AGENT_TID.store(capture::current_tid(), Ordering::SeqCst);
+    let mut buf = [0u8; 1];
+    loop {
+        // SAFETY: reading one byte into our own buffer from our own pipe.
+        let n = unsafe { libc::read(wake_read, buf.as_mut_ptr().cast(), 1) };
+        if n == 1 {
+            break;
+        }
+        if n == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return;
+        }
+    }
+    let crash = crash_from_slot();
+    capture::handle(&config, crash);
+    RELEASED.store(true, Ordering::SeqCst);
+    // SAFETY: writing one byte from our own buffer to our own pipe.
+    unsafe { libc::write(release_write, buf.as_ptr().cast(), 1) };
+}
+
+fn crash_from_slot() -> Crash {
+    let mut regs: Regs = [None; 17];
+    for (r, slot) in regs.iter_mut().zip(&SLOT.regs) {
+        *r = Some(slot.load(Ordering::SeqCst));
+    }
+    let sig = SLOT.signo.load(Ordering::SeqCst);
+    let code = SLOT.code.load(Ordering::SeqCst);
+    let addr = SLOT.addr.load(Ordering::SeqCst);
+    let tid = SLOT.tid.load(Ordering::SeqCst);
+    let frames: Vec<RawFrame> = unwind::unwind(regs, MAX_FRAMES)
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| RawFrame {
+            ip: r[unwind::RIP].unwrap_or(0),
+            sp: r[unwind::RSP].unwrap_or(0),
+            exact: i == 0,
+            regs: r,
+        })
+        .collect();
+    // Where the user's code was: the innermost frame outside std and core.
+    let location = frames.iter().find_map(|f| {
+        let pc = if f.exact { f.ip } else { f.ip.wrapping_sub(1) };
+        source_location(pc).filter(|(file, _, _)| !crate::traceback::is_runtime("", Some(file)))
+    });
+    let thread_name = if tid == u64::from(std::process::id()) {
+        "main".to_string() // the kernel names the main thread after the program
+    } else {
+        std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
+            .map(|s| s.trim_end().to_string())
+            .unwrap_or_else(|_| "<unnamed>".into())
+    };
+    Crash {
+        info: CrashInfo {
+            kind: CrashKind::Signal,
+            message: describe(sig, code, addr),
+            payload_type: None,
+            file: location.as_ref().map(|l| l.0.clone()),
+            line: location.as_ref().map(|l| l.1),
+            column: location.as_ref().and_then(|l| l.2),
+            thread: tid,
+            thread_name,
+            pid: std::process::id(),
+            program: capture::program_name(),
+            time: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        },
+        frames,
+    }
+}
+
+/// The source location of the faulting instruction, when DWARF knows it.
+fn source_location(pc: u64) -> Option<(String, u32, Option<u32>)> {
+    let dbg = crate::debuginfo::get().ok()?;
+    let ctx = dbg.ctx.lock().unwrap_or_else(|p| p.into_inner());
+    let loc = ctx.find_location(pc.wrapping_sub(dbg.bias)).ok()??;
+    Some((loc.file?.to_string(), loc.line?, loc.column))
+}
+
+/// `SIGSEGV (address not mapped) at 0x0`.
+pub fn describe(sig: libc::c_int, code: libc::c_int, addr: u64) -> String {
+    let (name, what) = match sig {
+        libc::SIGSEGV => (
+            "SIGSEGV",
+            match code {
+                1 => "address not mapped",
+                2 => "invalid permissions",
+                _ => "segmentation fault",
+            },
+        ),
+        libc::SIGBUS => (
+            "SIGBUS",
+            match code {
+                1 => "invalid address alignment",
+                2 => "nonexistent physical address",
+                3 => "object-specific hardware error",
+                _ => "bus error",
+            },
+        ),
+        libc::SIGFPE => (
+            "SIGFPE",
+            match code {
+                1 => "integer divide by zero",
+                2 => "integer overflow",
+                3 => "floating-point divide by zero",
+                4 => "floating-point overflow",
+                5 => "floating-point underflow",
+                6 => "floating-point inexact result",
+                7 => "floating-point invalid operation",
+                _ => "arithmetic exception",
+            },
+        ),
+        libc::SIGILL => (
+            "SIGILL",
+            match code {
+                1 => "illegal opcode",
+                2 => "illegal operand",
+                3 => "illegal addressing mode",
+                4 => "illegal trap",
+                5 => "privileged opcode",
+                6 => "privileged register",
+                7 => "coprocessor error",
+                8 => "internal stack error",
+                _ => "illegal instruction",
+            },
+        ),
+        libc::SIGABRT => return "SIGABRT (aborted)".to_string(),
+        _ => ("signal", "fatal"),
+    };
+    if code > 0 {
+        format!("{name} ({what}) at {addr:#x}")
+    } else {
+        format!("{name} (sent by a process)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn signals_are_described_like_the_kernel_does() {
+        assert_eq!(
+            describe(libc::SIGSEGV, 1, 0),
+            "SIGSEGV (address not mapped) at 0x0"
+        );
+        assert_eq!(
+            describe(libc::SIGFPE, 1, 0x5555),
+            "SIGFPE (integer divide by zero) at 0x5555"
+        );
+        assert_eq!(describe(libc::SIGABRT, -6, 0), "SIGABRT (aborted)");
+        assert_eq!(describe(libc::SIGSEGV, 0, 0), "SIGSEGV (sent by a process)");
+    }
+}

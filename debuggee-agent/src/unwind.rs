@@ -1,0 +1,150 @@
+//! Unwinding from a captured register set with our own CFI evaluation: each
+//! step finds the frame's unwind row in its object's `.eh_frame` (located via
+//! `.eh_frame_hdr`, read from memory through the fault-safe reader), computes
+//! the CFA and recovers the caller's registers, callee-saved ones included,
+//! so optimized frames can still find locals kept in registers.
+
+use std::sync::OnceLock;
+
+use addr2line::gimli::{self, UnwindSection};
+
+use crate::memory;
+use crate::objects::{self, Object};
+
+/// Registers in DWARF numbering (x86-64: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi,
+/// 5 rdi, 6 rbp, 7 rsp, 8–15 r8–r15, 16 the return address / rip).
+pub type Regs = [Option<u64>; 17];
+
+pub const RSP: usize = 7;
+pub const RIP: usize = 16;
+/// rbx, rbp, r12–r15: preserved across calls, so unchanged unless a rule says otherwise.
+const CALLEE_SAVED: [usize; 6] = [3, 6, 12, 13, 14, 15];
+/// Largest `.eh_frame` copied from one object (64 MiB).
+const MAX_EH_FRAME: u64 = 64 << 20;
+
+type Slice = gimli::EndianSlice<'static, gimli::LittleEndian>;
+
+struct Cfi {
+    object: Object,
+    hdr: Option<gimli::ParsedEhFrameHdr<Slice>>,
+    eh_frame: Option<gimli::EhFrame<Slice>>,
+    bases: gimli::BaseAddresses,
+}
+
+fn tables() -> &'static [Cfi] {
+    static TABLES: OnceLock<Vec<Cfi>> = OnceLock::new();
+    TABLES.get_or_init(|| objects::loaded().into_iter().map(load).collect())
+}
+
+fn load(object: Object) -> Cfi {
+    let mut cfi = Cfi {
+        object,
+        hdr: None,
+        eh_frame: None,
+        bases: gimli::BaseAddresses::default(),
+    };
+    let Some((hdr_addr, hdr_len)) = cfi.object.eh_frame_hdr else {
+        return cfi;
+    };
+    let Ok(hdr_bytes) = memory::read(hdr_addr, hdr_len as usize) else {
+        return cfi;
+    };
+    let hdr_bytes: &'static [u8] = Box::leak(hdr_bytes.into_boxed_slice());
+    let bases = gimli::BaseAddresses::default().set_eh_frame_hdr(hdr_addr);
+    let Ok(hdr) = gimli::EhFrameHdr::new(hdr_bytes, gimli::LittleEndian).parse(&bases, 8) else {
+        return cfi;
+    };
+    let gimli::Pointer::Direct(eh_addr) = hdr.eh_frame_ptr() else {
+        return cfi;
+    };
+    let Some(end) = cfi.object.segment_end(eh_addr) else {
+        return cfi;
+    };
+    let len = (end - eh_addr).min(MAX_EH_FRAME);
+    let mut data = Vec::new();
+    // Read in chunks: the fault-safe reader caps one read at 1 MiB.
+    let mut at = eh_addr;
+    while at < eh_addr + len {
+        let n = (eh_addr + len - at).min(memory::MAX_READ as u64);
+        match memory::read(at, n as usize) {
+            Ok(chunk) => data.extend_from_slice(&chunk),
+            Err(_) => break,
+        }
+        at += n;
+    }
+    let data: &'static [u8] = Box::leak(data.into_boxed_slice());
+    let text = cfi.object.segments.iter().find(|s| s.2).map_or(0, |s| s.0);
+    cfi.bases = bases.set_eh_frame(eh_addr).set_text(text);
+    cfi.eh_frame = Some(gimli::EhFrame::new(data, gimli::LittleEndian));
+    cfi.hdr = Some(hdr);
+    cfi
+}
+
+/// The object holding code address `pc`.
+pub fn object_of(pc: u64) -> Option<&'static Object> {
+    tables()
+        .iter()
+        .map(|c| &c.object)
+        .find(|o| o.contains_code(pc))
+}
+
+/// Unwinds from `regs` (whose rip is the exact faulting or current
+/// instruction), yielding each frame's registers, innermost first.
+pub fn unwind(regs: Regs, max: usize) -> Vec<Regs> {
+    let mut frames = vec![regs];
+    let mut ctx = gimli::UnwindContext::new();
+    let mut cur = regs;
+    while frames.len() < max {
+        let Some(next) = step(&mut ctx, &cur, frames.len() == 1) else {
+            break;
+        };
+        let (Some(pc), Some(sp)) = (next[RIP], next[RSP]) else {
+            break;
+        };
+        if pc == 0 || sp <= cur[RSP].unwrap_or(0) {
+            break; // the end of the stack, or no progress (corrupt stack)
+        }
+        frames.push(next);
+        cur = next;
+    }
+    frames
+}
+
+fn step(ctx: &mut gimli::UnwindContext<usize>, regs: &Regs, exact: bool) -> Option<Regs> {
+    let pc = regs[RIP]?;
+    // A return address points after the call; look up the call itself.
+    let lookup = if exact { pc } else { pc - 1 };
+    let cfi = tables().iter().find(|c| c.object.contains_code(lookup))?;
+    let table = cfi.hdr.as_ref()?.table()?;
+    let eh_frame = cfi.eh_frame.as_ref()?;
+    let row = table
+        .unwind_info_for_address(
+            eh_frame,
+            &cfi.bases,
+            ctx,
+            lookup,
+            gimli::EhFrame::cie_from_offset,
+        )
+        .ok()?;
+    let cfa = match row.cfa() {
+        gimli::CfaRule::RegisterAndOffset { register, offset } => regs
+            .get(register.0 as usize)
+            .copied()??
+            .wrapping_add_signed(*offset),
+        gimli::CfaRule::Expression(_) => return None,
+    };
+    let mut next: Regs = [None; 17];
+    for (i, slot) in next.iter_mut().enumerate() {
+        *slot = match row.register(gimli::Register(i as u16)) {
+            gimli::RegisterRule::Undefined if CALLEE_SAVED.contains(&i) => regs[i],
+            gimli::RegisterRule::Undefined => None,
+            gimli::RegisterRule::SameValue => regs[i],
+            gimli::RegisterRule::Offset(o) => memory::read_word(cfa.wrapping_add_signed(o)).ok(),
+            gimli::RegisterRule::ValOffset(o) => Some(cfa.wrapping_add_signed(o)),
+            gimli::RegisterRule::Register(r) => regs.get(r.0 as usize).copied().flatten(),
+            _ => None,
+        };
+    }
+    next[RSP] = Some(cfa);
+    Some(next)
+}

@@ -1,0 +1,168 @@
+//! End to end: programs that die by a fatal signal. The agent serves the
+//! crash from the faulting instruction, with locals, then the process dies by
+//! the same signal (or std's stack-overflow abort) as it would without it.
+
+use std::os::unix::process::ExitStatusExt;
+
+use tests::crash;
+use wire::CrashKind;
+
+fn user_frames(s: &wire::Session) -> (wire::CrashInfo, wire::Traceback, Vec<String>) {
+    let c = s.crash().unwrap();
+    let tb = s.traceback(c.thread).unwrap();
+    let names = tb.user_frames().map(|f| f.info.function.clone()).collect();
+    (c, tb, names)
+}
+
+fn locals(frame: &wire::Frame) -> Vec<String> {
+    frame
+        .locals()
+        .unwrap()
+        .iter()
+        .map(|v| format!("{}: {} = {}", v.name(), v.type_name(), v.preview()))
+        .collect()
+}
+
+#[test]
+fn segv_is_served_from_the_faulting_write_then_dies_by_sigsegv() {
+    let demo = crash("segv");
+    let s = demo.session();
+    let (c, tb, names) = user_frames(&s);
+    assert_eq!(c.kind, CrashKind::Signal);
+    assert_eq!(c.message, "SIGSEGV (address not mapped) at 0x0");
+    assert_eq!(c.thread_name, "main");
+    assert_eq!(c.payload_type, None);
+    assert!(
+        c.file.as_deref().unwrap().ends_with("demo/src/signals.rs"),
+        "{c:?}"
+    );
+    assert_eq!(c.line, Some(24));
+    assert_eq!(
+        names,
+        ["demo::signals::store", "demo::signals::segv", "demo::main"]
+    );
+    // The traceback starts at the faulting instruction itself (inside std's
+    // write_volatile, a runtime frame), not at a return address.
+    assert_eq!(tb.frames[0].info.function, "core::ptr::write_volatile");
+    assert!(tb.frames[0].info.runtime);
+    let store = tb.frame_named("store").unwrap();
+    assert_eq!(
+        locals(&store),
+        [
+            "packet: &Packet = Packet { id: 7, payload: [1, 2, 3] }",
+            "target: *mut u32 = 0x0",
+            "id: u32 = 7"
+        ]
+    );
+    s.resume().unwrap();
+    let (status, stderr) = demo.wait();
+    assert_eq!(status.signal(), Some(libc::SIGSEGV), "{stderr}");
+    assert!(
+        stderr.contains(
+            "pmdb: thread 'main' crashed: SIGSEGV (address not mapped) at 0x0; inspect it with"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn abort_is_served_then_dies_by_sigabrt() {
+    let demo = crash("abort");
+    let s = demo.session();
+    let (c, tb, names) = user_frames(&s);
+    assert_eq!(c.message, "SIGABRT (aborted)");
+    assert_eq!(
+        names,
+        [
+            "demo::signals::give_up",
+            "demo::signals::abort",
+            "demo::main"
+        ]
+    );
+    assert_eq!(
+        locals(&tb.frame_named("give_up").unwrap()),
+        [
+            "reason: &str = \"state is inconsistent\"",
+            "attempts: u8 = 3"
+        ]
+    );
+    // The frames above the user's are libc's and std's, named from symbols.
+    assert!(tb.frames.iter().take_while(|f| f.info.runtime).count() >= 2);
+    s.resume().unwrap();
+    let (status, _) = demo.wait();
+    assert_eq!(status.signal(), Some(libc::SIGABRT));
+}
+
+#[test]
+fn fpe_is_served_at_the_division() {
+    let demo = crash("fpe");
+    let s = demo.session();
+    let (c, tb, names) = user_frames(&s);
+    assert_eq!(
+        names,
+        ["demo::signals::divide", "demo::signals::fpe", "demo::main"]
+    );
+    let divide = tb.frame_named("divide").unwrap();
+    // For SIGFPE the kernel reports the faulting instruction's address.
+    assert_eq!(
+        c.message,
+        format!("SIGFPE (integer divide by zero) at {:#x}", divide.info.pc)
+    );
+    assert_eq!(divide.info.line, Some(63));
+    assert_eq!(divide.local("numerator").unwrap().preview(), "42");
+    assert_eq!(divide.local("denominator").unwrap().preview(), "0");
+    s.kill().unwrap();
+    let (status, _) = demo.wait();
+    assert_eq!(status.signal(), Some(libc::SIGFPE));
+}
+
+#[test]
+fn stack_overflow_is_served_from_the_alternate_stack() {
+    let demo = crash("overflow");
+    let s = demo.session();
+    let (c, tb, _) = user_frames(&s);
+    assert!(
+        c.message
+            .starts_with("SIGSEGV (address not mapped) at 0x7f"),
+        "{}",
+        c.message
+    );
+    let recursing: Vec<&wire::Frame> = tb
+        .frames
+        .iter()
+        .filter(|f| f.info.function == "demo::signals::recurse")
+        .collect();
+    assert_eq!(
+        recursing.len(),
+        512 - tb
+            .frames
+            .iter()
+            .take_while(|f| f.info.function != "demo::signals::recurse")
+            .count()
+    );
+    // Consecutive frames hold consecutive depths, each with its own pad.
+    let depth = |f: &wire::Frame| f.local("depth").unwrap().fetch::<u64>().unwrap();
+    let d1 = depth(recursing[1]);
+    assert!(d1 > 1000, "{d1}");
+    assert_eq!(depth(recursing[2]), d1 - 1);
+    assert_eq!(depth(recursing[3]), d1 - 2);
+    assert_eq!(
+        recursing[2]
+            .eval("pad[255]")
+            .unwrap()
+            .fetch::<u8>()
+            .unwrap(),
+        ((d1 - 1) % 256) as u8
+    );
+    s.resume().unwrap();
+    let (status, stderr) = demo.wait();
+    assert_eq!(status.signal(), Some(libc::SIGABRT));
+    assert!(
+        stderr.contains("thread 'main' (") && stderr.contains(") has overflowed its stack"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fatal runtime error: stack overflow, aborting"),
+        "{stderr}"
+    );
+}
