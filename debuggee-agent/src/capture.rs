@@ -48,6 +48,7 @@ fn on_panic(config: &Config, info: &PanicHookInfo<'_>, previous: &Hook) {
     let crash = Crash {
         info: record(info, thread.name().unwrap_or("<unnamed>")),
         frames,
+        others: Vec::new(),
     };
     if config.mode == Mode::Off {
         return previous(info);
@@ -103,10 +104,14 @@ fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
         config.wait.as_secs_f64()
     );
     let wait = config.wait;
+    let mut crash = crash;
+    // After the attach line: a frozen thread may hold stderr's lock.
+    crash.others = crate::freeze::stop_others(crash.info.thread);
     let served = std::thread::Builder::new()
         .name("pmdb-agent".into())
         .spawn(move || server::serve(bound, Inspector::new(crash), wait))
         .map(|h| h.join());
+    crate::freeze::release();
     match served {
         Ok(Ok(v)) => {
             if v == Verdict::TimedOut {

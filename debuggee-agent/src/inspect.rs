@@ -2,7 +2,7 @@
 //! threads, their symbolised tracebacks (computed on first request), and the
 //! table of handles that remote references point into.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use wire::{
     CrashInfo, ErrorKind, FrameId, FrameInfo, Handle, Page, RemoteError, ThreadInfo, ValueInfo,
@@ -23,12 +23,14 @@ pub struct Crash {
     pub info: CrashInfo,
     /// The crashed thread's machine frames, innermost first.
     pub frames: Vec<RawFrame>,
+    /// The other threads, frozen while the crash is served (wait mode).
+    pub others: Vec<crate::freeze::Stopped>,
 }
 
 /// A crash being inspected.
 pub struct Inspector {
     pub crash: Crash,
-    traceback: OnceLock<Result<Vec<Frame>, String>>,
+    tracebacks: Mutex<std::collections::HashMap<u64, std::sync::Arc<Vec<Frame>>>>,
     handles: Mutex<Vec<Val>>,
 }
 
@@ -42,7 +44,7 @@ impl Inspector {
     pub fn new(crash: Crash) -> Inspector {
         Inspector {
             crash,
-            traceback: OnceLock::new(),
+            tracebacks: Mutex::new(std::collections::HashMap::new()),
             handles: Mutex::new(Vec::new()),
         }
     }
@@ -51,23 +53,36 @@ impl Inspector {
         debuginfo::get().map_err(|e| err(ErrorKind::Unavailable, format!("<no debug info>: {e}")))
     }
 
+    /// The crashed thread first, then the frozen ones by id.
     pub fn threads(&self) -> Vec<ThreadInfo> {
-        vec![ThreadInfo {
+        let mut out = vec![ThreadInfo {
             id: self.crash.info.thread,
             name: self.crash.info.thread_name.clone(),
             crashed: true,
-        }]
+        }];
+        out.extend(self.crash.others.iter().map(|t| ThreadInfo {
+            id: t.tid,
+            name: t.name.clone(),
+            crashed: false,
+        }));
+        out
     }
 
-    fn frames(&self, thread: u64) -> Reply<&[Frame]> {
-        if thread != self.crash.info.thread {
-            return Err(err(ErrorKind::NotFound, format!("no thread {thread}")));
-        }
+    fn frames(&self, thread: u64) -> Reply<std::sync::Arc<Vec<Frame>>> {
+        let raw = if thread == self.crash.info.thread {
+            &self.crash.frames
+        } else {
+            match self.crash.others.iter().find(|t| t.tid == thread) {
+                Some(t) => &t.frames,
+                None => return Err(err(ErrorKind::NotFound, format!("no thread {thread}"))),
+            }
+        };
         let dbg = self.debug_info()?;
-        self.traceback
-            .get_or_init(|| Ok(traceback::symbolize(dbg, thread, &self.crash.frames)))
-            .as_deref()
-            .map_err(|e| err(ErrorKind::Internal, e.clone()))
+        let mut cache = self.tracebacks.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(cache
+            .entry(thread)
+            .or_insert_with(|| std::sync::Arc::new(traceback::symbolize(dbg, thread, raw)))
+            .clone())
     }
 
     /// A thread's frames, innermost first.
@@ -82,8 +97,8 @@ impl Inspector {
     /// A frame's variables.
     pub fn locals(&self, id: FrameId) -> Reply<Page> {
         let dbg = self.debug_info()?;
-        let frame = self
-            .frames(id.thread)?
+        let frames = self.frames(id.thread)?;
+        let frame = frames
             .get(id.index as usize)
             .ok_or_else(|| err(ErrorKind::NotFound, format!("no frame {}", id.index)))?;
         let vars = variables::frame_vars(dbg, frame).map_err(|e| err(ErrorKind::Unavailable, e))?;

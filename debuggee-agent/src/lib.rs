@@ -14,6 +14,7 @@
 pub mod capture;
 pub mod config;
 pub mod debuginfo;
+pub mod freeze;
 pub mod globals;
 pub mod inspect;
 pub mod memory;
@@ -44,6 +45,7 @@ pub fn install() {
     INSTALL.call_once(|| {
         let config = config::Config::from_env();
         if config.mode != config::Mode::Off {
+            freeze::install();
             signals::install(config.clone());
             capture::install(config);
         }

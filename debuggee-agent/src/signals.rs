@@ -232,13 +232,7 @@ fn crash_from_slot() -> Crash {
         let pc = if f.exact { f.ip } else { f.ip.wrapping_sub(1) };
         source_location(pc).filter(|(file, _, _)| !crate::traceback::is_runtime("", Some(file)))
     });
-    let thread_name = if tid == u64::from(std::process::id()) {
-        "main".to_string() // the kernel names the main thread after the program
-    } else {
-        std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
-            .map(|s| s.trim_end().to_string())
-            .unwrap_or_else(|_| "<unnamed>".into())
-    };
+    let thread_name = crate::freeze::thread_name(tid);
     Crash {
         info: CrashInfo {
             kind: CrashKind::Signal,
@@ -256,6 +250,7 @@ fn crash_from_slot() -> Crash {
                 .map_or(0, |d| d.as_secs()),
         },
         frames,
+        others: Vec::new(),
     }
 }
 

@@ -29,6 +29,7 @@ pub fn locals_of(function: &str) -> BTreeMap<String, String> {
             time: 0,
         },
         frames,
+        others: Vec::new(),
     });
     let frame = ins
         .traceback(tid)

@@ -5,6 +5,7 @@ mod bank;
 mod collections;
 mod corrupt;
 mod signals;
+mod threads;
 mod values;
 
 const SCENARIOS: &[(&str, &str, fn())] = &[
@@ -40,6 +41,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         signals::overflow,
     ),
     ("fpe", "a hardware divide by zero: SIGFPE", signals::fpe),
+    (
+        "threads",
+        "two workers wait while a third thread panics",
+        threads::run,
+    ),
     ("ok", "exits normally with status 0", || {}),
 ];
 

@@ -36,7 +36,7 @@ fn segv_is_served_from_the_faulting_write_then_dies_by_sigsegv() {
         c.file.as_deref().unwrap().ends_with("demo/src/signals.rs"),
         "{c:?}"
     );
-    assert_eq!(c.line, Some(24));
+    assert_eq!(c.line, Some(27));
     assert_eq!(
         names,
         ["demo::signals::store", "demo::signals::segv", "demo::main"]
@@ -108,7 +108,7 @@ fn fpe_is_served_at_the_division() {
         c.message,
         format!("SIGFPE (integer divide by zero) at {:#x}", divide.info.pc)
     );
-    assert_eq!(divide.info.line, Some(63));
+    assert_eq!(divide.info.line, Some(66));
     assert_eq!(divide.local("numerator").unwrap().preview(), "42");
     assert_eq!(divide.local("denominator").unwrap().preview(), "0");
     s.kill().unwrap();
@@ -163,6 +163,56 @@ fn stack_overflow_is_served_from_the_alternate_stack() {
     );
     assert!(
         stderr.contains("fatal runtime error: stack overflow, aborting"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_thread_is_frozen_and_listed_with_its_own_traceback() {
+    let demo = crash("threads");
+    let s = demo.session();
+    let c = s.crash().unwrap();
+    assert_eq!(c.thread_name, "checker");
+    assert_eq!(c.message, "checker saw 2 items, limit 3");
+    let threads = s.threads().unwrap();
+    let listed: Vec<(&str, bool)> = threads
+        .iter()
+        .map(|t| (t.name.as_str(), t.crashed))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("checker", true),
+            ("main", false),
+            ("worker-1", false),
+            ("worker-2", false)
+        ]
+    );
+    let check = s.traceback(c.thread).unwrap().frame_named("check").unwrap();
+    assert_eq!(check.local("seen").unwrap().preview(), "[3, 4]");
+    for (t, expected) in threads[2..].iter().zip([
+        "Job { id: 1, name: \"alpha\" }",
+        "Job { id: 2, name: \"beta\" }",
+    ]) {
+        let tb = s.traceback(t.id).unwrap();
+        let worker = tb.frame_named("worker").unwrap();
+        assert_eq!(
+            worker.local("job").unwrap().preview(),
+            expected,
+            "{}",
+            t.name
+        );
+        // Frozen inside the channel's wait: the innermost frames are libc's.
+        assert!(tb.frames[0].info.runtime);
+    }
+    let main = s.traceback(threads[1].id).unwrap();
+    let run = main.frame_named("run").unwrap();
+    assert_eq!(run.local("senders").unwrap().len(), Some(2));
+    s.resume().unwrap();
+    let (status, stderr) = demo.wait();
+    assert_eq!(status.code(), Some(101));
+    assert!(
+        stderr.contains("panicked at demo/src/threads.rs:56:9:\nchecker saw 2 items, limit 3\n"),
         "{stderr}"
     );
 }
