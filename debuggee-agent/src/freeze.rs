@@ -136,7 +136,8 @@ pub fn stop_others(except: u64) -> Vec<Stopped> {
                 continue;
             };
             let name = thread_name(tid);
-            if tid == except || name.starts_with("pmdb-agent") || targets.len() >= MAX_THREADS {
+            let ours = tid == crate::signals::agent_tid() || name.starts_with("pmdb-agent");
+            if tid == except || ours || targets.len() >= MAX_THREADS {
                 continue;
             }
             targets.push((tid, name));

@@ -87,13 +87,21 @@ pub fn install(config: Config) {
         return;
     }
     let (wake_read, release_write) = (wake[0], release[1]);
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
     let started = std::thread::Builder::new()
         .name("pmdb-agent-signals".into())
-        .spawn(move || agent(config, wake_read, release_write));
+        .spawn(move || {
+            AGENT_TID.store(capture::current_tid(), Ordering::SeqCst);
+            let _ = started_tx.send(());
+            agent(config, wake_read, release_write)
+        });
     if let Err(e) = started {
         eprintln!("pmdb: cannot watch for fatal signals: {e}");
         return;
     }
+    // Wait until the thread runs under its name and its id is known, so a
+    // crash right after install() never mistakes it for a program thread.
+    let _ = started_rx.recv_timeout(std::time::Duration::from_secs(1));
     WAKE_WRITE.store(wake[1], Ordering::SeqCst);
     RELEASE_READ.store(release[0], Ordering::SeqCst);
     for sig in SIGNALS {
@@ -188,8 +196,12 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
     }
 }
 
+/// The id of the agent's signal thread (0 before it runs).
+pub fn agent_tid() -> u64 {
+    AGENT_TID.load(Ordering::SeqCst)
+}
+
 fn agent(config: Config, wake_read: libc::c_int, release_write: libc::c_int) {
-    AGENT_TID.store(capture::current_tid(), Ordering::SeqCst);
     let mut buf = [0u8; 1];
     loop {
         // SAFETY: reading one byte into our own buffer from our own pipe.
