@@ -33,6 +33,65 @@ impl Object {
     }
 }
 
+/// The name of the function containing runtime address `addr` in a shared
+/// object, from that object's own symbol tables (read from its file once).
+pub fn symbol_in(object: &Object, addr: u64) -> Option<String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    use object::{Object as _, ObjectSymbol, SymbolKind};
+
+    type Table = Vec<(u64, u64, String)>;
+    static TABLES: OnceLock<Mutex<HashMap<String, std::sync::Arc<Table>>>> = OnceLock::new();
+    if object.name.is_empty() {
+        return None; // the executable: see debuginfo
+    }
+    let table = {
+        let mut tables = TABLES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        tables
+            .entry(object.name.clone())
+            .or_insert_with(|| {
+                let functions = |data: &[u8]| -> (Table, Option<Vec<u8>>) {
+                    match object::File::parse(data) {
+                        Ok(file) => (
+                            file.symbols()
+                                .chain(file.dynamic_symbols())
+                                .filter(|s| s.kind() == SymbolKind::Text && s.address() != 0)
+                                .filter_map(|s| {
+                                    Some((s.address(), s.size(), s.name().ok()?.to_string()))
+                                })
+                                .collect(),
+                            file.build_id().ok().flatten().map(<[u8]>::to_vec),
+                        ),
+                        Err(_) => (Vec::new(), None),
+                    }
+                };
+                let (mut table, build_id) =
+                    functions(&std::fs::read(&object.name).unwrap_or_default());
+                // A separate debug file, found by build-id, has the full symbol table.
+                if let Some(id) = build_id.filter(|id| id.len() > 1) {
+                    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+                    let path =
+                        format!("/usr/lib/debug/.build-id/{}/{}.debug", &hex[..2], &hex[2..]);
+                    if let Ok(data) = std::fs::read(path) {
+                        table.extend(functions(&data).0);
+                    }
+                }
+                table.sort();
+                table.dedup_by_key(|e| e.0);
+                std::sync::Arc::new(table)
+            })
+            .clone()
+    };
+    let svma = addr.wrapping_sub(object.bias);
+    let i = table.partition_point(|s| s.0 <= svma).checked_sub(1)?;
+    let (start, size, name) = &table[i];
+    (svma < start + (*size).max(1)).then(|| crate::debuginfo::demangle(name))
+}
+
 /// Every loaded object, the executable first.
 pub fn loaded() -> Vec<Object> {
     let mut out: Vec<Object> = Vec::new();

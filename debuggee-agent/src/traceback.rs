@@ -38,6 +38,8 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
             .find_dwarf_and_unit(probe)
             .skip_all_loads()
             .and_then(|u| u.unit.header.offset().as_debug_info_offset());
+        // Code in shared objects (libc, …) is never the user's.
+        let in_lib = crate::unwind::object_of(pc).filter(|o| !o.name.is_empty());
         let mut logical = Vec::new();
         if let Ok(mut frames) = ctx.find_frames(probe).skip_all_loads() {
             while let Ok(Some(f)) = frames.next() {
@@ -59,13 +61,24 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
             }
         }
         if logical.is_empty() {
-            logical.push((dbg.symbol_name(probe), None, None));
+            let name = match in_lib {
+                Some(o) => crate::objects::symbol_in(o, pc),
+                None => dbg.symbol_name(probe),
+            };
+            logical.push((name, None, None));
         }
         let n = logical.len();
         for (k, (function, loc, die)) in logical.into_iter().enumerate() {
-            let function = function.unwrap_or_else(|| format!("{:#x}", r.ip));
+            let function = function.unwrap_or_else(|| match in_lib {
+                // As gdb writes an unknown function, with where it is.
+                Some(o) => {
+                    let file = o.name.rsplit('/').next().unwrap_or(&o.name);
+                    format!("?? ({file}+{:#x})", pc.wrapping_sub(o.bias))
+                }
+                None => format!("?? ({:#x})", r.ip),
+            });
             let (file, line, column) = loc.unwrap_or((None, None, None));
-            let runtime = is_runtime(&function, file.as_deref());
+            let runtime = in_lib.is_some() || is_runtime(&function, file.as_deref());
             out.push(Frame {
                 info: FrameInfo {
                     id: FrameId {
@@ -113,6 +126,7 @@ pub fn is_runtime(function: &str, file: Option<&str>) -> bool {
         "__libc_start",
         "_Unwind",
         "0x",
+        "?? (",
     ];
     PREFIXES.iter().any(|p| function.starts_with(p))
         || (function == "main" && file.is_none())
