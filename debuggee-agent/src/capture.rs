@@ -103,13 +103,13 @@ fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
         bound.path.display(),
         config.wait.as_secs_f64()
     );
-    let wait = config.wait;
+    let (wait, client_timeout) = (config.wait, config.client_timeout);
     let mut crash = crash;
     // After the attach line: a frozen thread may hold stderr's lock.
     crash.others = crate::freeze::stop_others(crash.info.thread);
     let served = std::thread::Builder::new()
         .name("pmdb-agent".into())
-        .spawn(move || server::serve(bound, Inspector::new(crash), wait))
+        .spawn(move || server::serve(bound, Inspector::new(crash), wait, client_timeout))
         .map(|h| h.join());
     crate::freeze::release();
     match served {
@@ -126,7 +126,24 @@ fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
     }
 }
 
+/// The calling thread's machine frames, unwound with our own CFI evaluation
+/// from the registers here, so callee-saved registers are known per frame.
+/// Falls back to the system unwinder (stack pointers only) if ours finds
+/// nothing.
 pub(crate) fn capture_frames() -> Vec<RawFrame> {
+    let regs = crate::unwind::capture_registers();
+    let frames: Vec<RawFrame> = crate::unwind::unwind(regs, MAX_FRAMES)
+        .into_iter()
+        .map(|r| RawFrame {
+            ip: r[crate::unwind::RIP].unwrap_or(0),
+            sp: r[crate::unwind::RSP].unwrap_or(0),
+            exact: false,
+            regs: r,
+        })
+        .collect();
+    if frames.len() > 2 {
+        return frames;
+    }
     let mut frames = Vec::new();
     backtrace::trace(|f| {
         let (ip, sp) = (f.ip() as u64, f.sp() as u64);

@@ -80,6 +80,43 @@ fn load(object: Object) -> Cfi {
     cfi
 }
 
+/// The calling function's callee-saved registers, stack pointer and a code
+/// address inside it: enough to unwind from here. Frame 0 of the result is
+/// this function's caller, at the return address of this call.
+#[inline(never)]
+pub fn capture_registers() -> Regs {
+    let (rsp, rbp, rbx, r12, r13, r14, r15, rip): (u64, u64, u64, u64, u64, u64, u64, u64);
+    // SAFETY: only reads registers into outputs; touches no memory and keeps
+    // the stack and flags as they are.
+    unsafe {
+        std::arch::asm!(
+            "mov {rsp}, rsp",
+            "mov {rbp}, rbp",
+            "mov {rbx}, rbx",
+            "lea {rip}, [rip]",
+            rsp = out(reg) rsp,
+            rbp = out(reg) rbp,
+            rbx = out(reg) rbx,
+            rip = out(reg) rip,
+            out("r12") r12,
+            out("r13") r13,
+            out("r14") r14,
+            out("r15") r15,
+            options(nomem, nostack, preserves_flags),
+        );
+    }
+    let mut regs: Regs = [None; 17];
+    regs[12] = Some(r12);
+    regs[13] = Some(r13);
+    regs[14] = Some(r14);
+    regs[15] = Some(r15);
+    regs[RSP] = Some(rsp);
+    regs[6] = Some(rbp);
+    regs[3] = Some(rbx);
+    regs[RIP] = Some(rip);
+    regs
+}
+
 /// The object holding code address `pc`.
 pub fn object_of(pc: u64) -> Option<&'static Object> {
     tables()

@@ -50,21 +50,36 @@ fn collect(
         let entry = child.entry();
         match entry.tag() {
             gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => {
-                let artificial = matches!(
-                    entry.attr_value(gimli::DW_AT_artificial),
-                    Ok(Some(gimli::AttributeValue::Flag(true)))
-                );
-                let Some(name) = die_name(&dbg.dwarf, unit, entry) else {
-                    continue;
+                let artificial = |e: &gimli::DebuggingInformationEntry<R>| {
+                    matches!(
+                        e.attr_value(gimli::DW_AT_artificial),
+                        Ok(Some(gimli::AttributeValue::Flag(true)))
+                    )
                 };
-                if artificial {
-                    continue;
-                }
-                let ty = entry
-                    .attr_value(gimli::DW_AT_type)
+                // An inlined call's variables name their abstract origin.
+                let origin = entry
+                    .attr_value(gimli::DW_AT_abstract_origin)
                     .ok()
                     .flatten()
-                    .and_then(|v| die_ref(unit, v));
+                    .and_then(|v| match v {
+                        gimli::AttributeValue::UnitRef(o) => unit.entry(o).ok(),
+                        _ => None,
+                    });
+                let named = origin.as_ref().unwrap_or(entry);
+                let Some(name) =
+                    die_name(&dbg.dwarf, unit, entry).or_else(|| die_name(&dbg.dwarf, unit, named))
+                else {
+                    continue;
+                };
+                if artificial(entry) || artificial(named) {
+                    continue;
+                }
+                let ty = [entry, named].iter().find_map(|e| {
+                    e.attr_value(gimli::DW_AT_type)
+                        .ok()
+                        .flatten()
+                        .and_then(|v| die_ref(unit, v))
+                });
                 let place = locate(dbg, unit, entry, frame);
                 let is_arg = entry.tag() == gimli::DW_TAG_formal_parameter;
                 out.push((

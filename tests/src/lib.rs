@@ -32,6 +32,22 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// A binary of the optimized-with-debug-info build
+/// (`cargo build -p demo --profile release-debug`).
+pub fn optimized_bin(name: &str) -> PathBuf {
+    let path = bin_dir()
+        .parent()
+        .expect("target dir")
+        .join("release-debug")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p demo --profile release-debug` before the tests",
+        path.display()
+    );
+    path
+}
+
 /// A fresh private directory, removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -72,8 +88,17 @@ pub fn crash(scenario: &str) -> Crashed {
 
 /// As [`crash`], with extra environment variables.
 pub fn crash_with(scenario: &str, env: &[(&str, &str)]) -> Crashed {
+    crash_program(&bin("demo"), scenario, env)
+}
+
+/// As [`crash`], with the optimized build of the demo.
+pub fn crash_optimized(scenario: &str) -> Crashed {
+    crash_program(&optimized_bin("demo"), scenario, &[])
+}
+
+fn crash_program(program: &Path, scenario: &str, env: &[(&str, &str)]) -> Crashed {
     let dir = TempDir::new(scenario);
-    let mut cmd = Command::new(bin("demo"));
+    let mut cmd = Command::new(program);
     cmd.arg(scenario)
         .env("PMDB_MODE", "wait")
         .env("PMDB_DIR", &dir.0)
