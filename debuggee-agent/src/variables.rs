@@ -210,6 +210,37 @@ fn evaluate(
             },
             _ => optimized(),
         },
+        pieces if pieces.len() > 1 => assemble(pieces, &reg).unwrap_or_else(optimized),
         _ => optimized(),
     }
+}
+
+/// A value split into pieces (`DW_OP_piece`): each piece read from where it
+/// lives; any piece that cannot be read makes the whole value unknown rather
+/// than partly wrong.
+fn assemble(
+    pieces: &[gimli::Piece<R>],
+    reg: &dyn Fn(gimli::Register) -> Option<u64>,
+) -> Option<Place> {
+    let mut bytes = Vec::new();
+    for piece in pieces {
+        let bits = piece.size_in_bits?;
+        if bits % 8 != 0 || piece.bit_offset.is_some_and(|o| o != 0) {
+            return None;
+        }
+        let len = (bits / 8) as usize;
+        let part = match &piece.location {
+            gimli::Location::Address { address } => memory::read(*address, len).ok()?,
+            gimli::Location::Register { register } => {
+                reg(*register)?.to_le_bytes().get(..len)?.to_vec()
+            }
+            gimli::Location::Value {
+                value: gimli::Value::Generic(v),
+            } => v.to_le_bytes().get(..len)?.to_vec(),
+            gimli::Location::Bytes { value } => value.slice().get(..len)?.to_vec(),
+            _ => return None,
+        };
+        bytes.extend_from_slice(&part);
+    }
+    Some(Place::Bytes(bytes))
 }
