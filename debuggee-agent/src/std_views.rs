@@ -563,6 +563,7 @@ mod tests {
     use crate::testing::locals_of;
 
     /// Named like std's `VecDeque` but laid out differently.
+    #[allow(dead_code)] // read by the views under test, not by Rust code
     mod lookalike {
         pub struct VecDeque {
             pub head: u8,

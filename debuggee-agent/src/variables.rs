@@ -90,10 +90,8 @@ fn collect(
                     },
                 ));
             }
-            gimli::DW_TAG_lexical_block => {
-                if in_ranges(dbg, unit, entry, frame.probe) {
-                    collect(dbg, unit, child, frame, out, depth + 1)?;
-                }
+            gimli::DW_TAG_lexical_block if in_ranges(dbg, unit, entry, frame.probe) => {
+                collect(dbg, unit, child, frame, out, depth + 1)?;
             }
             _ => {}
         }
@@ -199,10 +197,9 @@ fn evaluate(
     match pieces.as_slice() {
         [piece] if piece.size_in_bits.is_none() => match &piece.location {
             gimli::Location::Address { address } => Place::Mem(*address),
-            gimli::Location::Value { value } => match value {
-                gimli::Value::Generic(v) => Place::Bytes(v.to_le_bytes().to_vec()),
-                _ => optimized(),
-            },
+            gimli::Location::Value {
+                value: gimli::Value::Generic(v),
+            } => Place::Bytes(v.to_le_bytes().to_vec()),
             gimli::Location::Bytes { value } => Place::Bytes(value.slice().to_vec()),
             gimli::Location::Register { register } => match reg(*register) {
                 Some(v) => Place::Bytes(v.to_le_bytes().to_vec()),

@@ -162,12 +162,10 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
     // struct of unreadable fields.
     if let (Place::Mem(addr), Kind::Struct { .. } | Kind::Union { .. } | Kind::Array { .. }) =
         (&v.place, &ty.kind)
+        && ty.size > 0
+        && let Err(e) = crate::memory::read(*addr, 1)
     {
-        if ty.size > 0 {
-            if let Err(e) = crate::memory::read(*addr, 1) {
-                return View::Error(e.to_string());
-            }
-        }
+        return View::Error(e.to_string());
     }
     match &ty.kind {
         Kind::Base(enc) => View::Scalar(*enc, ty.size),

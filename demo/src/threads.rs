@@ -50,6 +50,7 @@ fn worker(job: Job, ready: &Barrier, jobs: Receiver<u32>) {
 }
 
 #[inline(never)]
+#[allow(clippy::useless_vec)] // a Vec on purpose: the debugger shows it
 fn check(limit: u32) {
     let seen = vec![limit, limit + 1];
     if seen.len() as u32 > limit - 2 {
