@@ -1,1 +1,33 @@
-fn main() {}
+//! `pmdb`: the post-mortem debugger for Rust programs that link
+//! `debuggee-agent`. `pmdb run -- CMD` runs a program and opens the TUI when
+//! it crashes; `pmdb attach` opens it on a crashed process that is waiting;
+//! `pmdb list` shows those; `pmdb report` prints a crash without a terminal UI.
+
+mod cli;
+
+use debugger_tui::{list, report, run, target, tui};
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Run { command } => run::run(&command),
+        cli::Command::Attach { target } => target::resolve(target.as_deref())
+            .and_then(tui::attach)
+            .map(|()| 0),
+        cli::Command::List => list::list().map(|()| 0),
+        cli::Command::Report {
+            target,
+            json,
+            depth,
+        } => report::report(&target, json, depth).map(|()| 0),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("pmdb: {e}");
+            std::process::exit(2);
+        }
+    }
+}

@@ -4,8 +4,11 @@
 use serde_json::{Value, json};
 use tests::{crash, pmdb};
 
-fn report(target: &str, depth: &str) -> Value {
-    let (status, stdout, stderr) = pmdb(&["report", target, "--json", "--depth", depth], &[]);
+fn report(demo: &tests::Crashed, target: &str, depth: &str) -> Value {
+    let (status, stdout, stderr) = pmdb(
+        &["report", target, "--json", "--depth", depth],
+        &[("PMDB_DIR", demo.dir.0.as_os_str())],
+    );
     assert!(status.success(), "pmdb report failed: {stderr}");
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
 }
@@ -32,7 +35,7 @@ fn local<'a>(frame: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn bank_report_has_the_crash_and_the_frames() {
     let demo = crash("bank");
-    let r = report(demo.socket.to_str().unwrap(), "2");
+    let r = report(&demo, demo.socket.to_str().unwrap(), "2");
     assert_eq!(r["pid"], json!(demo.pid));
     assert_eq!(
         r["crash"],
@@ -101,7 +104,7 @@ fn bank_report_has_the_crash_and_the_frames() {
 #[test]
 fn values_report_shows_every_kind_at_depth_three() {
     let demo = crash("values");
-    let r = report(&demo.pid.to_string(), "3");
+    let r = report(&demo, &demo.pid.to_string(), "3");
     let run = frame(&r, "demo::values::run");
     let brief: Vec<(String, String, String)> = run["locals"]
         .as_array()
