@@ -158,6 +158,12 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
     if let Place::Missing(why) = &v.place {
         return View::Error(why.clone());
     }
+    // Pieces that cover less than the type: part of the value is unknown.
+    if let Place::Bytes(b) = &v.place
+        && (b.len() as u64) < ty.size
+    {
+        return View::Error("<optimized out>".into());
+    }
     // A composite behind a bad pointer is one unreadable value, not a
     // struct of unreadable fields.
     if let (Place::Mem(addr), Kind::Struct { .. } | Kind::Union { .. } | Kind::Array { .. }) =

@@ -415,9 +415,16 @@ impl RemoteValue {
         self.child("*")
     }
 
-    /// Evaluates a path relative to this value (`.field`, `[2]`, …).
+    /// Evaluates a path relative to this value (`.field`, `[2]`, `field.0`, …).
     pub fn eval(&self, expr: &str) -> Result<RemoteValue, Error> {
-        let path = path::parse(&format!("_{expr}"))?;
+        // Relative to this value: `.field`, `[2]`, or a bare `field.more`.
+        let expr = expr.trim_start();
+        let rooted = if expr.starts_with(['.', '[']) {
+            format!("_{expr}")
+        } else {
+            format!("_.{expr}")
+        };
+        let path = path::parse(&rooted)?;
         let mut value = self.clone();
         for step in &path.steps {
             value = value.step(step)?;
