@@ -1,5 +1,6 @@
 //! The agent's configuration, read once from the environment at `install()`:
-//! `PMDB_MODE` (wait | report | off), `PMDB_DIR` and `PMDB_WAIT`.
+//! `PMDB_MODE` (wait | report | off), `PMDB_DIR`, `PMDB_WAIT` and
+//! `PMDB_CLIENT_TIMEOUT`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -21,10 +22,34 @@ pub struct Config {
     pub mode: Mode,
     pub dir: PathBuf,
     pub wait: Duration,
+    /// How long one connection may stay silent before the agent closes it.
+    pub client_timeout: Duration,
 }
 
 /// The default wait for a debugger, in seconds.
 pub const DEFAULT_WAIT_SECS: u64 = 600;
+
+/// The default time a connected client may send nothing, in seconds.
+pub const DEFAULT_CLIENT_TIMEOUT_SECS: u64 = 30;
+
+/// `name` as positive seconds, else `default` (with a warning when set but bad).
+fn seconds(name: &str, default: u64, zero_ok: bool) -> Duration {
+    match std::env::var(name) {
+        Ok(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|s| (*s > 0.0 || (zero_ok && *s == 0.0)) && s.is_finite() && *s < 1e9)
+            .map_or_else(
+                || {
+                    eprintln!("pmdb: ignoring {name}={v:?} (expected seconds)");
+                    Duration::from_secs(default)
+                },
+                Duration::from_secs_f64,
+            ),
+        Err(_) => Duration::from_secs(default),
+    }
+}
 
 impl Config {
     /// Reads the environment. Unknown values fall back to the defaults with a
@@ -45,25 +70,14 @@ impl Config {
                 }
             }
         };
-        let wait = match std::env::var("PMDB_WAIT") {
-            Ok(v) => v
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|s| *s >= 0.0 && s.is_finite())
-                .map_or_else(
-                    || {
-                        eprintln!("pmdb: ignoring PMDB_WAIT={v:?} (expected seconds)");
-                        Duration::from_secs(DEFAULT_WAIT_SECS)
-                    },
-                    Duration::from_secs_f64,
-                ),
-            Err(_) => Duration::from_secs(DEFAULT_WAIT_SECS),
-        };
+        let wait = seconds("PMDB_WAIT", DEFAULT_WAIT_SECS, true);
+        // Zero would mean "no timeout" to the socket layer: refused.
+        let client_timeout = seconds("PMDB_CLIENT_TIMEOUT", DEFAULT_CLIENT_TIMEOUT_SECS, false);
         Config {
             mode,
             dir: wire::socket::socket_dir(),
             wait,
+            client_timeout,
         }
     }
 }

@@ -18,6 +18,11 @@ use crate::views::Val;
 /// Most children one request may ask for.
 pub const MAX_PAGE: u64 = 10_000;
 
+/// Most handles the agent issues for one crash (a few hundred bytes each):
+/// past it, values still come with their previews but without a handle, so
+/// no client can grow the table without bound.
+pub const MAX_HANDLES: usize = 1 << 20;
+
 /// Everything known about one crash.
 pub struct Crash {
     pub info: CrashInfo,
@@ -47,6 +52,30 @@ impl Inspector {
             tracebacks: Mutex::new(std::collections::HashMap::new()),
             handles: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The calling thread as if it had just panicked with `message`: its
+    /// machine frames captured here, no other threads. For tests, fuzzing
+    /// and benchmarks that drive the real dispatcher in-process.
+    pub fn of_current_thread(message: &str) -> Inspector {
+        let frames = crate::capture::capture_frames();
+        Inspector::new(Crash {
+            info: CrashInfo {
+                kind: wire::CrashKind::Panic,
+                message: message.into(),
+                payload_type: None,
+                file: None,
+                line: None,
+                column: None,
+                thread: crate::capture::current_tid(),
+                thread_name: std::thread::current().name().unwrap_or("<unnamed>").into(),
+                pid: std::process::id(),
+                program: crate::capture::program_name(),
+                time: 0,
+            },
+            frames,
+            others: Vec::new(),
+        })
     }
 
     fn debug_info(&self) -> Reply<&'static DebugInfo> {
@@ -168,6 +197,10 @@ impl Inspector {
     fn info(&self, dbg: &DebugInfo, name: String, val: Val) -> ValueInfo {
         let mut info = values::describe(dbg, name, &val);
         let mut handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());
+        if handles.len() >= MAX_HANDLES {
+            info.handle = None;
+            return info;
+        }
         handles.push(val);
         info.handle = Some(handles.len() as Handle);
         info

@@ -1,10 +1,16 @@
-//! The server: binds `<PMDB_DIR>/<pid>.sock` (directory 0700, socket 0600),
-//! answers each debugger connection on its own thread, and ends when a
-//! debugger says resume or kill, or when no request came for `PMDB_WAIT`.
+//! The server: binds `<PMDB_DIR>/<pid>.sock` (directory 0700 and ours,
+//! socket 0600, whatever the umask), admits only clients of the same effective
+//! uid or root (checked with `SO_PEERCRED`), at most [`MAX_CONNECTIONS`] at a
+//! time, answers each on its own thread with a per-connection idle timeout,
+//! and ends when a debugger says resume or kill, or when no request came for
+//! `PMDB_WAIT`.
+//!
+//! The conversation itself ([`Server::converse`]) runs over any
+//! [`Transport`], so tests and fuzzers drive the real dispatcher in-process.
 
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +25,13 @@ use wire::{
 };
 
 use crate::inspect::Inspector;
+
+/// Most connections served at once; one more is told so and closed.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// The largest request frame the agent reads (64 KiB): requests are small,
+/// so a hostile length costs nothing.
+pub const MAX_REQUEST: usize = 64 << 10;
 
 /// How serving ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +54,14 @@ pub enum BindError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the socket {path} is in use by another live agent")]
+    InUse { path: PathBuf },
+}
+
+/// The effective uid of this process.
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
 
 /// A bound socket, removed when dropped.
@@ -66,37 +87,94 @@ pub fn bind(dir: &Path, pid: u32) -> Result<Bound, BindError> {
         .mode(0o700)
         .create(dir)
         .map_err(dir_err)?;
+    // Only a real directory of our own: not a symlink, not someone else's
+    // (whose owner could enter it whatever its mode).
+    let meta = std::fs::symlink_metadata(dir).map_err(dir_err)?;
+    if !meta.is_dir() {
+        return Err(dir_err(std::io::Error::other("not a directory")));
+    }
+    if meta.uid() != euid() {
+        return Err(dir_err(std::io::Error::other(format!(
+            "owned by uid {}, not by us (uid {})",
+            meta.uid(),
+            euid()
+        ))));
+    }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(dir_err)?;
     let path = wire::socket::socket_path(dir, pid);
     let listen_err = |source| BindError::Listen {
         path: path.clone(),
         source,
     };
-    // A socket left by an earlier process with our pid is stale.
-    let _ = std::fs::remove_file(&path);
-    let name = path
+    // A socket left by an earlier process with our pid is stale, unless
+    // something still answers on it: then it is not ours to take.
+    if std::fs::symlink_metadata(&path).is_ok() {
+        if wire::socket::connect(&path).is_ok() {
+            return Err(BindError::InUse { path });
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+    // Listen under a temporary name, then rename: once `<pid>.sock` exists it
+    // accepts connections (a bound but not yet listening socket refuses them).
+    let staging = dir.join(format!(".{pid}.sock.tmp"));
+    let _ = std::fs::remove_file(&staging);
+    let name = staging
         .clone()
         .to_fs_name::<GenericFilePath>()
         .map_err(listen_err)?;
     let listener = ListenerOptions::new()
         .name(name)
         .mode(0o600)
+        .reclaim_name(false)
         .nonblocking(ListenerNonblockingMode::Accept)
         .create_sync()
         .map_err(listen_err)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(listen_err)?;
+    let ready = std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| std::fs::rename(&staging, &path));
+    if let Err(e) = ready {
+        let _ = std::fs::remove_file(&staging);
+        return Err(listen_err(e));
+    }
     Ok(Bound { listener, path })
 }
 
-struct Shared {
+/// The state every connection shares: the crash being served, the verdict,
+/// and the counters behind `PMDB_WAIT` and the connection limit.
+pub struct Server {
     inspector: Inspector,
     verdict: Mutex<Option<Verdict>>,
     last_request: AtomicU64,
     requests: AtomicU64,
+    connections: AtomicUsize,
     started: Instant,
+    client_timeout: Duration,
 }
 
-impl Shared {
+impl Server {
+    /// A server for `inspector`; `client_timeout` is only named in the reply
+    /// to a client that stayed silent that long.
+    pub fn new(inspector: Inspector, client_timeout: Duration) -> Server {
+        Server {
+            inspector,
+            verdict: Mutex::new(None),
+            last_request: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            connections: AtomicUsize::new(0),
+            started: Instant::now(),
+            client_timeout,
+        }
+    }
+
+    /// The crash being served.
+    pub fn inspector(&self) -> &Inspector {
+        &self.inspector
+    }
+
+    /// How serving ended, once a client said resume or kill.
+    pub fn verdict(&self) -> Option<Verdict> {
+        *self.verdict.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn touch(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.last_request
@@ -109,31 +187,193 @@ impl Shared {
             .elapsed()
             .saturating_sub(Duration::from_millis(last))
     }
+
+    /// One client's conversation: hello first (version checked), then
+    /// requests until it closes, sends something unreadable at the framing
+    /// level, or stays silent past the transport's timeout. Undecodable
+    /// messages get a `BadRequest` reply and the conversation goes on.
+    pub fn converse<T: Transport>(&self, transport: &mut T) {
+        let mut greeted = false;
+        loop {
+            let bytes = match transport.recv() {
+                Ok(b) => b,
+                Err(wire::Error::Closed) => return,
+                Err(wire::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    let _ = reply(
+                        transport,
+                        0,
+                        error(
+                            ErrorKind::TimedOut,
+                            format!(
+                                "no request for {} s; the agent closed the connection",
+                                self.client_timeout.as_secs_f64()
+                            ),
+                        ),
+                    );
+                    return;
+                }
+                Err(e) => {
+                    // The stream may be out of step; say why once, then close.
+                    let _ = reply(transport, 0, error(ErrorKind::BadRequest, e.to_string()));
+                    return;
+                }
+            };
+            self.touch();
+            let (id, request) = match frame::decode::<Envelope<Request>>(&bytes) {
+                Ok(env) => (env.id, env.body),
+                Err(e) => {
+                    if reply(transport, 0, error(ErrorKind::BadRequest, e.to_string())).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let response = match (&request, greeted) {
+                (Request::Hello { version, .. }, _) if *version != PROTOCOL_VERSION => error(
+                    ErrorKind::VersionMismatch,
+                    format!(
+                        "protocol version mismatch: the agent speaks {PROTOCOL_VERSION}, the client {version}"
+                    ),
+                ),
+                (Request::Hello { .. }, _) => {
+                    greeted = true;
+                    Response::Hello(Hello {
+                        version: PROTOCOL_VERSION,
+                        pid: self.inspector.crash.info.pid,
+                        program: self.inspector.crash.info.program.clone(),
+                    })
+                }
+                (_, false) => error(ErrorKind::BadRequest, "the first request must be a hello"),
+                _ => self.dispatch(request),
+            };
+            if reply(transport, id, response).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn dispatch(&self, request: Request) -> Response {
+        let ins = &self.inspector;
+        let set = |v| {
+            *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v);
+            Response::Ok
+        };
+        // A bug in the agent must not take the debuggee down: contain it here.
+        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match request {
+            Request::Hello { .. } => unreachable!("handled by the connection"),
+            Request::Crash => Ok(Response::Crash(ins.crash.info.clone())),
+            Request::Threads => Ok(Response::Threads(ins.threads())),
+            Request::Traceback { thread } => ins.traceback(thread).map(Response::Traceback),
+            Request::Locals { frame } => ins.locals(frame).map(Response::Values),
+            Request::Children {
+                value,
+                start,
+                count,
+            } => ins.children(value, start, count).map(Response::Values),
+            Request::Static { name } => ins.static_value(&name).map(Response::Values),
+            Request::Fetch { value } => ins.fetch(value).map(Response::Fetched),
+            Request::Stats => Ok(Response::Stats(wire::AgentStats {
+                bytes_read: crate::memory::bytes_read(),
+                units_parsed: crate::debuginfo::units_parsed(),
+                requests: self.requests.load(Ordering::Relaxed),
+            })),
+            Request::Resume => Ok(set(Verdict::Resume)),
+            Request::Kill => Ok(set(Verdict::Kill)),
+        }));
+        match answer {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Response::Error(e),
+            Err(_) => error(
+                ErrorKind::Internal,
+                "the agent failed on this request; the debuggee is unaffected",
+            ),
+        }
+    }
+
+    /// Why `stream` may not be served, if it may not: another user, or one
+    /// connection too many.
+    fn refusal(&self, stream: &Stream) -> Option<RemoteError> {
+        let ours = euid();
+        match stream.peer_creds().map(|c| c.euid()) {
+            Ok(Some(uid)) if uid == ours || uid == 0 => {}
+            Ok(Some(uid)) => {
+                return Some(RemoteError::new(
+                    ErrorKind::PermissionDenied,
+                    format!(
+                        "permission denied: process {} runs as uid {ours}; only that user or root may attach, not uid {uid}",
+                        self.inspector.crash.info.pid
+                    ),
+                ));
+            }
+            Ok(None) | Err(_) => {
+                return Some(RemoteError::new(
+                    ErrorKind::PermissionDenied,
+                    "permission denied: the client's credentials cannot be checked",
+                ));
+            }
+        }
+        if self.connections.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
+            return Some(RemoteError::new(
+                ErrorKind::Busy,
+                format!("the agent already serves {MAX_CONNECTIONS} connections; try again later"),
+            ));
+        }
+        None
+    }
 }
 
-/// Serves `inspector` on `bound` until a verdict or `wait` without requests.
-pub fn serve(bound: Bound, inspector: Inspector, wait: Duration) -> Verdict {
-    let shared = Arc::new(Shared {
-        inspector,
-        verdict: Mutex::new(None),
-        last_request: AtomicU64::new(0),
-        requests: AtomicU64::new(0),
-        started: Instant::now(),
-    });
+/// Counts a connection while it lives.
+struct Slot(Arc<Server>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves `inspector` on `bound` until a verdict or `wait` without requests;
+/// a connection that sends nothing for `client_timeout` is closed.
+pub fn serve(
+    bound: Bound,
+    inspector: Inspector,
+    wait: Duration,
+    client_timeout: Duration,
+) -> Verdict {
+    let server = Arc::new(Server::new(inspector, client_timeout));
     loop {
-        if let Some(v) = *shared.verdict.lock().unwrap_or_else(|p| p.into_inner()) {
+        if let Some(v) = server.verdict() {
             return v;
         }
-        if shared.idle() >= wait {
+        if server.idle() >= wait {
             return Verdict::TimedOut;
         }
         match bound.listener.accept() {
             Ok(stream) => {
-                shared.touch();
-                let shared = shared.clone();
+                // Replies to a client that does not read must not block us.
+                let _ = stream.set_send_timeout(Some(client_timeout));
+                if let Some(refusal) = server.refusal(&stream) {
+                    // One error reply, then the connection closes. A refused
+                    // client does not count as activity for `PMDB_WAIT`.
+                    let mut t = StreamTransport::new(stream);
+                    let _ = reply(&mut t, 0, Response::Error(refusal));
+                    continue;
+                }
+                server.touch();
+                let _ = stream.set_recv_timeout(Some(client_timeout));
+                server.connections.fetch_add(1, Ordering::Relaxed);
+                let slot = Slot(server.clone());
                 let spawned = std::thread::Builder::new()
                     .name("pmdb-agent-conn".into())
-                    .spawn(move || connection(stream, &shared));
+                    .spawn(move || {
+                        let mut t = StreamTransport::with_max_frame(stream, MAX_REQUEST);
+                        slot.0.converse(&mut t);
+                        drop(slot);
+                    });
                 if let Err(e) = spawned {
                     eprintln!("pmdb: cannot serve a connection: {e}");
                 }
@@ -146,101 +386,6 @@ pub fn serve(bound: Bound, inspector: Inspector, wait: Duration) -> Verdict {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-    }
-}
-
-fn connection(stream: Stream, shared: &Shared) {
-    let mut transport = StreamTransport::new(stream);
-    let mut greeted = false;
-    loop {
-        let bytes = match transport.recv() {
-            Ok(b) => b,
-            Err(wire::Error::Closed) => return,
-            Err(e) => {
-                // The stream may be out of step; say why once, then close.
-                let _ = reply(
-                    &mut transport,
-                    0,
-                    error(ErrorKind::BadRequest, e.to_string()),
-                );
-                return;
-            }
-        };
-        shared.touch();
-        let (id, request) = match frame::decode::<Envelope<Request>>(&bytes) {
-            Ok(env) => (env.id, env.body),
-            Err(e) => {
-                if reply(
-                    &mut transport,
-                    0,
-                    error(ErrorKind::BadRequest, e.to_string()),
-                )
-                .is_err()
-                {
-                    return;
-                }
-                continue;
-            }
-        };
-        let response = match (&request, greeted) {
-            (Request::Hello { version, .. }, _) if *version != PROTOCOL_VERSION => error(
-                ErrorKind::VersionMismatch,
-                format!(
-                    "protocol version mismatch: the agent speaks {PROTOCOL_VERSION}, the client {version}"
-                ),
-            ),
-            (Request::Hello { .. }, _) => {
-                greeted = true;
-                Response::Hello(Hello {
-                    version: PROTOCOL_VERSION,
-                    pid: shared.inspector.crash.info.pid,
-                    program: shared.inspector.crash.info.program.clone(),
-                })
-            }
-            (_, false) => error(ErrorKind::BadRequest, "the first request must be a hello"),
-            _ => dispatch(shared, request),
-        };
-        if reply(&mut transport, id, response).is_err() {
-            return;
-        }
-    }
-}
-
-fn dispatch(shared: &Shared, request: Request) -> Response {
-    let ins = &shared.inspector;
-    let set = |v| {
-        *shared.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v);
-        Response::Ok
-    };
-    // A bug in the agent must not take the debuggee down: contain it here.
-    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match request {
-        Request::Hello { .. } => unreachable!("handled by the connection"),
-        Request::Crash => Ok(Response::Crash(ins.crash.info.clone())),
-        Request::Threads => Ok(Response::Threads(ins.threads())),
-        Request::Traceback { thread } => ins.traceback(thread).map(Response::Traceback),
-        Request::Locals { frame } => ins.locals(frame).map(Response::Values),
-        Request::Children {
-            value,
-            start,
-            count,
-        } => ins.children(value, start, count).map(Response::Values),
-        Request::Static { name } => ins.static_value(&name).map(Response::Values),
-        Request::Fetch { value } => ins.fetch(value).map(Response::Fetched),
-        Request::Stats => Ok(Response::Stats(wire::AgentStats {
-            bytes_read: crate::memory::bytes_read(),
-            units_parsed: crate::debuginfo::units_parsed(),
-            requests: shared.requests.fetch_add(0, Ordering::Relaxed),
-        })),
-        Request::Resume => Ok(set(Verdict::Resume)),
-        Request::Kill => Ok(set(Verdict::Kill)),
-    }));
-    match answer {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => Response::Error(e),
-        Err(_) => error(
-            ErrorKind::Internal,
-            "the agent failed on this request; the debuggee is unaffected",
-        ),
     }
 }
 

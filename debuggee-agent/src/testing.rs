@@ -4,33 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use wire::{CrashInfo, CrashKind};
-
-use crate::capture;
-use crate::inspect::{Crash, Inspector};
+use crate::inspect::Inspector;
 
 /// `name: preview` of every local of the innermost frame whose function's
 /// last path segment is `function`.
 pub fn locals_of(function: &str) -> BTreeMap<String, String> {
-    let frames = capture::capture_frames();
-    let tid = capture::current_tid();
-    let ins = Inspector::new(Crash {
-        info: CrashInfo {
-            kind: CrashKind::Panic,
-            message: "test".into(),
-            payload_type: None,
-            file: None,
-            line: None,
-            column: None,
-            thread: tid,
-            thread_name: "test".into(),
-            pid: std::process::id(),
-            program: capture::program_name(),
-            time: 0,
-        },
-        frames,
-        others: Vec::new(),
-    });
+    let ins = Inspector::of_current_thread("test");
+    let tid = ins.crash.info.thread;
     let frame = ins
         .traceback(tid)
         .expect("traceback")

@@ -88,18 +88,25 @@ pub fn crash(scenario: &str) -> Crashed {
 
 /// As [`crash`], with extra environment variables.
 pub fn crash_with(scenario: &str, env: &[(&str, &str)]) -> Crashed {
-    crash_program(&bin("demo"), scenario, env)
+    crash_program(&bin("demo"), &[scenario], scenario, env)
 }
 
 /// As [`crash`], with the optimized build of the demo.
 pub fn crash_optimized(scenario: &str) -> Crashed {
-    crash_program(&optimized_bin("demo"), scenario, &[])
+    crash_program(&optimized_bin("demo"), &[scenario], scenario, &[])
 }
 
-fn crash_program(program: &Path, scenario: &str, env: &[(&str, &str)]) -> Crashed {
+/// Runs `program args…` (a demo binary, or a wrapper that `exec`s one, so
+/// the pid stays the same) in wait mode and returns once its socket is up.
+pub fn crash_program(
+    program: &Path,
+    args: &[&str],
+    scenario: &str,
+    env: &[(&str, &str)],
+) -> Crashed {
     let dir = TempDir::new(scenario);
     let mut cmd = Command::new(program);
-    cmd.arg(scenario)
+    cmd.args(args)
         .env("PMDB_MODE", "wait")
         .env("PMDB_DIR", &dir.0)
         .env("PMDB_WAIT", "60")
@@ -122,7 +129,11 @@ fn crash_program(program: &Path, scenario: &str, env: &[(&str, &str)]) -> Crashe
             s.push('\n');
         }
     });
-    let socket = dir.0.join(format!("{pid}.sock"));
+    let sockets = env
+        .iter()
+        .find(|(k, _)| *k == "PMDB_DIR")
+        .map_or_else(|| dir.0.clone(), |(_, v)| PathBuf::from(v));
+    let socket = sockets.join(format!("{pid}.sock"));
     let mut crashed = Crashed {
         child: Some(child),
         pid,
@@ -188,6 +199,37 @@ impl Drop for Crashed {
             let _ = child.wait();
         }
     }
+}
+
+/// Runs `cmd` to its end, failing the test after `limit`; (status, stderr,
+/// how long it ran).
+pub fn run_to_end(mut cmd: Command, limit: Duration) -> (ExitStatus, String, Duration) {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut pipe = child.stderr.take().expect("stderr pipe");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut s);
+        s
+    });
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {limit:?}: {}", reader.join().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = started.elapsed();
+    (status, reader.join().unwrap(), took)
 }
 
 /// Runs `pmdb` with `args`; (status, stdout, stderr).

@@ -18,6 +18,12 @@ pub enum ErrorKind {
     Unavailable,
     /// A failure inside the agent; the debuggee is unaffected.
     Internal,
+    /// The client may not attach: it runs as another user (and not as root).
+    PermissionDenied,
+    /// The agent already serves as many connections as it allows.
+    Busy,
+    /// The client sent no request for the agent's per-connection timeout.
+    TimedOut,
 }
 
 /// An error reply from the agent.

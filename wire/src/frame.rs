@@ -38,6 +38,17 @@ pub fn write_frame(w: &mut impl std::io::Write, body: &[u8]) -> Result<(), Error
 /// Reads one length-prefixed frame; a clean end of stream before the length is
 /// [`Error::Closed`], a length over [`MAX_FRAME`] is refused unread.
 pub fn read_frame(r: &mut impl std::io::Read) -> Result<Vec<u8>, Error> {
+    read_frame_max(r, MAX_FRAME)
+}
+
+/// Memory reserved for a frame body before its bytes arrive: a peer that
+/// announces a large frame and sends nothing costs at most this much.
+const BODY_RESERVE: usize = 64 << 10;
+
+/// As [`read_frame`], refusing lengths over `max` (never more than
+/// [`MAX_FRAME`]). The body buffer grows only as bytes actually arrive.
+pub fn read_frame_max(r: &mut impl std::io::Read, max: usize) -> Result<Vec<u8>, Error> {
+    let max = max.min(MAX_FRAME);
     let mut len = [0u8; 4];
     let mut got = 0;
     while got < 4 {
@@ -50,17 +61,15 @@ pub fn read_frame(r: &mut impl std::io::Read) -> Result<Vec<u8>, Error> {
         }
     }
     let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_FRAME {
-        return Err(Error::FrameTooLarge {
-            len,
-            max: MAX_FRAME,
-        });
+    if len > max {
+        return Err(Error::FrameTooLarge { len, max });
     }
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body).map_err(|e| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => Error::Decode("truncated frame body".into()),
-        _ => Error::Io(e),
-    })?;
+    use std::io::Read as _;
+    let mut body = Vec::with_capacity(len.min(BODY_RESERVE));
+    r.take(len as u64).read_to_end(&mut body)?;
+    if body.len() < len {
+        return Err(Error::Decode("truncated frame body".into()));
+    }
     Ok(body)
 }
 
@@ -107,6 +116,33 @@ mod tests {
         ));
         assert!(matches!(
             read_frame(&mut &[0u8, 0, 0, 9, 1, 2][..]),
+            Err(Error::Decode(m)) if m == "truncated frame body"
+        ));
+    }
+
+    #[test]
+    fn a_smaller_maximum_is_enforced_and_capped() {
+        let mut wire = 65u32.to_be_bytes().to_vec();
+        wire.extend([0u8; 65]);
+        match read_frame_max(&mut &wire[..], 64) {
+            Err(e) => assert_eq!(e.to_string(), "frame of 65 bytes exceeds the maximum of 64"),
+            Ok(b) => panic!("expected FrameTooLarge, got {} bytes", b.len()),
+        }
+        assert_eq!(read_frame_max(&mut &wire[..], 65).unwrap(), vec![0u8; 65]);
+        let huge = (MAX_FRAME as u32 + 1).to_be_bytes();
+        assert!(matches!(
+            read_frame_max(&mut &huge[..], usize::MAX),
+            Err(Error::FrameTooLarge { max: MAX_FRAME, .. })
+        ));
+    }
+
+    #[test]
+    fn a_large_announced_body_that_never_comes_reserves_little() {
+        // 16 MiB announced, 3 bytes sent: truncated, and the buffer stayed small.
+        let mut wire = (MAX_FRAME as u32).to_be_bytes().to_vec();
+        wire.extend([1, 2, 3]);
+        assert!(matches!(
+            read_frame(&mut &wire[..]),
             Err(Error::Decode(m)) if m == "truncated frame body"
         ));
     }

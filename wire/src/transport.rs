@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::sync::mpsc;
 
 use crate::Error;
-use crate::frame::{read_frame, write_frame};
+use crate::frame::{MAX_FRAME, read_frame_max, write_frame};
 
 /// Carries whole encoded messages between the debugger and the agent.
 pub trait Transport: Send {
@@ -19,11 +19,24 @@ pub trait Transport: Send {
 /// Length-prefixed frames over any byte stream.
 pub struct StreamTransport<S> {
     stream: S,
+    max_frame: usize,
 }
 
 impl<S> StreamTransport<S> {
     pub fn new(stream: S) -> Self {
-        StreamTransport { stream }
+        StreamTransport {
+            stream,
+            max_frame: MAX_FRAME,
+        }
+    }
+
+    /// A transport that refuses to receive frames longer than `max` bytes
+    /// (the agent uses it: requests are small).
+    pub fn with_max_frame(stream: S, max: usize) -> Self {
+        StreamTransport {
+            stream,
+            max_frame: max.min(MAX_FRAME),
+        }
     }
 
     pub fn get_ref(&self) -> &S {
@@ -37,7 +50,7 @@ impl<S: Read + Write + Send> Transport for StreamTransport<S> {
     }
 
     fn recv(&mut self) -> Result<Vec<u8>, Error> {
-        read_frame(&mut self.stream)
+        read_frame_max(&mut self.stream, self.max_frame)
     }
 }
 
