@@ -603,4 +603,58 @@ mod tests {
         assert_eq!(got("fake"), Some("VecDeque { head: 9 }"));
         std::hint::black_box((&deque, &map, &tree, &list, &shared, &guard, &fake));
     }
+
+    #[test]
+    fn more_std_views_read_real_layouts() {
+        use std::borrow::Cow;
+        use std::cell::Cell;
+        use std::collections::{BTreeSet, BinaryHeap, HashSet};
+        use std::ffi::{CStr, CString, OsString};
+        use std::num::NonZeroU64;
+        use std::path::{Path, PathBuf};
+        use std::sync::atomic::AtomicBool;
+        use std::sync::{Arc, RwLock};
+        use std::time::Duration;
+
+        let set: HashSet<i16> = HashSet::from([-3]);
+        let tree_set: BTreeSet<&str> = ["b", "a"].into_iter().collect();
+        let heap: BinaryHeap<u8> = [1, 5, 2].into_iter().collect();
+        let arc = Arc::new(7u8);
+        let weak = Arc::downgrade(&arc);
+        let cell = Cell::new(true);
+        let rw = RwLock::new(1.5f32);
+        let cow: Cow<[u8]> = Cow::Owned(vec![4, 2]);
+        let pinned = std::pin::Pin::new(Box::new('p'));
+        let nz = NonZeroU64::new(64).unwrap();
+        let pause = Duration::new(2, 5_000_000);
+        let buf = PathBuf::from("/a/b");
+        let path: &Path = Path::new("rel/p");
+        let os = OsString::from("os");
+        let c_owned = CString::new("cc").unwrap();
+        let c_ref: &CStr = c"lit";
+        let flag = AtomicBool::new(true);
+        let shown = locals_of("more_std_views_read_real_layouts");
+        let got = |n: &str| shown.get(n).map(String::as_str);
+        assert_eq!(got("set"), Some("{-3}"));
+        assert_eq!(got("tree_set"), Some("{\"a\", \"b\"}"));
+        assert_eq!(got("heap"), Some("[5, 1, 2]"));
+        assert_eq!(got("arc"), Some("7"));
+        assert_eq!(got("weak"), Some("(Weak)"));
+        assert_eq!(got("cell"), Some("Cell { value: true }"));
+        assert_eq!(got("rw"), Some("RwLock { data: 1.5, poisoned: false, .. }"));
+        assert_eq!(got("cow"), Some("[4, 2]"));
+        assert_eq!(got("pinned"), Some("'p'"));
+        assert_eq!(got("nz"), Some("64"));
+        assert_eq!(got("pause"), Some("2.005s"));
+        assert_eq!(got("buf"), Some("\"/a/b\""));
+        assert_eq!(got("path"), Some("\"rel/p\""));
+        assert_eq!(got("os"), Some("\"os\""));
+        assert_eq!(got("c_owned"), Some("\"cc\""));
+        assert_eq!(got("c_ref"), Some("\"lit\""));
+        assert_eq!(got("flag"), Some("true"));
+        std::hint::black_box((
+            &set, &tree_set, &heap, &arc, &weak, &cell, &rw, &cow, &pinned,
+        ));
+        std::hint::black_box((&nz, &pause, &buf, path, &os, &c_owned, c_ref, &flag));
+    }
 }

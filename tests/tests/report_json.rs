@@ -217,3 +217,85 @@ fn values_report_shows_every_kind_at_depth_three() {
     assert_eq!(local(run, "nothing")["len"], 0);
     assert_eq!(local(run, "owned")["len"], 5);
 }
+
+#[test]
+fn collections_report_expands_std_views_at_depth_four() {
+    let demo = crash("collections");
+    let r = report(&demo, &demo.pid.to_string(), "4");
+    let run = frame(&r, "demo::collections::run");
+    assert_eq!(
+        local(run, "scores"),
+        &json!({
+            "name": "scores", "type": "HashMap<String, i32>", "value": "{\"ann\": 90}", "len": 1,
+            "children": [{
+                "name": "\"ann\"", "type": "i32", "value": "90",
+                "children": [
+                    {"name": "key", "type": "String", "value": "\"ann\"", "len": 3, "children": []},
+                    {"name": "value", "type": "i32", "value": "90", "children": []}
+                ]
+            }]
+        })
+    );
+    assert_eq!(
+        local(run, "shared"),
+        &json!({
+            "name": "shared", "type": "Rc<String>", "value": "\"shared\"",
+            "children": [
+                {"name": "*", "type": "String", "value": "\"shared\"", "len": 6, "children": []},
+                {"name": "strong", "type": "usize", "value": "2", "children": []},
+                {"name": "weak", "type": "usize", "value": "2", "children": []}
+            ]
+        })
+    );
+    assert_eq!(
+        local(run, "tail"),
+        &json!({
+            "name": "tail", "type": "Rc<RefCell<Node>>", "value": "RefCell { value: Node { value: 2, next: None } }",
+            "children": [
+                {"name": "*", "type": "RefCell<Node>", "value": "RefCell { value: Node { value: 2, next: None } }", "children": [
+                    {"name": "value", "type": "Node", "value": "Node { value: 2, next: None }", "children": [
+                        {"name": "value", "type": "i32", "value": "2", "children": []},
+                        {"name": "next", "type": "Option<Rc<RefCell<Node>>>", "value": "None", "children": []}
+                    ]},
+                    {"name": "borrow", "type": "isize", "value": "0", "children": []}
+                ]},
+                {"name": "strong", "type": "usize", "value": "2", "children": []},
+                {"name": "weak", "type": "usize", "value": "1", "children": []}
+            ]
+        })
+    );
+    assert_eq!(
+        local(run, "deque")["children"][3],
+        json!({"name": "[3]", "type": "i32", "value": "5", "children": []})
+    );
+    assert_eq!(
+        local(run, "dyn_box")["children"][0],
+        json!({"name": "*", "type": "Square", "value": "Square { side: 2.0 }", "children": [
+            {"name": "side", "type": "f64", "value": "2.0", "children": []}
+        ]})
+    );
+}
+
+#[test]
+fn corrupt_report_marks_lying_memory() {
+    let demo = crash("corrupt");
+    let r = report(&demo, &demo.pid.to_string(), "4");
+    let run = frame(&r, "demo::corrupt::run");
+    let lying = run["locals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "lying")
+        .unwrap();
+    assert_eq!(
+        lying,
+        &json!({"name": "lying", "type": "Vec<u8>", "value": "<length 1152921504606846976 looks corrupt>", "children": []})
+    );
+    assert_eq!(
+        local(run, "garbage")["children"][0],
+        json!({"name": "*", "type": "(u32, u32)", "value": "<unreadable memory at 0xdead>", "children": []})
+    );
+    let huge = local(run, "huge");
+    assert_eq!(huge["len"], 10_000_000);
+    assert_eq!(huge["children"].as_array().unwrap().len(), 100);
+}
