@@ -32,20 +32,24 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// A binary of the optimized-with-debug-info build
-/// (`cargo build -p demo --profile release-debug`).
-pub fn optimized_bin(name: &str) -> PathBuf {
+/// A binary of another profile's build (`cargo build -p demo --profile P`).
+pub fn profile_bin(profile: &str, name: &str) -> PathBuf {
     let path = bin_dir()
         .parent()
         .expect("target dir")
-        .join("release-debug")
+        .join(profile)
         .join(name);
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build -p demo --profile release-debug` before the tests",
+        "{} is missing: run `cargo build -p demo --profile {profile}` before the tests",
         path.display()
     );
     path
+}
+
+/// A binary of the optimized-with-debug-info build (profile `release-debug`).
+pub fn optimized_bin(name: &str) -> PathBuf {
+    profile_bin("release-debug", name)
 }
 
 /// A fresh private directory, removed on drop.
@@ -94,6 +98,16 @@ pub fn crash_with(scenario: &str, env: &[(&str, &str)]) -> Crashed {
 /// As [`crash`], with the optimized build of the demo.
 pub fn crash_optimized(scenario: &str) -> Crashed {
     crash_program(&optimized_bin("demo"), &[scenario], scenario, &[])
+}
+
+/// As [`crash`], with the demo built with `panic = "abort"` (profile `panic-abort`).
+pub fn crash_panic_abort(scenario: &str) -> Crashed {
+    crash_program(
+        &profile_bin("panic-abort", "demo"),
+        &[scenario],
+        scenario,
+        &[],
+    )
 }
 
 /// Runs `program args…` (a demo binary, or a wrapper that `exec`s one, so

@@ -4,7 +4,7 @@
 
 use std::os::unix::process::ExitStatusExt;
 
-use tests::crash;
+use tests::{crash, crash_panic_abort};
 use wire::CrashKind;
 
 fn user_frames(s: &wire::Session) -> (wire::CrashInfo, wire::Traceback, Vec<String>) {
@@ -230,6 +230,40 @@ fn every_thread_is_frozen_and_listed_with_its_own_traceback() {
     assert_eq!(status.code(), Some(101));
     assert!(
         stderr.contains("panicked at demo/src/threads.rs:57:9:\nchecker saw 2 items, limit 3\n"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn panic_abort_builds_are_served_once_then_abort() {
+    let demo = crash_panic_abort("bank");
+    let s = demo.session();
+    let c = s.crash().unwrap();
+    assert_eq!(c.kind, CrashKind::Panic);
+    assert_eq!(
+        c.message,
+        "insufficient funds: bob has 75 but round 1 needs 500"
+    );
+    let tb = s.traceback(c.thread).unwrap();
+    assert_eq!(
+        tb.frame_named("withdraw")
+            .unwrap()
+            .local("limit")
+            .unwrap()
+            .preview(),
+        "75"
+    );
+    s.resume().unwrap();
+    let (status, stderr) = demo.wait();
+    // The abort that follows the panic is part of the same crash: served once.
+    assert_eq!(status.signal(), Some(libc::SIGABRT), "{stderr}");
+    assert_eq!(
+        stderr.matches("inspect it with `pmdb attach").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("panicked at demo/src/bank.rs:63:9:\ninsufficient funds: bob has 75 but round 1 needs 500\n"),
         "{stderr}"
     );
 }
