@@ -128,11 +128,9 @@ fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
 
 /// The calling thread's machine frames, unwound with our own CFI evaluation
 /// from the registers here, so callee-saved registers are known per frame.
-/// Falls back to the system unwinder (stack pointers only) if ours finds
-/// nothing.
 pub(crate) fn capture_frames() -> Vec<RawFrame> {
     let regs = crate::unwind::capture_registers();
-    let frames: Vec<RawFrame> = crate::unwind::unwind(regs, MAX_FRAMES)
+    crate::unwind::unwind(regs, MAX_FRAMES)
         .into_iter()
         .map(|r| RawFrame {
             ip: r[crate::unwind::RIP].unwrap_or(0),
@@ -140,25 +138,7 @@ pub(crate) fn capture_frames() -> Vec<RawFrame> {
             exact: false,
             regs: r,
         })
-        .collect();
-    if frames.len() > 2 {
-        return frames;
-    }
-    let mut frames = Vec::new();
-    backtrace::trace(|f| {
-        let (ip, sp) = (f.ip() as u64, f.sp() as u64);
-        let mut regs: crate::unwind::Regs = [None; 17];
-        regs[crate::unwind::RSP] = Some(sp);
-        regs[crate::unwind::RIP] = Some(ip);
-        frames.push(RawFrame {
-            ip,
-            sp,
-            exact: false,
-            regs,
-        });
-        frames.len() < MAX_FRAMES
-    });
-    frames
+        .collect()
 }
 
 fn record(info: &PanicHookInfo<'_>, thread_name: &str) -> CrashInfo {

@@ -112,8 +112,6 @@ pub fn is_runtime(function: &str, file: Option<&str>) -> bool {
         "<std::",
         "<core::",
         "<alloc::",
-        "backtrace::",
-        "<backtrace::",
         "debuggee_agent::",
         "<debuggee_agent::",
         "addr2line::",
