@@ -36,6 +36,13 @@ pub fn install(config: Config) {
 
 /// One crash is served at a time; a second panicking thread waits its turn.
 static SERVING: Mutex<()> = Mutex::new(());
+/// Crashes that happened while another was being served, waiting their turn.
+static LATER: Mutex<Vec<Crash>> = Mutex::new(Vec::new());
+
+/// The crashes recorded while another was being served.
+pub(crate) fn later_crashes() -> Vec<Crash> {
+    LATER.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
 
 fn on_panic(config: &Config, info: &PanicHookInfo<'_>, previous: &Hook) {
     let thread = std::thread::current();
@@ -77,8 +84,26 @@ pub(crate) fn handle(config: &Config, crash: Crash) -> Option<Verdict> {
             None
         }
         Mode::Wait => {
-            let _turn = SERVING.lock().unwrap_or_else(|p| p.into_inner());
-            wait_for_debugger(config, crash)
+            let _turn = match SERVING.try_lock() {
+                Ok(turn) => turn,
+                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    // Another crash is being served: record this one so the
+                    // debugger sees it now, then wait to serve it in turn.
+                    LATER
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(crash.clone());
+                    SERVING.lock().unwrap_or_else(|p| p.into_inner())
+                }
+            };
+            let tid = crash.info.thread;
+            let verdict = wait_for_debugger(config, crash);
+            LATER
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .retain(|c| c.info.thread != tid);
+            verdict
         }
     }
 }

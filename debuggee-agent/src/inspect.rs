@@ -24,6 +24,7 @@ pub const MAX_PAGE: u64 = 10_000;
 pub const MAX_HANDLES: usize = 1 << 20;
 
 /// Everything known about one crash.
+#[derive(Clone)]
 pub struct Crash {
     pub info: CrashInfo,
     /// The crashed thread's machine frames, innermost first.
@@ -82,8 +83,11 @@ impl Inspector {
         debuginfo::get().map_err(|e| err(ErrorKind::Unavailable, format!("<no debug info>: {e}")))
     }
 
-    /// The crashed thread first, then the frozen ones by id.
+    /// The crashed thread first, then the frozen ones by id, then threads
+    /// that crashed while this crash was being served.
     pub fn threads(&self) -> Vec<ThreadInfo> {
+        let later = crate::capture::later_crashes();
+        let crashed_later = |tid: u64| later.iter().any(|c| c.info.thread == tid);
         let mut out = vec![ThreadInfo {
             id: self.crash.info.thread,
             name: self.crash.info.thread_name.clone(),
@@ -92,14 +96,40 @@ impl Inspector {
         out.extend(self.crash.others.iter().map(|t| ThreadInfo {
             id: t.tid,
             name: t.name.clone(),
-            crashed: false,
+            crashed: crashed_later(t.tid),
         }));
+        for c in &later {
+            if !out.iter().any(|t| t.id == c.info.thread) {
+                out.push(ThreadInfo {
+                    id: c.info.thread,
+                    name: c.info.thread_name.clone(),
+                    crashed: true,
+                });
+            }
+        }
+        out
+    }
+
+    /// Every crash record: this one first, then those that happened while it
+    /// was being served.
+    pub fn crashes(&self) -> Vec<CrashInfo> {
+        let mut out = vec![self.crash.info.clone()];
+        out.extend(
+            crate::capture::later_crashes()
+                .into_iter()
+                .map(|c| c.info)
+                .filter(|c| c.thread != self.crash.info.thread),
+        );
         out
     }
 
     fn frames(&self, thread: u64) -> Reply<std::sync::Arc<Vec<Frame>>> {
+        let later = crate::capture::later_crashes();
         let raw = if thread == self.crash.info.thread {
             &self.crash.frames
+        } else if let Some(c) = later.iter().find(|c| c.info.thread == thread) {
+            // Where it crashed, rather than where it waits for its turn.
+            &c.frames
         } else {
             match self.crash.others.iter().find(|t| t.tid == thread) {
                 Some(t) => &t.frames,

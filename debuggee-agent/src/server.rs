@@ -268,6 +268,7 @@ impl Server {
             Request::Hello { .. } => unreachable!("handled by the connection"),
             Request::Crash => Ok(Response::Crash(ins.crash.info.clone())),
             Request::Threads => Ok(Response::Threads(ins.threads())),
+            Request::Crashes => Ok(Response::Crashes(ins.crashes())),
             Request::Traceback { thread } => ins.traceback(thread).map(Response::Traceback),
             Request::Locals { frame } => ins.locals(frame).map(Response::Values),
             Request::Children {

@@ -6,6 +6,7 @@ mod collections;
 mod corrupt;
 mod signals;
 mod threads;
+mod twice;
 mod values;
 
 const SCENARIOS: &[(&str, &str, fn())] = &[
@@ -45,6 +46,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "threads",
         "two workers wait while a third thread panics",
         threads::run,
+    ),
+    (
+        "twice",
+        "a second thread panics while the first crash is being served",
+        twice::run,
     ),
     ("ok", "exits normally with status 0", || {}),
 ];

@@ -267,3 +267,42 @@ fn panic_abort_builds_are_served_once_then_abort() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_second_crash_while_serving_is_recorded_and_visible() {
+    let demo = crash("twice");
+    let s = demo.session();
+    assert_eq!(s.crash().unwrap().message, "first crash");
+    // The late thread cannot be frozen (it blocks every signal) and panics
+    // about 300 ms after the first crash.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let crashes = loop {
+        let c = s.crashes().unwrap();
+        if c.len() == 2 || std::time::Instant::now() > deadline {
+            break c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let brief: Vec<(&str, &str)> = crashes
+        .iter()
+        .map(|c| (c.thread_name.as_str(), c.message.as_str()))
+        .collect();
+    assert_eq!(
+        brief,
+        [("main", "first crash"), ("late", "second crash, attempt 2")]
+    );
+    let threads = s.threads().unwrap();
+    let listed: Vec<(&str, bool)> = threads
+        .iter()
+        .map(|t| (t.name.as_str(), t.crashed))
+        .collect();
+    assert_eq!(listed, [("main", true), ("late", true)]);
+    let late = s.traceback(threads[1].id).unwrap();
+    let closure = late.user_frames().next().unwrap();
+    assert_eq!(closure.info.function, "demo::twice::run::{{closure}}");
+    assert_eq!(closure.local("attempt").unwrap().preview(), "2");
+    s.resume().unwrap();
+    let (status, stderr) = demo.wait();
+    assert_eq!(status.code(), Some(101));
+    assert!(stderr.contains("first crash"), "{stderr}");
+}

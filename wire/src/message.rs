@@ -38,6 +38,9 @@ pub enum Request {
     Crash,
     /// Every known thread.
     Threads,
+    /// Every crash record: the one served first, then any that happened
+    /// while it was being served.
+    Crashes,
     /// The frames of one thread, innermost first.
     Traceback { thread: u64 },
     /// The locals and arguments of one frame.
@@ -66,6 +69,7 @@ pub enum Response {
     Hello(Hello),
     Crash(CrashInfo),
     Threads(Vec<ThreadInfo>),
+    Crashes(Vec<CrashInfo>),
     Traceback(Vec<FrameInfo>),
     /// Locals of a frame or a page of children.
     Values(Page),

@@ -150,6 +150,15 @@ impl Session {
         }
     }
 
+    /// Every crash record: the one being served first, then any that
+    /// happened while it was being served.
+    pub fn crashes(&self) -> Result<Vec<CrashInfo>, Error> {
+        match self.request(Request::Crashes)? {
+            Response::Crashes(c) => Ok(c),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Every known thread.
     pub fn threads(&self) -> Result<Vec<ThreadInfo>, Error> {
         match self.request(Request::Threads)? {
