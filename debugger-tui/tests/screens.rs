@@ -40,7 +40,7 @@ fn bank_crash_first_screen_and_expansion() {
         "{}",
         s[3]
     );
-    assert!(s[7].starts_with("│#14 demo::main  main.rs:56"), "{}", s[7]);
+    assert!(s[7].starts_with("│#14 demo::main  main.rs:62"), "{}", s[7]);
     let marked: Vec<&String> = s
         .iter()
         .filter(|l| l.contains(">   63         panic!("))
