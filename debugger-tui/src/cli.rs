@@ -20,7 +20,15 @@ pub enum Command {
     },
     /// Open the TUI on a crashed process: a pid, a socket path, or (without
     /// an argument) the one waiting process.
-    Attach { target: Option<String> },
+    Attach {
+        target: Option<String>,
+        /// No TUI: run commands (from -c, else stdin) and print their results.
+        #[arg(long)]
+        batch: bool,
+        /// A command for batch mode (repeatable), e.g. -c bt -c 'p account.owner'.
+        #[arg(short = 'c', long = "command", value_name = "CMD")]
+        commands: Vec<String>,
+    },
     /// List crashed processes waiting for a debugger.
     List,
     /// Print every thread's traceback with locals, without a TUI.

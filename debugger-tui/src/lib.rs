@@ -2,6 +2,7 @@
 //! without a terminal: [`report`] (the non-interactive dump), [`tui`] (state,
 //! drawing, keys), [`target`], [`run`] and [`list`] for the commands.
 
+pub mod commands;
 pub mod list;
 pub mod report;
 pub mod run;

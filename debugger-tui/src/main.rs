@@ -13,9 +13,24 @@ fn main() {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Run { command } => run::run(&command),
-        cli::Command::Attach { target } => target::resolve(target.as_deref())
-            .and_then(tui::attach)
-            .map(|()| 0),
+        cli::Command::Attach {
+            target,
+            batch,
+            commands,
+        } => target::resolve(target.as_deref()).and_then(|socket| {
+            if batch || !commands.is_empty() {
+                let session = wire::Session::connect(socket.as_path())
+                    .map_err(|e| anyhow::anyhow!("cannot attach to {}: {e}", socket.display()))?;
+                let commands = if commands.is_empty() {
+                    std::io::stdin().lines().collect::<Result<Vec<_>, _>>()?
+                } else {
+                    commands
+                };
+                debugger_tui::commands::batch(session, commands).map(|()| 0)
+            } else {
+                tui::attach(socket).map(|()| 0)
+            }
+        }),
         cli::Command::List => list::list().map(|()| 0),
         cli::Command::Report {
             target,

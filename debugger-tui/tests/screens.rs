@@ -60,7 +60,7 @@ fn bank_crash_first_screen_and_expansion() {
     );
     assert_eq!(
         s[29],
-        "↑↓/jk frame  Enter locals  u/d up/down  r runtime  Tab pane  ? help  q quit"
+        "↑↓/jk frame  Enter locals  u/d up/down  r runtime  : command  Tab pane  ? help  q quit"
     );
 
     // Expand account, then its pointee.
@@ -70,7 +70,7 @@ fn bank_crash_first_screen_and_expansion() {
     app.apply(Action::Down);
     app.apply(Action::Expand);
     let s = screen(&app, 110, 30);
-    let rows: Vec<String> = s[locals_at + 1..locals_at + 8]
+    let rows: Vec<String> = s[locals_at + 1..locals_at + 6]
         .iter()
         .map(|l| {
             l.trim_start_matches('│')
@@ -87,8 +87,6 @@ fn bank_crash_first_screen_and_expansion() {
             "      id: u32 = 2",
             "      owner: String = \"bob\"",
             "      balance: i64 = 50",
-            "    ▸ history: Vec<i64> = [50]",
-            "    ▸ overdraft: Option<i64> = Some(25)",
         ]
     );
 
@@ -112,7 +110,7 @@ fn bank_crash_first_screen_and_expansion() {
     assert!(s[2].starts_with("┌ Traceback ─"), "{}", s[2]);
     assert_eq!(
         s[29],
-        "↑↓/jk move  Enter/→ expand  ← collapse  u/d frame  Tab pane  ? help  q quit  │ showing runtime frames"
+        "↑↓/jk move  Enter/→ expand  ← collapse  / filter  u/d frame  : command  ? help  q quit  │ runtime shown"
     );
 }
 
@@ -142,4 +140,142 @@ fn help_quit_prompt_and_small_terminals() {
     assert_eq!(s[0], "terminal too small (79x30): pmdb needs 80x24");
     let s = screen(&app, 20, 3);
     assert_eq!(s[0], "terminal too small (");
+}
+
+fn apply_all(app: &mut App, actions: impl IntoIterator<Item = Action>) {
+    for a in actions {
+        app.apply(a);
+    }
+}
+
+fn typed(text: &str) -> Vec<Action> {
+    text.chars().map(Action::Type).collect()
+}
+
+#[test]
+fn command_line_filter_and_threads_pane() {
+    let demo = tests::crash("threads");
+    let mut app = App::new(demo.session()).unwrap();
+    let s = screen(&app, 110, 36);
+    assert_eq!(s[0], "pmdb  demo (pid PID)  thread 'checker' [1 of 4]");
+    let threads_at = s.iter().position(|l| l.starts_with("┌ Threads")).unwrap();
+    let listed: Vec<&str> = s[threads_at + 1..threads_at + 5]
+        .iter()
+        .map(|l| {
+            l[..l.find(" │").unwrap_or(l.len())]
+                .trim_start_matches('│')
+                .trim_end()
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        ["0 checker (crashed)", "1 main", "2 worker-1", "3 worker-2"]
+    );
+
+    // :p shows an expandable value in the output area.
+    apply_all(&mut app, [Action::StartCommand]);
+    assert_eq!(screen(&app, 110, 36)[35], ":█");
+    apply_all(&mut app, typed("p seen"));
+    apply_all(&mut app, [Action::Submit]);
+    assert_eq!(app.focus, Focus::Output);
+    let s = screen(&app, 110, 36);
+    let out_at = s.iter().position(|l| l.starts_with("┌ Output")).unwrap();
+    let out: Vec<String> = s[out_at + 1..out_at + 5]
+        .iter()
+        .map(|l| {
+            l.trim_start_matches('│')
+                .trim_end_matches('│')
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        out,
+        [
+            ":p seen",
+            "▾ seen: Vec<u32> = [3, 4]",
+            "    [0]: u32 = 3",
+            "    [1]: u32 = 4"
+        ]
+    );
+
+    // Commands switch threads and frames; bad ones say why in one line.
+    for (cmd, expected) in [
+        (
+            "thread 2",
+            vec![
+                ":thread 2",
+                "thread 2 worker-1",
+                "> #13 demo::threads::worker at",
+            ],
+        ),
+        (
+            "frame nosuch",
+            vec![
+                ":frame nosuch",
+                "error: no frame \"nosuch\" (bt lists them)",
+            ],
+        ),
+        (
+            "p job.name",
+            vec![":p job.name", "  job.name: &str = \"alpha\""],
+        ),
+        (
+            "p job.",
+            vec![
+                ":p job.",
+                "error: bad path expression \"job.\": expected a field name or tuple index after '.'",
+            ],
+        ),
+        (
+            "bogus",
+            vec![
+                ":bogus",
+                "error: unknown command \"bogus\" (help lists them)",
+            ],
+        ),
+    ] {
+        apply_all(&mut app, [Action::StartCommand]);
+        apply_all(&mut app, typed(cmd));
+        apply_all(&mut app, [Action::Submit]);
+        let s = screen(&app, 110, 36);
+        let out_at = s.iter().position(|l| l.starts_with("┌ Output")).unwrap();
+        for (k, want) in expected.iter().enumerate() {
+            let got = s[out_at + 1 + k].trim_start_matches('│');
+            assert!(
+                got.starts_with(want),
+                "{cmd}: {got:?} should start with {want:?}"
+            );
+        }
+    }
+    assert_eq!(
+        screen(&app, 110, 36)[0],
+        "pmdb  demo (pid PID)  thread 'worker-1' [3 of 4]"
+    );
+
+    // / filters the locals by name.
+    apply_all(&mut app, [Action::StartFilter]);
+    apply_all(&mut app, typed("jo"));
+    let s = screen(&app, 110, 36);
+    let locals_at = s
+        .iter()
+        .position(|l| l.starts_with("┌ Locals of demo::threads::worker matching /jo"))
+        .unwrap();
+    assert!(
+        s[locals_at + 1].starts_with("│▸ job: Job = Job { id: 1, name: \"alpha\" }"),
+        "{}",
+        s[locals_at + 1]
+    );
+    assert!(
+        s[locals_at + 2].starts_with("│▸ jobs: Receiver<u32>"),
+        "{}",
+        s[locals_at + 2]
+    );
+    assert!(
+        s[locals_at + 3].starts_with("│      "),
+        "{}",
+        s[locals_at + 3]
+    );
+    apply_all(&mut app, [Action::Cancel]);
+    assert!(app.tree.filter.is_empty());
 }

@@ -101,6 +101,9 @@ fn pmdb_run_navigates_expands_and_resumes_in_a_real_terminal() {
         s.contains("  ▸ *: Bank = Bank { name: \"First Crash Bank\""),
         "{s}"
     );
+    // The command line: print a path, expanded in the output area.
+    t.keys(&[":", "p bank.accounts[1].owner", "Enter"]);
+    t.wait_for("bank.accounts[1].owner: String = \"bob\"");
     t.keys(&["q"]);
     t.wait_for("(r)esume the program, (k)ill it, or (c)ancel?");
     t.keys(&["r"]);

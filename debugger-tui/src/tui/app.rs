@@ -1,10 +1,12 @@
-//! The TUI's state: the crash, the threads and their tracebacks, the selected
-//! frame, its locals tree and source, which pane has focus, and the prompts.
-//! Input turns into [`Action`]s; drawing (in `ui`) only reads this state.
+//! The TUI's state: the [`Cursor`] (threads, frames, which one is current),
+//! the selected frame's locals tree and source, the output area of the
+//! command line, which pane has focus, and the prompts. Input turns into
+//! [`Action`]s; drawing (in `ui`) only reads this state.
 
-use wire::{CrashInfo, Session, ThreadInfo};
+use wire::{CrashInfo, Session};
 
 use super::tree::Tree;
+use crate::commands::{Cursor, Output};
 
 /// The panes that take focus, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,10 +14,12 @@ pub enum Focus {
     Traceback,
     Locals,
     Source,
+    Output,
+    Threads,
 }
 
 /// What a key asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Up,
     Down,
@@ -31,6 +35,18 @@ pub enum Action {
     Cancel,
     FrameUp,
     FrameDown,
+    /// `:` opens the command line.
+    StartCommand,
+    /// `/` opens the locals filter.
+    StartFilter,
+    /// A character typed into the open line.
+    Type(char),
+    Backspace,
+    Submit,
+    /// A click at a terminal cell.
+    Click(u16, u16),
+    /// The wheel over a terminal cell: up (negative) or down.
+    Scroll(u16, u16, i8),
 }
 
 /// What the user chose when leaving.
@@ -40,18 +56,30 @@ pub enum Exit {
     Kill,
 }
 
+/// A line being typed at the bottom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    Command(String),
+    Filter(String),
+}
+
 /// A source file's lines, or why it cannot be shown.
 pub type Source = Result<Vec<String>, String>;
 
+/// Where each pane was last drawn, for mouse hits.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Areas {
+    pub traceback: ratatui::layout::Rect,
+    pub locals: ratatui::layout::Rect,
+    pub source: ratatui::layout::Rect,
+    pub output: ratatui::layout::Rect,
+    pub threads: ratatui::layout::Rect,
+}
+
 pub struct App {
-    pub session: Session,
+    pub cursor: Cursor,
     pub crash: CrashInfo,
-    pub threads: Vec<ThreadInfo>,
-    pub thread: usize,
-    pub frames: Vec<wire::Frame>,
     pub show_runtime: bool,
-    /// Index into `frames` of the selected frame.
-    pub frame: usize,
     pub tree: Tree,
     pub locals_error: Option<String>,
     pub source: Source,
@@ -61,6 +89,12 @@ pub struct App {
     pub quitting: bool,
     pub exit: Option<Exit>,
     pub status: String,
+    pub prompt: Option<Prompt>,
+    /// The command line's last results: text, or an expandable value.
+    pub output: Vec<String>,
+    pub output_tree: Option<Tree>,
+    pub lost: Option<String>,
+    pub areas: std::cell::Cell<Areas>,
 }
 
 impl App {
@@ -68,15 +102,11 @@ impl App {
     /// selects the innermost user frame.
     pub fn new(session: Session) -> anyhow::Result<App> {
         let crash = session.crash()?;
-        let threads = session.threads()?;
+        let cursor = Cursor::new(session)?;
         let mut app = App {
-            session,
+            cursor,
             crash,
-            threads,
-            thread: 0,
-            frames: Vec::new(),
             show_runtime: false,
-            frame: 0,
             tree: Tree::default(),
             locals_error: None,
             source: Ok(Vec::new()),
@@ -86,43 +116,46 @@ impl App {
             quitting: false,
             exit: None,
             status: String::new(),
+            prompt: None,
+            output: Vec::new(),
+            output_tree: None,
+            lost: None,
+            areas: Default::default(),
         };
-        app.load_thread(0)?;
+        app.frame_changed();
         Ok(app)
     }
 
-    fn load_thread(&mut self, i: usize) -> anyhow::Result<()> {
-        self.thread = i;
-        let tb = self.session.traceback(self.threads[i].id)?;
-        self.frames = tb.frames;
-        let first = self
-            .frames
-            .iter()
-            .position(|f| !f.info.runtime)
-            .unwrap_or(0);
-        self.select_frame(first);
-        Ok(())
+    pub fn session(&self) -> &Session {
+        &self.cursor.session
     }
 
-    /// Indexes into `frames` of the frames shown (runtime ones only when asked).
+    pub fn frames(&self) -> &[wire::Frame] {
+        &self.cursor.frames
+    }
+
+    pub fn frame(&self) -> usize {
+        self.cursor.frame
+    }
+
+    /// Indexes into the frames of those shown (runtime ones only when asked).
     pub fn visible_frames(&self) -> Vec<usize> {
-        (0..self.frames.len())
-            .filter(|&i| self.show_runtime || !self.frames[i].info.runtime)
+        let frames = self.frames();
+        (0..frames.len())
+            .filter(|&i| self.show_runtime || !frames[i].info.runtime)
             .collect()
     }
 
-    pub fn select_frame(&mut self, i: usize) {
-        if i >= self.frames.len() {
-            return;
-        }
-        self.frame = i;
-        let f = &self.frames[i];
+    /// Reloads the locals and source after the current frame changed.
+    fn frame_changed(&mut self) {
+        let f = self.cursor.current().clone();
         match f.locals() {
             Ok(locals) => {
                 self.tree = Tree::new(locals);
                 self.locals_error = None;
             }
             Err(e) => {
+                self.note_error(&e);
                 self.tree = Tree::default();
                 self.locals_error = Some(e.to_string());
             }
@@ -131,17 +164,55 @@ impl App {
         self.source_scroll = f.info.line.unwrap_or(1).saturating_sub(1) as usize;
     }
 
+    fn note_error(&mut self, e: &wire::Error) {
+        if matches!(e, wire::Error::Closed | wire::Error::Io(_)) {
+            self.lost = Some(format!("connection to the debuggee lost: {e}"));
+        }
+    }
+
+    pub fn select_frame(&mut self, i: usize) {
+        if i < self.frames().len() && i != self.cursor.frame {
+            self.cursor.frame = i;
+            self.frame_changed();
+        }
+    }
+
     fn move_frame(&mut self, delta: isize) {
         let visible = self.visible_frames();
-        let Some(pos) = visible.iter().position(|&i| i == self.frame) else {
-            if let Some(&first) = visible.first() {
-                self.select_frame(first);
-            }
-            return;
+        let pos = visible.iter().position(|&i| i == self.frame());
+        let next = match pos {
+            Some(p) => (p as isize + delta).clamp(0, visible.len() as isize - 1) as usize,
+            None => 0,
         };
-        let next = (pos as isize + delta).clamp(0, visible.len() as isize - 1) as usize;
-        if visible[next] != self.frame {
-            self.select_frame(visible[next]);
+        if let Some(&i) = visible.get(next) {
+            self.select_frame(i);
+        }
+    }
+
+    fn select_thread(&mut self, i: usize) {
+        match self.cursor.select_thread(i) {
+            Ok(()) => self.frame_changed(),
+            Err(e) => self.status = e.to_string(),
+        }
+    }
+
+    /// Runs a command line and shows its result in the output area.
+    pub fn run_command(&mut self, line: &str) {
+        let (thread, frame) = (self.cursor.thread, self.cursor.frame);
+        self.output = vec![format!(":{line}")];
+        self.output_tree = None;
+        match self.cursor.execute(line) {
+            Ok(Output::Lines(lines)) => self.output.extend(lines),
+            Ok(Output::Value(v, _)) => {
+                let mut t = Tree::new(vec![v]);
+                t.expand();
+                self.output_tree = Some(t);
+                self.focus = Focus::Output;
+            }
+            Err(e) => self.output.push(format!("error: {e}")),
+        }
+        if (thread, frame) != (self.cursor.thread, self.cursor.frame) {
+            self.frame_changed();
         }
     }
 
@@ -162,31 +233,59 @@ impl App {
             }
             return;
         }
+        if let Some(prompt) = &mut self.prompt {
+            match action {
+                Action::Type(c) => match prompt {
+                    Prompt::Command(s) => s.push(c),
+                    Prompt::Filter(s) => {
+                        s.push(c);
+                        self.tree.filter = s.clone();
+                        self.tree.selected = 0;
+                    }
+                },
+                Action::Backspace => match prompt {
+                    Prompt::Command(s) => {
+                        s.pop();
+                    }
+                    Prompt::Filter(s) => {
+                        s.pop();
+                        self.tree.filter = s.clone();
+                    }
+                },
+                Action::Submit => {
+                    if let Some(Prompt::Command(line)) = self.prompt.take() {
+                        self.run_command(&line);
+                    }
+                }
+                Action::Cancel | Action::Quit => {
+                    if let Some(Prompt::Filter(_)) = self.prompt {
+                        self.tree.filter.clear();
+                    }
+                    self.prompt = None;
+                }
+                _ => {}
+            }
+            return;
+        }
+        let threads = self.cursor.threads.len();
         match (action, self.focus) {
             (Action::Quit, _) => self.quitting = true,
             (Action::ToggleHelp, _) => self.help = true,
-            (Action::NextPane, _) => {
-                self.focus = match self.focus {
-                    Focus::Traceback => Focus::Locals,
-                    Focus::Locals => Focus::Source,
-                    Focus::Source => Focus::Traceback,
-                }
+            (Action::StartCommand, _) => self.prompt = Some(Prompt::Command(String::new())),
+            (Action::StartFilter, _) => {
+                self.focus = Focus::Locals;
+                self.prompt = Some(Prompt::Filter(String::new()));
             }
-            (Action::PrevPane, _) => {
-                self.focus = match self.focus {
-                    Focus::Traceback => Focus::Source,
-                    Focus::Locals => Focus::Traceback,
-                    Focus::Source => Focus::Locals,
-                }
-            }
+            (Action::NextPane, _) => self.cycle_focus(1),
+            (Action::PrevPane, _) => self.cycle_focus(-1),
             (Action::ToggleRuntime, _) => {
                 self.show_runtime = !self.show_runtime;
                 self.status = if self.show_runtime {
-                    "showing runtime frames".into()
+                    "runtime shown".into()
                 } else {
-                    "runtime frames hidden".into()
+                    "runtime hidden".into()
                 };
-                if !self.visible_frames().contains(&self.frame) {
+                if !self.visible_frames().contains(&self.frame()) {
                     self.move_frame(0);
                 }
             }
@@ -203,7 +302,104 @@ impl App {
                 self.source_scroll = self.source_scroll.saturating_sub(1)
             }
             (Action::Down, Focus::Source) => self.source_scroll += 1,
+            (Action::Up, Focus::Output) => self.with_output(|t| t.move_by(-1)),
+            (Action::Down, Focus::Output) => self.with_output(|t| t.move_by(1)),
+            (Action::Expand, Focus::Output) => self.with_output(Tree::expand),
+            (Action::Collapse, Focus::Output) => self.with_output(Tree::collapse),
+            (Action::Up, Focus::Threads) => {
+                self.select_thread(self.cursor.thread.saturating_sub(1));
+            }
+            (Action::Down, Focus::Threads) if self.cursor.thread + 1 < threads => {
+                self.select_thread(self.cursor.thread + 1);
+            }
+            (Action::Click(x, y), _) => self.click(x, y),
+            (Action::Scroll(x, y, d), _) => self.scroll(x, y, d),
             _ => {}
+        }
+    }
+
+    fn cycle_focus(&mut self, step: isize) {
+        let mut order = vec![
+            Focus::Traceback,
+            Focus::Locals,
+            Focus::Source,
+            Focus::Output,
+        ];
+        if self.cursor.threads.len() > 1 {
+            order.push(Focus::Threads);
+        }
+        let n = order.len() as isize;
+        let pos = order.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
+        self.focus = order[(pos + step).rem_euclid(n) as usize];
+    }
+
+    fn with_output(&mut self, f: impl FnOnce(&mut Tree)) {
+        if let Some(t) = &mut self.output_tree {
+            f(t);
+        }
+    }
+
+    fn pane_at(&self, x: u16, y: u16) -> Option<(Focus, u16)> {
+        let a = self.areas.get();
+        let hit = |r: ratatui::layout::Rect| {
+            x >= r.x && x < r.x + r.width && y > r.y && y + 1 < r.y + r.height
+        };
+        [
+            (Focus::Traceback, a.traceback),
+            (Focus::Locals, a.locals),
+            (Focus::Source, a.source),
+            (Focus::Output, a.output),
+            (Focus::Threads, a.threads),
+        ]
+        .into_iter()
+        .find(|(_, r)| hit(*r))
+        .map(|(f, r)| (f, y - r.y - 1))
+    }
+
+    fn click(&mut self, x: u16, y: u16) {
+        let Some((pane, row)) = self.pane_at(x, y) else {
+            return;
+        };
+        self.focus = pane;
+        match pane {
+            Focus::Traceback => {
+                let visible = self.visible_frames();
+                let pos = visible.iter().position(|&i| i == self.frame()).unwrap_or(0);
+                let height = self.areas.get().traceback.height.saturating_sub(2) as usize;
+                let start = crate::tui::ui::window(pos, visible.len(), height).start;
+                if let Some(&i) = visible.get(start + row as usize) {
+                    self.select_frame(i);
+                }
+            }
+            Focus::Locals => {
+                let rows = self.tree.rows().len();
+                let height = self.areas.get().locals.height.saturating_sub(2) as usize;
+                let start = crate::tui::ui::window(self.tree.selected, rows, height).start;
+                let target = start + row as usize;
+                if target < rows {
+                    self.tree.selected = target;
+                }
+            }
+            Focus::Threads if (row as usize) < self.cursor.threads.len() => {
+                self.select_thread(row as usize);
+            }
+            _ => {}
+        }
+    }
+
+    fn scroll(&mut self, x: u16, y: u16, delta: i8) {
+        let Some((pane, _)) = self.pane_at(x, y) else {
+            return;
+        };
+        let d = delta as isize;
+        match pane {
+            Focus::Source => {
+                self.source_scroll = (self.source_scroll as isize + d * 3).max(0) as usize;
+            }
+            Focus::Locals => self.tree.move_by(d * 3),
+            Focus::Traceback => self.move_frame(d),
+            Focus::Output => self.with_output(|t| t.move_by(d * 3)),
+            Focus::Threads => {}
         }
     }
 }

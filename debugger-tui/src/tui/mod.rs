@@ -10,7 +10,7 @@ pub mod ui;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
@@ -27,8 +27,8 @@ pub fn attach(socket: PathBuf) -> anyhow::Result<()> {
     let mut app = App::new(session)?;
     let exit = with_terminal(|terminal| run(terminal, &mut app))?;
     match exit {
-        Some(Exit::Resume) => app.session.resume()?,
-        Some(Exit::Kill) => app.session.kill()?,
+        Some(Exit::Resume) => app.session().resume()?,
+        Some(Exit::Kill) => app.session().kill()?,
         None => {}
     }
     Ok(())
@@ -40,6 +40,7 @@ fn restore() {
     let _ = disable_raw_mode();
     let _ = crossterm::execute!(
         std::io::stdout(),
+        DisableMouseCapture,
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
@@ -47,7 +48,7 @@ fn restore() {
 
 fn with_terminal<T>(body: impl FnOnce(&mut Term) -> anyhow::Result<T>) -> anyhow::Result<T> {
     enable_raw_mode()?;
-    crossterm::execute!(std::io::stdout(), EnterAlternateScreen)?;
+    crossterm::execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore();
@@ -73,7 +74,19 @@ fn run(terminal: &mut Term, app: &mut App) -> anyhow::Result<Option<Exit>> {
         }
         match event::read()? {
             Event::Key(key) if key.kind == KeyEventKind::Press => {
-                if let Some(action) = input::action(key, app.quitting) {
+                let mode = if app.quitting {
+                    input::Mode::Quitting
+                } else if app.prompt.is_some() {
+                    input::Mode::Typing
+                } else {
+                    input::Mode::Normal
+                };
+                if let Some(action) = input::action(key, mode) {
+                    app.apply(action);
+                }
+            }
+            Event::Mouse(m) => {
+                if let Some(action) = input::mouse(m) {
                     app.apply(action);
                 }
             }

@@ -45,6 +45,9 @@ pub const HELP: &[(&str, &str)] = &[
     ("Tab / Shift-Tab", "next / previous pane"),
     ("u / d", "up / down the stack (caller / callee)"),
     ("r", "show or hide runtime frames"),
+    ("/", "filter the locals by name (Esc clears)"),
+    (":", "command line: bt, frame N|NAME, up, down, p EXPR, …"),
+    ("mouse", "click selects, the wheel scrolls"),
     ("?", "this help (Esc closes)"),
     ("q, Ctrl-C", "quit: resume or kill the debuggee"),
 ];
@@ -63,8 +66,9 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
         .direction(Direction::Vertical)
         .constraints([
             Constraint::Length(2),
-            Constraint::Percentage(45),
+            Constraint::Percentage(42),
             Constraint::Min(5),
+            Constraint::Length(7),
             Constraint::Length(1),
         ])
         .split(area);
@@ -73,10 +77,32 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
         .direction(Direction::Horizontal)
         .constraints([Constraint::Percentage(40), Constraint::Percentage(60)])
         .split(rows[1]);
-    traceback(f, app, theme, top[0]);
+    let mut areas = super::app::Areas {
+        source: top[1],
+        locals: rows[2],
+        output: rows[3],
+        ..Default::default()
+    };
+    if app.cursor.threads.len() > 1 {
+        let left = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([
+                Constraint::Min(4),
+                Constraint::Length(app.cursor.threads.len().min(6) as u16 + 2),
+            ])
+            .split(top[0]);
+        areas.traceback = left[0];
+        areas.threads = left[1];
+        threads(f, app, theme, left[1]);
+    } else {
+        areas.traceback = top[0];
+    }
+    app.areas.set(areas);
+    traceback(f, app, theme, areas.traceback);
     source(f, app, theme, top[1]);
     locals(f, app, theme, rows[2]);
-    keybar(f, app, theme, rows[3]);
+    output(f, app, theme, rows[3]);
+    keybar(f, app, theme, rows[4]);
     if app.help {
         help(f, theme, area);
     }
@@ -87,7 +113,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
 
 fn header(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let c = &app.crash;
-    let thread = &app.threads[app.thread];
+    let thread = &app.cursor.threads[app.cursor.thread];
     let title = Line::from(vec![
         Span::styled("pmdb", theme.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
         Span::raw(format!(
@@ -95,8 +121,12 @@ fn header(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
             c.program,
             c.pid,
             thread.name,
-            if app.threads.len() > 1 {
-                format!(" [{} of {}]", app.thread + 1, app.threads.len())
+            if app.cursor.threads.len() > 1 {
+                format!(
+                    " [{} of {}]",
+                    app.cursor.thread + 1,
+                    app.cursor.threads.len()
+                )
             } else {
                 String::new()
             }
@@ -131,7 +161,7 @@ fn block(title: &str, focused: bool, theme: Theme) -> Block<'static> {
 }
 
 /// The window of `height` rows from `len` that keeps `selected` visible.
-fn window(selected: usize, len: usize, height: usize) -> std::ops::Range<usize> {
+pub fn window(selected: usize, len: usize, height: usize) -> std::ops::Range<usize> {
     if height == 0 {
         return 0..0;
     }
@@ -143,7 +173,7 @@ fn window(selected: usize, len: usize, height: usize) -> std::ops::Range<usize> 
 
 fn traceback(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let visible = app.visible_frames();
-    let hidden = app.frames.len() - visible.len();
+    let hidden = app.frames().len() - visible.len();
     let title = if hidden > 0 {
         format!("Traceback ({hidden} runtime hidden, r shows)")
     } else {
@@ -152,12 +182,12 @@ fn traceback(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let b = block(&title, app.focus == Focus::Traceback, theme);
     let inner = b.inner(area);
     f.render_widget(b, area);
-    let selected = visible.iter().position(|&i| i == app.frame).unwrap_or(0);
+    let selected = visible.iter().position(|&i| i == app.frame()).unwrap_or(0);
     let width = inner.width as usize;
     let lines: Vec<Line> = visible[window(selected, visible.len(), inner.height as usize)]
         .iter()
         .map(|&i| {
-            let info = &app.frames[i].info;
+            let info = &app.frames()[i].info;
             let loc = match (&info.file, info.line) {
                 (Some(file), Some(line)) => {
                     format!("  {}:{line}", file.rsplit('/').next().unwrap_or(file))
@@ -171,7 +201,7 @@ fn traceback(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 info.function
             );
             let text: String = text.chars().take(width).collect();
-            let style = if i == app.frame {
+            let style = if i == app.frame() {
                 theme.selected()
             } else if info.runtime {
                 theme.fg(Color::DarkGray)
@@ -185,7 +215,7 @@ fn traceback(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
 }
 
 fn source(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let info = &app.frames[app.frame].info;
+    let info = &app.frames()[app.frame()].info;
     let title = match (&info.file, info.line) {
         (Some(file), Some(line)) => format!("{}:{line}", file.rsplit('/').next().unwrap_or(file)),
         _ => "Source".to_string(),
@@ -221,10 +251,9 @@ fn source(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
                             theme.selected().add_modifier(Modifier::BOLD),
                         )
                     } else {
-                        Line::from(vec![
-                            Span::styled(prefix, theme.fg(Color::DarkGray)),
-                            Span::raw(body),
-                        ])
+                        let mut spans = vec![Span::styled(prefix, theme.fg(Color::DarkGray))];
+                        spans.extend(highlight(&body, theme));
+                        Line::from(spans)
                     }
                 })
                 .collect()
@@ -234,7 +263,13 @@ fn source(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
 }
 
 fn locals(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let title = format!("Locals of {}", app.frames[app.frame].info.function);
+    let title = match &app.tree.filter {
+        f if f.is_empty() => format!("Locals of {}", app.frames()[app.frame()].info.function),
+        f => format!(
+            "Locals of {} matching /{f}",
+            app.frames()[app.frame()].info.function
+        ),
+    };
     let b = block(&title, app.focus == Focus::Locals, theme);
     let inner = b.inner(area);
     f.render_widget(b, area);
@@ -250,10 +285,21 @@ fn locals(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         f.render_widget(Paragraph::new("no locals in scope"), inner);
         return;
     }
+    let lines = tree_lines(&app.tree, app.focus == Focus::Locals, inner, theme);
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn tree_lines(
+    tree: &super::tree::Tree,
+    focused: bool,
+    inner: Rect,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let rows = tree.rows();
     let width = inner.width as usize;
-    let lines: Vec<Line> = window(app.tree.selected, rows.len(), inner.height as usize)
+    window(tree.selected, rows.len(), inner.height as usize)
         .map(|r| {
-            let v = app.tree.view(rows[r]);
+            let v = tree.view(rows[r]);
             let indent = "  ".repeat(v.depth);
             let text = match (v.more, v.error) {
                 (Some(n), _) => format!("{indent}  … {n} more (Enter loads the next page)"),
@@ -267,7 +313,67 @@ fn locals(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 ),
             };
             let text: String = text.chars().take(width).collect();
-            if r == app.tree.selected && app.focus == Focus::Locals {
+            if r == tree.selected && focused {
+                Line::styled(text, theme.selected())
+            } else {
+                Line::raw(text)
+            }
+        })
+        .collect()
+}
+
+fn output(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let b = block(
+        "Output — : runs a command (help lists them)",
+        app.focus == Focus::Output,
+        theme,
+    );
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let width = inner.width as usize;
+    let mut lines: Vec<Line> = app
+        .output
+        .iter()
+        .map(|l| {
+            let style = if l.starts_with("error: ") {
+                theme.fg(Color::Red)
+            } else {
+                Style::default()
+            };
+            Line::styled(l.chars().take(width).collect::<String>(), style)
+        })
+        .collect();
+    if let Some(t) = &app.output_tree {
+        let room = Rect {
+            height: inner.height.saturating_sub(lines.len() as u16),
+            ..inner
+        };
+        lines.extend(tree_lines(t, app.focus == Focus::Output, room, theme));
+    }
+    // The latest lines are the ones to see.
+    let skip = lines.len().saturating_sub(inner.height as usize);
+    f.render_widget(
+        Paragraph::new(lines.split_off(skip.min(lines.len()))),
+        inner,
+    );
+}
+
+fn threads(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let b = block("Threads", app.focus == Focus::Threads, theme);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let lines: Vec<Line> = app
+        .cursor
+        .threads
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let text = format!(
+                "{i} {}{}",
+                t.name,
+                if t.crashed { " (crashed)" } else { "" }
+            );
+            if i == app.cursor.thread {
                 Line::styled(text, theme.selected())
             } else {
                 Line::raw(text)
@@ -277,15 +383,104 @@ fn locals(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     f.render_widget(Paragraph::new(lines), inner);
 }
 
+/// Rust source split into coloured spans: keywords, strings, comments,
+/// numbers. A line at a time, which is enough for a few lines of context.
+fn highlight(line: &str, theme: Theme) -> Vec<Span<'static>> {
+    const KEYWORDS: &[&str] = &[
+        "as", "break", "const", "continue", "crate", "else", "enum", "false", "fn", "for", "if",
+        "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
+        "Self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+        "while",
+    ];
+    if !theme.color {
+        return vec![Span::raw(line.to_string())];
+    }
+    let mut spans = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '/' && chars.get(i + 1) == Some(&'/') {
+            spans.push(Span::styled(
+                chars[i..].iter().collect::<String>(),
+                theme.fg(Color::DarkGray),
+            ));
+            break;
+        }
+        let start = i;
+        let (text, style) = if c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+            i = (i + 1).min(chars.len());
+            (
+                chars[start..i].iter().collect::<String>(),
+                theme.fg(Color::Green),
+            )
+        } else if c.is_alphabetic() || c == '_' {
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let style = if KEYWORDS.contains(&word.as_str()) {
+                theme.fg(Color::Magenta)
+            } else if chars.get(i) == Some(&'!') {
+                theme.fg(Color::Blue)
+            } else {
+                Style::default()
+            };
+            (word, style)
+        } else if c.is_ascii_digit() {
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
+                i += 1;
+            }
+            (
+                chars[start..i].iter().collect::<String>(),
+                theme.fg(Color::Yellow),
+            )
+        } else {
+            i += 1;
+            (c.to_string(), Style::default())
+        };
+        spans.push(Span::styled(text, style));
+    }
+    spans
+}
+
 fn keybar(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    if let Some(p) = &app.prompt {
+        let (lead, text) = match p {
+            super::app::Prompt::Command(t) => (":", t),
+            super::app::Prompt::Filter(t) => ("/", t),
+        };
+        f.render_widget(Paragraph::new(format!("{lead}{text}█")), area);
+        return;
+    }
+    if let Some(lost) = &app.lost {
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                lost.clone(),
+                theme.fg(Color::Red).add_modifier(Modifier::BOLD),
+            )),
+            area,
+        );
+        return;
+    }
     let keys = match app.focus {
         Focus::Traceback => {
-            "↑↓/jk frame  Enter locals  u/d up/down  r runtime  Tab pane  ? help  q quit"
+            "↑↓/jk frame  Enter locals  u/d up/down  r runtime  : command  Tab pane  ? help  q quit"
         }
         Focus::Locals => {
-            "↑↓/jk move  Enter/→ expand  ← collapse  u/d frame  Tab pane  ? help  q quit"
+            "↑↓/jk move  Enter/→ expand  ← collapse  / filter  u/d frame  : command  ? help  q quit"
         }
-        Focus::Source => "↑↓/jk scroll  u/d frame  Tab pane  ? help  q quit",
+        Focus::Source => "↑↓/jk scroll  u/d frame  : command  Tab pane  ? help  q quit",
+        Focus::Output => {
+            "↑↓/jk move  Enter/→ expand  ← collapse  : command  Tab pane  ? help  q quit"
+        }
+        Focus::Threads => "↑↓/jk thread  : command  Tab pane  ? help  q quit",
     };
     let mut spans = vec![Span::styled(keys, theme.fg(Color::Cyan))];
     if !app.status.is_empty() {

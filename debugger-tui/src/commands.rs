@@ -1,0 +1,238 @@
+//! The debugger's commands, shared by the TUI's command line and batch mode:
+//! `bt`, `frame N|NAME`, `up`, `down`, `p EXPR`, `locals`, `threads`,
+//! `thread N`, `list`, `help` — pdb and gdb habits. Each returns text lines,
+//! or a value the TUI can expand.
+
+use wire::{RemoteValue, Session, ThreadInfo};
+
+/// Where the commands stand: the thread and frame they act on.
+pub struct Cursor {
+    pub session: Session,
+    pub threads: Vec<ThreadInfo>,
+    pub thread: usize,
+    pub frames: Vec<wire::Frame>,
+    /// Index into `frames`.
+    pub frame: usize,
+}
+
+/// A command's result.
+pub enum Output {
+    Lines(Vec<String>),
+    /// `p EXPR`: the value, and its one-line rendering.
+    Value(RemoteValue, String),
+}
+
+pub const HELP: &[(&str, &str)] = &[
+    (
+        "bt",
+        "the traceback of the current thread (runtime frames marked)",
+    ),
+    (
+        "frame N | frame NAME",
+        "select frame N, or the innermost named NAME",
+    ),
+    ("up / down", "to the caller / the callee (u / d in the TUI)"),
+    (
+        "p EXPR",
+        "print a value: name, a.b, a.0, v[3], *p, m[\"k\"]",
+    ),
+    ("locals", "the current frame's locals"),
+    (
+        "threads / thread N",
+        "list the threads / switch to thread N",
+    ),
+    ("list", "source around the current line"),
+    ("help", "this list"),
+];
+
+impl Cursor {
+    /// Starts on the crashed thread's innermost user frame.
+    pub fn new(session: Session) -> anyhow::Result<Cursor> {
+        let threads = session.threads()?;
+        let mut c = Cursor {
+            session,
+            threads,
+            thread: 0,
+            frames: Vec::new(),
+            frame: 0,
+        };
+        c.select_thread(0)?;
+        Ok(c)
+    }
+
+    pub fn select_thread(&mut self, i: usize) -> anyhow::Result<()> {
+        let t = self
+            .threads
+            .get(i)
+            .ok_or_else(|| anyhow::anyhow!("no thread {i} (threads lists them)"))?;
+        self.frames = self.session.traceback(t.id)?.frames;
+        self.thread = i;
+        self.frame = self
+            .frames
+            .iter()
+            .position(|f| !f.info.runtime)
+            .unwrap_or(0);
+        Ok(())
+    }
+
+    pub fn current(&self) -> &wire::Frame {
+        &self.frames[self.frame]
+    }
+
+    /// Moves `delta` user frames (positive: toward callers).
+    pub fn step(&mut self, delta: isize, include_runtime: bool) -> Result<(), String> {
+        let visible: Vec<usize> = (0..self.frames.len())
+            .filter(|&i| include_runtime || !self.frames[i].info.runtime || i == self.frame)
+            .collect();
+        let pos = visible.iter().position(|&i| i == self.frame).unwrap_or(0) as isize;
+        let next = pos + delta;
+        if next < 0 {
+            return Err("already at the innermost frame".into());
+        }
+        match visible.get(next as usize) {
+            Some(&i) => {
+                self.frame = i;
+                Ok(())
+            }
+            None => Err("already at the outermost frame".into()),
+        }
+    }
+
+    /// Runs one command line.
+    pub fn execute(&mut self, line: &str) -> Result<Output, String> {
+        let line = line.trim();
+        let (cmd, arg) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let arg = arg.trim();
+        match cmd {
+            "bt" | "backtrace" | "where" | "w" => Ok(Output::Lines(self.bt())),
+            "frame" | "f" => {
+                let i = if let Ok(n) = arg.parse::<u32>() {
+                    self.frames.iter().position(|f| f.info.id.index == n)
+                } else if !arg.is_empty() {
+                    self.frames
+                        .iter()
+                        .position(|f| wire::session::last_segment(&f.info.function) == arg)
+                } else {
+                    Some(self.frame)
+                };
+                let i = i.ok_or_else(|| format!("no frame {arg:?} (bt lists them)"))?;
+                self.frame = i;
+                Ok(Output::Lines(vec![self.frame_line(i)]))
+            }
+            "up" | "u" => {
+                self.step(1, false)?;
+                Ok(Output::Lines(vec![self.frame_line(self.frame)]))
+            }
+            "down" | "d" => {
+                self.step(-1, false)?;
+                Ok(Output::Lines(vec![self.frame_line(self.frame)]))
+            }
+            "p" | "print" => {
+                if arg.is_empty() {
+                    return Err("usage: p EXPR".into());
+                }
+                let mut v = self.current().eval(arg).map_err(|e| e.to_string())?;
+                // Shown under the expression the user typed.
+                v.info.name = arg.to_string();
+                let text = format!("{arg}: {} = {}", v.type_name(), v.preview());
+                Ok(Output::Value(v, text))
+            }
+            "locals" => {
+                let vals = self.current().locals().map_err(|e| e.to_string())?;
+                if vals.is_empty() {
+                    return Ok(Output::Lines(vec!["no locals in scope".into()]));
+                }
+                Ok(Output::Lines(
+                    vals.iter()
+                        .map(|v| format!("{}: {} = {}", v.name(), v.type_name(), v.preview()))
+                        .collect(),
+                ))
+            }
+            "threads" => Ok(Output::Lines(
+                self.threads
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        format!(
+                            "{} {i} {}{}",
+                            if i == self.thread { "*" } else { " " },
+                            t.name,
+                            if t.crashed { " (crashed)" } else { "" }
+                        )
+                    })
+                    .collect(),
+            )),
+            "thread" => {
+                let n: usize = arg.parse().map_err(|_| "usage: thread N".to_string())?;
+                self.select_thread(n).map_err(|e| e.to_string())?;
+                Ok(Output::Lines(vec![
+                    format!("thread {n} {}", self.threads[n].name),
+                    self.frame_line(self.frame),
+                ]))
+            }
+            "list" | "l" => Ok(Output::Lines(self.list())),
+            "help" | "h" | "?" => Ok(Output::Lines(
+                HELP.iter()
+                    .map(|(c, what)| format!("{c:<22} {what}"))
+                    .collect(),
+            )),
+            "" => Ok(Output::Lines(Vec::new())),
+            other => Err(format!("unknown command {other:?} (help lists them)")),
+        }
+    }
+
+    /// `#N function at file:line`, marked when it is the current frame.
+    pub fn frame_line(&self, i: usize) -> String {
+        let info = &self.frames[i].info;
+        let loc = match (&info.file, info.line) {
+            (Some(f), Some(l)) => format!(" at {f}:{l}"),
+            _ => String::new(),
+        };
+        format!(
+            "{}#{} {}{loc}{}",
+            if i == self.frame { "> " } else { "  " },
+            info.id.index,
+            info.function,
+            if info.runtime { "  [runtime]" } else { "" }
+        )
+    }
+
+    fn bt(&self) -> Vec<String> {
+        (0..self.frames.len()).map(|i| self.frame_line(i)).collect()
+    }
+
+    fn list(&self) -> Vec<String> {
+        let info = &self.current().info;
+        let (Some(file), Some(line)) = (&info.file, info.line) else {
+            return vec!["no source location for this frame".into()];
+        };
+        match std::fs::read_to_string(file) {
+            Ok(src) => {
+                let line = line as usize;
+                src.lines()
+                    .enumerate()
+                    .skip(line.saturating_sub(6))
+                    .take(11)
+                    .map(|(i, l)| {
+                        format!("{}{:>5} {l}", if i + 1 == line { ">" } else { " " }, i + 1)
+                    })
+                    .collect()
+            }
+            Err(e) => vec![format!("source not available: {file} ({e})")],
+        }
+    }
+}
+
+/// Batch mode: runs each command and prints its result as text.
+pub fn batch(session: Session, commands: Vec<String>) -> anyhow::Result<()> {
+    let mut cursor = Cursor::new(session)?;
+    for line in commands {
+        println!("(pmdb) {}", line.trim());
+        match cursor.execute(&line) {
+            Ok(Output::Lines(lines)) => lines.iter().for_each(|l| println!("{l}")),
+            Ok(Output::Value(_, text)) => println!("{text}"),
+            Err(e) => println!("error: {e}"),
+        }
+    }
+    Ok(())
+}
