@@ -60,6 +60,14 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
                 ));
             }
         }
+        if logical.is_empty()
+            && let Some(o) = in_lib
+        {
+            // A shared object with DWARF of its own (or a build-id debug file).
+            for (function, file, line, column) in crate::objects::dwarf_frames(o, pc) {
+                logical.push((function, Some((file, line, column)), None));
+            }
+        }
         if logical.is_empty() {
             let name = match in_lib {
                 Some(o) => crate::objects::symbol_in(o, pc),

@@ -105,6 +105,19 @@ fn abort_is_served_then_dies_by_sigabrt() {
             "std::process::abort"
         ]
     );
+    // ...and their source locations from that debug file's DWARF.
+    let libc_at: Vec<(Option<&str>, Option<u32>)> = tb.frames[..3]
+        .iter()
+        .map(|f| (f.info.file.as_deref(), f.info.line))
+        .collect();
+    assert_eq!(
+        libc_at,
+        [
+            (Some("./nptl/pthread_kill.c"), Some(44)),
+            (Some("./signal/../sysdeps/posix/raise.c"), Some(26)),
+            (Some("./stdlib/abort.c"), Some(79))
+        ]
+    );
     s.resume().unwrap();
     let (status, _) = demo.wait();
     assert_eq!(status.signal(), Some(libc::SIGABRT));
