@@ -113,12 +113,12 @@ fn dwarf_path(object: &Object) -> Option<std::path::PathBuf> {
         .map(|_| std::path::PathBuf::from(&object.name))
 }
 
+/// A frame found in a shared object's DWARF: function, file, line, column.
+pub type DwarfFrame = (Option<String>, Option<String>, Option<u32>, Option<u32>);
+
 /// Function and source location frames (innermost inlined call first) for
 /// runtime address `addr` in a shared object, from that object's DWARF.
-pub fn dwarf_frames(
-    object: &Object,
-    addr: u64,
-) -> Vec<(Option<String>, Option<String>, Option<u32>, Option<u32>)> {
+pub fn dwarf_frames(object: &Object, addr: u64) -> Vec<DwarfFrame> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
 
