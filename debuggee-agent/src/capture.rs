@@ -41,7 +41,9 @@ static LATER: Mutex<Vec<Crash>> = Mutex::new(Vec::new());
 
 /// The crashes recorded while another was being served.
 pub(crate) fn later_crashes() -> Vec<Crash> {
-    LATER.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    let mut out = LATER.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    out.extend(crate::signals::late_crashes());
+    out
 }
 
 fn on_panic(config: &Config, info: &PanicHookInfo<'_>, previous: &Hook) {

@@ -80,28 +80,9 @@ extern "C" fn handler(_sig: libc::c_int, _info: *mut libc::siginfo_t, context: *
     unsafe {
         let i = NEXT.fetch_add(1, Ordering::SeqCst);
         if let Some(slot) = SLOTS.get(i) {
-            let g = &(*(context as *const libc::ucontext_t)).uc_mcontext.gregs;
-            let order = [
-                libc::REG_RAX,
-                libc::REG_RDX,
-                libc::REG_RCX,
-                libc::REG_RBX,
-                libc::REG_RSI,
-                libc::REG_RDI,
-                libc::REG_RBP,
-                libc::REG_RSP,
-                libc::REG_R8,
-                libc::REG_R9,
-                libc::REG_R10,
-                libc::REG_R11,
-                libc::REG_R12,
-                libc::REG_R13,
-                libc::REG_R14,
-                libc::REG_R15,
-                libc::REG_RIP,
-            ];
-            for (r, reg) in slot.regs.iter().zip(order) {
-                r.store(g[reg as usize] as u64, Ordering::SeqCst);
+            let regs = crate::signals::context_registers(context);
+            for (r, v) in slot.regs.iter().zip(regs) {
+                r.store(v, Ordering::SeqCst);
             }
             slot.tid
                 .store(libc::syscall(libc::SYS_gettid) as u64, Ordering::SeqCst);

@@ -47,6 +47,19 @@ static SLOT: Slot = Slot {
     tid: AtomicU64::new(0),
 };
 
+/// Fatal signals in other threads while a signal crash is being served.
+const LATE_SLOTS: usize = 8;
+static LATE: [Slot; LATE_SLOTS] = [const {
+    Slot {
+        regs: [const { AtomicU64::new(0) }; 17],
+        signo: AtomicI32::new(0),
+        code: AtomicI32::new(0),
+        addr: AtomicU64::new(0),
+        tid: AtomicU64::new(0),
+    }
+}; LATE_SLOTS];
+static LATE_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// A crash is being handled (the first one wins).
 static CLAIMED: AtomicBool = AtomicBool::new(false);
 /// The agent is done with the crash: signals now take their previous course.
@@ -131,41 +144,18 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
             || WAKE_WRITE.load(Ordering::SeqCst) < 0;
         if !pass_through {
             if CLAIMED.swap(true, Ordering::SeqCst) {
-                // A second crash while the first is served: this thread
-                // stays frozen too; the process ends by the first crash.
+                // A second crash while the first is served: recorded for the
+                // debugger, then this thread stays frozen; the process ends
+                // by the first crash.
+                let i = LATE_COUNT.fetch_add(1, Ordering::SeqCst);
+                if let Some(slot) = LATE.get(i) {
+                    fill(slot, sig, info, context, tid);
+                }
                 loop {
                     libc::pause();
                 }
             }
-            let ctx = &*(context as *const libc::ucontext_t);
-            let g = &ctx.uc_mcontext.gregs;
-            // DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip.
-            let order = [
-                libc::REG_RAX,
-                libc::REG_RDX,
-                libc::REG_RCX,
-                libc::REG_RBX,
-                libc::REG_RSI,
-                libc::REG_RDI,
-                libc::REG_RBP,
-                libc::REG_RSP,
-                libc::REG_R8,
-                libc::REG_R9,
-                libc::REG_R10,
-                libc::REG_R11,
-                libc::REG_R12,
-                libc::REG_R13,
-                libc::REG_R14,
-                libc::REG_R15,
-                libc::REG_RIP,
-            ];
-            for (slot, reg) in SLOT.regs.iter().zip(order) {
-                slot.store(g[reg as usize] as u64, Ordering::SeqCst);
-            }
-            SLOT.signo.store(sig, Ordering::SeqCst);
-            SLOT.code.store((*info).si_code, Ordering::SeqCst);
-            SLOT.addr.store((*info).si_addr() as u64, Ordering::SeqCst);
-            SLOT.tid.store(tid, Ordering::SeqCst);
+            fill(&SLOT, sig, info, context, tid);
             let byte = 1u8;
             libc::write(
                 WAKE_WRITE.load(Ordering::SeqCst),
@@ -201,6 +191,70 @@ pub fn agent_tid() -> u64 {
     AGENT_TID.load(Ordering::SeqCst)
 }
 
+/// The general registers of a signal context, in DWARF numbering (rax rdx
+/// rcx rbx rsi rdi rbp rsp r8..r15 rip). Async-signal-safe.
+///
+/// # Safety
+/// `context` must be the kernel's `ucontext_t` for the signal being handled.
+pub(crate) unsafe fn context_registers(context: *mut libc::c_void) -> [u64; 17] {
+    const ORDER: [libc::c_int; 17] = [
+        libc::REG_RAX,
+        libc::REG_RDX,
+        libc::REG_RCX,
+        libc::REG_RBX,
+        libc::REG_RSI,
+        libc::REG_RDI,
+        libc::REG_RBP,
+        libc::REG_RSP,
+        libc::REG_R8,
+        libc::REG_R9,
+        libc::REG_R10,
+        libc::REG_R11,
+        libc::REG_R12,
+        libc::REG_R13,
+        libc::REG_R14,
+        libc::REG_R15,
+        libc::REG_RIP,
+    ];
+    // SAFETY: per this function's contract, `context` is a valid ucontext_t.
+    let g = unsafe { &(*(context as *const libc::ucontext_t)).uc_mcontext.gregs };
+    ORDER.map(|r| g[r as usize] as u64)
+}
+
+/// Copies a signal's context into `slot`. Async-signal-safe: atomics only.
+///
+/// # Safety
+/// `info` and `context` must be the kernel's, for the signal being handled.
+unsafe fn fill(
+    slot: &Slot,
+    sig: libc::c_int,
+    info: *mut libc::siginfo_t,
+    context: *mut libc::c_void,
+    tid: u64,
+) {
+    // SAFETY: per this function's contract, both pointers are valid for the
+    // duration of the handler that calls it.
+    unsafe {
+        for (r, v) in slot.regs.iter().zip(context_registers(context)) {
+            r.store(v, Ordering::SeqCst);
+        }
+        slot.signo.store(sig, Ordering::SeqCst);
+        slot.code.store((*info).si_code, Ordering::SeqCst);
+        slot.addr.store((*info).si_addr() as u64, Ordering::SeqCst);
+        slot.tid.store(tid, Ordering::SeqCst);
+    }
+}
+
+/// Signal crashes recorded while another signal crash was being served.
+pub fn late_crashes() -> Vec<Crash> {
+    let n = LATE_COUNT.load(Ordering::SeqCst).min(LATE_SLOTS);
+    LATE[..n]
+        .iter()
+        .filter(|s| s.tid.load(Ordering::SeqCst) != 0)
+        .map(crash_from)
+        .collect()
+}
+
 fn agent(config: Config, wake_read: libc::c_int, release_write: libc::c_int) {
     let mut buf = [0u8; 1];
     loop {
@@ -221,14 +275,18 @@ fn agent(config: Config, wake_read: libc::c_int, release_write: libc::c_int) {
 }
 
 fn crash_from_slot() -> Crash {
+    crash_from(&SLOT)
+}
+
+fn crash_from(slot: &Slot) -> Crash {
     let mut regs: Regs = [None; 17];
-    for (r, slot) in regs.iter_mut().zip(&SLOT.regs) {
-        *r = Some(slot.load(Ordering::SeqCst));
+    for (r, v) in regs.iter_mut().zip(&slot.regs) {
+        *r = Some(v.load(Ordering::SeqCst));
     }
-    let sig = SLOT.signo.load(Ordering::SeqCst);
-    let code = SLOT.code.load(Ordering::SeqCst);
-    let addr = SLOT.addr.load(Ordering::SeqCst);
-    let tid = SLOT.tid.load(Ordering::SeqCst);
+    let sig = slot.signo.load(Ordering::SeqCst);
+    let code = slot.code.load(Ordering::SeqCst);
+    let addr = slot.addr.load(Ordering::SeqCst);
+    let tid = slot.tid.load(Ordering::SeqCst);
     let frames: Vec<RawFrame> = unwind::unwind(regs, MAX_FRAMES)
         .into_iter()
         .enumerate()

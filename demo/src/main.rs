@@ -52,6 +52,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "a second thread panics while the first crash is being served",
         twice::run,
     ),
+    (
+        "twice-segv",
+        "a second thread faults while the first fault is being served",
+        twice::run_segv,
+    ),
     ("ok", "exits normally with status 0", || {}),
 ];
 

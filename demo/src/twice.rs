@@ -1,26 +1,49 @@
-//! The `twice` scenario: the main thread panics; a thread that blocks every
-//! signal (so it cannot be frozen) panics too while the first crash is being
-//! served. The second crash must be recorded and visible, not lost.
+//! The `twice` scenarios: the main thread crashes, and a thread that cannot
+//! be frozen crashes too while the first crash is being served; the second
+//! crash must be recorded and visible, not lost. `twice` panics twice,
+//! `twice-segv` faults twice.
 
 use std::time::Duration;
 
 pub fn run() {
-    let late = std::thread::Builder::new()
+    let late = spawn_late(|| {
+        let attempt = 2;
+        panic!("second crash, attempt {attempt}");
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    let _ = std::hint::black_box(&late);
+    panic!("first crash");
+}
+
+pub fn run_segv() {
+    let late = spawn_late(|| write_through(std::ptr::null_mut(), 2));
+    std::thread::sleep(Duration::from_millis(20));
+    let _ = std::hint::black_box(&late);
+    write_through(std::ptr::null_mut(), 1);
+}
+
+#[inline(never)]
+fn write_through(target: *mut u32, value: u32) {
+    // SAFETY (demo only): deliberately not safe — this write faults.
+    unsafe { std::ptr::write_volatile(target, value) };
+}
+
+/// A thread that blocks every signal but SIGSEGV (so it cannot be frozen),
+/// then runs `crash` 300 ms later.
+fn spawn_late(crash: fn()) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
         .name("late".into())
-        .spawn(|| {
-            // SAFETY (demo only): a zeroed set filled by sigfillset, then
+        .spawn(move || {
+            // SAFETY (demo only): a zeroed set filled by the libc calls, then
             // installed as this thread's mask.
             unsafe {
                 let mut all: libc::sigset_t = std::mem::zeroed();
                 libc::sigfillset(&mut all);
+                libc::sigdelset(&mut all, libc::SIGSEGV);
                 libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
             }
             std::thread::sleep(Duration::from_millis(300));
-            let attempt = 2;
-            panic!("second crash, attempt {attempt}");
+            crash();
         })
-        .expect("spawn late");
-    std::thread::sleep(Duration::from_millis(20));
-    let _ = std::hint::black_box(&late);
-    panic!("first crash");
+        .expect("spawn late")
 }

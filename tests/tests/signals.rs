@@ -319,3 +319,44 @@ fn a_second_crash_while_serving_is_recorded_and_visible() {
     assert_eq!(status.code(), Some(101));
     assert!(stderr.contains("first crash"), "{stderr}");
 }
+
+#[test]
+fn a_second_fault_while_serving_a_fault_is_recorded_and_visible() {
+    let demo = crash("twice-segv");
+    let s = demo.session();
+    assert_eq!(
+        s.crash().unwrap().message,
+        "SIGSEGV (address not mapped) at 0x0"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let crashes = loop {
+        let c = s.crashes().unwrap();
+        if c.len() == 2 || std::time::Instant::now() > deadline {
+            break c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let brief: Vec<(&str, &str)> = crashes
+        .iter()
+        .map(|c| (c.thread_name.as_str(), c.message.as_str()))
+        .collect();
+    assert_eq!(
+        brief,
+        [
+            ("main", "SIGSEGV (address not mapped) at 0x0"),
+            ("late", "SIGSEGV (address not mapped) at 0x0")
+        ]
+    );
+    let threads = s.threads().unwrap();
+    let listed: Vec<(&str, bool)> = threads
+        .iter()
+        .map(|t| (t.name.as_str(), t.crashed))
+        .collect();
+    assert_eq!(listed, [("main", true), ("late", true)]);
+    let late = s.traceback(threads[1].id).unwrap();
+    let write = late.frame_named("write_through").unwrap();
+    assert_eq!(write.local("value").unwrap().preview(), "2");
+    s.resume().unwrap();
+    let (status, _) = demo.wait();
+    assert_eq!(status.signal(), Some(libc::SIGSEGV));
+}
