@@ -40,7 +40,20 @@ fn bank_crash_first_screen_and_expansion() {
         "{}",
         s[3]
     );
-    assert!(s[7].starts_with("│#14 demo::main  main.rs:62"), "{}", s[7]);
+    // demo::main calls the scenario on the line that says `run()`.
+    let main_src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../demo/src/main.rs"))
+            .unwrap();
+    let call_line = main_src
+        .lines()
+        .position(|l| l.contains("=> run(),"))
+        .unwrap()
+        + 1;
+    assert!(
+        s[7].starts_with(&format!("│#14 demo::main  main.rs:{call_line} ")),
+        "{}",
+        s[7]
+    );
     let marked: Vec<&String> = s
         .iter()
         .filter(|l| l.contains(">   63         panic!("))
