@@ -292,3 +292,31 @@ fn command_line_filter_and_threads_pane() {
     apply_all(&mut app, [Action::Cancel]);
     assert!(app.tree.filter.is_empty());
 }
+
+#[test]
+fn while_a_request_is_outstanding_the_last_picture_stays_with_a_spinner() {
+    use debugger_tui::tui::ui::draw_busy;
+    let demo = tests::crash("bank");
+    let app = App::new(demo.session()).unwrap();
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let last = terminal
+        .draw(|f| draw(f, &app, Theme { color: false }))
+        .unwrap()
+        .buffer
+        .clone();
+    terminal
+        .draw(|f| draw_busy(f, Some(&last), 3, Theme { color: false }))
+        .unwrap();
+    let now = terminal.backend().buffer().clone();
+    let row = |b: &ratatui::buffer::Buffer, y: u16| -> String {
+        (0..100)
+            .map(|x| b[(x, y)].symbol().to_string())
+            .collect::<String>()
+            .trim_end()
+            .to_string()
+    };
+    for y in 0..29 {
+        assert_eq!(row(&now, y), row(&last, y), "row {y}");
+    }
+    assert_eq!(row(&now, 29), "⠸ waiting for the debuggee…");
+}

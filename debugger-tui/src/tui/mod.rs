@@ -8,6 +8,8 @@ pub mod tree;
 pub mod ui;
 
 use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, TryLockError};
 use std::time::Duration;
 
 use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind};
@@ -16,6 +18,7 @@ use crossterm::terminal::{
 };
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
 
 use app::{App, Exit};
 
@@ -24,8 +27,9 @@ use app::{App, Exit};
 pub fn attach(socket: PathBuf) -> anyhow::Result<()> {
     let session = wire::Session::connect(socket.as_path())
         .map_err(|e| anyhow::anyhow!("cannot attach to {}: {e}", socket.display()))?;
-    let mut app = App::new(session)?;
-    let exit = with_terminal(|terminal| run(terminal, &mut app))?;
+    let app = Arc::new(Mutex::new(App::new(session)?));
+    let exit = with_terminal(|terminal| run(terminal, app.clone()))?;
+    let app = app.lock().unwrap_or_else(|p| p.into_inner());
     match exit {
         Some(Exit::Resume) => app.session().resume()?,
         Some(Exit::Kill) => app.session().kill()?,
@@ -62,36 +66,72 @@ fn with_terminal<T>(body: impl FnOnce(&mut Term) -> anyhow::Result<T>) -> anyhow
     result
 }
 
-fn run(terminal: &mut Term, app: &mut App) -> anyhow::Result<Option<Exit>> {
+/// The event loop. Requests to the agent run on a worker thread that owns
+/// the state while it works; meanwhile the screen keeps its last picture with
+/// a spinner, so drawing never waits on the debuggee.
+fn run(terminal: &mut Term, app: Arc<Mutex<App>>) -> anyhow::Result<Option<Exit>> {
     let theme = ui::Theme::from_env();
-    loop {
-        terminal.draw(|f| ui::draw(f, app, theme))?;
-        if let Some(exit) = app.exit {
-            return Ok(Some(exit));
+    let (events, inbox) = mpsc::channel::<Event>();
+    let worker_app = app.clone();
+    let worker = std::thread::Builder::new()
+        .name("pmdb-requests".into())
+        .spawn(move || {
+            for event in inbox {
+                let mut app = worker_app.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(action) = to_action(&event, &app) {
+                    app.apply(action);
+                }
+                if app.exit.is_some() {
+                    break;
+                }
+            }
+        })?;
+    let mut last: Option<Buffer> = None;
+    let mut tick = 0usize;
+    let exit = loop {
+        match app.try_lock() {
+            Ok(app) => {
+                if let Some(exit) = app.exit {
+                    break Some(exit);
+                }
+                let done = terminal.draw(|f| ui::draw(f, &app, theme))?;
+                last = Some(done.buffer.clone());
+            }
+            Err(TryLockError::WouldBlock) => {
+                tick += 1;
+                terminal.draw(|f| ui::draw_busy(f, last.as_ref(), tick, theme))?;
+            }
+            Err(TryLockError::Poisoned(_)) => break None,
         }
-        if !event::poll(Duration::from_millis(250))? {
+        if worker.is_finished() && app.try_lock().map(|a| a.exit.is_none()).unwrap_or(false) {
+            break None;
+        }
+        if !event::poll(Duration::from_millis(50))? {
             continue;
         }
-        match event::read()? {
-            Event::Key(key) if key.kind == KeyEventKind::Press => {
-                let mode = if app.quitting {
-                    input::Mode::Quitting
-                } else if app.prompt.is_some() {
-                    input::Mode::Typing
-                } else {
-                    input::Mode::Normal
-                };
-                if let Some(action) = input::action(key, mode) {
-                    app.apply(action);
-                }
-            }
-            Event::Mouse(m) => {
-                if let Some(action) = input::mouse(m) {
-                    app.apply(action);
-                }
-            }
-            Event::Resize(..) => {}
-            _ => {}
+        let event = event::read()?;
+        if matches!(event, Event::Key(_) | Event::Mouse(_)) {
+            let _ = events.send(event);
         }
+    };
+    drop(events);
+    Ok(exit)
+}
+
+/// What a terminal event asks of the app in its current state.
+fn to_action(event: &Event, app: &App) -> Option<app::Action> {
+    match event {
+        Event::Key(key) if key.kind == KeyEventKind::Press => {
+            let mode = if app.quitting {
+                input::Mode::Quitting
+            } else if app.prompt.is_some() {
+                input::Mode::Typing
+            } else {
+                input::Mode::Normal
+            };
+            input::action(*key, mode)
+        }
+        Event::Mouse(m) => input::mouse(*m),
+        _ => None,
     }
 }

@@ -111,6 +111,26 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
     }
 }
 
+/// The last full picture with a spinner in the key bar, drawn while a
+/// request to the debuggee is outstanding (the state is busy then).
+pub fn draw_busy(f: &mut Frame, last: Option<&ratatui::buffer::Buffer>, tick: usize, theme: Theme) {
+    const SPIN: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+    let area = f.area();
+    if let Some(last) = last.filter(|b| b.area == area) {
+        f.buffer_mut().clone_from(last);
+    }
+    if area.height == 0 {
+        return;
+    }
+    let bar = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
+    f.render_widget(Clear, bar);
+    let text = format!("{} waiting for the debuggee…", SPIN[tick % SPIN.len()]);
+    f.render_widget(
+        Paragraph::new(Line::styled(text, theme.fg(Color::Yellow))),
+        bar,
+    );
+}
+
 fn header(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let c = &app.crash;
     let thread = &app.cursor.threads[app.cursor.thread];
