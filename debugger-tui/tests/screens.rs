@@ -320,3 +320,30 @@ fn while_a_request_is_outstanding_the_last_picture_stays_with_a_spinner() {
     }
     assert_eq!(row(&now, 29), "⠸ waiting for the debuggee…");
 }
+
+#[test]
+fn any_terminal_size_draws_and_a_lost_connection_is_shown() {
+    let demo = tests::crash("bank");
+    let mut app = App::new(demo.session()).unwrap();
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (10, 3),
+        (79, 23),
+        (80, 24),
+        (81, 25),
+        (200, 60),
+        (300, 5),
+    ] {
+        let s = screen(&app, w, h);
+        assert_eq!(s.len(), h as usize);
+    }
+    drop(demo); // kills the debuggee
+    app.apply(Action::FrameUp);
+    let s = screen(&app, 110, 30);
+    assert!(
+        s[29].starts_with("connection to the debuggee lost: "),
+        "{}",
+        s[29]
+    );
+}
