@@ -36,6 +36,21 @@ pub fn read(addr: u64, len: usize) -> Result<Vec<u8>, ReadError> {
     Ok(buf)
 }
 
+/// Reads `len` bytes at `addr` in chunks of at most [`MAX_READ`], for the
+/// agent's own bounded needs (an object's unwind tables), never for a length
+/// read from the debuggee's data.
+pub fn read_large(addr: u64, len: u64) -> Result<Vec<u8>, ReadError> {
+    let mut out = Vec::with_capacity(len.min(64 << 20) as usize);
+    let mut at = addr;
+    let end = addr.checked_add(len).ok_or(ReadError::Unreadable(addr))?;
+    while at < end {
+        let n = (end - at).min(MAX_READ as u64) as usize;
+        out.extend_from_slice(&read(at, n)?);
+        at += n as u64;
+    }
+    Ok(out)
+}
+
 /// Fills `buf` from `addr`.
 pub fn read_into(addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
     if buf.is_empty() {
@@ -112,5 +127,15 @@ mod tests {
             ReadError::Unreadable(0xdead).to_string(),
             "<unreadable memory at 0xdead>"
         );
+    }
+
+    #[test]
+    fn large_reads_go_in_chunks() {
+        let data: Vec<u8> = (0..3 * MAX_READ + 17).map(|i| (i % 251) as u8).collect();
+        assert_eq!(
+            read_large(data.as_ptr() as u64, data.len() as u64).unwrap(),
+            data
+        );
+        assert_eq!(read_large(0, 4), Err(ReadError::Unreadable(0)));
     }
 }

@@ -46,7 +46,7 @@ fn load(object: Object) -> Cfi {
     let Some((hdr_addr, hdr_len)) = cfi.object.eh_frame_hdr else {
         return cfi;
     };
-    let Ok(hdr_bytes) = memory::read(hdr_addr, hdr_len as usize) else {
+    let Ok(hdr_bytes) = memory::read_large(hdr_addr, hdr_len.min(MAX_EH_FRAME)) else {
         return cfi;
     };
     let hdr_bytes: &'static [u8] = Box::leak(hdr_bytes.into_boxed_slice());
@@ -61,17 +61,9 @@ fn load(object: Object) -> Cfi {
         return cfi;
     };
     let len = (end - eh_addr).min(MAX_EH_FRAME);
-    let mut data = Vec::new();
-    // Read in chunks: the fault-safe reader caps one read at 1 MiB.
-    let mut at = eh_addr;
-    while at < eh_addr + len {
-        let n = (eh_addr + len - at).min(memory::MAX_READ as u64);
-        match memory::read(at, n as usize) {
-            Ok(chunk) => data.extend_from_slice(&chunk),
-            Err(_) => break,
-        }
-        at += n;
-    }
+    // What the loader mapped, up to the end of its segment (big binaries
+    // have tables of several MiB: read in chunks).
+    let data = memory::read_large(eh_addr, len).unwrap_or_default();
     let data: &'static [u8] = Box::leak(data.into_boxed_slice());
     let text = cfi.object.segments.iter().find(|s| s.2).map_or(0, |s| s.0);
     cfi.bases = bases.set_eh_frame(eh_addr).set_text(text);

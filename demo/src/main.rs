@@ -2,6 +2,8 @@
 //! so pmdb can be tried (`pmdb run -- demo bank`) and tested end to end.
 
 mod bank;
+#[cfg(feature = "big")]
+mod big;
 mod collections;
 mod corrupt;
 mod signals;
@@ -63,6 +65,10 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
 fn main() {
     debuggee_agent::install();
     let name = std::env::args().nth(1).unwrap_or_default();
+    #[cfg(feature = "big")]
+    if name == "big" {
+        return big::run();
+    }
     match SCENARIOS.iter().find(|(n, _, _)| *n == name) {
         Some((_, _, run)) => run(),
         None => {
