@@ -47,8 +47,6 @@ pub struct DebugInfo {
     pub has_dwarf: bool,
     file: object::File<'static>,
     units: OnceLock<Vec<UnitSlot>>,
-    /// Function symbols as (address, size, name), by address.
-    symbols: OnceLock<Vec<(u64, u64, &'static str)>>,
 }
 
 /// Compile units parsed so far (for stats: laziness is measurable).
@@ -110,7 +108,6 @@ impl DebugInfo {
             has_dwarf,
             file,
             units: OnceLock::new(),
-            symbols: OnceLock::new(),
         })
     }
 
@@ -148,19 +145,18 @@ impl DebugInfo {
     /// The symbol-table name of the function containing the link-time
     /// address `svma`, demangled (for code without DWARF).
     pub fn symbol_name(&self, svma: u64) -> Option<String> {
-        let symbols = self.symbols.get_or_init(|| {
-            let mut v: Vec<_> = self
-                .file
-                .symbols()
-                .filter(|s| s.kind() == SymbolKind::Text && s.address() != 0)
-                .filter_map(|s| Some((s.address(), s.size(), s.name().ok()?)))
-                .collect();
-            v.sort_unstable();
-            v
-        });
-        let i = symbols.partition_point(|s| s.0 <= svma).checked_sub(1)?;
-        let (start, size, name) = symbols[i];
-        (svma < start + size.max(1)).then(|| demangle(name))
+        // One pass over the symbol entries, decoding only the name that
+        // matches: a 250 MB binary has hundreds of thousands of symbols, and
+        // sorting them all (or validating every name) costs ~100 ms.
+        self.file
+            .symbols()
+            .find(|s| {
+                s.kind() == SymbolKind::Text
+                    && s.address() != 0
+                    && s.address() <= svma
+                    && svma < s.address() + s.size().max(1)
+            })
+            .and_then(|s| s.name().ok().map(demangle))
     }
 }
 

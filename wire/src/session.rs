@@ -127,9 +127,12 @@ impl Session {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let id = conn.next_id;
         conn.next_id += 1;
-        conn.transport
-            .send(&frame::encode(&Envelope { id, body })?)?;
-        let reply: Envelope<Response> = frame::decode(&conn.transport.recv()?)?;
+        let bytes = frame::encode(&Envelope { id, body })?;
+        conn.traffic.sent += 4 + bytes.len() as u64;
+        conn.transport.send(&bytes)?;
+        let bytes = conn.transport.recv()?;
+        conn.traffic.received += 4 + bytes.len() as u64;
+        let reply: Envelope<Response> = frame::decode(&bytes)?;
         if reply.id != id {
             return Err(Error::OutOfOrder {
                 expected: id,
@@ -501,7 +504,62 @@ impl RemoteValue {
 
 #[cfg(test)]
 mod tests {
-    use super::last_segment;
+    use super::*;
+
+    #[test]
+    fn traffic_counts_every_frame_both_ways() {
+        let (client, mut agent) = crate::MemoryTransport::pair();
+        let serve = std::thread::spawn(move || {
+            use crate::Transport;
+            for reply in [
+                Response::Hello(Hello {
+                    version: PROTOCOL_VERSION,
+                    pid: 1,
+                    program: "p".into(),
+                }),
+                Response::Ok,
+            ] {
+                let req: Envelope<Request> = frame::decode(&agent.recv().unwrap()).unwrap();
+                agent
+                    .send(
+                        &frame::encode(&Envelope {
+                            id: req.id,
+                            body: reply,
+                        })
+                        .unwrap(),
+                    )
+                    .unwrap();
+            }
+        });
+        let s = Session::over(Box::new(client)).unwrap();
+        let after_hello = s.traffic();
+        s.resume().unwrap();
+        serve.join().unwrap();
+        let hello = frame::encode(&Envelope {
+            id: 1,
+            body: Request::Hello {
+                version: PROTOCOL_VERSION,
+                client: format!("wire {}", env!("CARGO_PKG_VERSION")),
+            },
+        })
+        .unwrap();
+        assert_eq!(after_hello.sent, 4 + hello.len() as u64);
+        let resume = frame::encode(&Envelope {
+            id: 2,
+            body: Request::Resume,
+        })
+        .unwrap();
+        let ok = frame::encode(&Envelope {
+            id: 2,
+            body: Response::Ok,
+        })
+        .unwrap();
+        assert_eq!(s.traffic().sent, after_hello.sent + 4 + resume.len() as u64);
+        assert_eq!(
+            s.traffic().received,
+            after_hello.received + 4 + ok.len() as u64
+        );
+    }
 
     #[test]
     fn last_segment_ignores_generics() {

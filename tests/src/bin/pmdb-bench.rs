@@ -188,10 +188,11 @@ fn main() {
         assert_eq!(kids.len(), 100);
     }
 
-    // gdb with the Rust pretty-printers (rust-gdb), on the same process.
-    let gdb = |_: usize| -> Option<f64> {
+    // gdb with the Rust pretty-printers (rust-gdb), on the same process; if
+    // it fails, plain gdb, so there is a figure to compare with.
+    let gdb = |program: &str| -> (Option<f64>, String) {
         let t = Instant::now();
-        let out = Command::new("rust-gdb")
+        let out = Command::new(program)
             .args([
                 "-p",
                 &pid.to_string(),
@@ -199,18 +200,36 @@ fn main() {
                 "-ex",
                 "thread apply all bt full",
             ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .ok()?;
-        out.success().then(|| ms(t.elapsed()))
+            .output();
+        let elapsed = ms(t.elapsed());
+        match out {
+            Ok(o) => {
+                let text = String::from_utf8_lossy(&o.stdout).into_owned()
+                    + &String::from_utf8_lossy(&o.stderr);
+                let failed = !o.status.success() || text.contains("internal problem");
+                let last = text
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .to_string();
+                (
+                    (!failed).then_some(elapsed),
+                    format!("{elapsed:.0} ms, exit {}, last line: {last}", o.status),
+                )
+            }
+            Err(e) => (None, e.to_string()),
+        }
     };
-    let gdb_runs: Vec<f64> = (0..3).filter_map(gdb).collect();
-    let gdb_ms = if gdb_runs.is_empty() {
-        f64::NAN
-    } else {
-        median(gdb_runs)
-    };
+    let (rust_gdb_ms, rust_gdb_note) = gdb("rust-gdb");
+    let plain: Vec<f64> = (0..3).filter_map(|_| gdb("gdb").0).collect();
+    let gdb_ms = rust_gdb_ms.unwrap_or_else(|| {
+        if plain.is_empty() {
+            f64::NAN
+        } else {
+            median(plain.clone())
+        }
+    });
 
     s.kill().unwrap();
     drop(child);
@@ -230,6 +249,13 @@ fn main() {
         "| 200M-step loop, agent off / installed (median of 7) | {work_off:.1} / {work_wait:.1} ms | no cost | |"
     );
     println!("| panic → socket ready | {socket_ready_ms:.1} ms | ≤ 50 ms | |");
+    println!("| rust-gdb `thread apply all bt full` | | | {rust_gdb_note} |");
+    if !plain.is_empty() {
+        println!(
+            "| gdb (no pretty-printers) `thread apply all bt full`, median of 3 | | | {:.0} ms |",
+            median(plain)
+        );
+    }
     println!(
         "| attach → first screen, first ever (DWARF loads) | {cold_ms:.1} ms | ≤ 50 ms | {gdb_ms:.0} ms |"
     );

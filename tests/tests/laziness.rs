@@ -1,0 +1,37 @@
+//! The regression check CI can afford for the lazy design: counts, not
+//! clocks. The first screen of a crash (crash record, threads, traceback, the
+//! crashed frame's locals) parses a handful of DWARF units out of hundreds,
+//! reads little of the debuggee's memory, and puts little on the wire.
+
+use tests::crash;
+
+#[test]
+fn first_screen_touches_a_handful_of_units_and_bytes() {
+    let demo = crash("bank");
+    let s = demo.session();
+    let before = s.stats().unwrap();
+    let c = s.crash().unwrap();
+    let _ = s.threads().unwrap();
+    let tb = s.traceback(c.thread).unwrap();
+    let locals = tb.user_frames().next().unwrap().locals().unwrap();
+    assert_eq!(locals.len(), 4);
+    let after = s.stats().unwrap();
+    let traffic = s.traffic();
+    eprintln!("first screen: {before:?} -> {after:?}, {traffic:?}");
+    assert_eq!(
+        before.units_parsed, 0,
+        "nothing is parsed before a request needs it"
+    );
+    assert!(
+        after.units_parsed <= 12,
+        "{} units parsed for the first screen",
+        after.units_parsed
+    );
+    assert!(
+        after.bytes_read - before.bytes_read <= 64 * 1024,
+        "{after:?}"
+    );
+    // The counters count (a zero here would make the bound meaningless).
+    assert!(traffic.received > 0 && traffic.sent > 0, "{traffic:?}");
+    assert!(traffic.sent + traffic.received <= 16 * 1024, "{traffic:?}");
+}
