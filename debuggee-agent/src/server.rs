@@ -346,6 +346,16 @@ pub fn serve(
     client_timeout: Duration,
 ) -> Verdict {
     let server = Arc::new(Server::new(inspector, client_timeout));
+    // While nobody is attached yet, load the debug info and symbolise the
+    // crashed thread, so the first screen finds them ready. A request that
+    // needs them meanwhile waits for this work instead of repeating it.
+    let warm = server.clone();
+    let _ = std::thread::Builder::new()
+        .name("pmdb-agent-warm".into())
+        .spawn(move || {
+            let tid = warm.inspector.crash.info.thread;
+            let _ = warm.inspector.traceback(tid);
+        });
     loop {
         if let Some(v) = server.verdict() {
             return v;
