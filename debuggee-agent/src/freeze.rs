@@ -150,16 +150,7 @@ pub fn stop_others(except: u64) -> Vec<Stopped> {
                 *r = Some(v.load(Ordering::SeqCst));
             }
             let tid = s.tid.load(Ordering::SeqCst);
-            let frames = unwind::unwind(regs, MAX_FRAMES)
-                .into_iter()
-                .enumerate()
-                .map(|(i, r)| RawFrame {
-                    ip: r[unwind::RIP].unwrap_or(0),
-                    sp: r[unwind::RSP].unwrap_or(0),
-                    exact: i == 0,
-                    regs: r,
-                })
-                .collect();
+            let frames = unwind::raw_frames(regs, MAX_FRAMES);
             Stopped {
                 tid,
                 name: thread_name(tid),

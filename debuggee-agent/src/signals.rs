@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use wire::{CrashInfo, CrashKind};
 
-use crate::capture::{self, RawFrame};
+use crate::capture;
 use crate::config::Config;
 use crate::inspect::Crash;
 use crate::unwind::{self, Regs};
@@ -287,16 +287,7 @@ fn crash_from(slot: &Slot) -> Crash {
     let code = slot.code.load(Ordering::SeqCst);
     let addr = slot.addr.load(Ordering::SeqCst);
     let tid = slot.tid.load(Ordering::SeqCst);
-    let frames: Vec<RawFrame> = unwind::unwind(regs, MAX_FRAMES)
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| RawFrame {
-            ip: r[unwind::RIP].unwrap_or(0),
-            sp: r[unwind::RSP].unwrap_or(0),
-            exact: i == 0,
-            regs: r,
-        })
-        .collect();
+    let frames = unwind::raw_frames(regs, MAX_FRAMES);
     // Where the user's code was: the innermost frame outside std and core.
     let location = frames.iter().find_map(|f| {
         let pc = if f.exact { f.ip } else { f.ip.wrapping_sub(1) };

@@ -292,18 +292,17 @@ fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option<View> {
     ))
 }
 
-fn btree(dbg: &DebugInfo, v: &Val, ty: &Type, map: bool) -> Option<View> {
-    let length = number(dbg, &field(dbg, v, ty, "length")?)?;
-    let shape = if map { Shape::Map } else { Shape::Set };
-    let root = field(dbg, v, ty, "root")?;
-    let rty = types::get(dbg, root.ty?);
-    let some = match &rty.kind {
-        Kind::Struct {
-            variants: Some(vs), ..
-        } => views::enum_view(dbg, &root, vs),
-        _ => return None,
+/// An `Option`-like enum's payload: `Some(Some(field))` for `Some(x)`,
+/// `Some(None)` for `None`, `None` when `v` is not such an enum.
+fn some_payload(dbg: &DebugInfo, v: &Val) -> Option<Option<Val>> {
+    let ty = types::get(dbg, v.ty?);
+    let Kind::Struct {
+        variants: Some(vs), ..
+    } = &ty.kind
+    else {
+        return None;
     };
-    let node_ref = match some {
+    match views::enum_view(dbg, v, vs) {
         View::Fields {
             label,
             fields,
@@ -311,22 +310,29 @@ fn btree(dbg: &DebugInfo, v: &Val, ty: &Type, map: bool) -> Option<View> {
             ..
         } if label == "Some" => {
             let f = fields.first()?;
-            Val::new(root.place.at(base + f.offset), f.ty)
+            Some(Some(Val::new(v.place.at(base + f.offset), f.ty)))
         }
-        View::Fields { .. } => {
-            // No root: an empty map.
-            return Some(View::Items {
-                shape,
-                len: 0,
-                walk: Walk::List {
-                    head: 0,
-                    next: 0,
-                    elem_at: 0,
-                    elem: None,
-                },
-            });
-        }
-        _ => return None,
+        View::Fields { .. } => Some(None),
+        _ => None,
+    }
+}
+
+fn btree(dbg: &DebugInfo, v: &Val, ty: &Type, map: bool) -> Option<View> {
+    let length = number(dbg, &field(dbg, v, ty, "length")?)?;
+    let shape = if map { Shape::Map } else { Shape::Set };
+    let root = field(dbg, v, ty, "root")?;
+    let Some(node_ref) = some_payload(dbg, &root)? else {
+        // No root: an empty map.
+        return Some(View::Items {
+            shape,
+            len: 0,
+            walk: Walk::List {
+                head: 0,
+                next: 0,
+                elem_at: 0,
+                elem: None,
+            },
+        });
     };
     let nty = types::get(dbg, node_ref.ty?);
     let height = number(dbg, &field(dbg, &node_ref, &nty, "height")?)?;
@@ -373,29 +379,15 @@ fn array_stride(dbg: &DebugInfo, array: DieRef) -> Option<u64> {
 fn linked_list(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let len = number(dbg, &field(dbg, v, ty, "len")?)?;
     let head = field(dbg, v, ty, "head")?;
-    let hty = types::get(dbg, head.ty?);
-    let first = match &hty.kind {
-        Kind::Struct {
-            variants: Some(vs), ..
-        } => views::enum_view(dbg, &head, vs),
-        _ => return None,
-    };
-    let (head_addr, node_ty) = match first {
-        View::Fields {
-            label,
-            fields,
-            base,
-            ..
-        } if label == "Some" => {
-            let f = fields.first()?;
-            let node = deref(dbg, &Val::new(head.place.at(base + f.offset), f.ty))?;
+    let (head_addr, node_ty) = match some_payload(dbg, &head)? {
+        Some(first) => {
+            let node = deref(dbg, &first)?;
             match node.place {
                 Place::Mem(a) => (a, node.ty),
                 _ => return None,
             }
         }
-        View::Fields { .. } => (0, None),
-        _ => return None,
+        None => (0, None),
     };
     let (next, elem_at) = match node_ty {
         Some(t) => {

@@ -109,6 +109,21 @@ pub fn capture_registers() -> Regs {
     regs
 }
 
+/// The machine frames of a thread stopped at `regs` (whose rip is the exact
+/// instruction it stands at), innermost first.
+pub fn raw_frames(regs: Regs, max: usize) -> Vec<crate::capture::RawFrame> {
+    unwind(regs, max)
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| crate::capture::RawFrame {
+            ip: r[RIP].unwrap_or(0),
+            sp: r[RSP].unwrap_or(0),
+            exact: i == 0,
+            regs: r,
+        })
+        .collect()
+}
+
 /// The object holding code address `pc`.
 pub fn object_of(pc: u64) -> Option<&'static Object> {
     tables()

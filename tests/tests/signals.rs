@@ -281,6 +281,18 @@ fn panic_abort_builds_are_served_once_then_abort() {
     );
 }
 
+/// The crash records, once there are `n` of them (or after 10 s).
+fn wait_for_crashes(s: &wire::Session, n: usize) -> Vec<wire::CrashInfo> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let c = s.crashes().unwrap();
+        if c.len() == n || std::time::Instant::now() > deadline {
+            return c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn a_second_crash_while_serving_is_recorded_and_visible() {
     let demo = crash("twice");
@@ -288,14 +300,7 @@ fn a_second_crash_while_serving_is_recorded_and_visible() {
     assert_eq!(s.crash().unwrap().message, "first crash");
     // The late thread cannot be frozen (it blocks every signal) and panics
     // about 300 ms after the first crash.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let crashes = loop {
-        let c = s.crashes().unwrap();
-        if c.len() == 2 || std::time::Instant::now() > deadline {
-            break c;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let crashes = wait_for_crashes(&s, 2);
     let brief: Vec<(&str, &str)> = crashes
         .iter()
         .map(|c| (c.thread_name.as_str(), c.message.as_str()))
@@ -328,14 +333,7 @@ fn a_second_fault_while_serving_a_fault_is_recorded_and_visible() {
         s.crash().unwrap().message,
         "SIGSEGV (address not mapped) at 0x0"
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let crashes = loop {
-        let c = s.crashes().unwrap();
-        if c.len() == 2 || std::time::Instant::now() > deadline {
-            break c;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+    let crashes = wait_for_crashes(&s, 2);
     let brief: Vec<(&str, &str)> = crashes
         .iter()
         .map(|c| (c.thread_name.as_str(), c.message.as_str()))
