@@ -44,6 +44,10 @@ pub fn run() {
 
 #[inline(never)]
 fn worker(job: Job, ready: &Barrier, jobs: Receiver<u32>) {
+    // A binding of its own keeps `job` in one stack slot for the whole
+    // function (the argument itself lives in a register at first), so it reads
+    // the same wherever the freeze finds this thread.
+    let job = std::hint::black_box(job);
     ready.wait();
     let waited = jobs.recv();
     let _ = std::hint::black_box((&job, waited));
