@@ -351,3 +351,31 @@ fn any_terminal_size_draws_and_a_lost_connection_is_shown() {
         s[29]
     );
 }
+
+#[test]
+fn mouse_clicks_select_and_the_wheel_scrolls() {
+    let demo = tests::crash("bank");
+    let mut app = App::new(demo.session()).unwrap();
+    let s = screen(&app, 110, 30);
+    // Click the third frame row of the traceback (demo::bank::settle).
+    let row = s
+        .iter()
+        .position(|l| l.starts_with("│#12 demo::bank::settle"))
+        .unwrap() as u16;
+    app.apply(Action::Click(5, row));
+    assert_eq!(app.focus, Focus::Traceback);
+    let s = screen(&app, 110, 30);
+    assert!(
+        s.iter()
+            .any(|l| l.starts_with("┌ Locals of demo::bank::settle")),
+        "{s:#?}"
+    );
+    // Click the second locals row, then wheel down in the locals.
+    let locals_at = s.iter().position(|l| l.starts_with("┌ Locals of")).unwrap() as u16;
+    app.apply(Action::Click(10, locals_at + 2));
+    assert_eq!((app.focus, app.tree.selected), (Focus::Locals, 1));
+    app.apply(Action::Scroll(10, locals_at + 2, 1));
+    assert_eq!(app.tree.selected, 4);
+    app.apply(Action::Scroll(10, locals_at + 2, -1));
+    assert_eq!(app.tree.selected, 1);
+}
