@@ -207,29 +207,7 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
                 Err(e) => out.push_str(&e),
             }
         }
-        View::Seq { .. } | View::Array { .. } => {
-            if deep {
-                out.push_str("[..]");
-                return;
-            }
-            out.push('[');
-            let kids = children(dbg, v, 0, PREVIEW_ELEMENTS);
-            let total = child_count(view);
-            for (i, (_, kid)) in kids.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if out.len() >= PREVIEW_LIMIT {
-                    out.push_str("..");
-                    break;
-                }
-                preview_into(dbg, kid, out, depth + 1);
-            }
-            if (kids.len() as u64) < total && out.len() < PREVIEW_LIMIT {
-                out.push_str(", ..");
-            }
-            out.push(']');
-        }
+        View::Seq { .. } | View::Array { .. } => write_items(dbg, v, view, out, depth, ('[', ']')),
         View::Pointer {
             target,
             pointee,
@@ -283,41 +261,12 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
             out.push_str(close);
         }
         View::Items { shape, .. } => {
-            let (open, close) = if *shape == Shape::Seq {
+            let brackets = if *shape == Shape::Seq {
                 ('[', ']')
             } else {
                 ('{', '}')
             };
-            if deep {
-                out.push(open);
-                out.push_str("..");
-                out.push(close);
-                return;
-            }
-            out.push(open);
-            let kids = children(dbg, v, 0, PREVIEW_ELEMENTS);
-            let total = child_count(view);
-            for (i, (_, kid)) in kids.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if out.len() >= PREVIEW_LIMIT {
-                    out.push_str("..");
-                    break;
-                }
-                match &kid.entry {
-                    Some(kv) => {
-                        preview_into(dbg, &kv.0, out, depth + 1);
-                        out.push_str(": ");
-                        preview_into(dbg, &kv.1, out, depth + 1);
-                    }
-                    None => preview_into(dbg, kid, out, depth + 1),
-                }
-            }
-            if (kids.len() as u64) < total && out.len() < PREVIEW_LIMIT {
-                out.push_str(", ..");
-            }
-            out.push(close);
+            write_items(dbg, v, view, out, depth, brackets);
         }
         View::Wrapper { show, kids, .. } => match show {
             Show::Child(i) => match kids.get(*i) {
@@ -355,6 +304,47 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
         View::Error(e) => out.push_str(e),
     }
     let _ = ty;
+}
+
+/// `[a, b, ..]`, `{a, b}` or `{k: v, ..}`: the first elements, cut at the
+/// preview's length budget.
+fn write_items(
+    dbg: &DebugInfo,
+    v: &Val,
+    view: &View,
+    out: &mut String,
+    depth: u32,
+    brackets: (char, char),
+) {
+    let (open, close) = brackets;
+    out.push(open);
+    if depth >= PREVIEW_DEPTH {
+        out.push_str("..");
+        out.push(close);
+        return;
+    }
+    let kids = children(dbg, v, 0, PREVIEW_ELEMENTS);
+    for (i, (_, kid)) in kids.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        if out.len() >= PREVIEW_LIMIT {
+            out.push_str("..");
+            break;
+        }
+        match &kid.entry {
+            Some(kv) => {
+                preview_into(dbg, &kv.0, out, depth + 1);
+                out.push_str(": ");
+                preview_into(dbg, &kv.1, out, depth + 1);
+            }
+            None => preview_into(dbg, kid, out, depth + 1),
+        }
+    }
+    if (kids.len() as u64) < child_count(view) && out.len() < PREVIEW_LIMIT {
+        out.push_str(", ..");
+    }
+    out.push(close);
 }
 
 /// A short preview, for naming map entries by their key.
