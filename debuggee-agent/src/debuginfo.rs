@@ -1,12 +1,13 @@
 //! The executable's own debug information: its ELF file mapped once, the load
-//! bias, the DWARF sections (through gimli), the addr2line context that maps
-//! addresses to functions and lines, and a cache of parsed units so any DIE
-//! can be read by its offset. Nothing is indexed until a request needs it.
+//! bias, the DWARF sections (through gimli), and a cache of parsed units so
+//! any DIE can be read by its offset; addresses become functions and lines
+//! through `symbols`. Nothing is indexed until a request needs it.
 
 use std::sync::{Arc, OnceLock};
 
-use addr2line::gimli;
-use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
+use object::{Object, ObjectSection, ObjectSegment};
+
+use crate::symbols::{self, Located};
 
 /// The reader every DWARF structure here is built on: slices of the mapped
 /// executable, which stays mapped for the life of the process.
@@ -42,11 +43,13 @@ pub struct DebugInfo {
     /// Runtime address minus link-time address.
     pub bias: u64,
     pub dwarf: Arc<gimli::Dwarf<R>>,
-    /// addr2line's context caches lazily in cells, so it is used under a lock.
-    pub ctx: std::sync::Mutex<addr2line::Context<R>>,
     pub has_dwarf: bool,
+    has_aranges: bool,
     file: object::File<'static>,
     units: OnceLock<Vec<UnitSlot>>,
+    /// Without `.debug_aranges`, every unit with its root DIE's ranges
+    /// (found once, on the first lookup).
+    unit_ranges: OnceLock<Vec<(DieRef, Vec<gimli::Range>)>>,
 }
 
 /// Compile units parsed so far (for stats: laziness is measurable).
@@ -80,11 +83,7 @@ impl DebugInfo {
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
         let data: &'static [u8] = Box::leak(Box::new(map));
         let file = object::File::parse(data)?;
-        let endian = if file.is_little_endian() {
-            gimli::RunTimeEndian::Little
-        } else {
-            gimli::RunTimeEndian::Big
-        };
+        let endian = endian_of(&file);
         let load = |id: gimli::SectionId| -> Result<R, gimli::Error> {
             let bytes: &'static [u8] = match file.section_by_name(id.name()) {
                 Some(section) => match section.uncompressed_data() {
@@ -98,22 +97,24 @@ impl DebugInfo {
         };
         let dwarf = gimli::Dwarf::load(load)?;
         let has_dwarf = file.section_by_name(".debug_info").is_some();
+        let has_aranges = file
+            .section_by_name(".debug_aranges")
+            .is_some_and(|s| s.size() > 0);
         let dwarf = Arc::new(dwarf);
-        let ctx = addr2line::Context::from_arc_dwarf(dwarf.clone())?;
         let bias = load_bias(&file, &path)?;
         Ok(DebugInfo {
             bias,
             dwarf,
-            ctx: std::sync::Mutex::new(ctx),
             has_dwarf,
+            has_aranges,
             file,
             units: OnceLock::new(),
+            unit_ranges: OnceLock::new(),
         })
     }
 
-    /// The unit holding the DIE at `offset`, parsed on first use.
-    pub fn unit_of(&self, offset: DieRef) -> Option<&gimli::Unit<R>> {
-        let units = self.units.get_or_init(|| {
+    fn slots(&self) -> &[UnitSlot] {
+        self.units.get_or_init(|| {
             let mut out = Vec::new();
             let mut iter = self.dwarf.units();
             while let Ok(Some(header)) = iter.next() {
@@ -126,7 +127,12 @@ impl DebugInfo {
                 }
             }
             out
-        });
+        })
+    }
+
+    /// The unit holding the DIE at `offset`, parsed on first use.
+    pub fn unit_of(&self, offset: DieRef) -> Option<&gimli::Unit<R>> {
+        let units = self.slots();
         let i = units
             .partition_point(|u| u.offset.0 <= offset.0)
             .checked_sub(1)?;
@@ -142,22 +148,116 @@ impl DebugInfo {
             .as_ref()
     }
 
-    /// The symbol-table name of the function containing the link-time
-    /// address `svma`, demangled (for code without DWARF).
-    pub fn symbol_name(&self, svma: u64) -> Option<String> {
-        // One pass over the symbol entries, decoding only the name that
-        // matches: a 250 MB binary has hundreds of thousands of symbols, and
-        // sorting them all (or validating every name) costs ~100 ms.
-        self.file
-            .symbols()
-            .find(|s| {
-                s.kind() == SymbolKind::Text
-                    && s.address() != 0
-                    && s.address() <= svma
-                    && svma < s.address() + s.size().max(1)
-            })
-            .and_then(|s| s.name().ok().map(demangle))
+    /// The frames at each link-time address, innermost inlined call first
+    /// (empty where DWARF does not describe the address). Reads only the
+    /// units that hold the addresses, and of those only what is needed.
+    pub fn locate(&self, addrs: &[u64]) -> Vec<Vec<Located>> {
+        // rustc (through LLVM) and gcc describe every unit that has code in
+        // `.debug_aranges`; the units left out hold only types. Without the
+        // section, each unit's root DIE says what it covers.
+        let units = if self.has_aranges {
+            symbols::units_by_aranges(&self.dwarf.debug_aranges, addrs)
+        } else {
+            let all = self.unit_ranges.get_or_init(|| self.root_ranges());
+            addrs
+                .iter()
+                .map(|&a| {
+                    all.iter()
+                        .find(|(_, ranges)| ranges.iter().any(|r| r.begin <= a && a < r.end))
+                        .map(|(u, _)| *u)
+                })
+                .collect()
+        };
+        let mut out = vec![Vec::new(); addrs.len()];
+        let mut starts: Vec<DieRef> = units.iter().flatten().copied().collect();
+        starts.sort_by_key(|u| u.0);
+        starts.dedup();
+        for start in starts {
+            let Some(unit) = self.unit_of(start) else {
+                continue;
+            };
+            let (index, here): (Vec<usize>, Vec<u64>) = units
+                .iter()
+                .zip(addrs)
+                .enumerate()
+                .filter(|(_, (u, _))| **u == Some(start))
+                .map(|(i, (_, a))| (i, *a))
+                .unzip();
+            let origin = |o: DieRef| self.unit_of(o);
+            let frames = symbols::frames_in_unit(&self.dwarf, unit, &here, &origin);
+            for (i, f) in index.into_iter().zip(frames) {
+                out[i] = f;
+            }
+        }
+        out
     }
+
+    /// Every unit with its root DIE's ranges.
+    fn root_ranges(&self) -> Vec<(DieRef, Vec<gimli::Range>)> {
+        self.slots()
+            .iter()
+            .filter_map(|s| {
+                let unit = self.unit_of(s.offset)?;
+                Some((s.offset, symbols::unit_ranges(&self.dwarf, unit)))
+            })
+            .collect()
+    }
+
+    /// The symbol-table name of the function containing link-time address
+    /// `svma`, demangled (for code DWARF does not name fully).
+    pub fn symbol_name(&self, svma: u64) -> Option<String> {
+        self.symbol_names(&[svma]).pop().flatten()
+    }
+
+    /// The same for several addresses, in one pass over the symbols.
+    pub fn symbol_names(&self, svmas: &[u64]) -> Vec<Option<String>> {
+        symbols_at(&self.file, svmas)
+            .into_iter()
+            .map(|n| n.map(|n| demangle(&n)))
+            .collect()
+    }
+}
+
+/// The byte order of an ELF file, as gimli names it.
+pub fn endian_of(file: &object::File<'_>) -> gimli::RunTimeEndian {
+    if file.is_little_endian() {
+        gimli::RunTimeEndian::Little
+    } else {
+        gimli::RunTimeEndian::Big
+    }
+}
+
+/// The raw names of the function symbols containing link-time addresses
+/// `svmas`: one pass over the raw symbol entries, decoding only the names
+/// that match. A 250 MB binary has hundreds of thousands of symbols;
+/// sorting them, or building each one's `object` view, costs milliseconds.
+pub fn symbols_at(file: &object::File<'_>, svmas: &[u64]) -> Vec<Option<String>> {
+    use object::read::elf::Sym;
+    let mut out = vec![None; svmas.len()];
+    let object::File::Elf64(elf) = file else {
+        return out;
+    };
+    if svmas.is_empty() {
+        return out;
+    }
+    let endian = elf.endian();
+    let table = elf.elf_symbol_table();
+    for s in table.symbols() {
+        let (start, size) = (s.st_value(endian), s.st_size(endian));
+        if s.st_type() != object::elf::STT_FUNC || start == 0 {
+            continue;
+        }
+        let end = start.saturating_add(size.max(1));
+        for (slot, &a) in out.iter_mut().zip(svmas) {
+            if slot.is_none() && start <= a && a < end {
+                *slot = s
+                    .name(endian, table.strings())
+                    .ok()
+                    .map(|n| String::from_utf8_lossy(n).into_owned());
+            }
+        }
+    }
+    out
 }
 
 /// A Rust symbol demangled without its hash; other names unchanged.

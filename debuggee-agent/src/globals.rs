@@ -6,8 +6,6 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use addr2line::gimli;
-
 use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_ref};
 
 /// The index of globals.

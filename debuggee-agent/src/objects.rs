@@ -94,7 +94,7 @@ pub fn symbol_in(object: &Object, addr: u64) -> Option<String> {
 
 /// A shared object's own DWARF: its separate debug file found by build-id,
 /// else the object itself when it carries `.debug_info`.
-fn dwarf_path(object: &Object) -> Option<std::path::PathBuf> {
+pub fn dwarf_path(object: &Object) -> Option<std::path::PathBuf> {
     use object::Object as _;
     let data = std::fs::read(&object.name).ok()?;
     let file = object::File::parse(&*data).ok()?;
@@ -111,46 +111,6 @@ fn dwarf_path(object: &Object) -> Option<std::path::PathBuf> {
     }
     file.section_by_name(".debug_info")
         .map(|_| std::path::PathBuf::from(&object.name))
-}
-
-/// A frame found in a shared object's DWARF: function, file, line, column.
-pub type DwarfFrame = (Option<String>, Option<String>, Option<u32>, Option<u32>);
-
-/// Function and source location frames (innermost inlined call first) for
-/// runtime address `addr` in a shared object, from that object's DWARF.
-pub fn dwarf_frames(object: &Object, addr: u64) -> Vec<DwarfFrame> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-
-    static LOADERS: OnceLock<Mutex<HashMap<String, Option<addr2line::Loader>>>> = OnceLock::new();
-    if object.name.is_empty() {
-        return Vec::new();
-    }
-    let mut loaders = LOADERS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    let loader = loaders
-        .entry(object.name.clone())
-        .or_insert_with(|| dwarf_path(object).and_then(|p| addr2line::Loader::new(p).ok()));
-    let Some(loader) = loader else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    if let Ok(mut frames) = loader.find_frames(addr.wrapping_sub(object.bias)) {
-        while let Ok(Some(f)) = frames.next() {
-            let function = f
-                .function
-                .as_ref()
-                .and_then(|n| n.raw_name().ok())
-                .map(|n| crate::debuginfo::demangle(&n));
-            let (file, line, column) = f.location.map_or((None, None, None), |l| {
-                (l.file.map(str::to_string), l.line, l.column)
-            });
-            out.push((function, file, line, column));
-        }
-    }
-    out
 }
 
 /// Every loaded object, the executable first.

@@ -318,9 +318,9 @@ fn crash_from(slot: &Slot) -> Crash {
 /// The source location of the faulting instruction, when DWARF knows it.
 fn source_location(pc: u64) -> Option<(String, u32, Option<u32>)> {
     let dbg = crate::debuginfo::get().ok()?;
-    let ctx = dbg.ctx.lock().unwrap_or_else(|p| p.into_inner());
-    let loc = ctx.find_location(pc.wrapping_sub(dbg.bias)).ok()??;
-    Some((loc.file?.to_string(), loc.line?, loc.column))
+    let frames = dbg.locate(&[pc.wrapping_sub(dbg.bias)]).pop()?;
+    let innermost = frames.into_iter().next()?;
+    Some((innermost.file?, innermost.line?, innermost.column))
 }
 
 /// `SIGSEGV (address not mapped) at 0x0`.

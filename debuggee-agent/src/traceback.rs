@@ -2,11 +2,12 @@
 //! frames a user reads (function, file, line; inlined calls as frames of
 //! their own), with runtime machinery flagged so viewers can hide it.
 
-use addr2line::gimli;
 use wire::{FrameId, FrameInfo};
 
 use crate::capture::RawFrame;
-use crate::debuginfo::{self, DebugInfo, DieRef};
+use crate::debuginfo::{DebugInfo, DieRef};
+use crate::objects::Object;
+use crate::symbols::Located;
 
 /// A frame as the agent keeps it: what the user sees, plus what is needed to
 /// find its locals later.
@@ -23,70 +24,90 @@ pub struct Frame {
     pub regs: crate::unwind::Regs,
 }
 
-/// Symbolises a thread's machine frames, innermost first.
+/// Symbolises a thread's machine frames, innermost first. The executable's
+/// DWARF is read here while shared objects' (libc's) is read on a second
+/// thread: the two are independent, and both cores are the debuggee's to use.
 pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
-    let mut out = Vec::new();
-    let ctx = dbg.ctx.lock().unwrap_or_else(|p| p.into_inner());
-    for r in raw {
-        let pc = if r.exact {
-            r.ip
-        } else {
-            r.ip.saturating_sub(1)
+    let pcs: Vec<u64> = raw
+        .iter()
+        .map(|r| {
+            if r.exact {
+                r.ip
+            } else {
+                r.ip.saturating_sub(1)
+            }
+        })
+        .collect();
+    // Code in shared objects (libc, …) is never the user's.
+    let libs: Vec<Option<&'static Object>> = pcs
+        .iter()
+        .map(|&pc| crate::unwind::object_of(pc).filter(|o| !o.name.is_empty()))
+        .collect();
+    let probes: Vec<u64> = pcs.iter().map(|pc| pc.wrapping_sub(dbg.bias)).collect();
+    let (mut exe, mut shared) = std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("pmdb-agent-symbols".into())
+            .spawn_scoped(scope, || shared_frames(&pcs, &libs));
+        let in_exe: Vec<u64> = probes
+            .iter()
+            .zip(&libs)
+            .map(|(&p, lib)| if lib.is_none() { p } else { 0 })
+            .collect();
+        let exe = dbg.locate(&in_exe);
+        let shared = match helper {
+            Ok(h) => h.join().unwrap_or_default(),
+            Err(_) => shared_frames(&pcs, &libs),
         };
-        let probe = pc.wrapping_sub(dbg.bias);
-        let unit_start = ctx
-            .find_dwarf_and_unit(probe)
-            .skip_all_loads()
-            .and_then(|u| u.unit.header.offset().as_debug_info_offset());
-        // Code in shared objects (libc, …) is never the user's.
-        let in_lib = crate::unwind::object_of(pc).filter(|o| !o.name.is_empty());
-        let mut logical = Vec::new();
-        if let Ok(mut frames) = ctx.find_frames(probe).skip_all_loads() {
-            while let Ok(Some(f)) = frames.next() {
-                let function = f
-                    .function
-                    .as_ref()
-                    .and_then(|n| n.raw_name().ok())
-                    .map(|n| debuginfo::demangle(&n));
-                let die = match (unit_start, f.dw_die_offset) {
-                    (Some(u), Some(o)) => Some(gimli::DebugInfoOffset(u.0 + o.0)),
-                    _ => None,
-                };
-                logical.push((
-                    function,
-                    f.location
-                        .map(|l| (l.file.map(str::to_string), l.line, l.column)),
-                    die,
-                ));
-            }
-        }
-        if logical.is_empty()
-            && let Some(o) = in_lib
+        (exe, shared)
+    });
+    // Functions DWARF names only plainly (C code, crates built with line
+    // tables only) take their full name from the symbol table.
+    let plain: Vec<u64> = (0..raw.len())
+        .filter(|&i| libs[i].is_none())
+        .filter(|&i| exe[i].last().is_none_or(|f| !f.qualified))
+        .map(|i| probes[i])
+        .collect();
+    let named = dbg.symbol_names(&plain);
+    let symbol = |probe: u64| {
+        plain
+            .iter()
+            .position(|&p| p == probe)
+            .and_then(|k| named[k].clone())
+    };
+    let mut out = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        let in_lib = libs[i];
+        let mut logical = match in_lib {
+            Some(_) => std::mem::take(&mut shared[i]),
+            None => std::mem::take(&mut exe[i]),
+        };
+        if in_lib.is_none()
+            && let Some(outer) = logical.last_mut().filter(|f| !f.qualified)
+            && let Some(name) = symbol(probes[i])
         {
-            // A shared object with DWARF of its own (or a build-id debug file).
-            for (function, file, line, column) in crate::objects::dwarf_frames(o, pc) {
-                logical.push((function, Some((file, line, column)), None));
-            }
+            outer.function = Some(name);
         }
         if logical.is_empty() {
-            let name = match in_lib {
-                Some(o) => crate::objects::symbol_in(o, pc),
-                None => dbg.symbol_name(probe),
+            let function = match in_lib {
+                Some(o) => crate::objects::symbol_in(o, pcs[i]),
+                None => symbol(probes[i]),
             };
-            logical.push((name, None, None));
+            logical.push(Located {
+                function,
+                ..Located::default()
+            });
         }
         let n = logical.len();
-        for (k, (function, loc, die)) in logical.into_iter().enumerate() {
-            let function = function.unwrap_or_else(|| match in_lib {
+        for (k, f) in logical.into_iter().enumerate() {
+            let function = f.function.unwrap_or_else(|| match in_lib {
                 // As gdb writes an unknown function, with where it is.
                 Some(o) => {
                     let file = o.name.rsplit('/').next().unwrap_or(&o.name);
-                    format!("?? ({file}+{:#x})", pc.wrapping_sub(o.bias))
+                    format!("?? ({file}+{:#x})", pcs[i].wrapping_sub(o.bias))
                 }
                 None => format!("?? ({:#x})", r.ip),
             });
-            let (file, line, column) = loc.unwrap_or((None, None, None));
-            let runtime = in_lib.is_some() || is_runtime(&function, file.as_deref());
+            let runtime = in_lib.is_some() || is_runtime(&function, f.file.as_deref());
             out.push(Frame {
                 info: FrameInfo {
                     id: FrameId {
@@ -94,22 +115,50 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
                         index: out.len() as u32,
                     },
                     function,
-                    file,
-                    line,
-                    column,
+                    file: f.file,
+                    line: f.line,
+                    column: f.column,
                     pc: r.ip,
                     inlined: k + 1 < n,
                     runtime,
                 },
                 sp: r.sp,
-                probe,
-                die,
+                probe: probes[i],
+                die: if in_lib.is_none() { f.die } else { None },
                 regs: r.regs,
             });
         }
     }
     out
 }
+
+/// The DWARF frames of every address in a shared object, one lookup per object.
+fn shared_frames(pcs: &[u64], libs: &[Option<&'static Object>]) -> Vec<Vec<Located>> {
+    let mut out = vec![Vec::new(); pcs.len()];
+    let mut names: Vec<&str> = libs.iter().flatten().map(|o| o.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let index: Vec<usize> = (0..pcs.len())
+            .filter(|&i| libs[i].is_some_and(|o| o.name == name))
+            .collect();
+        let Some(object) = libs[index[0]] else {
+            continue;
+        };
+        let addrs: Vec<u64> = index.iter().map(|&i| pcs[i]).collect();
+        for (i, f) in index
+            .into_iter()
+            .zip(crate::shared_dwarf::frames(object, &addrs))
+        {
+            out[i] = f;
+        }
+    }
+    out
+}
+
+/// Where the agent's own sources are: its frames are machinery, whatever
+/// their names (built with line tables only, DWARF names them plainly).
+const AGENT_SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
 
 /// Panic and unwinding machinery, process start-up, and the agent itself.
 pub fn is_runtime(function: &str, file: Option<&str>) -> bool {
@@ -122,7 +171,6 @@ pub fn is_runtime(function: &str, file: Option<&str>) -> bool {
         "<alloc::",
         "debuggee_agent::",
         "<debuggee_agent::",
-        "addr2line::",
         "gimli::",
         "panic_unwind::",
         "__rust",
@@ -136,7 +184,11 @@ pub fn is_runtime(function: &str, file: Option<&str>) -> bool {
     ];
     PREFIXES.iter().any(|p| function.starts_with(p))
         || (function == "main" && file.is_none())
-        || file.is_some_and(|f| f.starts_with("/rustc/") || f.contains("/.cargo/registry/"))
+        || file.is_some_and(|f| {
+            f.starts_with("/rustc/")
+                || f.contains("/.cargo/registry/")
+                || f.starts_with(AGENT_SOURCES)
+        })
 }
 
 #[cfg(test)]

@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use addr2line::gimli;
-
 use crate::debuginfo::{DebugInfo, DieRef, die_name, die_ref};
 
 /// How a base type's bytes are read.

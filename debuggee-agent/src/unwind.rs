@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use addr2line::gimli::{self, UnwindSection};
+use gimli::UnwindSection;
 
 use crate::memory;
 use crate::objects::{self, Object};

@@ -2,8 +2,6 @@
 //! call) whose lexical scope contains the frame's pc, in declaration order,
 //! each placed by evaluating its DWARF location against the frame.
 
-use addr2line::gimli;
-
 use crate::debuginfo::{DebugInfo, R, die_name, die_ref};
 use crate::memory;
 use crate::place::Place;

@@ -18,12 +18,12 @@ fn first_screen_touches_a_handful_of_units_and_bytes() {
     let after = s.stats().unwrap();
     let traffic = s.traffic();
     eprintln!("first screen: {before:?} -> {after:?}, {traffic:?}");
-    assert_eq!(
-        before.units_parsed, 0,
-        "nothing is parsed before a request needs it"
-    );
+    // The agent symbolises the crashed thread as soon as its socket is up
+    // (so `before` may already count those units); the first screen as a
+    // whole needs a handful of the demo's ~1,200 units, however the work
+    // was split between that warm-up and the requests.
     assert!(
-        after.units_parsed <= 12,
+        (1..=12).contains(&after.units_parsed),
         "{} units parsed for the first screen",
         after.units_parsed
     );
@@ -34,4 +34,11 @@ fn first_screen_touches_a_handful_of_units_and_bytes() {
     // The counters count (a zero here would make the bound meaningless).
     assert!(traffic.received > 0 && traffic.sent > 0, "{traffic:?}");
     assert!(traffic.sent + traffic.received <= 16 * 1024, "{traffic:?}");
+
+    // A second debugger's first screen finds every unit already parsed.
+    let again = demo.session();
+    let c = again.crash().unwrap();
+    let tb = again.traceback(c.thread).unwrap();
+    let _ = tb.user_frames().next().unwrap().locals().unwrap();
+    assert_eq!(again.stats().unwrap().units_parsed, after.units_parsed);
 }

@@ -1,0 +1,282 @@
+//! A shared object's DWARF (libc's, from its separate build-id debug file),
+//! read as lazily as the executable's: compressed sections are inflated
+//! only as far as the units a lookup needs. libc's units for process
+//! start-up sit at the front of its 5.8 MB `.debug_info`, so naming
+//! `__libc_start_call_main` inflates a few kilobytes instead of the whole
+//! section (60 ms of zlib on this machine).
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use gimli::{Reader, RunTimeEndian};
+use object::{Object as _, ObjectSection};
+
+use crate::objects::Object;
+use crate::symbols::{self, Located, UnitStart};
+
+type R<'a> = gimli::EndianSlice<'a, RunTimeEndian>;
+
+/// One DWARF section of the file: stored as it is, inflated as far as
+/// asked (zlib), or inflated whole (other compression).
+enum Section {
+    Raw(Range<usize>),
+    Zlib {
+        input: Range<usize>,
+        size: usize,
+        inflater: flate2::Decompress,
+        out: Vec<u8>,
+    },
+    Whole(Vec<u8>),
+}
+
+impl Section {
+    fn load(file: &object::File<'_>, name: &str) -> Section {
+        let Some(section) = file.section_by_name(name) else {
+            return Section::Whole(Vec::new());
+        };
+        let Ok(range) = section.compressed_file_range() else {
+            return Section::Whole(Vec::new());
+        };
+        let (start, len) = (range.offset as usize, range.compressed_size as usize);
+        match range.format {
+            object::CompressionFormat::None => Section::Raw(start..start + len),
+            object::CompressionFormat::Zlib => Section::Zlib {
+                input: start..start + len,
+                size: range.uncompressed_size as usize,
+                inflater: flate2::Decompress::new(true),
+                out: Vec::new(),
+            },
+            _ => Section::Whole(
+                section
+                    .uncompressed_data()
+                    .map(|d| d.into_owned())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// Makes at least the first `len` bytes readable (fewer if the section
+    /// is shorter, or its compressed stream is corrupt).
+    fn ensure(&mut self, file: &[u8], len: usize) {
+        let Section::Zlib {
+            input,
+            size,
+            inflater,
+            out,
+        } = self
+        else {
+            return;
+        };
+        let want = len.min(*size);
+        while out.len() < want {
+            out.reserve((want - out.len()).max(64 << 10).min(*size - out.len()));
+            let consumed = input.start + inflater.total_in() as usize;
+            let before = out.len();
+            let Some(rest) = file.get(consumed..input.end) else {
+                return;
+            };
+            match inflater.decompress_vec(rest, out, flate2::FlushDecompress::None) {
+                Ok(flate2::Status::StreamEnd) => return,
+                Ok(_) if out.len() > before => {}
+                _ => return,
+            }
+        }
+    }
+
+    fn ensure_all(&mut self, file: &[u8]) {
+        self.ensure(file, usize::MAX);
+    }
+
+    fn bytes<'a>(&'a self, file: &'a [u8]) -> &'a [u8] {
+        match self {
+            Section::Raw(r) => file.get(r.clone()).unwrap_or_default(),
+            Section::Zlib { out, .. } | Section::Whole(out) => out,
+        }
+    }
+}
+
+/// The debug sections of one file, inflated on demand.
+pub struct SharedDwarf {
+    file: Vec<u8>,
+    endian: RunTimeEndian,
+    info: Section,
+    abbrev: Section,
+    line: Section,
+    aranges: Section,
+    /// Small sections read whole: strings, string offsets, ranges, addresses.
+    rest: Vec<(gimli::SectionId, Section)>,
+}
+
+const WHOLE: [gimli::SectionId; 6] = [
+    gimli::SectionId::DebugStr,
+    gimli::SectionId::DebugLineStr,
+    gimli::SectionId::DebugStrOffsets,
+    gimli::SectionId::DebugRngLists,
+    gimli::SectionId::DebugRanges,
+    gimli::SectionId::DebugAddr,
+];
+
+impl SharedDwarf {
+    /// Reads `path`'s section headers; inflates nothing yet.
+    pub fn open(path: &std::path::Path) -> Option<SharedDwarf> {
+        let file = std::fs::read(path).ok()?;
+        let (endian, info, abbrev, line, aranges, rest) = {
+            let parsed = object::File::parse(&*file).ok()?;
+            let load = |id: gimli::SectionId| Section::load(&parsed, id.name());
+            (
+                crate::debuginfo::endian_of(&parsed),
+                load(gimli::SectionId::DebugInfo),
+                load(gimli::SectionId::DebugAbbrev),
+                load(gimli::SectionId::DebugLine),
+                load(gimli::SectionId::DebugAranges),
+                WHOLE.iter().map(|&id| (id, load(id))).collect(),
+            )
+        };
+        let mut dwarf = SharedDwarf {
+            file,
+            endian,
+            info,
+            abbrev,
+            line,
+            aranges,
+            rest,
+        };
+        dwarf.aranges.ensure_all(&dwarf.file);
+        for (_, s) in &mut dwarf.rest {
+            s.ensure_all(&dwarf.file);
+        }
+        Some(dwarf)
+    }
+
+    /// The frames at each link-time address, innermost first (empty where
+    /// this DWARF does not describe the address).
+    pub fn locate(&mut self, addrs: &[u64]) -> Vec<Vec<Located>> {
+        let units = symbols::units_by_aranges(
+            &gimli::DebugAranges::new(self.aranges.bytes(&self.file), self.endian),
+            addrs,
+        );
+        let mut starts: Vec<UnitStart> = units.iter().flatten().copied().collect();
+        starts.sort_by_key(|u| u.0);
+        starts.dedup();
+        starts.retain(|&s| self.prepare(s).is_some());
+        let dwarf = self.dwarf();
+        let mut out = vec![Vec::new(); addrs.len()];
+        for start in starts {
+            let Ok(header) = dwarf.debug_info.header_from_offset(start) else {
+                continue;
+            };
+            let Ok(unit) = dwarf.unit(header) else {
+                continue;
+            };
+            let (index, here): (Vec<usize>, Vec<u64>) = units
+                .iter()
+                .zip(addrs)
+                .enumerate()
+                .filter(|(_, (u, _))| **u == Some(start))
+                .map(|(i, (_, a))| (i, *a))
+                .unzip();
+            let frames = symbols::frames_in_unit(&dwarf, &unit, &here, &|_| None);
+            for (i, f) in index.into_iter().zip(frames) {
+                out[i] = f;
+            }
+        }
+        out
+    }
+
+    /// Inflates what the unit at `start` needs: the unit itself, its
+    /// abbreviations and its line program.
+    fn prepare(&mut self, start: UnitStart) -> Option<()> {
+        let file = &self.file;
+        let unit_end = grow_to_entry(&mut self.info, file, start.0, self.endian)?;
+        let info = gimli::DebugInfo::new(&self.info.bytes(file)[..unit_end], self.endian);
+        let header = info.header_from_offset(start).ok()?;
+        // Abbreviations end with a zero code: grow until they parse.
+        let at = header.debug_abbrev_offset().0;
+        let mut want = 4 << 10;
+        let abbrevs = loop {
+            self.abbrev.ensure(file, at + want);
+            let bytes = self.abbrev.bytes(file);
+            match gimli::DebugAbbrev::new(bytes, self.endian)
+                .abbreviations(header.debug_abbrev_offset())
+            {
+                Ok(a) => break a,
+                Err(_) if bytes.len() >= at + want => want *= 2,
+                Err(_) => return None,
+            }
+        };
+        let mut entries = header.entries(&abbrevs);
+        let (_, root) = entries.next_dfs().ok()??;
+        if let Ok(Some(gimli::AttributeValue::DebugLineRef(line))) =
+            root.attr_value(gimli::DW_AT_stmt_list)
+        {
+            grow_to_entry(&mut self.line, file, line.0, self.endian)?;
+        }
+        Some(())
+    }
+
+    fn dwarf(&self) -> gimli::Dwarf<R<'_>> {
+        let file = &self.file;
+        let pick = |id: gimli::SectionId| -> R<'_> {
+            let bytes = match id {
+                gimli::SectionId::DebugInfo => self.info.bytes(file),
+                gimli::SectionId::DebugAbbrev => self.abbrev.bytes(file),
+                gimli::SectionId::DebugLine => self.line.bytes(file),
+                gimli::SectionId::DebugAranges => self.aranges.bytes(file),
+                _ => self
+                    .rest
+                    .iter()
+                    .find(|(i, _)| *i == id)
+                    .map_or(&[][..], |(_, s)| s.bytes(file)),
+            };
+            gimli::EndianSlice::new(bytes, self.endian)
+        };
+        gimli::Dwarf::load(|id| Ok::<_, gimli::Error>(pick(id)))
+            .unwrap_or_else(|_: gimli::Error| gimli::Dwarf::default())
+    }
+}
+
+/// Grows `section` to hold the length-prefixed entry (a unit, a line
+/// program) at `at`; returns where the entry ends.
+fn grow_to_entry(
+    section: &mut Section,
+    file: &[u8],
+    at: usize,
+    endian: RunTimeEndian,
+) -> Option<usize> {
+    section.ensure(file, at.checked_add(12)?);
+    let mut head = gimli::EndianSlice::new(section.bytes(file).get(at..)?, endian);
+    let before = head.len();
+    let (length, _format) = head.read_initial_length().ok()?;
+    let end = at.checked_add(before - head.len())?.checked_add(length)?;
+    section.ensure(file, end);
+    (section.bytes(file).len() >= end).then_some(end)
+}
+
+/// The frames at each runtime address in `object`, from its own DWARF or
+/// its separate debug file, innermost first; empty where neither knows.
+pub fn frames(object: &Object, addrs: &[u64]) -> Vec<Vec<Located>> {
+    type Cache = Mutex<HashMap<String, Option<Arc<Mutex<SharedDwarf>>>>>;
+    static OPEN: OnceLock<Cache> = OnceLock::new();
+    if object.name.is_empty() {
+        return vec![Vec::new(); addrs.len()];
+    }
+    let dwarf = OPEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entry(object.name.clone())
+        .or_insert_with(|| {
+            let path = crate::objects::dwarf_path(object)?;
+            SharedDwarf::open(&path).map(|d| Arc::new(Mutex::new(d)))
+        })
+        .clone();
+    let Some(dwarf) = dwarf else {
+        return vec![Vec::new(); addrs.len()];
+    };
+    let probes: Vec<u64> = addrs.iter().map(|a| a.wrapping_sub(object.bias)).collect();
+    dwarf
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .locate(&probes)
+}
