@@ -126,8 +126,14 @@ pub fn bind(dir: &Path, pid: u32) -> Result<Bound, BindError> {
         .name(name)
         .mode(0o600)
         .reclaim_name(false)
-        .nonblocking(ListenerNonblockingMode::Accept)
+        .nonblocking(ListenerNonblockingMode::Neither)
         .create_sync()
+        .map_err(listen_err)?;
+    // Accept blocks, so a debugger is answered the moment it connects, but
+    // wakes every tick to check the verdict and the idle timeout.
+    let Listener::UdSocket(uds) = &listener;
+    socket2::SockRef::from(uds)
+        .set_read_timeout(Some(ACCEPT_TICK))
         .map_err(listen_err)?;
     let ready = std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600))
         .and_then(|()| std::fs::rename(&staging, &path));
@@ -328,6 +334,9 @@ impl Server {
     }
 }
 
+/// How often a waiting `accept` wakes to check the verdict and the idle timeout.
+const ACCEPT_TICK: Duration = Duration::from_millis(20);
+
 /// Counts a connection while it lives.
 struct Slot(Arc<Server>);
 
@@ -368,10 +377,8 @@ pub fn serve(
                 // Replies to a client that does not read must not block us.
                 let _ = stream.set_send_timeout(Some(client_timeout));
                 if let Some(refusal) = server.refusal(&stream) {
-                    // One error reply, then the connection closes. A refused
-                    // client does not count as activity for `PMDB_WAIT`.
-                    let mut t = StreamTransport::new(stream);
-                    let _ = reply(&mut t, 0, Response::Error(refusal));
+                    // A refused client does not count as activity for `PMDB_WAIT`.
+                    refuse(stream, refusal);
                     continue;
                 }
                 server.touch();
@@ -389,14 +396,50 @@ pub fn serve(
                     eprintln!("pmdb: cannot serve a connection: {e}");
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
             Err(e) => {
                 eprintln!("pmdb: accept failed: {e}");
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
+    }
+}
+
+/// Refusals being told at once, each on a thread of its own.
+static REFUSING: AtomicUsize = AtomicUsize::new(0);
+/// Most refusals told at once; past it, the reply is sent without waiting.
+const MAX_REFUSING: usize = 16;
+/// How long a refusal waits for the client's first message.
+const REFUSAL_LINGER: Duration = Duration::from_millis(500);
+
+/// One error reply, then the connection closes. The client's hello is read
+/// first (for at most `REFUSAL_LINGER`): a client still writing it when the
+/// connection closed would see a broken pipe instead of the reason.
+fn refuse(stream: Stream, refusal: RemoteError) {
+    let tell = move |stream: Stream, linger: bool| {
+        let mut t = StreamTransport::with_max_frame(stream, MAX_REQUEST);
+        if linger {
+            let _ = t.get_ref().set_recv_timeout(Some(REFUSAL_LINGER));
+            let _ = t.recv();
+        }
+        let _ = reply(&mut t, 0, Response::Error(refusal));
+    };
+    if REFUSING.fetch_add(1, Ordering::Relaxed) >= MAX_REFUSING {
+        REFUSING.fetch_sub(1, Ordering::Relaxed);
+        return tell(stream, false);
+    }
+    let spawned = std::thread::Builder::new()
+        .name("pmdb-agent-refuse".into())
+        .spawn(move || {
+            tell(stream, true);
+            REFUSING.fetch_sub(1, Ordering::Relaxed);
+        });
+    if spawned.is_err() {
+        REFUSING.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
