@@ -184,6 +184,16 @@ impl SharedDwarf {
         out
     }
 
+    /// How much of `.debug_info` is readable so far.
+    #[cfg(test)]
+    fn inflated_info(&self) -> usize {
+        match &self.info {
+            Section::Zlib { out, .. } => out.len(),
+            Section::Raw(r) => r.len(),
+            Section::Whole(v) => v.len(),
+        }
+    }
+
     /// Inflates what the unit at `start` needs: the unit itself, its
     /// abbreviations and its line program.
     fn prepare(&mut self, start: UnitStart) -> Option<()> {
@@ -279,4 +289,113 @@ pub fn frames(object: &Object, addrs: &[u64]) -> Vec<Vec<Located>> {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .locate(&probes)
+}
+
+#[cfg(test)]
+mod tests {
+    use object::{Object as _, ObjectSection, ObjectSymbol};
+
+    use super::SharedDwarf;
+    use crate::symbols;
+
+    /// Every section a lookup reads, `.debug_info` first.
+    const SECTIONS: [gimli::SectionId; 10] = [
+        gimli::SectionId::DebugInfo,
+        gimli::SectionId::DebugAbbrev,
+        gimli::SectionId::DebugLine,
+        gimli::SectionId::DebugAranges,
+        gimli::SectionId::DebugStr,
+        gimli::SectionId::DebugLineStr,
+        gimli::SectionId::DebugStrOffsets,
+        gimli::SectionId::DebugRngLists,
+        gimli::SectionId::DebugRanges,
+        gimli::SectionId::DebugAddr,
+    ];
+
+    /// libc's separate debug file (libc6-dbg, which `.ci/run` installs).
+    fn libc_debug_file() -> std::path::PathBuf {
+        let libc = crate::objects::loaded()
+            .into_iter()
+            .find(|o| o.name.contains("/libc.so"))
+            .expect("libc is loaded");
+        crate::objects::dwarf_path(&libc).expect("libc's debug file: install libc6-dbg")
+    }
+
+    #[test]
+    fn a_prefix_inflated_gives_the_frames_the_whole_file_gives() {
+        let path = libc_debug_file();
+        let data = std::fs::read(&path).unwrap();
+        let file = object::File::parse(&*data).unwrap();
+        let names = [
+            "__libc_start_call_main",
+            "abort",
+            "__pthread_kill_implementation",
+        ];
+        let addrs: Vec<u64> = names
+            .iter()
+            .map(|n| {
+                let s = file.symbols().find(|s| s.name() == Ok(n)).unwrap();
+                s.address() + 4
+            })
+            .collect();
+
+        // The whole file inflated at once, as a reference.
+        let whole: Vec<Vec<u8>> = SECTIONS
+            .iter()
+            .map(|id| {
+                file.section_by_name(id.name())
+                    .map(|s| s.uncompressed_data().unwrap().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let endian = crate::debuginfo::endian_of(&file);
+        let dwarf = gimli::Dwarf::load(|id| {
+            let bytes = SECTIONS
+                .iter()
+                .position(|x| *x == id)
+                .map_or(&[][..], |i| &whole[i][..]);
+            Ok::<_, gimli::Error>(gimli::EndianSlice::new(bytes, endian))
+        })
+        .unwrap();
+        let units = symbols::units_by_aranges(&dwarf.debug_aranges, &addrs);
+        let expected: Vec<Vec<symbols::Located>> = units
+            .iter()
+            .zip(&addrs)
+            .map(|(u, &a)| {
+                let header = dwarf.debug_info.header_from_offset(u.unwrap()).unwrap();
+                let unit = dwarf.unit(header).unwrap();
+                symbols::frames_in_unit(&dwarf, &unit, &[a], &|_| None).remove(0)
+            })
+            .collect();
+
+        let mut lazy = SharedDwarf::open(&path).unwrap();
+        assert_eq!(lazy.inflated_info(), 0, "nothing inflated before a lookup");
+        // Process start-up alone needs only the front of `.debug_info`.
+        let start = lazy.locate(&addrs[..1]);
+        assert_eq!(start[0], expected[0]);
+        assert!(
+            lazy.inflated_info() * 10 < whole[0].len(),
+            "{}",
+            lazy.inflated_info()
+        );
+        let got = lazy.locate(&addrs);
+        assert_eq!(got, expected);
+        let outer: Vec<_> = got
+            .iter()
+            .map(|f| f.last().and_then(|f| f.function.as_deref()))
+            .collect();
+        // DWARF names `abort` by glibc's internal alias.
+        assert_eq!(
+            outer,
+            [
+                Some("__libc_start_call_main"),
+                Some("__GI_abort"),
+                Some("__pthread_kill_implementation")
+            ]
+        );
+        assert_eq!(
+            got[0][0].file.as_deref(),
+            Some("./csu/../sysdeps/nptl/libc_start_call_main.h")
+        );
+    }
 }

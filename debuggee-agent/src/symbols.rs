@@ -402,3 +402,44 @@ fn render_file<R: Reader<Offset = usize>>(
     push(&mut path, &text(file.path_name())?);
     Some(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::inspect::Inspector;
+
+    /// This thread's traceback, taken inside a call inlined into the caller
+    /// (`inline(always)` is honoured even unoptimised), and the line taken at.
+    #[inline(always)]
+    fn traceback_here() -> (Vec<wire::FrameInfo>, u32) {
+        let (ins, line) = (Inspector::of_current_thread("test"), line!());
+        (ins.traceback(ins.crash.info.thread).unwrap(), line)
+    }
+
+    #[test]
+    fn an_inlined_call_is_a_frame_of_its_own_at_its_own_line() {
+        let (call, (frames, line)) = (line!(), traceback_here());
+        let at = frames
+            .iter()
+            .position(|f| f.function == "debuggee_agent::symbols::tests::traceback_here")
+            .unwrap_or_else(|| panic!("{frames:#?}"));
+        let (inlined, caller) = (&frames[at], &frames[at + 1]);
+        assert!(inlined.inlined);
+        assert_eq!(inlined.line, Some(line));
+        assert!(
+            inlined
+                .file
+                .as_deref()
+                .is_some_and(|f| f.ends_with("debuggee-agent/src/symbols.rs")),
+            "{inlined:?}"
+        );
+        assert_eq!(
+            caller.function,
+            "debuggee_agent::symbols::tests::an_inlined_call_is_a_frame_of_its_own_at_its_own_line"
+        );
+        assert!(!caller.inlined);
+        assert_eq!(caller.line, Some(call));
+        assert_eq!(caller.file, inlined.file);
+        // Both are one machine frame.
+        assert_eq!(caller.pc, inlined.pc);
+    }
+}

@@ -1,13 +1,15 @@
 //! The benchmark: pmdb against gdb on the same frozen crashed process.
 //!
 //! `bench/run.sh` builds the big demo (feature `big`, over 100 MB with debug
-//! info) and runs this in release. It crashes the demo in wait mode and, on
-//! that one frozen process, measures panic → socket ready, attach → first
-//! screen (traceback plus the crashed frame's locals), an expansion round
-//! trip, the first page of a 10-million-element `Vec`, bytes on the wire,
-//! the agent's RSS growth, then `rust-gdb -p PID -batch -ex 'thread apply
-//! all bt full'` on the same process. It also measures `install()` and the
-//! cost of an installed agent before any crash. Prints a Markdown table.
+//! info) and runs this in release. It crashes the demo in wait mode 7 times
+//! and on each fresh crash measures panic → socket ready and attach → first
+//! screen (crash, threads, traceback, the crashed frame's locals), attaching
+//! the instant the socket appears. On the last of those frozen processes it
+//! then measures an expansion round trip, the first page of a
+//! 10-million-element `Vec`, bytes on the wire, and `rust-gdb` (and plain
+//! `gdb`) `-p PID -batch -ex 'thread apply all bt full'`. It also measures
+//! the first screen 1 s after a crash, `install()`, and the cost of an
+//! installed agent before any crash. Prints Markdown tables.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -87,226 +89,286 @@ fn main() {
         })
         .collect();
     let work = |mode: &str| -> f64 {
-        median(
-            (0..7)
-                .map(|_| {
-                    let out = Command::new(&me)
-                        .arg("--work")
-                        .env("PMDB_MODE", mode)
-                        .output()
-                        .unwrap();
-                    let s = String::from_utf8_lossy(&out.stdout);
-                    s.split_whitespace().next().unwrap().parse::<f64>().unwrap() / 1e6
-                })
-                .collect(),
-        )
+        let out = Command::new(&me)
+            .arg("--work")
+            .env("PMDB_MODE", mode)
+            .output()
+            .unwrap();
+        let s = String::from_utf8_lossy(&out.stdout);
+        s.split_whitespace().next().unwrap().parse::<f64>().unwrap() / 1e6
     };
-    let (work_off, work_wait) = (work("off"), work("wait"));
+    // Interleaved, so a change in the machine's load hits both modes alike.
+    let (off, wait): (Vec<f64>, Vec<f64>) = (0..LOOPS).map(|_| (work("off"), work("wait"))).unzip();
+    let (work_off, work_wait) = (median(off), median(wait));
 
-    // Crash the big demo in wait mode.
+    // Crash the big demo in wait mode, several times: each cold first
+    // screen is measured on a fresh crash, attaching the instant the
+    // socket appears (the agent has had no head start).
     let dir = std::env::temp_dir().join(format!("pmdb-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = Command::new(&demo)
-        .arg("big")
-        .env("PMDB_MODE", "wait")
-        .env("PMDB_DIR", &dir)
-        .env("RUST_BACKTRACE", "0")
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the big demo");
-    let pid = child.id();
-    let socket = dir.join(format!("{pid}.sock"));
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    // Whatever happens below, the frozen demo does not outlive the bench.
-    struct Reap(std::process::Child);
-    impl Drop for Reap {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
+    let mut ready = Vec::new();
+    let mut cold = Vec::new();
+    let mut rss_growth = Vec::new();
+    let mut kept = None;
+    for run in 0..CRASHES {
+        let crashed = Crashed::new(&demo, &dir);
+        ready.push(crashed.socket_ready_ms);
+        let rss_before = rss_kb(crashed.pid());
+        let t = Instant::now();
+        let screen = first_screen(&crashed.socket);
+        cold.push(ms(t.elapsed()));
+        rss_growth.push(rss_kb(crashed.pid()).saturating_sub(rss_before) as f64);
+        if run + 1 == CRASHES {
+            kept = Some((crashed, screen));
+        } else {
+            let _ = screen.0.kill();
         }
     }
-    let child = Reap(child);
-    let mut line = String::new();
-    let panic_at_ns: u128 = loop {
-        line.clear();
-        if stderr.read_line(&mut line).unwrap() == 0 {
-            panic!("the demo ended before panicking");
-        }
-        if let Some(v) = line.trim().strip_prefix("PMDB_BENCH panic_at_ns=") {
-            break v.parse().unwrap();
-        }
-    };
-    while !socket.exists() {
-        std::thread::sleep(Duration::from_micros(200));
-    }
-    let ready_ns = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let socket_ready_ms = (ready_ns - panic_at_ns) as f64 / 1e6;
-    std::thread::spawn(move || for _ in stderr.lines() {});
-
-    // First screen: cold (first ever, DWARF loads) and warm (new sessions).
-    let rss_before = rss_kb(pid);
-    let t = Instant::now();
-    let (s, locals) = first_screen(&socket);
-    let cold_ms = ms(t.elapsed());
+    let (crashed, (s, locals)) = kept.expect("at least one crash");
+    let pid = crashed.pid();
     let first_screen_bytes = s.traffic();
-    let rss_after = rss_kb(pid);
+    let units = s.stats().unwrap().units_parsed;
     let warm_ms = median(
         (0..15)
             .map(|_| {
                 let t = Instant::now();
-                let _ = first_screen(&socket);
+                let _ = first_screen(&crashed.socket);
                 ms(t.elapsed())
             })
             .collect(),
     );
-    let units = s.stats().unwrap().units_parsed;
 
     // One expansion round trip (the order struct's fields) and the 10M page.
     let order = locals.iter().find(|v| v.name() == "order").expect("order");
     let huge = locals.iter().find(|v| v.name() == "huge").expect("huge");
-    let mut expand = Vec::new();
-    let mut expand_bytes = 0;
-    for _ in 0..101 {
-        let before = s.traffic();
-        let t = Instant::now();
-        let kids = order.children(0, 100).unwrap();
-        expand.push(ms(t.elapsed()));
-        expand_bytes = s.traffic().received - before.received + s.traffic().sent - before.sent;
-        assert_eq!(kids.len(), 1);
-    }
-    let mut page = Vec::new();
-    let mut page_bytes = 0;
-    for _ in 0..101 {
-        let before = s.traffic();
-        let t = Instant::now();
-        let kids = huge.children(0, 100).unwrap();
-        page.push(ms(t.elapsed()));
-        page_bytes = s.traffic().received - before.received + s.traffic().sent - before.sent;
-        assert_eq!(kids.len(), 100);
-    }
-
-    // gdb with the Rust pretty-printers (rust-gdb), on the same process; if
-    // it fails, plain gdb, so there is a figure to compare with.
-    let gdb = |program: &str| -> (Option<f64>, String) {
-        let t = Instant::now();
-        let out = Command::new(program)
-            .args([
-                "-p",
-                &pid.to_string(),
-                "-batch",
-                "-ex",
-                "thread apply all bt full",
-            ])
-            .output();
-        let elapsed = ms(t.elapsed());
-        match out {
-            Ok(o) => {
-                let text = String::from_utf8_lossy(&o.stdout).into_owned()
-                    + &String::from_utf8_lossy(&o.stderr);
-                let failed = !o.status.success() || text.contains("internal problem");
-                let last = text
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("")
-                    .to_string();
-                (
-                    (!failed).then_some(elapsed),
-                    format!("{elapsed:.0} ms, exit {}, last line: {last}", o.status),
-                )
-            }
-            Err(e) => (None, e.to_string()),
-        }
-    };
-    let (rust_gdb_ms, rust_gdb_note) = gdb("rust-gdb");
-    let plain: Vec<f64> = (0..3).filter_map(|_| gdb("gdb").0).collect();
-    let gdb_ms = rust_gdb_ms.unwrap_or_else(|| {
-        if plain.is_empty() {
-            f64::NAN
-        } else {
-            median(plain.clone())
-        }
+    let (expand, expand_bytes) = round_trips(&s, || {
+        assert_eq!(order.children(0, 100).unwrap().len(), 1);
+    });
+    let (page, page_bytes) = round_trips(&s, || {
+        assert_eq!(huge.children(0, 100).unwrap().len(), 100);
     });
 
+    // gdb with the Rust pretty-printers (rust-gdb), on the same process,
+    // then plain gdb: each the median of 3.
+    let rust_gdb = (0..3).map(|_| gdb("rust-gdb", pid)).collect::<Vec<_>>();
+    let plain_gdb = (0..3).map(|_| gdb("gdb", pid)).collect::<Vec<_>>();
     s.kill().unwrap();
-    drop(child);
+    drop(crashed);
 
     // The usual case: a person attaches a moment after the crash, while the
-    // agent has been preparing. A second crash, attached 1 s later.
-    let later_ms = {
-        let mut child = Command::new(&demo)
-            .arg("big")
-            .env("PMDB_MODE", "wait")
-            .env("PMDB_DIR", &dir)
-            .env("RUST_BACKTRACE", "0")
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run the big demo");
-        let socket = dir.join(format!("{}.sock", child.id()));
-        while !socket.exists() {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        std::thread::sleep(Duration::from_secs(1));
-        let t = Instant::now();
-        let (s, _) = first_screen(&socket);
-        let elapsed = ms(t.elapsed());
-        let _ = s.kill();
-        let _ = child.kill();
-        let _ = child.wait();
-        elapsed
-    };
+    // agent has been preparing.
+    let later: Vec<f64> = (0..3)
+        .map(|_| {
+            let crashed = Crashed::new(&demo, &dir);
+            std::thread::sleep(Duration::from_secs(1));
+            let t = Instant::now();
+            let (s, _) = first_screen(&crashed.socket);
+            let elapsed = ms(t.elapsed());
+            let _ = s.kill();
+            elapsed
+        })
+        .collect();
     let _ = std::fs::remove_dir_all(&dir);
 
-    println!("| measure | pmdb | target | gdb |");
-    println!("|---|---|---|---|");
+    let gdb_ms = median_of(&rust_gdb);
+    let cold_ms = median(cold.clone());
+    let later_ms = median(later);
+    println!("| measure | pmdb | target |");
+    println!("|---|---|---|");
     println!(
-        "| demo binary size | {:.0} MB | ≥ 100 MB | |",
+        "| demo binary size | {:.0} MB | ≥ 100 MB |",
         size as f64 / 1e6
     );
     println!(
-        "| `install()` (median of 21) | {:.3} ms | ≤ 1 ms | |",
+        "| `install()` (median of 21 processes) | {:.3} ms | ≤ 1 ms |",
         median(install_us) / 1e3
     );
     println!(
-        "| 200M-step loop, agent off / installed (median of 7) | {work_off:.1} / {work_wait:.1} ms | no cost | |"
-    );
-    println!("| panic → socket ready | {socket_ready_ms:.1} ms | ≤ 50 ms | |");
-    println!("| rust-gdb `thread apply all bt full` | | | {rust_gdb_note} |");
-    if !plain.is_empty() {
-        println!(
-            "| gdb (no pretty-printers) `thread apply all bt full`, median of 3 | | | {:.0} ms |",
-            median(plain)
-        );
-    }
-    println!(
-        "| attach → first screen, first ever (DWARF loads) | {cold_ms:.1} ms | ≤ 50 ms | {gdb_ms:.0} ms |"
+        "| 200M-step loop, agent off / installed (medians of {LOOPS}, interleaved) | {work_off:.1} / {work_wait:.1} ms | no cost |"
     );
     println!(
-        "| attach → first screen, again (median of 15) | {warm_ms:.2} ms | | ratio gdb/pmdb first ever: {:.0}× |",
-        gdb_ms / cold_ms
+        "| panic → socket ready (median of {CRASHES} crashes) | {:.1} ms | ≤ 50 ms |",
+        median(ready)
     );
     println!(
-        "| attach 1 s after the crash → first screen | {later_ms:.1} ms | ≤ 50 ms | ratio gdb/pmdb: {:.0}× |",
-        gdb_ms / later_ms
+        "| attach the instant the socket appears → first screen (median of {CRASHES} crashes; range {:.1}–{:.1}) | {cold_ms:.1} ms | ≤ 50 ms |",
+        cold.iter().copied().fold(f64::INFINITY, f64::min),
+        cold.iter().copied().fold(0.0, f64::max)
     );
     println!(
-        "| bytes on the wire, first screen | {} | | |",
+        "| attach 1 s after the crash → first screen (median of 3 crashes) | {later_ms:.1} ms | |"
+    );
+    println!("| first screen again, new session (median of 15) | {warm_ms:.2} ms | |");
+    println!(
+        "| bytes on the wire, first screen | {} B | |",
         first_screen_bytes.sent + first_screen_bytes.received
     );
     println!(
-        "| agent RSS growth up to the first screen | {} KB | | |",
-        rss_after.saturating_sub(rss_before)
+        "| agent RSS growth up to the first screen (median of {CRASHES}) | {:.1} MB | |",
+        median(rss_growth) / 1024.0
     );
-    println!("| DWARF units parsed for the first screen | {units} | | |");
+    println!("| DWARF units the agent parsed for the first screen | {units} | |");
     println!(
-        "| one expansion round trip (median of 101) | {:.3} ms, {expand_bytes} B | ≤ 2 ms | |",
+        "| one expansion round trip (median of {TRIPS}) | {:.3} ms, {expand_bytes} B | ≤ 2 ms |",
         median(expand)
     );
     println!(
-        "| first page (100) of a 10M-element Vec (median of 101) | {:.3} ms, {page_bytes} B | ≤ 5 ms, ≤ 16 KB | |",
+        "| first page (100) of a 10M-element `Vec` (median of {TRIPS}) | {:.3} ms, {page_bytes} B | ≤ 5 ms, ≤ 16 KB |",
         median(page)
     );
+    println!();
+    println!(
+        "| gdb on the same frozen process | time (median of 3) | ratio to pmdb's instant first screen |"
+    );
+    println!("|---|---|---|");
+    for (name, runs) in [("rust-gdb", &rust_gdb), ("gdb", &plain_gdb)] {
+        let m = median_of(runs);
+        println!(
+            "| `{name} -p PID -batch -ex 'thread apply all bt full'` | {m:.0} ms | {:.0}× |",
+            m / cold_ms
+        );
+        for r in runs.iter().filter(|r| !r.ok) {
+            println!("|  a run failed: {} | | |", r.note);
+        }
+    }
+    println!();
+    println!(
+        "rust-gdb printed {} frames ({} lines) per run; gdb/pmdb ratio {:.0}× for the instant first screen.",
+        rust_gdb[0].frames,
+        rust_gdb[0].lines,
+        gdb_ms / cold_ms
+    );
+}
+
+/// How many crashes the cold first screen and socket readiness are measured on.
+const CRASHES: usize = 7;
+/// How many loops, per mode, measure the cost of an installed agent.
+const LOOPS: usize = 11;
+/// Round trips per expansion measure.
+const TRIPS: usize = 101;
+
+/// The big demo, crashed in wait mode, with its socket up. Killed on drop.
+struct Crashed {
+    child: std::process::Child,
+    socket: PathBuf,
+    socket_ready_ms: f64,
+}
+
+impl Crashed {
+    fn new(demo: &Path, dir: &Path) -> Crashed {
+        let mut child = Command::new(demo)
+            .arg("big")
+            .env("PMDB_MODE", "wait")
+            .env("PMDB_DIR", dir)
+            .env("RUST_BACKTRACE", "0")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run the big demo");
+        let socket = dir.join(format!("{}.sock", child.id()));
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        let panic_at_ns: u128 = loop {
+            line.clear();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                panic!("the demo ended before panicking");
+            }
+            if let Some(v) = line.trim().strip_prefix("PMDB_BENCH panic_at_ns=") {
+                break v.parse().unwrap();
+            }
+        };
+        while !socket.exists() {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        let ready_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        std::thread::spawn(move || for _ in stderr.lines() {});
+        Crashed {
+            child,
+            socket,
+            socket_ready_ms: (ready_ns - panic_at_ns) as f64 / 1e6,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Crashed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `TRIPS` timings of one request, and the bytes the last one put on the wire.
+fn round_trips(s: &wire::Session, mut request: impl FnMut()) -> (Vec<f64>, u64) {
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..TRIPS {
+        let before = s.traffic();
+        let t = Instant::now();
+        request();
+        times.push(ms(t.elapsed()));
+        let after = s.traffic();
+        bytes = after.received - before.received + after.sent - before.sent;
+    }
+    (times, bytes)
+}
+
+/// One run of gdb's `thread apply all bt full` on `pid`.
+struct GdbRun {
+    ms: f64,
+    ok: bool,
+    frames: usize,
+    lines: usize,
+    note: String,
+}
+
+fn gdb(program: &str, pid: u32) -> GdbRun {
+    let t = Instant::now();
+    let out = Command::new(program)
+        .args([
+            "-p",
+            &pid.to_string(),
+            "-batch",
+            "-ex",
+            "thread apply all bt full",
+        ])
+        .output();
+    let elapsed = ms(t.elapsed());
+    match out {
+        Ok(o) => {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned()
+                + &String::from_utf8_lossy(&o.stderr);
+            let ok = o.status.success() && !text.contains("internal problem");
+            let last = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            GdbRun {
+                ms: elapsed,
+                ok,
+                frames: text.lines().filter(|l| l.starts_with('#')).count(),
+                lines: text.lines().count(),
+                note: format!("{elapsed:.0} ms, {}, last line: {last}", o.status),
+            }
+        }
+        Err(e) => GdbRun {
+            ms: f64::NAN,
+            ok: false,
+            frames: 0,
+            lines: 0,
+            note: e.to_string(),
+        },
+    }
+}
+
+/// The median time of the runs that succeeded (NaN when none did).
+fn median_of(runs: &[GdbRun]) -> f64 {
+    let ok: Vec<f64> = runs.iter().filter(|r| r.ok).map(|r| r.ms).collect();
+    if ok.is_empty() { f64::NAN } else { median(ok) }
 }
