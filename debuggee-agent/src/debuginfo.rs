@@ -168,28 +168,11 @@ impl DebugInfo {
                 })
                 .collect()
         };
-        let mut out = vec![Vec::new(); addrs.len()];
-        let mut starts: Vec<DieRef> = units.iter().flatten().copied().collect();
-        starts.sort_by_key(|u| u.0);
-        starts.dedup();
-        for start in starts {
-            let Some(unit) = self.unit_of(start) else {
-                continue;
-            };
-            let (index, here): (Vec<usize>, Vec<u64>) = units
-                .iter()
-                .zip(addrs)
-                .enumerate()
-                .filter(|(_, (u, _))| **u == Some(start))
-                .map(|(i, (_, a))| (i, *a))
-                .unzip();
-            let origin = |o: DieRef| self.unit_of(o);
-            let frames = symbols::frames_in_unit(&self.dwarf, unit, &here, &origin);
-            for (i, f) in index.into_iter().zip(frames) {
-                out[i] = f;
-            }
-        }
-        out
+        let origin = |o: DieRef| self.unit_of(o);
+        symbols::per_unit(&units, addrs, |start, here| match self.unit_of(start) {
+            Some(unit) => symbols::frames_in_unit(&self.dwarf, unit, here, &origin),
+            None => vec![Vec::new(); here.len()],
+        })
     }
 
     /// Every unit with its root DIE's ranges.

@@ -156,32 +156,24 @@ impl SharedDwarf {
             &gimli::DebugAranges::new(self.aranges.bytes(&self.file), self.endian),
             addrs,
         );
-        let mut starts: Vec<UnitStart> = units.iter().flatten().copied().collect();
-        starts.sort_by_key(|u| u.0);
-        starts.dedup();
-        starts.retain(|&s| self.prepare(s).is_some());
-        let dwarf = self.dwarf();
-        let mut out = vec![Vec::new(); addrs.len()];
-        for start in starts {
-            let Ok(header) = dwarf.debug_info.header_from_offset(start) else {
-                continue;
-            };
-            let Ok(unit) = dwarf.unit(header) else {
-                continue;
-            };
-            let (index, here): (Vec<usize>, Vec<u64>) = units
-                .iter()
-                .zip(addrs)
-                .enumerate()
-                .filter(|(_, (u, _))| **u == Some(start))
-                .map(|(i, (_, a))| (i, *a))
-                .unzip();
-            let frames = symbols::frames_in_unit(&dwarf, &unit, &here, &|_| None);
-            for (i, f) in index.into_iter().zip(frames) {
-                out[i] = f;
+        let mut ready = std::collections::HashSet::new();
+        for &start in units.iter().flatten() {
+            if !ready.contains(&start.0) && self.prepare(start).is_some() {
+                ready.insert(start.0);
             }
         }
-        out
+        let dwarf = self.dwarf();
+        symbols::per_unit(&units, addrs, |start, here| {
+            let unit = ready
+                .contains(&start.0)
+                .then(|| dwarf.debug_info.header_from_offset(start).ok())
+                .flatten()
+                .and_then(|header| dwarf.unit(header).ok());
+            match unit {
+                Some(unit) => symbols::frames_in_unit(&dwarf, &unit, here, &|_| None),
+                None => vec![Vec::new(); here.len()],
+            }
+        })
     }
 
     /// How much of `.debug_info` is readable so far.
@@ -298,20 +290,6 @@ mod tests {
     use super::SharedDwarf;
     use crate::symbols;
 
-    /// Every section a lookup reads, `.debug_info` first.
-    const SECTIONS: [gimli::SectionId; 10] = [
-        gimli::SectionId::DebugInfo,
-        gimli::SectionId::DebugAbbrev,
-        gimli::SectionId::DebugLine,
-        gimli::SectionId::DebugAranges,
-        gimli::SectionId::DebugStr,
-        gimli::SectionId::DebugLineStr,
-        gimli::SectionId::DebugStrOffsets,
-        gimli::SectionId::DebugRngLists,
-        gimli::SectionId::DebugRanges,
-        gimli::SectionId::DebugAddr,
-    ];
-
     /// libc's separate debug file (libc6-dbg, which `.ci/run` installs).
     fn libc_debug_file() -> std::path::PathBuf {
         let libc = crate::objects::loaded()
@@ -340,7 +318,17 @@ mod tests {
             .collect();
 
         // The whole file inflated at once, as a reference.
-        let whole: Vec<Vec<u8>> = SECTIONS
+        // Every section a lookup reads, `.debug_info` first.
+        let sections: Vec<gimli::SectionId> = [
+            gimli::SectionId::DebugInfo,
+            gimli::SectionId::DebugAbbrev,
+            gimli::SectionId::DebugLine,
+            gimli::SectionId::DebugAranges,
+        ]
+        .into_iter()
+        .chain(super::WHOLE)
+        .collect();
+        let whole: Vec<Vec<u8>> = sections
             .iter()
             .map(|id| {
                 file.section_by_name(id.name())
@@ -350,7 +338,7 @@ mod tests {
             .collect();
         let endian = crate::debuginfo::endian_of(&file);
         let dwarf = gimli::Dwarf::load(|id| {
-            let bytes = SECTIONS
+            let bytes = sections
                 .iter()
                 .position(|x| *x == id)
                 .map_or(&[][..], |i| &whole[i][..]);

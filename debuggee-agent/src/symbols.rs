@@ -56,6 +56,30 @@ pub fn units_by_aranges<R: Reader<Offset = usize>>(
     out
 }
 
+/// Runs `frames` once per unit over the addresses `units` places in it,
+/// and puts the frames found back in the addresses' order (empty for
+/// addresses no unit holds).
+pub fn per_unit(
+    units: &[Option<UnitStart>],
+    addrs: &[u64],
+    mut frames: impl FnMut(UnitStart, &[u64]) -> Vec<Vec<Located>>,
+) -> Vec<Vec<Located>> {
+    let mut starts: Vec<UnitStart> = units.iter().flatten().copied().collect();
+    starts.sort_by_key(|u| u.0);
+    starts.dedup();
+    let mut out = vec![Vec::new(); addrs.len()];
+    for start in starts {
+        let index: Vec<usize> = (0..addrs.len())
+            .filter(|&i| units[i] == Some(start))
+            .collect();
+        let here: Vec<u64> = index.iter().map(|&i| addrs[i]).collect();
+        for (i, f) in index.into_iter().zip(frames(start, &here)) {
+            out[i] = f;
+        }
+    }
+    out
+}
+
 /// The address ranges `unit`'s root DIE covers (for DWARF without
 /// `.debug_aranges`).
 pub fn unit_ranges<R: Reader<Offset = usize>>(
