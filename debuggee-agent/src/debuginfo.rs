@@ -302,3 +302,45 @@ pub fn die_name(
     let s = dwarf.attr_string(unit, attr).ok()?;
     Some(s.to_string_lossy().into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::symbols;
+
+    #[test]
+    fn without_aranges_root_dies_find_the_units_aranges_name() {
+        let dbg = super::get().unwrap();
+        let code: [u64; 3] = [
+            super::demangle as fn(&str) -> String as usize as u64,
+            super::endian_of as fn(&object::File<'_>) -> gimli::RunTimeEndian as usize as u64,
+            std::process::id as fn() -> u32 as usize as u64,
+        ];
+        let addrs: Vec<u64> = code.iter().map(|a| a.wrapping_sub(dbg.bias)).collect();
+        let by_aranges = symbols::units_by_aranges(&dbg.dwarf.debug_aranges, &addrs);
+        assert!(by_aranges.iter().all(Option::is_some), "{by_aranges:?}");
+        let roots = dbg.root_ranges();
+        let by_roots: Vec<_> = addrs
+            .iter()
+            .map(|&a| {
+                roots
+                    .iter()
+                    .find(|(_, ranges)| ranges.iter().any(|r| r.begin <= a && a < r.end))
+                    .map(|(u, _)| *u)
+            })
+            .collect();
+        assert_eq!(by_roots, by_aranges);
+        let names: Vec<_> = dbg
+            .locate(&addrs)
+            .into_iter()
+            .map(|f| f.last().and_then(|f| f.function.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                Some("debuggee_agent::debuginfo::demangle".to_string()),
+                Some("debuggee_agent::debuginfo::endian_of".to_string()),
+                Some("std::process::id".to_string())
+            ]
+        );
+    }
+}
