@@ -72,13 +72,10 @@ pub fn symbol_in(object: &Object, addr: u64) -> Option<String> {
                 let (mut table, build_id) =
                     functions(&std::fs::read(&object.name).unwrap_or_default());
                 // A separate debug file, found by build-id, has the full symbol table.
-                if let Some(id) = build_id.filter(|id| id.len() > 1) {
-                    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
-                    let path =
-                        format!("/usr/lib/debug/.build-id/{}/{}.debug", &hex[..2], &hex[2..]);
-                    if let Ok(data) = std::fs::read(path) {
-                        table.extend(functions(&data).0);
-                    }
+                if let Some(path) = build_id.as_deref().and_then(build_id_path)
+                    && let Ok(data) = std::fs::read(path)
+                {
+                    table.extend(functions(&data).0);
                 }
                 table.sort();
                 table.dedup_by_key(|e| e.0);
@@ -98,19 +95,23 @@ pub fn dwarf_path(object: &Object) -> Option<std::path::PathBuf> {
     use object::Object as _;
     let data = std::fs::read(&object.name).ok()?;
     let file = object::File::parse(&*data).ok()?;
-    if let Some(id) = file.build_id().ok().flatten().filter(|id| id.len() > 1) {
-        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
-        let path = std::path::PathBuf::from(format!(
-            "/usr/lib/debug/.build-id/{}/{}.debug",
-            &hex[..2],
-            &hex[2..]
-        ));
-        if path.exists() {
-            return Some(path);
-        }
+    if let Some(path) = file.build_id().ok().flatten().and_then(build_id_path)
+        && path.exists()
+    {
+        return Some(path);
     }
     file.section_by_name(".debug_info")
         .map(|_| std::path::PathBuf::from(&object.name))
+}
+
+/// Where a separate debug file with this build-id is installed
+/// (`/usr/lib/debug/.build-id/xx/rest.debug`, as gdb looks for it).
+fn build_id_path(id: &[u8]) -> Option<std::path::PathBuf> {
+    if id.len() < 2 {
+        return None;
+    }
+    let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    Some(format!("/usr/lib/debug/.build-id/{}/{}.debug", &hex[..2], &hex[2..]).into())
 }
 
 /// Every loaded object, the executable first.
