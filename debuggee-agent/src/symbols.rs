@@ -293,17 +293,11 @@ fn name_of<'u, R: Reader<Offset = usize>>(
         let attr = entries.read_attribute(*spec).ok()?;
         match attr.name() {
             gimli::DW_AT_linkage_name | gimli::DW_AT_MIPS_linkage_name => {
-                if let Ok(s) = dwarf.attr_string(unit, attr.value()) {
-                    let raw = s.to_string_lossy().ok()?;
+                if let Some(raw) = attr_text(dwarf, unit, attr.value()) {
                     return Some((crate::debuginfo::demangle(&raw), true));
                 }
             }
-            gimli::DW_AT_name => {
-                name = dwarf
-                    .attr_string(unit, attr.value())
-                    .ok()
-                    .and_then(|s| Some(s.to_string_lossy().ok()?.into_owned()));
-            }
+            gimli::DW_AT_name => name = attr_text(dwarf, unit, attr.value()),
             gimli::DW_AT_abstract_origin | gimli::DW_AT_specification => next = Some(attr.value()),
             _ => {}
         }
@@ -323,6 +317,16 @@ fn name_of<'u, R: Reader<Offset = usize>>(
         }
         _ => None,
     }
+}
+
+/// A string attribute's text (inline or in a string section).
+fn attr_text<R: Reader<Offset = usize>>(
+    dwarf: &gimli::Dwarf<R>,
+    unit: &gimli::Unit<R>,
+    value: gimli::AttributeValue<R>,
+) -> Option<String> {
+    let s = dwarf.attr_string(unit, value).ok()?;
+    Some(s.to_string_lossy().ok()?.into_owned())
 }
 
 /// The file, line and column of each address, from the unit's line
@@ -394,16 +398,7 @@ fn render_file<R: Reader<Offset = usize>>(
     file: &gimli::FileEntry<R>,
     header: &gimli::LineProgramHeader<R>,
 ) -> Option<String> {
-    let text = |v: gimli::AttributeValue<R>| -> Option<String> {
-        Some(
-            dwarf
-                .attr_string(unit, v)
-                .ok()?
-                .to_string_lossy()
-                .ok()?
-                .into_owned(),
-        )
-    };
+    let text = |v: gimli::AttributeValue<R>| attr_text(dwarf, unit, v);
     let mut path = match &unit.comp_dir {
         Some(dir) => dir.to_string_lossy().ok()?.into_owned(),
         None => String::new(),

@@ -48,6 +48,8 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
         let helper = std::thread::Builder::new()
             .name("pmdb-agent-symbols".into())
             .spawn_scoped(scope, || shared_frames(&pcs, &libs));
+        // Shared objects' addresses stand as 0 here: no unit covers 0
+        // (ranges at 0 are dropped code and ignored), so they stay empty.
         let in_exe: Vec<u64> = probes
             .iter()
             .zip(&libs)
