@@ -1,0 +1,2 @@
+//! zstd: recognising a compressed core by its magic and decompressing it,
+//! bounded, into a sparse temporary file.
