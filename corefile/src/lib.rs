@@ -12,7 +12,7 @@ mod reader;
 mod writer;
 mod zst;
 
-pub use maps::{regions_from_maps, should_dump};
+pub use maps::{dump_plan, regions_from_maps, should_dump};
 pub use notes::{NT_AUXV, NT_FILE, NT_PRPSINFO, NT_PRSTATUS, NT_SIGINFO};
 pub use reader::{Core, CoreThread, Unreadable};
 pub use writer::write;
