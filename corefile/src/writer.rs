@@ -9,7 +9,7 @@ use std::os::unix::fs::FileExt;
 
 use crate::maps::{dump_plan, is_file};
 use crate::notes::{self, NT_FILE, NT_PRPSINFO, NT_PRSTATUS, NT_SIGINFO, PAGE};
-use crate::{Compression, CoreError, CoreSpec, MappedFile, WriteStats};
+use crate::{Compression, CoreError, CoreSpec, MappedFile, Region, WriteStats};
 
 const EHDR_SIZE: u64 = 64;
 const PHDR_SIZE: u64 = 56;
@@ -32,8 +32,14 @@ struct Load {
 /// Writes the core of `spec` to `out`, which must be a new, empty file.
 /// `read(addr, buf)` fills `buf` from the process's memory or returns false
 /// when it cannot; such bytes are stored as zeros (a hole). Regions are
-/// dumped as [`crate::maps::dump_plan`] says; the others get a `PT_LOAD`
+/// dumped whole as [`crate::dump_plan`] says; of the other regions, those
+/// that map the start of an ELF file get their first page (as the kernel
+/// does: ELF header, program headers, build-id), and the rest a `PT_LOAD`
 /// with `p_filesz` 0.
+///
+/// As in the kernel's cores, every thread's `pr_cursig` holds the fatal
+/// signal: a thread whose own `signal` is 0 gets the first thread's. (gdb
+/// takes the process's signal from the last `NT_PRSTATUS` note.)
 ///
 /// Notes, in order: `NT_PRSTATUS` of the first thread, `NT_PRPSINFO`,
 /// `NT_SIGINFO` (if given), `NT_FILE`, `NT_PRSTATUS` of the other threads,
@@ -55,7 +61,13 @@ pub fn write(
     let mut loads = Vec::with_capacity(spec.regions.len());
     for (r, &dump) in spec.regions.iter().zip(&plan) {
         let memsz = r.end.saturating_sub(r.start);
-        let filesz = if dump { memsz } else { 0 };
+        let filesz = if dump {
+            memsz
+        } else if is_elf_start(r, read) {
+            PAGE.min(memsz)
+        } else {
+            0
+        };
         loads.push(Load {
             vaddr: r.start,
             memsz,
@@ -130,6 +142,21 @@ pub fn write(
     Ok(stats)
 }
 
+/// Whether the region maps the start of an ELF file (its first bytes in
+/// memory are the ELF magic): the kernel's `MMF_DUMP_ELF_HEADERS`. Its first
+/// page (ELF header, program headers and, usually, the build-id note) goes
+/// into the core, so a debugger can place the object and match its build-id
+/// from the core alone.
+fn is_elf_start(r: &Region, read: &mut dyn FnMut(u64, &mut [u8]) -> bool) -> bool {
+    let mut magic = [0u8; 4];
+    r.read
+        && is_file(r)
+        && r.file.as_ref().is_some_and(|f| f.1 == 0)
+        && r.end.saturating_sub(r.start) >= PAGE
+        && read(r.start, &mut magic)
+        && magic == *b"\x7fELF"
+}
+
 fn align_page(x: u64) -> u64 {
     x.div_ceil(PAGE) * PAGE
 }
@@ -138,9 +165,17 @@ fn align_page(x: u64) -> u64 {
 fn build_notes(spec: &CoreSpec) -> Vec<u8> {
     let ids = notes::proc_ids(spec.pid);
     let mut out = Vec::new();
+    let fatal = spec.threads.first().map_or(0, |t| t.signal);
+    let prstatus = |t: &crate::ThreadRegs| {
+        let mut t = t.clone();
+        if t.signal == 0 {
+            t.signal = fatal;
+        }
+        notes::prstatus(&t, &ids)
+    };
     let mut threads = spec.threads.iter();
     if let Some(first) = threads.next() {
-        notes::push_note(&mut out, "CORE", NT_PRSTATUS, &notes::prstatus(first, &ids));
+        notes::push_note(&mut out, "CORE", NT_PRSTATUS, &prstatus(first));
     }
     let mut ps = spec.psinfo.clone();
     if ps.pid == 0 {
@@ -166,7 +201,7 @@ fn build_notes(spec: &CoreSpec) -> Vec<u8> {
         .collect();
     notes::push_note(&mut out, "CORE", NT_FILE, &notes::nt_file(&files));
     for t in threads {
-        notes::push_note(&mut out, "CORE", NT_PRSTATUS, &notes::prstatus(t, &ids));
+        notes::push_note(&mut out, "CORE", NT_PRSTATUS, &prstatus(t));
     }
     for n in &spec.extra_notes {
         notes::push_note(&mut out, &n.name, n.ty, &n.desc);

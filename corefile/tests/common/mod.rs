@@ -26,6 +26,14 @@ pub fn regs(base: u64) -> Regs {
     r
 }
 
+/// The process's short name, as the kernel would write it.
+pub fn comm() -> String {
+    std::fs::read_to_string("/proc/self/comm")
+        .unwrap()
+        .trim_end()
+        .to_string()
+}
+
 pub fn tid() -> u32 {
     // SAFETY: gettid takes no arguments and cannot fail.
     unsafe { libc::gettid() as u32 }
@@ -75,7 +83,7 @@ pub fn self_spec(rip: u64) -> CoreSpec {
         }),
         psinfo: PsInfo {
             pid: std::process::id(),
-            fname: "corefile-test".into(),
+            fname: comm(),
             args: "corefile-test --exact round trip".into(),
         },
         regions: corefile::regions_from_maps(&maps),
