@@ -107,3 +107,78 @@ pub fn write_self_core(spec: &CoreSpec, path: &Path, compression: Compression) -
     let mut out = File::create(path).unwrap();
     corefile::write(spec, &mut read, &mut out, compression).unwrap()
 }
+
+/// A small core made up from scratch (no process memory): two threads,
+/// siginfo, an anonymous region of known bytes, a file region whose first
+/// page is an ELF header, an inaccessible region, auxv and our note. About
+/// 20 KB: what the property test mutates.
+pub fn small_core(dir: &Path) -> Vec<u8> {
+    use corefile::Region;
+    let region = |start: u64, pages: u64, r: bool, w: bool, file: Option<(&str, u64)>| Region {
+        start,
+        end: start + pages * 4096,
+        read: r,
+        write: w,
+        exec: false,
+        file: file.map(|(p, o)| (p.to_string(), o)),
+    };
+    let spec = CoreSpec {
+        pid: 4242,
+        threads: vec![
+            ThreadRegs {
+                tid: 4242,
+                regs: regs(0x100),
+                signal: 6,
+            },
+            ThreadRegs {
+                tid: 4243,
+                regs: regs(0x200),
+                signal: 0,
+            },
+        ],
+        siginfo: Some(SigInfo {
+            signo: 6,
+            code: -6,
+            addr: 0,
+        }),
+        psinfo: PsInfo {
+            pid: 4242,
+            fname: "small".into(),
+            args: "small --core".into(),
+        },
+        regions: vec![
+            // Code: only its ELF header page is dumped.
+            Region {
+                exec: true,
+                ..region(0x10000, 2, true, false, Some(("/bin/small", 0)))
+            },
+            region(0x12000, 1, true, true, Some(("/bin/small", 0x2000))),
+            region(0x20000, 3, true, true, None),
+            region(0x30000, 1, false, false, None),
+        ],
+        extra_notes: vec![
+            Note {
+                name: "CORE".into(),
+                ty: corefile::NT_AUXV,
+                desc: [9u64, 0x10040, 3, 0x10040, 0, 0]
+                    .iter()
+                    .flat_map(|v| v.to_le_bytes())
+                    .collect(),
+            },
+            pmdb_note(),
+        ],
+    };
+    let mut read = |addr: u64, buf: &mut [u8]| {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = ((addr + i as u64) % 251) as u8;
+        }
+        if addr == 0x10000 {
+            buf[..4].copy_from_slice(b"\x7fELF");
+        }
+        true
+    };
+    let path = dir.join("small.core");
+    let mut out = File::create(&path).unwrap();
+    corefile::write(&spec, &mut read, &mut out, Compression::None).unwrap();
+    std::fs::read(&path).unwrap()
+}
