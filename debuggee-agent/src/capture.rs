@@ -41,7 +41,7 @@ fn on_panic(config: &Config, info: &PanicHookInfo<'_>, previous: &Hook) {
         return previous(info);
     }
     crate::state::note_panic_served();
-    let verdict = crate::respond::handle(config, crash);
+    let verdict = crate::respond::handle(config, crash, None);
     previous(info);
     if verdict == Some(Verdict::Kill) {
         std::process::exit(101);

@@ -17,10 +17,12 @@
 mod capture;
 mod config;
 mod freeze;
+mod keep;
 mod live;
 mod registers;
 mod report;
 mod respond;
+mod save;
 mod server;
 mod signals;
 mod state;

@@ -1,10 +1,11 @@
 //! What the agent does with a crash, as `PMDB_MODE` says: print a report,
-//! or open the socket, freeze the other threads and serve a debugger until
+//! save a core file, or open the socket, freeze the other threads and serve a debugger until
 //! it says resume or kill (or `PMDB_WAIT` runs out). One crash is served at
 //! a time; a crash in another thread meanwhile is recorded and waits.
 
 use std::sync::Mutex;
 
+use corefile::SigInfo;
 use engine::serve::Verdict;
 use engine::{Crash, Inspector, LaterCrash, Stack};
 
@@ -16,9 +17,19 @@ static SERVING: Mutex<()> = Mutex::new(());
 
 /// Reports or serves a crash as the mode says; in wait mode, returns how
 /// serving ended (`None` when the agent could not serve).
-pub fn handle(config: &Config, crash: Crash) -> Option<Verdict> {
+pub fn handle(config: &Config, crash: Crash, signal: Option<SigInfo>) -> Option<Verdict> {
     match config.mode {
         Mode::Off => None,
+        Mode::Core => {
+            let _turn = SERVING.lock().unwrap_or_else(|p| p.into_inner());
+            let mut crash = crash;
+            crash
+                .threads
+                .extend(crate::freeze::stop_others(crash.info.thread));
+            save(config, &crash, signal);
+            crate::freeze::release();
+            None
+        }
         Mode::Report => {
             let done = std::thread::Builder::new()
                 .name("pmdb-agent-report".into())
@@ -48,7 +59,7 @@ pub fn handle(config: &Config, crash: Crash) -> Option<Verdict> {
                 }
             };
             let tid = crash.info.thread;
-            let verdict = wait_for_debugger(config, crash);
+            let verdict = wait_for_debugger(config, crash, signal);
             crate::state::forget_later(tid);
             verdict
         }
@@ -56,7 +67,7 @@ pub fn handle(config: &Config, crash: Crash) -> Option<Verdict> {
 }
 
 /// Opens the socket, says how to attach, and serves until a verdict.
-fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
+fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> Option<Verdict> {
     let pid = crash.info.pid;
     let bound = match server::bind(&config.dir, pid) {
         Ok(b) => b,
@@ -81,16 +92,20 @@ fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
     crash
         .threads
         .extend(crate::freeze::stop_others(crash.info.thread));
+    crate::keep::publish(&crash);
     let inspector = Inspector::new(crate::live::engine(), crash);
     let served = std::thread::Builder::new()
         .name("pmdb-agent".into())
         .spawn(move || server::serve(bound, inspector, wait, client_timeout))
         .map(|h| h.join());
-    crate::freeze::release();
-    match served {
-        Ok(Ok(v)) => {
+    let result = match served {
+        Ok(Ok((v, crash, attached))) => {
             if v == Verdict::TimedOut {
                 eprintln!("pmdb: no debugger for {} s; going on", wait.as_secs_f64());
+                if !attached {
+                    // Nobody looked: keep the crash, so nothing is lost.
+                    save(config, &crash, signal);
+                }
             }
             Some(v)
         }
@@ -98,5 +113,19 @@ fn wait_for_debugger(config: &Config, crash: Crash) -> Option<Verdict> {
             eprintln!("pmdb: the agent failed while serving; going on");
             None
         }
+    };
+    crate::freeze::release();
+    result
+}
+
+/// Saves the crash as a core and says where, in one line.
+fn save(config: &Config, crash: &Crash, signal: Option<SigInfo>) {
+    match crate::save::save(&config.dir, crash, signal, config.compression) {
+        Ok(path) => eprintln!(
+            "pmdb: saved the crash to {} (open it with `pmdb open {}`)",
+            path.display(),
+            path.display()
+        ),
+        Err(e) => eprintln!("pmdb: could not save the crash: {e}"),
     }
 }

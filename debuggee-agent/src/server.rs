@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use engine::Inspector;
 use engine::serve::{Server, Verdict, reply};
+use engine::{Crash, Inspector};
 use interprocess::local_socket::{
     GenericFilePath, Listener, ListenerNonblockingMode, ListenerOptions, Stream, ToFsName,
     prelude::*,
@@ -185,13 +185,14 @@ impl Drop for Slot {
 }
 
 /// Serves `inspector` on `bound` until a verdict or `wait` without requests;
-/// a connection that sends nothing for `client_timeout` is closed.
+/// a connection that sends nothing for `client_timeout` is closed. Returns
+/// the verdict, the crash, and whether any debugger ever attached.
 pub fn serve(
     bound: Bound,
     inspector: Inspector,
     wait: Duration,
     client_timeout: Duration,
-) -> Verdict {
+) -> (Verdict, Crash, bool) {
     let shared = Arc::new(Shared {
         server: Server::new(inspector, client_timeout),
         connections: AtomicUsize::new(0),
@@ -207,12 +208,14 @@ pub fn serve(
             let ins = warm.server.inspector();
             let _ = ins.traceback(ins.crash.info.thread);
         });
+    let mut attached = false;
+    let end = |v: Verdict, attached: bool| (v, server.inspector().crash.clone(), attached);
     loop {
         if let Some(v) = server.verdict() {
-            return v;
+            return end(v, attached);
         }
         if server.idle() >= wait {
-            return Verdict::TimedOut;
+            return end(Verdict::TimedOut, attached);
         }
         match bound.listener.accept() {
             Ok(stream) => {
@@ -224,6 +227,7 @@ pub fn serve(
                     continue;
                 }
                 server.touch();
+                attached = true;
                 let _ = stream.set_recv_timeout(Some(client_timeout));
                 shared.connections.fetch_add(1, Ordering::Relaxed);
                 let slot = Slot(shared.clone());

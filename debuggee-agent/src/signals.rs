@@ -231,7 +231,12 @@ fn agent(config: Config, wake_read: libc::c_int, release_write: libc::c_int) {
         }
     }
     let crash = crash_from_slot();
-    crate::respond::handle(&config, crash);
+    let signal = corefile::SigInfo {
+        signo: SLOT.signo.load(Ordering::SeqCst),
+        code: SLOT.code.load(Ordering::SeqCst),
+        addr: SLOT.addr.load(Ordering::SeqCst),
+    };
+    crate::respond::handle(&config, crash, Some(signal));
     RELEASED.store(true, Ordering::SeqCst);
     // SAFETY: writing one byte from our own buffer to our own pipe.
     unsafe { libc::write(release_write, buf.as_ptr().cast(), 1) };
@@ -255,7 +260,7 @@ fn crash_from(slot: &Slot) -> Crash {
     let location = engine::traceback::user_location(&engine, &frames);
     let info = crate::live::record(
         CrashKind::Signal,
-        describe(sig, code, addr),
+        engine::signal::describe(sig, code, addr),
         None,
         location,
         tid,
@@ -267,81 +272,5 @@ fn crash_from(slot: &Slot) -> Crash {
             stack: Stack::Unwound(frames),
         }],
         info,
-    }
-}
-
-/// `SIGSEGV (address not mapped) at 0x0`.
-pub fn describe(sig: libc::c_int, code: libc::c_int, addr: u64) -> String {
-    let (name, what) = match sig {
-        libc::SIGSEGV => (
-            "SIGSEGV",
-            match code {
-                1 => "address not mapped",
-                2 => "invalid permissions",
-                _ => "segmentation fault",
-            },
-        ),
-        libc::SIGBUS => (
-            "SIGBUS",
-            match code {
-                1 => "invalid address alignment",
-                2 => "nonexistent physical address",
-                3 => "object-specific hardware error",
-                _ => "bus error",
-            },
-        ),
-        libc::SIGFPE => (
-            "SIGFPE",
-            match code {
-                1 => "integer divide by zero",
-                2 => "integer overflow",
-                3 => "floating-point divide by zero",
-                4 => "floating-point overflow",
-                5 => "floating-point underflow",
-                6 => "floating-point inexact result",
-                7 => "floating-point invalid operation",
-                _ => "arithmetic exception",
-            },
-        ),
-        libc::SIGILL => (
-            "SIGILL",
-            match code {
-                1 => "illegal opcode",
-                2 => "illegal operand",
-                3 => "illegal addressing mode",
-                4 => "illegal trap",
-                5 => "privileged opcode",
-                6 => "privileged register",
-                7 => "coprocessor error",
-                8 => "internal stack error",
-                _ => "illegal instruction",
-            },
-        ),
-        libc::SIGABRT => return "SIGABRT (aborted)".to_string(),
-        _ => ("signal", "fatal"),
-    };
-    if code > 0 {
-        format!("{name} ({what}) at {addr:#x}")
-    } else {
-        format!("{name} (sent by a process)")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::describe;
-
-    #[test]
-    fn signals_are_described_like_the_kernel_does() {
-        assert_eq!(
-            describe(libc::SIGSEGV, 1, 0),
-            "SIGSEGV (address not mapped) at 0x0"
-        );
-        assert_eq!(
-            describe(libc::SIGFPE, 1, 0x5555),
-            "SIGFPE (integer divide by zero) at 0x5555"
-        );
-        assert_eq!(describe(libc::SIGABRT, -6, 0), "SIGABRT (aborted)");
-        assert_eq!(describe(libc::SIGSEGV, 0, 0), "SIGSEGV (sent by a process)");
     }
 }

@@ -20,8 +20,10 @@ pub struct Engine {
     mem: Memory,
     tables: OnceLock<Tables>,
     exe: OnceLock<Result<DebugInfo, DebugInfoError>>,
-    /// Where the executable's DWARF is, when not in the executable itself.
+    /// Where the executable's DWARF is, when given.
     debug_file: Option<PathBuf>,
+    /// More roots of separate debug files (`--debug-dir`).
+    debug_roots: Vec<PathBuf>,
     shared_dwarf: shared_dwarf::Cache,
     symbol_tables: Mutex<HashMap<String, Arc<SymbolTable>>>,
 }
@@ -34,6 +36,7 @@ impl Engine {
             tables: OnceLock::new(),
             exe: OnceLock::new(),
             debug_file: None,
+            debug_roots: Vec::new(),
             shared_dwarf: Default::default(),
             symbol_tables: Default::default(),
         }
@@ -42,6 +45,12 @@ impl Engine {
     /// Reads the executable's DWARF from `path` (a separate debug file).
     pub fn with_debug_file(mut self, path: PathBuf) -> Engine {
         self.debug_file = Some(path);
+        self
+    }
+
+    /// Looks for separate debug files under these roots too.
+    pub fn with_debug_roots(mut self, roots: Vec<PathBuf>) -> Engine {
+        self.debug_roots = roots;
         self
     }
 
@@ -66,10 +75,14 @@ impl Engine {
         self.exe
             .get_or_init(|| {
                 let exe = self.executable().ok_or(DebugInfoError::NoExecutable)?;
-                let path = self
-                    .debug_file
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from(&exe.path));
+                let path = self.debug_file.clone().unwrap_or_else(|| {
+                    crate::debug_files::find(
+                        std::path::Path::new(&exe.path),
+                        exe.build_id.as_deref(),
+                        &self.debug_roots,
+                    )
+                    .unwrap_or_else(|| PathBuf::from(&exe.path))
+                });
                 DebugInfo::load(&path, exe.bias, self.mem.clone())
             })
             .as_ref()
@@ -85,7 +98,7 @@ impl Engine {
 
     /// The DWARF frames at runtime addresses in a shared object.
     pub fn shared_frames(&self, object: &Object, addrs: &[u64]) -> Vec<Vec<Located>> {
-        shared_dwarf::frames(&self.shared_dwarf, object, addrs)
+        shared_dwarf::frames(&self.shared_dwarf, &self.debug_roots, object, addrs)
     }
 
     /// The symbol-table name of the function at runtime address `addr` in a

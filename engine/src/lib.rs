@@ -15,6 +15,8 @@
 
 mod engine;
 
+pub mod coredump;
+pub mod debug_files;
 pub mod debuginfo;
 pub mod globals;
 pub mod inspect;
@@ -22,8 +24,10 @@ pub mod memory;
 pub mod objects;
 pub mod place;
 pub mod process;
+pub mod record;
 pub mod serve;
 pub mod shared_dwarf;
+pub mod signal;
 pub mod std_views;
 pub mod symbols;
 pub mod traceback;

@@ -48,20 +48,6 @@ pub fn symbol_at(table: &SymbolTable, object: &Object, addr: u64) -> Option<Stri
     (svma < start + (*size).max(1)).then(|| crate::debuginfo::demangle(name))
 }
 
-/// A shared object's own DWARF: its separate debug file found by build-id,
-/// else the object itself when it carries `.debug_info`.
-pub fn dwarf_path(object: &Object) -> Option<PathBuf> {
-    let data = std::fs::read(&object.path).ok()?;
-    let file = object::File::parse(&*data).ok()?;
-    if let Some(path) = file.build_id().ok().flatten().and_then(build_id_path)
-        && path.exists()
-    {
-        return Some(path);
-    }
-    file.section_by_name(".debug_info")
-        .map(|_| PathBuf::from(&object.path))
-}
-
 /// Where a separate debug file with this build-id is installed
 /// (`/usr/lib/debug/.build-id/xx/rest.debug`, as gdb looks for it).
 pub fn build_id_path(id: &[u8]) -> Option<PathBuf> {

@@ -260,13 +260,22 @@ pub type Cache = Mutex<HashMap<String, Option<Arc<Mutex<SharedDwarf>>>>>;
 
 /// The frames at each runtime address in `object`, from its own DWARF or
 /// its separate debug file, innermost first; empty where neither knows.
-pub fn frames(cache: &Cache, object: &Object, addrs: &[u64]) -> Vec<Vec<Located>> {
+pub fn frames(
+    cache: &Cache,
+    roots: &[std::path::PathBuf],
+    object: &Object,
+    addrs: &[u64],
+) -> Vec<Vec<Located>> {
     let dwarf = cache
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .entry(object.path.clone())
         .or_insert_with(|| {
-            let path = crate::objects::dwarf_path(object)?;
+            let path = crate::debug_files::find(
+                std::path::Path::new(&object.path),
+                object.build_id.as_deref(),
+                roots,
+            )?;
             SharedDwarf::open(&path).map(|d| Arc::new(Mutex::new(d)))
         })
         .clone();
@@ -299,7 +308,8 @@ mod tests {
             path: path.into(),
             ..Default::default()
         };
-        crate::objects::dwarf_path(&libc).expect("libc's debug file: install libc6-dbg")
+        crate::debug_files::find(std::path::Path::new(&libc.path), None, &[])
+            .expect("libc's debug file: install libc6-dbg")
     }
 
     #[test]
