@@ -94,7 +94,7 @@ pub fn save(
             Note {
                 name: NOTE_NAME.into(),
                 ty: NOTE_TYPE,
-                desc: CrashRecord::of(crash).to_bytes(),
+                desc: CrashRecord::of(crash, &crate::state::later()).to_bytes(),
             },
         ],
     };
