@@ -7,6 +7,15 @@ use std::collections::HashMap;
 
 use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_ref};
 
+/// Why a static was not found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaticError {
+    #[error("no local or static named {0:?}")]
+    NotFound(String),
+    #[error("{0:?} is ambiguous: {1}")]
+    Ambiguous(String, String),
+}
+
 /// The index of globals.
 #[derive(Default)]
 pub struct Globals {
@@ -30,7 +39,7 @@ pub fn vtable_type(dbg: &DebugInfo, addr: u64) -> Option<DieRef> {
 
 /// A static by its qualified name or, when unambiguous, its last segment(s):
 /// `GREETING`, `collections::GREETING`, `demo::collections::GREETING`.
-pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), String> {
+pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), StaticError> {
     let g = globals(dbg);
     if let Some(d) = g.statics.get(name) {
         return Ok((name.to_string(), *d));
@@ -44,13 +53,13 @@ pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), Stri
     found.sort();
     match found.as_slice() {
         [(k, d)] => Ok(((*k).clone(), **d)),
-        [] => Err(format!("no local or static named {name:?}")),
-        many => Err(format!(
-            "{name:?} is ambiguous: {}",
+        [] => Err(StaticError::NotFound(name.to_string())),
+        many => Err(StaticError::Ambiguous(
+            name.to_string(),
             many.iter()
                 .map(|(k, _)| k.as_str())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
         )),
     }
 }

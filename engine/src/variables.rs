@@ -5,6 +5,7 @@
 use crate::debuginfo::{DebugInfo, R, die_name, die_ref};
 use crate::place::Place;
 use crate::traceback::Frame;
+use crate::unavailable::Unavailable;
 use crate::views::Val;
 
 /// x86-64's stack pointer in DWARF register numbering.
@@ -18,12 +19,14 @@ pub struct Var {
 }
 
 /// The variables in scope at `frame`, arguments first.
-pub fn frame_vars(dbg: &DebugInfo, frame: &Frame) -> Result<Vec<Var>, String> {
-    let die = frame.die.ok_or("<no debug info>")?;
-    let unit = dbg.unit_of(die).ok_or("<no debug info>")?;
-    let offset = die.to_unit_offset(&unit.header).ok_or("<no debug info>")?;
-    let mut tree = unit.entries_tree(Some(offset)).map_err(|e| e.to_string())?;
-    let root = tree.root().map_err(|e| e.to_string())?;
+pub fn frame_vars(dbg: &DebugInfo, frame: &Frame) -> Result<Vec<Var>, Unavailable> {
+    let die = frame.die.ok_or(Unavailable::NoDebugInfo)?;
+    let unit = dbg.unit_of(die).ok_or(Unavailable::NoDebugInfo)?;
+    let offset = die
+        .to_unit_offset(&unit.header)
+        .ok_or(Unavailable::NoDebugInfo)?;
+    let mut tree = unit.entries_tree(Some(offset))?;
+    let root = tree.root()?;
     let mut vars = Vec::new();
     collect(dbg, unit, root, frame, &mut vars, 0)?;
     // Arguments first, then locals, each in declaration order.
@@ -38,12 +41,12 @@ fn collect(
     frame: &Frame,
     out: &mut Vec<(bool, Var)>,
     depth: u32,
-) -> Result<(), String> {
+) -> Result<(), Unavailable> {
     if depth > 64 {
         return Ok(());
     }
     let mut children = node.children();
-    while let Some(child) = children.next().map_err(|e| e.to_string())? {
+    while let Some(child) = children.next()? {
         let entry = child.entry();
         match entry.tag() {
             gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => {
@@ -125,10 +128,10 @@ fn locate(
         Ok(Some(gimli::AttributeValue::LocationListsRef(off))) => {
             match location_at(dbg, unit, off, frame.probe) {
                 Some(e) => e,
-                None => return Place::Missing("<optimized out>".into()),
+                None => return Place::Missing(Unavailable::OptimizedOut),
             }
         }
-        _ => return Place::Missing("<optimized out>".into()),
+        _ => return Place::Missing(Unavailable::OptimizedOut),
     };
     evaluate(dbg, unit, expr, frame.sp, &frame.regs)
 }
@@ -163,7 +166,7 @@ fn evaluate(
         }
         regs.get(r.0 as usize).copied().flatten()
     };
-    let optimized = || Place::Missing("<optimized out>".into());
+    let optimized = || Place::Missing(Unavailable::OptimizedOut);
     let mut eval = expr.evaluation(unit.encoding());
     let mut step = eval.evaluate();
     loop {
