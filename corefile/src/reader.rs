@@ -96,6 +96,13 @@ impl Core {
     /// is decompressed into an unnamed temporary file, up to 64 GiB.
     pub fn open(path: &Path) -> Result<Core, CoreError> {
         let file = File::open(path)?;
+        if !file.metadata()?.is_file() {
+            // A directory, a device or a pipe: never read on and on.
+            return Err(CoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} is not a regular file", path.display()),
+            )));
+        }
         let mut head = [0u8; 4];
         let n = std::os::unix::fs::FileExt::read_at(&file, &mut head, 0)?;
         let file = if zst::is_zstd(&head[..n]) {
@@ -106,7 +113,7 @@ impl Core {
         let len = file.metadata()?.len();
         if len < 4096 {
             let mut v = Vec::with_capacity(len as usize);
-            std::io::Read::read_to_end(&mut &file, &mut v)?;
+            std::io::Read::read_to_end(&mut std::io::Read::take(&file, len), &mut v)?;
             return Self::from_bytes(Bytes::Owned(v));
         }
         // SAFETY: a private read-only mapping of a file we opened read-only
@@ -118,7 +125,8 @@ impl Core {
         Self::from_bytes(Bytes::Mapped(map))
     }
 
-    /// Reads a core held in memory (plain ELF only, no zstd).
+    /// Reads a core held in memory (plain ELF only: zstd is for
+    /// [`Core::open`]).
     pub fn parse(bytes: Vec<u8>) -> Result<Core, CoreError> {
         Self::from_bytes(Bytes::Owned(bytes))
     }
@@ -304,7 +312,9 @@ impl Core {
 fn check_ident(data: &[u8]) -> Result<(), CoreError> {
     if !data.starts_with(b"\x7fELF") {
         return Err(if zst::is_zstd(data) {
-            CoreError::Corrupt("it is zstd-compressed; open it from its file".into())
+            CoreError::Zstd(
+                "a compressed core opens from its file (Core::open), not from bytes".into(),
+            )
         } else {
             CoreError::NotElf
         });
@@ -430,5 +440,17 @@ fn read_notes(seg: &[u8], base: usize, out: &mut Vec<RawNote>) -> Result<(), Cor
             Ok(None) => return Ok(()),
             Err(e) => return Err(CoreError::Corrupt(format!("notes: {e}"))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The engine shares one opened core between threads.
+    #[test]
+    fn core_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Core>();
     }
 }

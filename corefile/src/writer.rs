@@ -41,6 +41,10 @@ struct Load {
 /// does: ELF header, program headers, build-id), and the rest a `PT_LOAD`
 /// with `p_filesz` 0.
 ///
+/// When `spec.pid` is this process, `/proc/self/pagemap` is consulted:
+/// anonymous memory whose pages were never touched (neither present nor
+/// swapped out) is left as holes without calling `read`.
+///
 /// As in the kernel's cores, every thread's `pr_cursig` holds the fatal
 /// signal: a thread whose own `signal` is 0 gets the first thread's. (gdb
 /// takes the process's signal from the last `NT_PRSTATUS` note.)

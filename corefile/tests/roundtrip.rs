@@ -240,3 +240,41 @@ fn zstd_round_trip() {
         other => panic!("{other:?}"),
     }
 }
+
+/// More than 65,534 program headers: the count goes to section header 0
+/// (`PN_XNUM`), as the kernel writes it, and reads back.
+#[test]
+fn many_segments_use_pn_xnum() {
+    let dir = test_dir("pn-xnum");
+    let mut spec = self_spec(1);
+    // Not this process: the writer must not consult our page tables.
+    spec.pid = 1;
+    spec.regions = (0..70_000u64)
+        .map(|i| corefile::Region {
+            start: 0x1000_0000 + i * 0x2000,
+            end: 0x1000_0000 + i * 0x2000 + 0x1000,
+            read: i % 1000 == 0,
+            write: true,
+            exec: false,
+            file: None,
+        })
+        .collect();
+    let path = dir.join("many.core");
+    let mut out = std::fs::File::create(&path).unwrap();
+    let mut read = |addr: u64, buf: &mut [u8]| {
+        buf.fill((addr >> 13) as u8 | 1);
+        true
+    };
+    let stats = corefile::write(&spec, &mut read, &mut out, Compression::None).unwrap();
+    assert_eq!(stats.segments, 70_000);
+    assert_eq!(stats.bytes_dumped, 70 * 4096);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[56], bytes[57]]), 0xffff);
+    let core = Core::parse(bytes).unwrap();
+    assert_eq!(core.segments().count(), 70_000);
+    let mut b = [0u8; 2];
+    let addr = 0x1000_0000 + 69_000 * 0x2000;
+    core.read(addr, &mut b).unwrap();
+    assert_eq!(b, [(addr >> 13) as u8 | 1; 2]);
+    assert_eq!(core.threads().len(), 3);
+}
