@@ -1,4 +1,4 @@
-//! Linux x86-64 ELF core files, the format only: [`write`] a core of a
+//! Linux x86-64 ELF core files, the format only: [`write()`] a core of a
 //! process from its registers, maps and a memory reader, and [`Core::open`]
 //! any core (ours, gdb's `gcore`, the kernel's, systemd-coredump's zstd) to
 //! read back its threads, notes, mapped files and memory.
@@ -21,10 +21,10 @@
 //!   `NT_X86_XSTATE` per thread.
 //! - **gdb's `gcore`**: `PT_LOAD`s only for what it dumps (none at all for
 //!   code), and dumps the read-only first segment of each ELF file whole.
-//!   `NT_PRPSINFO` comes first and holds argv[0] only; `pr_cursig` is 0 and
+//!   `NT_PRPSINFO` comes first and holds `argv[0]` only; `pr_cursig` is 0 and
 //!   `NT_SIGINFO` says SIGSTOP (code 128): the stop gdb attached with, not a
 //!   crash. An `NT_GDB_TDESC` note follows; `p_align` is 1.
-//! - **[`write`]**: a `PT_LOAD` per region given; writable and anonymous
+//! - **[`write()`]**: a `PT_LOAD` per region given; writable and anonymous
 //!   memory, RELRO and ELF header pages dumped, as the kernel does; no
 //!   floating-point notes. Pages of zeros are holes.
 //! - **systemd-coredump**: the kernel's core, piped, compressed as one zstd
@@ -108,7 +108,7 @@ pub struct Note {
     pub desc: Vec<u8>,
 }
 
-/// How [`write`] stores the core.
+/// How [`write()`] stores the core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
     /// A plain ELF file; pages of zeros are holes.
@@ -119,7 +119,7 @@ pub enum Compression {
     Zstd,
 }
 
-/// Everything [`write`] needs besides the memory itself.
+/// Everything [`write()`] needs besides the memory itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreSpec {
     pub pid: u32,
@@ -134,7 +134,7 @@ pub struct CoreSpec {
     pub extra_notes: Vec<Note>,
 }
 
-/// What [`write`] did.
+/// What [`write()`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WriteStats {
     /// The length of the output file: the ELF file's apparent size, or the

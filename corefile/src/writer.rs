@@ -171,7 +171,7 @@ fn align_page(x: u64) -> u64 {
     x.saturating_add(PAGE - 1) / PAGE * PAGE
 }
 
-/// The notes, in the order [`write`] documents.
+/// The notes, in the order [`write()`] documents.
 fn build_notes(spec: &CoreSpec) -> Vec<u8> {
     let ids = notes::proc_ids(spec.pid);
     let mut out = Vec::new();
