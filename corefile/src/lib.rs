@@ -35,6 +35,7 @@
 //! read-only file-backed memory is never to be expected in a core, whoever
 //! wrote it ([`Core::read`] says [`Unreadable`]; read the mapped file).
 
+mod header;
 mod maps;
 mod notes;
 mod reader;
