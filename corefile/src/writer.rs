@@ -27,9 +27,8 @@ struct Load {
     offset: u64,
     filesz: u64,
     flags: u32,
-    /// Private anonymous memory (no file, or a bracketed pseudo-file): a
-    /// page never touched reads as zeros, so the page tables may say to skip
-    /// it unread.
+    /// Private anonymous memory (no file, the heap, a stack): a page never
+    /// touched reads as zeros, so the page tables may say to skip it unread.
     anon: bool,
 }
 
@@ -82,7 +81,7 @@ pub fn write(
             offset,
             filesz,
             flags: u32::from(r.read) * 4 + u32::from(r.write) * 2 + u32::from(r.exec),
-            anon: r.file.as_ref().is_none_or(|f| f.0.starts_with('[')),
+            anon: r.file.as_ref().is_none_or(|f| zero_fill(&f.0)),
         });
         offset = align_page(offset + filesz);
     }
@@ -150,6 +149,13 @@ pub fn write(
         }
     }
     Ok(stats)
+}
+
+/// Whether a pseudo-file is memory that starts as zeros (heap, stacks,
+/// named anonymous memory); `[vdso]` and the like hold bytes from the
+/// kernel even where this process has not touched them yet.
+fn zero_fill(name: &str) -> bool {
+    name == "[heap]" || name.starts_with("[stack") || name.starts_with("[anon:")
 }
 
 /// Whether the region maps the start of an ELF file (its first bytes in
