@@ -170,6 +170,14 @@ fn round_trip_of_this_process() {
         Err(corefile::Unreadable { addr: code })
     );
     assert_eq!(core.read(8, &mut s), Err(corefile::Unreadable { addr: 8 }));
+    // The vDSO is in the core (unwinding through a signal frame needs it).
+    let vdso = spec
+        .regions
+        .iter()
+        .find(|r| r.file.as_ref().is_some_and(|f| f.0 == "[vdso]"));
+    let mut magic = [0u8; 4];
+    core.read(vdso.unwrap().start, &mut magic).unwrap();
+    assert_eq!(&magic, b"\x7fELF");
     // RELRO (read-only now, relocated at load): dumped, with the bytes the
     // process sees.
     let mem = std::fs::File::open("/proc/self/mem").unwrap();
