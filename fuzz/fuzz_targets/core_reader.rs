@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
     let segs: Vec<_> = core.segments().collect();
     for (vaddr, memsz, filesz) in segs {
         let _ = core.read(vaddr, &mut buf);
-        if core.read(vaddr, &mut buf[..filesz.min(64) as usize]).is_err() {
+        if core
+            .read(vaddr, &mut buf[..filesz.min(64) as usize])
+            .is_err()
+        {
             // The segment's first bytes are in the file, so they read.
             assert_eq!(filesz, 0);
         }
