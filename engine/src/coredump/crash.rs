@@ -44,6 +44,9 @@ fn from_static(engine: &Engine) -> Option<CrashRecord> {
     CrashRecord::from_bytes(&bytes).ok()
 }
 
+/// The signal gdb's `gcore` records for the process it stopped.
+const SIGSTOP: i32 = 19;
+
 /// The crash as the kernel recorded it: the signal, and every thread's
 /// registers, the one that took the signal first.
 fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
@@ -68,6 +71,11 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         })
         .collect();
     let (message, sig) = match core.siginfo() {
+        // gcore of a running process records the stop it attached with.
+        Some(s) if s.signo == SIGSTOP => (
+            "no crash: a snapshot of a running process (SIGSTOP, as gcore records it)".to_string(),
+            s.signo,
+        ),
         Some(s) => (crate::signal::describe(s.signo, s.code, s.addr), s.signo),
         None => {
             let sig = core.threads().first().map_or(0, |t| t.signal as i32);
