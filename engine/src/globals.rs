@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_ref};
+use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_ref, die_type};
 
 /// Why a static was not found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,11 +68,7 @@ pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), Stat
 pub fn static_place(dbg: &DebugInfo, die: DieRef) -> Option<(u64, Option<DieRef>)> {
     let unit = dbg.unit_of(die)?;
     let entry = unit.entry(die.to_unit_offset(&unit.header)?).ok()?;
-    let ty = entry
-        .attr_value(gimli::DW_AT_type)
-        .ok()
-        .flatten()
-        .and_then(|v| die_ref(unit, v));
+    let ty = die_type(unit, &entry);
     Some((location_addr(&entry, unit)?.wrapping_add(dbg.bias), ty))
 }
 
@@ -132,12 +128,7 @@ fn scan(
                     continue;
                 };
                 if name.ends_with("::{vtable}") {
-                    let concrete = entry
-                        .attr_value(gimli::DW_AT_type)
-                        .ok()
-                        .flatten()
-                        .and_then(|v| die_ref(unit, v))
-                        .and_then(|t| containing_type(dbg, t));
+                    let concrete = die_type(unit, entry).and_then(|t| containing_type(dbg, t));
                     if let (Some(addr), Some(ty)) = (location_addr(entry, unit), concrete) {
                         g.vtables.insert(addr, ty);
                     }

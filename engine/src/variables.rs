@@ -2,14 +2,11 @@
 //! call) whose lexical scope contains the frame's pc, in declaration order,
 //! each placed by evaluating its DWARF location against the frame.
 
-use crate::debuginfo::{DebugInfo, R, die_name, die_ref};
+use crate::debuginfo::{DebugInfo, R, die_name, die_type};
 use crate::place::Place;
 use crate::traceback::Frame;
 use crate::unavailable::Unavailable;
 use crate::views::Val;
-
-/// x86-64's stack pointer in DWARF register numbering.
-const RSP: u16 = 7;
 
 /// One variable of a frame.
 #[derive(Debug, Clone)]
@@ -74,12 +71,7 @@ fn collect(
                 if artificial(entry) || artificial(named) {
                     continue;
                 }
-                let ty = [entry, named].iter().find_map(|e| {
-                    e.attr_value(gimli::DW_AT_type)
-                        .ok()
-                        .flatten()
-                        .and_then(|v| die_ref(unit, v))
-                });
+                let ty = [entry, named].iter().find_map(|e| die_type(unit, e));
                 let place = locate(dbg, unit, entry, frame);
                 let is_arg = entry.tag() == gimli::DW_TAG_formal_parameter;
                 out.push((
@@ -161,7 +153,7 @@ fn evaluate(
     regs: &crate::process::Regs,
 ) -> Place {
     let reg = |r: gimli::Register| -> Option<u64> {
-        if r.0 == RSP {
+        if usize::from(r.0) == crate::process::RSP {
             return Some(sp);
         }
         regs.get(r.0 as usize).copied().flatten()
