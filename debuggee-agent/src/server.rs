@@ -289,6 +289,11 @@ impl Server {
                 units_parsed: crate::debuginfo::units_parsed(),
                 requests: self.requests.load(Ordering::Relaxed),
             })),
+            // Specified in `wire::Request::Source`; served by a later agent.
+            Request::Source { .. } => Err(RemoteError::new(
+                ErrorKind::BadRequest,
+                "this agent does not serve source text",
+            )),
             Request::Resume => Ok(set(Verdict::Resume)),
             Request::Kill => Ok(set(Verdict::Kill)),
         }));
