@@ -1,6 +1,8 @@
 //! The command line, as clap reads it.
 
 use clap::{Parser, Subcommand};
+use debugger_tui::remote::RemoteArgs;
+use debugger_tui::source::SourceArgs;
 
 /// A post-mortem debugger for Rust: inspect a crashed program where it stands.
 #[derive(Parser)]
@@ -28,18 +30,40 @@ pub enum Command {
         /// A command for batch mode (repeatable), e.g. -c bt -c 'p account.owner'.
         #[arg(short = 'c', long = "command", value_name = "CMD")]
         commands: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(flatten)]
+        source: SourceArgs,
     },
-    /// List crashed processes waiting for a debugger.
-    List,
+    /// List crashed processes waiting for a debugger (with --ssh: those on
+    /// that host; with --via: the one the command reaches).
+    List {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
     /// Print every thread's traceback with locals, without a TUI.
     Report {
-        /// A pid or a socket path.
-        target: String,
+        /// A pid or a socket path (without one: the one waiting process).
+        target: Option<String>,
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,
         /// Levels of locals to expand (1: locals only).
         #[arg(long, default_value_t = 1)]
         depth: u32,
+        /// Show the source lines around each frame's line (a local file
+        /// when there is one, else the crashed process's copy; each says which).
+        #[arg(long)]
+        source: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(flatten)]
+        sources: SourceArgs,
+    },
+    /// Relay stdin and stdout to a crashed process's socket, byte for byte:
+    /// the far end of `pmdb attach --ssh HOST` (a transport; it opens no port).
+    Bridge {
+        /// A pid or a socket path (without one: the one waiting process).
+        target: Option<String>,
     },
 }

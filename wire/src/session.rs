@@ -200,6 +200,25 @@ impl Session {
             .exchange(requests)
     }
 
+    /// The locals of each of `frames`, asked for in one round trip.
+    pub fn locals_of(
+        &self,
+        frames: &[Frame],
+    ) -> Result<Vec<Result<Vec<RemoteValue>, Error>>, Error> {
+        let requests = frames
+            .iter()
+            .map(|f| Request::Locals { frame: f.info.id })
+            .collect();
+        Ok(self
+            .pipeline(requests)?
+            .into_iter()
+            .map(|reply| match reply? {
+                Response::Values(page) => Ok(self.values(page)),
+                other => Err(unexpected(&other)),
+            })
+            .collect())
+    }
+
     /// How many times this session has sent and then waited for replies
     /// (the hello included): what latency costs, whatever the bytes.
     pub fn round_trips(&self) -> u64 {

@@ -236,8 +236,15 @@ fn traceback(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
 
 fn source(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let info = &app.frames()[app.frame()].info;
+    let whose = match &app.source_origin {
+        Some(crate::source::Origin::Local(_)) => " · local file",
+        Some(crate::source::Origin::Served) => " · copy from the crashed process",
+        None => "",
+    };
     let title = match (&info.file, info.line) {
-        (Some(file), Some(line)) => format!("{}:{line}", file.rsplit('/').next().unwrap_or(file)),
+        (Some(file), Some(line)) => {
+            format!("{}:{line}{whose}", file.rsplit('/').next().unwrap_or(file))
+        }
         _ => "Source".to_string(),
     };
     let b = block(&title, app.focus == Focus::Source, theme);
