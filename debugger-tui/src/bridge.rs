@@ -10,7 +10,7 @@ use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 /// The socket for `target`, never asking (stdin is the session): a pid or a
 /// path, or the one waiting process.
@@ -42,7 +42,7 @@ pub fn socket_for(target: Option<&str>) -> anyhow::Result<PathBuf> {
 pub fn bridge(target: Option<&str>) -> anyhow::Result<()> {
     let path = socket_for(target)?;
     let socket = UnixStream::connect(&path)
-        .with_context(|| format!("cannot reach the agent at {}", path.display()))?;
+        .map_err(|e| anyhow::anyhow!("cannot reach the agent at {}: {e}", path.display()))?;
     let mut to_agent = socket.try_clone()?;
     std::thread::Builder::new()
         .name("pmdb-bridge-in".into())
@@ -53,7 +53,8 @@ pub fn bridge(target: Option<&str>) -> anyhow::Result<()> {
         })?;
     let mut from_agent = socket;
     let mut stdout = std::io::stdout().lock();
-    copy(&mut from_agent, &mut stdout).context("relaying the agent's replies")?;
+    copy(&mut from_agent, &mut stdout)
+        .map_err(|e| anyhow::anyhow!("relaying the agent's replies: {e}"))?;
     // The agent is done with us; a reader still blocked on stdin ends with
     // the process.
     Ok(())
