@@ -26,7 +26,8 @@ fn keygen(path: &Path) {
     assert!(ok.success(), "ssh-keygen failed");
 }
 
-fn user_name() -> String {
+/// The user the tests run as (whom the test sshd lets in).
+pub fn user_name() -> String {
     let out = Command::new("id").arg("-un").output().expect("id -un");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

@@ -151,11 +151,11 @@ fn ssh_failures_are_one_clear_error() {
     assert_eq!((code, out.as_str()), (2, ""));
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("pmdb: cannot attach: ssh -F "), "{err}");
-    assert!(
-        err.ends_with(": root@127.0.0.1: Permission denied (publickey). (exit status 255)\n")
-            || err.ends_with(": Permission denied (publickey). (exit status 255)\n"),
-        "{err}"
+    let refused = format!(
+        ": {}@127.0.0.1: Permission denied (publickey). (exit status 255)\n",
+        tests::sshd::user_name()
     );
+    assert!(err.ends_with(&refused), "{err}");
     // No pmdb at the far end.
     let env = vec![
         ("PMDB_SSH", sshd.ssh_env().into()),
