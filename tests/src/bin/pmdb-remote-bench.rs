@@ -49,7 +49,7 @@ fn main() {
     let runs = 7;
     let gdb_runs = 3;
     println!(
-        "| link RTT | `ssh HOST true` | pmdb: ssh + hello | pmdb: first screen after hello (round trips) | **pmdb total: first screen** | gdb over ssh: `thread apply all bt full` | gdb / pmdb |"
+        "| link RTT | `ssh HOST true` | pmdb: ssh + bridge + hello | pmdb: first screen after the hello (round trips) | **pmdb: first screen, total** | gdb over ssh: `thread apply all bt full` | beyond `ssh true`: pmdb / gdb |"
     );
     println!("|---|---|---|---|---|---|---|");
     for rtt in [0u32, 10, 50] {
