@@ -119,7 +119,7 @@ fn report_source_says_which_copy_it_shows() {
 }
 
 #[test]
-fn list_over_ssh_runs_pmdb_list_there() {
+fn list_and_report_over_ssh_find_what_waits_there() {
     let sshd = Sshd::start();
     let demo = crash("bank");
     let dir = format!("PMDB_DIR={} ", demo.dir.0.display());
@@ -136,6 +136,10 @@ fn list_over_ssh_runs_pmdb_list_there() {
         lines[1].ends_with("s  insufficient funds: bob has 75 but round 1 needs 500"),
         "{out}"
     );
+    // Without a target, the remote bridge takes the one process waiting there.
+    let (code, out, err) = run(&["report", "--ssh", &sshd.dest()], &ssh_env(&sshd, &dir));
+    assert_eq!((code, err.as_str()), (0, ""));
+    assert!(out.contains("        memo: &str = \"round 1\"\n"), "{out}");
 }
 
 #[test]

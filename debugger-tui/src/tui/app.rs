@@ -210,7 +210,11 @@ impl App {
     }
 
     fn note_error(&mut self, e: &wire::Error) {
-        if matches!(e, wire::Error::Closed | wire::Error::Io(_)) {
+        // A remote session ends as the command carrying it ended (ssh, bridge).
+        if matches!(
+            e,
+            wire::Error::Closed | wire::Error::Io(_) | wire::Error::Command { .. }
+        ) {
             self.lost = Some(format!("connection to the debuggee lost: {e}"));
         }
     }

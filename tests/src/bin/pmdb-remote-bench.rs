@@ -46,14 +46,39 @@ fn main() {
     let sshd = Sshd::start();
     let demo = tests::crash_program(&dir.join("demo"), &["bank"], "bank", &[]);
     let socket = demo.socket.display().to_string();
-    let runs = 7;
-    let gdb_runs = 3;
+    let runs = 11;
+    let gdb_runs = 5;
     println!(
-        "| link RTT | `ssh HOST true` | pmdb: ssh + bridge + hello | pmdb: first screen after the hello (round trips) | **pmdb: first screen, total** | gdb over ssh: `thread apply all bt full` | beyond `ssh true`: pmdb / gdb |"
+        "| link RTT | `ssh HOST true` | pmdb: ssh + bridge + hello | pmdb: first screen after the hello (round trips) | **pmdb: first screen, total** | gdb over ssh: `thread apply all bt full` | gdb / pmdb |"
     );
     println!("|---|---|---|---|---|---|---|");
-    for rtt in [0u32, 10, 50] {
-        let words = ssh_words(&sshd, &delay, rtt);
+    let control = sshd.dir.0.join("control");
+    for (rtt, shared) in [0u32, 10, 50]
+        .into_iter()
+        .flat_map(|r| [(r, false), (r, true)])
+    {
+        let mut words = ssh_words(&sshd, &delay, rtt);
+        if shared {
+            // One ssh connection for every run (ControlMaster), as a user
+            // who keeps one open would have: only the session's own cost.
+            let ok = Command::new(&words[0])
+                .args(&words[1..])
+                .args(["-M", "-S"])
+                .arg(&control)
+                .args([
+                    "-o",
+                    "ControlPersist=120",
+                    "-fN",
+                    "-p",
+                    &sshd.port.to_string(),
+                    "127.0.0.1",
+                ])
+                .status()
+                .unwrap();
+            assert!(ok.success(), "ssh master");
+            words.push("-S".into());
+            words.push(control.display().to_string());
+        }
         let base = || {
             let mut c = Command::new(&words[0]);
             c.args(&words[1..])
@@ -110,16 +135,27 @@ fn main() {
             })
             .collect();
         let (p, g, base) = (median(total), median(gdb), median(ssh_true));
+        if shared {
+            let _ = Command::new(&words[0])
+                .args(&words[1..])
+                .args(["-O", "exit", "127.0.0.1"])
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+        let link = if shared {
+            "shared ssh connection"
+        } else {
+            "new ssh connection"
+        };
         println!(
-            "| {rtt} ms | {base:.0} ms | {:.0} ms | {:.1} ms ({trips}) | **{p:.0} ms** | {g:.0} ms | {:.0} ms / {:.0} ms |",
+            "| {rtt} ms, {link} | {base:.0} ms | {:.0} ms | {:.1} ms ({trips}) | **{p:.0} ms** | {g:.0} ms | {:.1}× |",
             median(connect),
             median(screen),
-            p - base,
-            g - base,
+            g / p,
         );
     }
     println!();
     println!(
-        "Medians: pmdb and `ssh true` of {runs} runs, gdb of {gdb_runs}; every pmdb run is a new ssh connection."
+        "Medians: pmdb and `ssh true` of {runs} runs, gdb of {gdb_runs}; each run opens a new ssh connection, or a new session over one shared master connection (`ssh -M`/`-S`)."
     );
 }
