@@ -99,35 +99,34 @@ pub enum Request {
     /// the source travels with the crash to a debugger on another machine.
     ///
     /// **Agent side, exactly:**
-    /// - `path` must equal, byte for byte, a file name the agent itself
-    ///   reports: a [`FrameInfo::file`] it has served or could serve, or
-    ///   [`CrashInfo::file`] — i.e. a file named by the line tables of the
-    ///   executable or of a loaded object, as the agent spells it. Any other
-    ///   path, however it is spelled (`..`, symlinks, absolute or not), is
-    ///   refused with `NotFound` and the message
-    ///   `"<path> is not a source file of this program"`; the file is never
-    ///   opened. A relative name is resolved the way the line table does
-    ///   (against its unit's `DW_AT_comp_dir`), never against the agent's
-    ///   working directory.
-    /// - Lines are numbered from 1; the reply holds lines `first_line ..=
+    /// - `path` must equal, byte for byte, a file name as the agent spells it
+    ///   in [`FrameInfo::file`] and [`CrashInfo::file`]: an entry of the
+    ///   line-number program (file table) of a compile unit of the executable
+    ///   or of a loaded shared object, joined with its include directory the
+    ///   same way. Any other path, however it is spelled (`..`, symlinks,
+    ///   absolute or not), is refused with `NotFound` and the message
+    ///   `"<path> is not a source file of this program"`, and nothing is
+    ///   opened. To open a relative name the agent resolves it against its
+    ///   unit's `DW_AT_comp_dir`, never against the agent's working directory.
+    /// - Lines are numbered from 1. The reply holds the lines `first_line ..=
     ///   last_line` that exist (a range past the end gives no lines, not an
-    ///   error), at most [`MAX_SOURCE_LINES`] of them and at most
-    ///   [`MAX_SOURCE_BYTES`] bytes counting one byte per line break; the
-    ///   agent stops at whichever bound comes first and sets
-    ///   [`SourceText::truncated`]. `first_line == 0` or `last_line <
-    ///   first_line` is `BadRequest`.
+    ///   error), stopping early — with [`SourceText::truncated`] set — before
+    ///   the line that would make more than [`MAX_SOURCE_LINES`] lines or more
+    ///   than [`MAX_SOURCE_BYTES`] bytes (each line's bytes plus one for its
+    ///   break). `first_line == 0` or `last_line < first_line` is
+    ///   `BadRequest`. `first_line` in the reply is the one asked.
     /// - Each line is sent without its terminator (`\n`, or `\r\n`); bytes
-    ///   that are not UTF-8 are replaced with U+FFFD. The agent reads no more
-    ///   of the file than it needs for the range (plus counting lines to
-    ///   the end, for `total_lines`, which may be read in a streaming pass).
+    ///   that are not UTF-8 are replaced with U+FFFD. `total_lines` is the
+    ///   whole file's line count. The file is read as a stream: the agent
+    ///   never holds more of it than the reply.
     /// - A named file that cannot be read on the crashed machine (deleted,
     ///   no permission, not a regular file) is `Unavailable` with the
     ///   message `"<path>: <io error>"`.
     /// - The reply is [`Response::Source`].
     ///
     /// An agent that predates this request cannot decode it and answers
-    /// `BadRequest` with id 0; the client reports that no copy of the source
-    /// is available from that agent.
+    /// `BadRequest` (with id 0); so does today's agent, explicitly. The
+    /// client then reports that no copy of the source is available.
     Source {
         path: String,
         first_line: u32,
