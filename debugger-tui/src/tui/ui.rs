@@ -251,7 +251,13 @@ fn source(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let inner = b.inner(area);
     f.render_widget(b, area);
     let lines: Vec<Line> = match &app.source {
-        Err(note) => vec![Line::styled(note.clone(), theme.fg(Color::DarkGray))],
+        Err(note) => {
+            // Why no source is shown can be long (local and remote reasons).
+            let note = Paragraph::new(Line::styled(note.clone(), theme.fg(Color::DarkGray)))
+                .wrap(ratatui::widgets::Wrap { trim: true });
+            f.render_widget(note, inner);
+            return;
+        }
         Ok(src) => {
             let height = inner.height as usize;
             let current = info.line.map(|l| l as usize);
