@@ -371,3 +371,56 @@ fn the_tui_over_ssh_in_a_real_terminal() {
         "{stderr}"
     );
 }
+
+#[test]
+fn list_and_batch_commands_over_via() {
+    let demo = crash("bank");
+    let via = format!("{} bridge {}", bin("pmdb").display(), demo.socket.display());
+    let (code, out, err) = run(&["list", "--via", &via], &[]);
+    assert_eq!((code, err.as_str()), (0, ""));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0], "     PID  PROGRAM             AGE  CRASH");
+    assert!(
+        lines[1].starts_with(&format!("{:>8}  demo             ", demo.pid)),
+        "{out}"
+    );
+    assert!(
+        lines[1].ends_with("s  insufficient funds: bob has 75 but round 1 needs 500"),
+        "{out}"
+    );
+    // Batch commands: `list` names the copy it shows.
+    let root = std::env::current_dir()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let (code, out, err) = run(
+        &[
+            "attach",
+            "--via",
+            &via,
+            "-c",
+            "p account.owner",
+            "-c",
+            "list",
+        ],
+        &[],
+    );
+    assert_eq!((code, err.as_str()), (0, ""));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..4],
+        [
+            "(pmdb) p account.owner",
+            "account.owner: String = \"bob\"",
+            "(pmdb) list",
+            format!(
+                "source: local file {}",
+                root.join("demo/src/bank.rs").display()
+            )
+            .as_str(),
+        ]
+    );
+    assert!(lines.contains(&">   63         panic!("), "{out}");
+}
