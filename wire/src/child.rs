@@ -215,6 +215,17 @@ impl Transport for ChildTransport {
         }
         match read_frame(&mut self.stdout) {
             Ok(frame) => Ok(frame),
+            Err(Error::FrameTooLarge { len, .. }) => {
+                // Text where a frame's length should be: something on the far
+                // side wrote to stdout (a login script's greeting, a wrapper).
+                let start = String::from_utf8_lossy(&(len as u32).to_be_bytes()).into_owned();
+                let reason = format!(
+                    "its output is not pmdb's protocol (it begins {start:?}): something on the far side writes to stdout, e.g. a login script"
+                );
+                self.ended = Some(reason.clone());
+                let _ = self.child.kill();
+                Err(self.error(reason))
+            }
             Err(e @ (Error::Closed | Error::Io(_) | Error::Decode(_))) => Err(self.failure(e)),
             Err(e) => Err(e),
         }
@@ -431,6 +442,16 @@ mod tests {
         );
         // And it stays that error.
         assert_eq!(t.send(b"y").unwrap_err().to_string(), e.to_string());
+    }
+
+    #[test]
+    fn text_instead_of_frames_is_named_as_such() {
+        let mut t = ChildTransport::spawn(&["sh", "-c", "echo Welcome to box; cat"]).unwrap();
+        t.send(b"x").unwrap();
+        assert_eq!(
+            t.recv().unwrap_err().to_string(),
+            "sh -c 'echo Welcome to box; cat': its output is not pmdb's protocol (it begins \"Welc\"): something on the far side writes to stdout, e.g. a login script"
+        );
     }
 
     #[test]
