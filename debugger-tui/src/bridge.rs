@@ -53,8 +53,13 @@ pub fn bridge(target: Option<&str>) -> anyhow::Result<()> {
         })?;
     let mut from_agent = socket;
     let mut stdout = std::io::stdout().lock();
-    copy(&mut from_agent, &mut stdout)
-        .map_err(|e| anyhow::anyhow!("relaying the agent's replies: {e}"))?;
+    match copy(&mut from_agent, &mut stdout) {
+        // An agent that ended with a request of ours unread resets the
+        // connection: for the client as for us, the session is over.
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => bail!("relaying the agent's replies: {e}"),
+    }
     // The agent is done with us; a reader still blocked on stdin ends with
     // the process.
     Ok(())

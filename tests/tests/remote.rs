@@ -317,9 +317,14 @@ fn the_bridge_ends_cleanly_when_either_side_closes() {
     let mut child = spawn();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&framed).unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut reply = vec![0u8; out.len()];
+    stdout.read_exact(&mut reply).unwrap();
+    assert_eq!(reply, out);
     demo.session().resume().unwrap();
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    assert_eq!(rest, b"");
     assert_eq!(child.wait().unwrap().code(), Some(0));
     drop(stdin);
     let (status, _) = demo.wait();
