@@ -275,8 +275,13 @@ impl Server {
             Request::Crash => Ok(Response::Crash(ins.crash.info.clone())),
             Request::Threads => Ok(Response::Threads(ins.threads())),
             Request::Crashes => Ok(Response::Crashes(ins.crashes())),
-            Request::Traceback { thread } => ins.traceback(thread).map(Response::Traceback),
-            Request::Locals { frame } => ins.locals(frame).map(Response::Values),
+            Request::Traceback { thread } => ins
+                .traceback(self.thread_named(thread))
+                .map(Response::Traceback),
+            Request::Locals { frame } => self
+                .frame_named(frame)
+                .and_then(|f| ins.locals(f))
+                .map(Response::Values),
             Request::Children {
                 value,
                 start,
@@ -305,6 +310,31 @@ impl Server {
                 "the agent failed on this request; the debuggee is unaffected",
             ),
         }
+    }
+
+    /// A thread id, with `wire::CRASHED_THREAD` read as the crashed thread's.
+    fn thread_named(&self, thread: u64) -> u64 {
+        if thread == wire::CRASHED_THREAD {
+            self.inspector.crash.info.thread
+        } else {
+            thread
+        }
+    }
+
+    /// A frame id, with `wire::CRASHED_THREAD` and `wire::CRASHED_FRAME`
+    /// read as the crashed thread and its innermost non-runtime frame.
+    fn frame_named(&self, frame: wire::FrameId) -> Result<wire::FrameId, RemoteError> {
+        let thread = self.thread_named(frame.thread);
+        if frame.index != wire::CRASHED_FRAME {
+            return Ok(wire::FrameId { thread, ..frame });
+        }
+        let frames = self.inspector.traceback(thread)?;
+        let index = frames
+            .iter()
+            .find(|f| !f.runtime)
+            .or(frames.first())
+            .map_or(0, |f| f.id.index);
+        Ok(wire::FrameId { thread, index })
     }
 
     /// Why `stream` may not be served, if it may not: another user, or one

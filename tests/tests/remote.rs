@@ -198,10 +198,9 @@ fn via_a_plain_bridge_child_counts_its_round_trips() {
     assert_eq!(s.hello().pid, demo.pid);
     assert_eq!(s.round_trips(), 1);
     let screen = s.first_screen().unwrap();
-    // This agent does not resolve wire::CRASHED_THREAD / CRASHED_FRAME yet:
-    // the traceback and the locals each cost a round trip of their own
-    // (hello + 3). With them it is hello + 1 (see wire's unit test).
-    assert_eq!(s.round_trips(), 4);
+    // Crash, threads, the crashed thread's traceback and its crashed
+    // frame's locals: one pipelined round trip after the hello.
+    assert_eq!(s.round_trips(), 2);
     assert_eq!(
         screen.crash.message,
         "insufficient funds: bob has 75 but round 1 needs 500"
@@ -215,7 +214,7 @@ fn via_a_plain_bridge_child_counts_its_round_trips() {
     assert_eq!(names, ["account", "amount", "memo", "limit"]);
     // Expanding a value: exactly one round trip.
     let kids = locals[0].children(0, 100).unwrap();
-    assert_eq!(s.round_trips(), 5);
+    assert_eq!(s.round_trips(), 3);
     assert_eq!(kids[0].name(), "*");
     // Pipelined: three requests, one round trip.
     let replies = s
@@ -225,7 +224,7 @@ fn via_a_plain_bridge_child_counts_its_round_trips() {
             wire::Request::Stats,
         ])
         .unwrap();
-    assert_eq!(s.round_trips(), 6);
+    assert_eq!(s.round_trips(), 4);
     assert_eq!(replies.len(), 3);
     assert!(matches!(replies[1], Ok(wire::Response::Threads(ref t)) if t.len() == 1));
     // The --via option of the binary takes the same path.
