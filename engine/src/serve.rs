@@ -165,8 +165,20 @@ impl Server {
             Request::Crash => Ok(Response::Crash(ins.crash.info.clone())),
             Request::Threads => Ok(Response::Threads(ins.threads())),
             Request::Crashes => Ok(Response::Crashes(ins.crashes())),
-            Request::Traceback { thread } => ins.traceback(thread).map(Response::Traceback),
-            Request::Locals { frame } => ins.locals(frame).map(Response::Values),
+            Request::Traceback { thread } => ins
+                .traceback(ins.thread_named(thread))
+                .map(Response::Traceback),
+            Request::Locals { frame } => ins
+                .frame_named(frame)
+                .and_then(|f| ins.locals(f))
+                .map(Response::Values),
+            Request::Source {
+                path,
+                first_line,
+                last_line,
+            } => ins
+                .source(&path, first_line, last_line)
+                .map(Response::Source),
             Request::Children {
                 value,
                 start,
