@@ -7,6 +7,7 @@
 pub mod bridge;
 pub mod commands;
 pub mod core;
+pub mod evaluate;
 pub mod list;
 pub mod remote;
 pub mod report;

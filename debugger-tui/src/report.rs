@@ -123,7 +123,7 @@ pub fn add_source(session: &Session, sources: &Sources, threads: &mut [ReportThr
     }
 }
 
-fn node(v: &wire::RemoteValue, levels: u32) -> Node {
+pub(crate) fn node(v: &wire::RemoteValue, levels: u32) -> Node {
     let children = if levels > 0 && v.child_count() > 0 {
         v.children(0, v.child_count().min(CHILDREN_PER_LEVEL))
             .map(|kids| kids.iter().map(|k| node(k, levels - 1)).collect())
@@ -140,7 +140,7 @@ fn node(v: &wire::RemoteValue, levels: u32) -> Node {
     }
 }
 
-fn node_json(n: &Node) -> Value {
+pub(crate) fn node_json(n: &Node) -> Value {
     let mut o = serde_json::Map::new();
     o.insert("name".into(), json!(n.name));
     o.insert("type".into(), json!(n.type_name));

@@ -6,6 +6,7 @@ mod bank;
 mod big;
 mod collections;
 mod corrupt;
+mod ledger;
 mod signals;
 mod threads;
 mod twice;
@@ -31,6 +32,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "corrupt",
         "a panic next to garbage pointers, a corrupt length, a cycle and a 10M vector",
         corrupt::run,
+    ),
+    (
+        "ledger",
+        "a panic next to 10M postings, accounts and maps, for expressions",
+        ledger::run,
     ),
     (
         "segv",

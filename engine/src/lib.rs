@@ -18,6 +18,7 @@ mod engine;
 pub mod coredump;
 pub mod debug_files;
 pub mod debuginfo;
+pub mod eval;
 pub mod globals;
 pub mod inspect;
 pub mod memory;

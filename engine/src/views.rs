@@ -19,6 +19,9 @@ pub struct Val {
     pub ty: Option<DieRef>,
     /// Set for a map entry, which has no place of its own: (key, value).
     pub entry: Option<Box<(Val, Val)>>,
+    /// Set for an expression's result made of picked items (a filter's
+    /// matches), which has no place of its own either.
+    pub picked: Option<Arc<crate::eval::Picked>>,
 }
 
 impl Val {
@@ -27,6 +30,7 @@ impl Val {
             place,
             ty,
             entry: None,
+            picked: None,
         }
     }
 
@@ -36,6 +40,7 @@ impl Val {
             place: Place::Bytes(Vec::new()),
             ty: None,
             entry: Some(Box::new((key, value))),
+            picked: None,
         }
     }
 }
@@ -156,6 +161,13 @@ pub fn type_of(dbg: &DebugInfo, v: &Val) -> Arc<Type> {
 pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
     if let Some(entry) = &v.entry {
         return View::Entry(entry.clone());
+    }
+    if let Some(p) = &v.picked {
+        return View::Items {
+            shape: p.shape,
+            len: p.len(),
+            walk: crate::walk::Walk::Picked(p.clone()),
+        };
     }
     if let Place::Missing(why) = &v.place {
         return View::Error(why.clone());
