@@ -245,6 +245,7 @@ fn strided(
         _ => None,
     };
     if let Some(code) = compiled {
+        let pred = fast(code);
         let per_chunk = (MAX_READ as u64 / stride).max(1);
         let mut i = 0;
         while i < len {
@@ -255,7 +256,7 @@ fn strided(
                 .read(at, (n * stride) as usize)
                 .map_err(|e| EvalError::unavailable(body.at, format!("element {i}: {e}")))?;
             for (k, chunk) in bytes.chunks_exact(stride as usize).enumerate() {
-                match run(&code, chunk) {
+                match test_fast(&pred, chunk) {
                     Ok(Scalar::Bool(true)) => {
                         indices.push(i + k as u64);
                         if indices.len() >= MAX_MATCHES {
@@ -490,6 +491,198 @@ fn run(code: &Code, bytes: &[u8]) -> Result<Scalar, String> {
         },
         Code::Binary(op, a, b) => scalar::binary(*op, run(a, bytes)?, run(b, bytes)?),
         Code::Cast(c, t) => scalar::cast(run(c, bytes)?, *t),
+    }
+}
+
+/// The common shapes of a compiled predicate, tested without the general
+/// arithmetic: a field compared with a constant, `&&`, `||`, `!`.
+#[derive(Debug)]
+enum Pred {
+    Const(bool),
+    /// A `bool` field.
+    Flag(usize),
+    /// An integer field `op` a constant, compared as numbers (as
+    /// [`scalar::binary`] compares them).
+    IntCmp {
+        offset: usize,
+        size: usize,
+        signed: bool,
+        op: BinOp,
+        k: i128,
+    },
+    FloatCmp {
+        offset: usize,
+        f32: bool,
+        op: BinOp,
+        k: f64,
+    },
+    And(Box<Pred>, Box<Pred>),
+    Or(Box<Pred>, Box<Pred>),
+    Not(Box<Pred>),
+    /// Anything else, run in full.
+    Code(Code),
+}
+
+fn is_cmp(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
+}
+
+/// `a op b` read the other way round: `0 < x` is `x > 0`.
+fn flip(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Gt,
+        BinOp::Le => BinOp::Ge,
+        BinOp::Gt => BinOp::Lt,
+        BinOp::Ge => BinOp::Le,
+        op => op,
+    }
+}
+
+fn fast(code: Code) -> Pred {
+    match code {
+        Code::Const(Scalar::Bool(b)) => Pred::Const(b),
+        Code::Load {
+            offset,
+            enc: Encoding::Bool,
+            ..
+        } => Pred::Flag(offset),
+        Code::Binary(BinOp::And, a, b) => Pred::And(Box::new(fast(*a)), Box::new(fast(*b))),
+        Code::Binary(BinOp::Or, a, b) => Pred::Or(Box::new(fast(*a)), Box::new(fast(*b))),
+        Code::Unary(UnOp::Not, a) if bool_shaped(&a) => Pred::Not(Box::new(fast(*a))),
+        Code::Binary(op, a, b) if is_cmp(op) => match (*a, *b) {
+            (load @ Code::Load { .. }, Code::Const(k)) => cmp(op, load, k),
+            (Code::Const(k), load @ Code::Load { .. }) => cmp(flip(op), load, k),
+            (a, b) => Pred::Code(Code::Binary(op, Box::new(a), Box::new(b))),
+        },
+        other => Pred::Code(other),
+    }
+}
+
+fn bool_shaped(c: &Code) -> bool {
+    match c {
+        Code::Const(s) => matches!(s, Scalar::Bool(_)),
+        Code::Load { enc, .. } => *enc == Encoding::Bool,
+        Code::Binary(op, ..) => is_cmp(*op) || matches!(op, BinOp::And | BinOp::Or),
+        Code::Unary(UnOp::Not, a) => bool_shaped(a),
+        _ => false,
+    }
+}
+
+fn cmp(op: BinOp, load: Code, k: Scalar) -> Pred {
+    match (&load, k) {
+        (
+            Code::Load {
+                offset,
+                size,
+                enc: enc @ (Encoding::Signed | Encoding::Unsigned),
+                ..
+            },
+            Scalar::Int(k, _),
+        ) if matches!(size, 1 | 2 | 4 | 8) => Pred::IntCmp {
+            offset: *offset,
+            size: *size,
+            signed: *enc == Encoding::Signed,
+            op,
+            k,
+        },
+        (
+            Code::Load {
+                offset,
+                size,
+                enc: Encoding::Float,
+                ..
+            },
+            Scalar::Int(..) | Scalar::Float(..),
+        ) => Pred::FloatCmp {
+            offset: *offset,
+            f32: *size == 4,
+            op,
+            k: match k {
+                Scalar::Int(v, _) => v as f64,
+                Scalar::Float(f, _) => f,
+                _ => unreachable!(),
+            },
+        },
+        _ => Pred::Code(Code::Binary(op, Box::new(load), Box::new(Code::Const(k)))),
+    }
+}
+
+fn compare<T: PartialOrd>(op: BinOp, x: T, y: T) -> bool {
+    match op {
+        BinOp::Eq => x == y,
+        BinOp::Ne => x != y,
+        BinOp::Lt => x < y,
+        BinOp::Le => x <= y,
+        BinOp::Gt => x > y,
+        _ => x >= y,
+    }
+}
+
+#[inline]
+fn int_at(b: &[u8], offset: usize, size: usize, signed: bool) -> Option<i128> {
+    let b = b.get(offset..offset + size)?;
+    Some(match (size, signed) {
+        (1, true) => b[0] as i8 as i128,
+        (1, false) => b[0] as i128,
+        (2, true) => i16::from_le_bytes([b[0], b[1]]) as i128,
+        (2, false) => u16::from_le_bytes([b[0], b[1]]) as i128,
+        (4, true) => i32::from_le_bytes(b.try_into().ok()?) as i128,
+        (4, false) => u32::from_le_bytes(b.try_into().ok()?) as i128,
+        (_, true) => i64::from_le_bytes(b.try_into().ok()?) as i128,
+        (_, false) => u64::from_le_bytes(b.try_into().ok()?) as i128,
+    })
+}
+
+fn pred(p: &Pred, b: &[u8]) -> Result<bool, String> {
+    let outside = || "field outside the element".to_string();
+    Ok(match p {
+        Pred::Const(v) => *v,
+        Pred::Flag(offset) => *b.get(*offset).ok_or_else(outside)? != 0,
+        Pred::IntCmp {
+            offset,
+            size,
+            signed,
+            op,
+            k,
+        } => compare(
+            *op,
+            int_at(b, *offset, *size, *signed).ok_or_else(outside)?,
+            *k,
+        ),
+        Pred::FloatCmp { offset, f32, op, k } => {
+            let x = if *f32 {
+                let w = b.get(*offset..offset + 4).ok_or_else(outside)?;
+                f32::from_le_bytes(w.try_into().map_err(|_| outside())?) as f64
+            } else {
+                let w = b.get(*offset..offset + 8).ok_or_else(outside)?;
+                f64::from_le_bytes(w.try_into().map_err(|_| outside())?)
+            };
+            // NaN compares unequal to everything, as in `scalar::binary`.
+            if x.is_nan() || k.is_nan() {
+                *op == BinOp::Ne
+            } else {
+                compare(*op, x, *k)
+            }
+        }
+        Pred::And(a, c) => pred(a, b)? && pred(c, b)?,
+        Pred::Or(a, c) => pred(a, b)? || pred(c, b)?,
+        Pred::Not(a) => !pred(a, b)?,
+        Pred::Code(code) => match run(code, b)? {
+            Scalar::Bool(v) => v,
+            other => return Err(format!("expected a bool, found {}", other.type_name())),
+        },
+    })
+}
+
+/// The predicate on one element: `Bool`, or (for a closure that does not
+/// give a bool) the value it gave.
+fn test_fast(p: &Pred, b: &[u8]) -> Result<Scalar, String> {
+    match p {
+        Pred::Code(code) => run(code, b),
+        p => pred(p, b).map(Scalar::Bool),
     }
 }
 
