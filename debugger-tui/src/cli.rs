@@ -78,7 +78,7 @@ pub enum Command {
         /// Print the value of an expression instead of the traceback
         /// (repeatable): `--eval 'postings.filter(|p| p.balance < 0).len()'`.
         /// Evaluated in the crashed frame, or in `--frame`.
-        #[arg(long = "eval", value_name = "EXPR")]
+        #[arg(long = "eval", value_name = "EXPR", allow_hyphen_values = true)]
         eval: Vec<String>,
         /// The frame `--eval` evaluates in: a function's name or a frame number.
         #[arg(long, value_name = "NAME|N", requires = "eval")]

@@ -390,6 +390,10 @@ fn compile(
                 _ => None,
             }
         }
+        // `*p` of the parameter is the item itself.
+        Kind::Unary(UnOp::Deref, inner) if matches!(&inner.kind, Kind::Path(p) if p.len() == 1 && p[0] == param) => {
+            compile(cx, inner, param, elem)?
+        }
         Kind::Unary(op @ (UnOp::Neg | UnOp::Not), inner) => {
             compile(cx, inner, param, elem)?.map(|c| Code::Unary(*op, Box::new(c)))
         }

@@ -111,6 +111,20 @@ impl<'a> Cx<'a> {
             )),
             Kind::Unary(op, inner) => {
                 let v = self.eval(inner)?;
+                // A closure's parameter is an item by reference, as Rust's
+                // iterators give it: `*v` reads it, whatever its type.
+                if *op == UnOp::Deref
+                    && let Kind::Path(p) = &inner.kind
+                    && p.len() == 1
+                    && self.bound.iter().any(|(n, _)| *n == p[0])
+                    && let Value::Mem(val) = &v
+                    && !matches!(
+                        self.view(val),
+                        View::Pointer { .. } | View::Wrapper { pointer: true, .. }
+                    )
+                {
+                    return Ok(v);
+                }
                 self.unary(*op, v, at)
             }
             Kind::Binary(op, a, b) => self.binary(*op, a, b, at),
