@@ -1041,7 +1041,7 @@ mod tests {
         let tb = s.traceback(TID).unwrap();
         let v = tb.frame_named("main").unwrap().eval("p.x").unwrap();
         assert_eq!((v.name(), v.preview()), ("x", "1"));
-        drop((s, tb));
+        drop((s, tb, v));
         let seen = serve.join().unwrap();
         assert!(matches!(seen[2], Request::Eval { ref expr, .. } if expr == "p.x"));
         assert_eq!(
