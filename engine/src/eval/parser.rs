@@ -277,8 +277,7 @@ impl Parser<'_> {
         }
         let mut left = self.binary(level + 1)?;
         let comparison = level == 2;
-        loop {
-            let Tok::Punct(p) = self.peek() else { break };
+        while let Tok::Punct(p) = self.peek() {
             let Some((_, op)) = LEVELS[level].iter().find(|(s, _)| s == p) else {
                 break;
             };
@@ -367,10 +366,11 @@ impl Parser<'_> {
             }
             let t = self.bump();
             end = t.at + token_len(&self.src[t.at..], &t.tok);
-            if depth == 0 && !matches!(self.peek(), Tok::Punct("::") | Tok::Punct("<")) {
-                if !matches!(t.tok, Tok::Punct("::")) {
-                    break;
-                }
+            if depth == 0
+                && !matches!(self.peek(), Tok::Punct("::") | Tok::Punct("<"))
+                && !matches!(t.tok, Tok::Punct("::"))
+            {
+                break;
             }
         }
         if end == start {

@@ -362,10 +362,10 @@ impl<'a> Cx<'a> {
                 _ => unreachable!("comparisons give bools"),
             };
         }
-        if matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)) {
-            if let (Some(x), Some(y)) = (self.string(a, at)?, self.string(b, at)?) {
-                return Ok(x == y);
-            }
+        if (matches!(a, Value::Str(_)) || matches!(b, Value::Str(_)))
+            && let (Some(x), Some(y)) = (self.string(a, at)?, self.string(b, at)?)
+        {
+            return Ok(x == y);
         }
         if let (Value::Mem(_), Value::Mem(_)) = (a, b)
             && let (Some(x), Some(y)) = (self.string(a, at)?, self.string(b, at)?)
