@@ -169,19 +169,22 @@ fn errors_are_typed_and_the_agent_keeps_serving() {
     let withdraw = tb.frame_named("withdraw").unwrap();
 
     let e = withdraw.eval("nosuch").unwrap_err();
-    assert_eq!(e.to_string(), "no local \"nosuch\" in demo::bank::withdraw");
+    assert_eq!(
+        e.to_string(),
+        "no local or static named `nosuch` (column 1)"
+    );
     let e = withdraw.eval("account.").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "bad path expression \"account.\": expected a field name or tuple index after '.'"
+        "expected a field, a tuple index or a method after `.`, found the end (column 9)"
     );
     let e = withdraw.eval("account.history[5]").unwrap_err();
     assert_eq!(
         e.to_string(),
-        "index 5 is out of bounds: history has 1 elements"
+        "index 5 is out of bounds: the Vec<i64> has 1 elements (column 17)"
     );
     let e = withdraw.eval("amount.x").unwrap_err();
-    assert_eq!(e.to_string(), "amount (i64) has no member \"x\"");
+    assert_eq!(e.to_string(), "i64 has no field `x` (column 8)");
     assert!(tb.frame_named("nosuch").is_err());
     let e = s.traceback(1).err().unwrap();
     assert_eq!(e.remote_kind(), Some(ErrorKind::NotFound));

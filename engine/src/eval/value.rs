@@ -667,7 +667,7 @@ impl<'a> Cx<'a> {
             }
             View::Str { .. } => Err(EvalError::invalid(
                 index.at,
-                "a string cannot be indexed by an integer; slice it: s[0..3]",
+                "a string cannot be indexed; slice it: s[0..3]",
             )),
             _ => Err(EvalError::invalid(
                 at,
