@@ -31,6 +31,8 @@ pub enum Command {
     },
     /// List crashed processes waiting for a debugger.
     List,
+    /// Serve an editor over the Debug Adapter Protocol on stdin/stdout.
+    Dap,
     /// Print every thread's traceback with locals, without a TUI.
     Report {
         /// A pid or a socket path.

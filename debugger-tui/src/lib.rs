@@ -3,6 +3,7 @@
 //! drawing, keys), [`target`], [`run`] and [`list`] for the commands.
 
 pub mod commands;
+pub mod dap;
 pub mod list;
 pub mod report;
 pub mod run;

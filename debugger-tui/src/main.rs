@@ -1,7 +1,8 @@
 //! `pmdb`: the post-mortem debugger for Rust programs that link
 //! `debuggee-agent`. `pmdb run -- CMD` runs a program and opens the TUI when
 //! it crashes; `pmdb attach` opens it on a crashed process that is waiting;
-//! `pmdb list` shows those; `pmdb report` prints a crash without a terminal UI.
+//! `pmdb list` shows those; `pmdb report` prints a crash without a terminal UI;
+//! `pmdb dap` serves an editor over the Debug Adapter Protocol.
 
 mod cli;
 
@@ -32,6 +33,7 @@ fn main() {
             }
         }),
         cli::Command::List => list::list().map(|()| 0),
+        cli::Command::Dap => debugger_tui::dap::run().map(|()| 0),
         cli::Command::Report {
             target,
             json,

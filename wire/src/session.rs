@@ -452,6 +452,8 @@ impl RemoteValue {
         match step {
             Step::Deref => self.deref(),
             Step::Field(name) => self.child(name),
+            // `m[11]` on a map: the value under the integer key 11.
+            Step::Index(i) if self.info.kind == ValueKind::Map => self.entry_value(&i.to_string()),
             Step::Index(i) => {
                 if !matches!(
                     self.info.kind,
@@ -472,19 +474,19 @@ impl RemoteValue {
                     .pop()
                     .ok_or_else(|| Error::NotFound(format!("no element {i}")))
             }
-            Step::Key(key) => {
-                let wanted = format!("{key:?}");
-                let entry = self
-                    .all_children()?
-                    .into_iter()
-                    .find(|c| c.info.name == wanted)
-                    .ok_or_else(|| {
-                        Error::NotFound(format!("{} has no key {wanted}", self.info.name))
-                    })?;
-                // Map entries expand as key and value; the path means the value.
-                entry.child("value")
-            }
+            Step::Key(key) => self.entry_value(&format!("{key:?}")),
         }
+    }
+
+    /// The value of the map entry named `wanted` (a key's `{:?}`).
+    fn entry_value(&self, wanted: &str) -> Result<RemoteValue, Error> {
+        let entry = self
+            .all_children()?
+            .into_iter()
+            .find(|c| c.info.name == wanted)
+            .ok_or_else(|| Error::NotFound(format!("{} has no key {wanted}", self.info.name)))?;
+        // Map entries expand as key and value; the path means the value.
+        entry.child("value")
     }
 
     /// Transfers the whole value and decodes it into a local serde type.

@@ -1,0 +1,978 @@
+//! The adapter's session: one editor, at most one crashed process. Requests
+//! are answered in order on one thread; what happens elsewhere (a launched
+//! program crashing or exiting, its output, a crash appearing for `waitFor`)
+//! arrives on the same channel as the editor's messages.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use wire::{CrashInfo, FrameId, RemoteValue, Session};
+
+use super::protocol::{self as p, FrameError, Request};
+use super::translate::{self as t, Located, Paths};
+use crate::commands::{Cursor, Output};
+
+/// Why a request failed, worded for the editor to show.
+#[derive(Debug, thiserror::Error)]
+pub enum DapError {
+    #[error("{0}")]
+    Wire(#[from] wire::Error),
+    #[error("invalid arguments for {command}: {reason}")]
+    Arguments { command: String, reason: String },
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn fail<T>(message: impl Into<String>) -> Result<T, DapError> {
+    Err(DapError::Failed(message.into()))
+}
+
+/// What the adapter's loop reacts to.
+pub enum Input {
+    /// A message from the editor (or why one could not be read).
+    Message(Result<Request, FrameError>),
+    /// The editor closed our stdin.
+    End,
+    /// A crashed process serves on this socket (launch, `waitFor`).
+    Crashed(PathBuf),
+    /// The launched program ended with this status (128 + signal if killed).
+    Exited(i32),
+    /// A line the launched program wrote.
+    Output {
+        category: &'static str,
+        text: String,
+    },
+}
+
+/// The crashed process the session inspects.
+struct Target {
+    session: Session,
+    crash: CrashInfo,
+    /// The process, when it runs on this machine (so it can be killed).
+    pid: Option<u32>,
+    /// Its socket, removed after a kill.
+    socket: Option<PathBuf>,
+}
+
+/// A program `launch` started.
+struct Launched {
+    child: Arc<Mutex<Child>>,
+    /// Its private socket directory.
+    dir: PathBuf,
+}
+
+/// What a `variablesReference` stands for.
+enum Node {
+    /// A frame's locals (index into `frames`).
+    Locals(usize),
+    /// A value with children, and how to name it.
+    Value {
+        value: RemoteValue,
+        paths: Option<Paths>,
+    },
+}
+
+/// The most children one `variables` answer carries (the agent's own page cap).
+const MAX_PAGE: u64 = 10_000;
+
+pub struct Adapter<W: Write> {
+    out: W,
+    seq: i64,
+    tx: Sender<Input>,
+    line_base: i64,
+    source_map: Vec<(String, String)>,
+    source_base: PathBuf,
+    target: Option<Target>,
+    launched: Option<Launched>,
+    /// Stops a `waitFor` watcher.
+    watching: Option<Arc<AtomicBool>>,
+    /// `attach` or `launch` was accepted.
+    started: bool,
+    configured: bool,
+    stopped_sent: bool,
+    terminated_sent: bool,
+    /// The debuggee was resumed or killed; nothing more to do to it.
+    released: bool,
+    tracebacks: HashMap<u64, Vec<wire::Frame>>,
+    frames: Vec<wire::Frame>,
+    frame_ids: HashMap<FrameId, i64>,
+    nodes: Vec<Node>,
+    by_handle: HashMap<u64, i64>,
+    scope_refs: HashMap<usize, i64>,
+    located: HashMap<String, Located>,
+    sources: Vec<String>,
+    cursor: Option<Cursor>,
+}
+
+/// Whether the loop goes on after a message.
+#[derive(PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+impl<W: Write> Adapter<W> {
+    pub fn new(out: W, tx: Sender<Input>) -> Self {
+        Adapter {
+            out,
+            seq: 0,
+            tx,
+            line_base: 1,
+            source_map: Vec::new(),
+            source_base: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
+            target: None,
+            launched: None,
+            watching: None,
+            started: false,
+            configured: false,
+            stopped_sent: false,
+            terminated_sent: false,
+            released: false,
+            tracebacks: HashMap::new(),
+            frames: Vec::new(),
+            frame_ids: HashMap::new(),
+            nodes: Vec::new(),
+            by_handle: HashMap::new(),
+            scope_refs: HashMap::new(),
+            located: HashMap::new(),
+            sources: Vec::new(),
+            cursor: None,
+        }
+    }
+
+    /// Runs until `disconnect`, or until the editor goes away; the program
+    /// is left as it stands in the latter case.
+    pub fn run(mut self, rx: Receiver<Input>) {
+        while let Ok(input) = rx.recv() {
+            let flow = match input {
+                Input::Message(Ok(req)) => self.dispatch(req),
+                Input::Message(Err(e)) => {
+                    let flow = if e.recoverable() {
+                        Flow::Continue
+                    } else {
+                        Flow::Stop
+                    };
+                    self.respond(0, "", Err(DapError::Failed(e.to_string())));
+                    flow
+                }
+                Input::End => Flow::Stop,
+                Input::Crashed(socket) => {
+                    self.on_crash(&socket);
+                    Flow::Continue
+                }
+                Input::Exited(code) => {
+                    self.on_exit(code);
+                    Flow::Continue
+                }
+                Input::Output { category, text } => {
+                    self.event("output", json!({"category": category, "output": text}));
+                    Flow::Continue
+                }
+            };
+            if flow == Flow::Stop {
+                break;
+            }
+        }
+        if let Some(w) = &self.watching {
+            w.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn send(&mut self, message: &impl serde::Serialize) {
+        // An editor that stopped reading ends the session by closing stdin.
+        let _ = p::write_message(&mut self.out, message);
+    }
+
+    fn next_seq(&mut self) -> i64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn event(&mut self, event: &str, body: Value) {
+        let seq = self.next_seq();
+        let body = (!body.is_null()).then_some(body);
+        self.send(&p::Event {
+            seq,
+            kind: "event",
+            event: event.to_string(),
+            body,
+        });
+    }
+
+    fn respond(&mut self, request_seq: i64, command: &str, result: Result<Value, DapError>) {
+        let seq = self.next_seq();
+        let (success, message, body) = match result {
+            Ok(Value::Null) => (true, None, None),
+            Ok(body) => (true, None, Some(body)),
+            Err(e) => (false, Some(e.to_string()), None),
+        };
+        self.send(&p::Response {
+            seq,
+            kind: "response",
+            request_seq,
+            success,
+            command: command.to_string(),
+            message,
+            body,
+        });
+    }
+
+    /// Answers one request; a bug in a handler becomes an error response.
+    pub fn dispatch(&mut self, req: Request) -> Flow {
+        let command = req.command.clone();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| self.handle(&req)));
+        let (result, after) = match result {
+            Ok(r) => r,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                (
+                    fail(format!("internal error in pmdb's adapter: {what}")),
+                    After::Nothing,
+                )
+            }
+        };
+        self.respond(req.seq, &command, result);
+        match after {
+            After::Nothing => Flow::Continue,
+            After::Initialized => {
+                self.event("initialized", Value::Null);
+                self.maybe_stop();
+                Flow::Continue
+            }
+            After::Stop => {
+                self.maybe_stop();
+                Flow::Continue
+            }
+            After::Terminated => {
+                self.terminated();
+                Flow::Continue
+            }
+            After::End => Flow::Stop,
+        }
+    }
+
+    fn handle(&mut self, req: &Request) -> (Result<Value, DapError>, After) {
+        let nothing = |r: Result<Value, DapError>| (r, After::Nothing);
+        match req.command.as_str() {
+            "initialize" => nothing(self.initialize(req)),
+            "attach" => match self.attach(req) {
+                Ok(v) => (Ok(v), After::Initialized),
+                Err(e) => nothing(Err(e)),
+            },
+            "launch" => match self.launch(req) {
+                Ok(v) => (Ok(v), After::Initialized),
+                Err(e) => nothing(Err(e)),
+            },
+            "configurationDone" => {
+                self.configured = true;
+                (Ok(Value::Null), After::Stop)
+            }
+            "setBreakpoints" | "setFunctionBreakpoints" => nothing(Ok(json!({"breakpoints": []}))),
+            "setExceptionBreakpoints" => nothing(Ok(Value::Null)),
+            "threads" => nothing(self.threads()),
+            "stackTrace" => nothing(self.stack_trace(req)),
+            "scopes" => nothing(self.scopes(req)),
+            "variables" => nothing(self.variables(req)),
+            "evaluate" => nothing(self.evaluate(req)),
+            "exceptionInfo" => nothing(self.exception_info()),
+            "source" => nothing(self.source(req)),
+            "continue" | "next" | "stepIn" | "stepOut" | "pause" | "reverseContinue"
+            | "stepBack" | "restart" => nothing(fail(format!(
+                "{} is not possible: pmdb inspects a crashed program, which cannot run on; \
+                 disconnect to let it end",
+                req.command
+            ))),
+            "terminate" => match self.release(true) {
+                Ok(()) => (Ok(Value::Null), After::Terminated),
+                Err(e) => nothing(Err(e)),
+            },
+            "disconnect" => {
+                let a: p::DisconnectArguments = match args(req) {
+                    Ok(a) => a,
+                    Err(e) => return nothing(Err(e)),
+                };
+                match self.release(a.terminate_debuggee.unwrap_or(false)) {
+                    Ok(()) => (Ok(Value::Null), After::End),
+                    Err(e) => nothing(Err(e)),
+                }
+            }
+            other => nothing(fail(format!(
+                "pmdb's debug adapter does not handle the request {other:?}"
+            ))),
+        }
+    }
+
+    fn initialize(&mut self, req: &Request) -> Result<Value, DapError> {
+        let a: p::InitializeArguments = args(req)?;
+        self.line_base = if a.lines_start_at1 == Some(false) {
+            0
+        } else {
+            1
+        };
+        Ok(serde_json::to_value(p::Capabilities {
+            supports_configuration_done_request: true,
+            supports_exception_info_request: true,
+            supports_delayed_stack_trace_loading: true,
+            supports_evaluate_for_hovers: true,
+            support_terminate_debuggee: true,
+            supports_terminate_request: true,
+            supports_variable_paging: true,
+            supports_value_formatting_options: false,
+        })
+        .expect("capabilities serialize"))
+    }
+
+    fn attach(&mut self, req: &Request) -> Result<Value, DapError> {
+        if self.started {
+            return fail("this session is already attached");
+        }
+        let a: p::AttachArguments = args(req)?;
+        self.source_map = a.source_map.pairs();
+        if let Some(cwd) = &a.cwd {
+            self.source_base = cwd.clone();
+        }
+        let dir = a.pmdb_dir.clone().unwrap_or_else(wire::socket::socket_dir);
+        if let Some(core) = &a.core {
+            let session = open_core(core, a.program.as_deref())?;
+            self.connected(session, None, None)?;
+        } else if let Some(socket) = &a.socket {
+            self.connect(socket)?;
+        } else if let Some(pid) = a.pid {
+            let socket = wire::socket::socket_path(&dir, pid.0);
+            if !socket.exists() {
+                return fail(format!(
+                    "process {} is not waiting for a debugger: no socket {} \
+                     (is it a crashed program that links debuggee-agent, with PMDB_MODE=wait?)",
+                    pid.0,
+                    socket.display()
+                ));
+            }
+            self.connect(&socket)?;
+        } else if a.wait_for == Some(true) {
+            self.watch(dir);
+        } else {
+            return fail(
+                "attach needs one of \"pid\", \"socket\", \"core\" (with \"program\") or \"waitFor\": true",
+            );
+        }
+        self.started = true;
+        Ok(Value::Null)
+    }
+
+    fn connect(&mut self, socket: &Path) -> Result<(), DapError> {
+        // The socket file appears at bind; the agent listens a moment later.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let session = loop {
+            match Session::connect(socket) {
+                Ok(s) => break s,
+                Err(e) if Instant::now() > deadline => {
+                    return fail(format!("cannot attach to {}: {e}", socket.display()));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        };
+        let pid = session.hello().pid;
+        self.connected(session, Some(pid), Some(socket.to_path_buf()))
+    }
+
+    fn connected(
+        &mut self,
+        session: Session,
+        pid: Option<u32>,
+        socket: Option<PathBuf>,
+    ) -> Result<(), DapError> {
+        let crash = session.crash()?;
+        let program = session.hello().program.clone();
+        self.target = Some(Target {
+            session,
+            crash,
+            pid,
+            socket,
+        });
+        let mut body = json!({"name": program, "isLocalProcess": pid.is_some(),
+            "startMethod": if self.launched.is_some() { "launch" } else { "attach" }});
+        if let Some(pid) = pid {
+            body["systemProcessId"] = json!(pid);
+        }
+        self.event("process", body);
+        Ok(())
+    }
+
+    /// `waitFor`: attaches to the next socket that appears in `dir`.
+    fn watch(&mut self, dir: PathBuf) {
+        let before: Vec<u32> = wire::socket::waiting(&dir)
+            .into_iter()
+            .map(|(pid, _)| pid)
+            .collect();
+        let stop = Arc::new(AtomicBool::new(false));
+        self.watching = Some(stop.clone());
+        let tx = self.tx.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                if let Some((_, socket)) = wire::socket::waiting(&dir)
+                    .into_iter()
+                    .find(|(pid, _)| !before.contains(pid))
+                {
+                    let _ = tx.send(Input::Crashed(socket));
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+    }
+
+    fn launch(&mut self, req: &Request) -> Result<Value, DapError> {
+        if self.started {
+            return fail("this session is already attached");
+        }
+        let a: p::LaunchArguments = args(req)?;
+        let Some(program) = &a.program else {
+            return fail("launch needs \"program\": the executable to run");
+        };
+        self.source_map = a.source_map.pairs();
+        if let Some(cwd) = &a.cwd {
+            self.source_base = cwd.clone();
+        }
+        let dir = std::env::temp_dir().join(format!(
+            "pmdb-dap-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .recursive(true)
+                .create(&dir)
+                .map_err(|e| DapError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut cmd = Command::new(program);
+        cmd.args(&a.args)
+            .env("PMDB_MODE", "wait")
+            .env("PMDB_DIR", &dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(cwd) = &a.cwd {
+            cmd.current_dir(cwd);
+        }
+        for (k, v) in &a.env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = std::fs::remove_dir(&dir);
+                return fail(format!("cannot run {}: {e}", program.display()));
+            }
+        };
+        let pid = child.id();
+        for (pipe, category) in [
+            (
+                child
+                    .stdout
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+                "stdout",
+            ),
+            (
+                child
+                    .stderr
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+                "stderr",
+            ),
+        ] {
+            let Some(pipe) = pipe else { continue };
+            let tx = self.tx.clone();
+            std::thread::spawn(move || forward(pipe, category, tx));
+        }
+        let child = Arc::new(Mutex::new(child));
+        let socket = wire::socket::socket_path(&dir, pid);
+        let (watched, tx) = (child.clone(), self.tx.clone());
+        std::thread::spawn(move || watch_child(watched, socket, tx));
+        self.launched = Some(Launched { child, dir });
+        self.started = true;
+        let name = program.display().to_string();
+        self.event(
+            "process",
+            json!({"name": name, "systemProcessId": pid, "isLocalProcess": true, "startMethod": "launch"}),
+        );
+        Ok(Value::Null)
+    }
+
+    fn on_crash(&mut self, socket: &Path) {
+        if self.target.is_some() || self.released {
+            return;
+        }
+        match self.connect(socket) {
+            Ok(()) => self.maybe_stop(),
+            Err(e) => {
+                let text = format!("pmdb: {e}\n");
+                self.event("output", json!({"category": "important", "output": text}));
+            }
+        }
+    }
+
+    fn on_exit(&mut self, code: i32) {
+        self.released = true;
+        self.event("exited", json!({"exitCode": code}));
+        self.terminated();
+    }
+
+    fn terminated(&mut self) {
+        if !self.terminated_sent {
+            self.terminated_sent = true;
+            self.event("terminated", Value::Null);
+        }
+    }
+
+    fn maybe_stop(&mut self) {
+        if self.stopped_sent || !self.configured {
+            return;
+        }
+        let Some(t) = &self.target else { return };
+        let body = t::stopped(&t.crash, t.crash.thread as i64);
+        self.stopped_sent = true;
+        self.event(
+            "stopped",
+            serde_json::to_value(body).expect("stopped serializes"),
+        );
+    }
+
+    fn target(&self) -> Result<&Target, DapError> {
+        self.target
+            .as_ref()
+            .ok_or_else(|| DapError::Failed("no crashed program yet".into()))
+    }
+
+    fn threads(&mut self) -> Result<Value, DapError> {
+        let Some(t) = &self.target else {
+            return Ok(json!({"threads": []}));
+        };
+        let threads: Vec<p::Thread> = t
+            .session
+            .threads()?
+            .into_iter()
+            .map(|th| p::Thread {
+                id: th.id as i64,
+                name: th.name,
+            })
+            .collect();
+        Ok(json!({ "threads": threads }))
+    }
+
+    fn traceback(&mut self, thread: u64) -> Result<&Vec<wire::Frame>, DapError> {
+        if !self.tracebacks.contains_key(&thread) {
+            let frames = self.target()?.session.traceback(thread)?.frames;
+            self.tracebacks.insert(thread, frames);
+        }
+        Ok(&self.tracebacks[&thread])
+    }
+
+    fn frame_id(&mut self, frame: &wire::Frame) -> i64 {
+        if let Some(&id) = self.frame_ids.get(&frame.info.id) {
+            return id;
+        }
+        self.frames.push(frame.clone());
+        let id = self.frames.len() as i64;
+        self.frame_ids.insert(frame.info.id, id);
+        id
+    }
+
+    fn locate(&mut self, file: &str) -> Located {
+        if let Some(l) = self.located.get(file) {
+            return l.clone();
+        }
+        let path = t::map_source(file, &self.source_map, &self.source_base);
+        let l = if path.is_file() {
+            Located::Here(path)
+        } else {
+            self.sources.push(file.to_string());
+            Located::Elsewhere(self.sources.len() as i64)
+        };
+        self.located.insert(file.to_string(), l.clone());
+        l
+    }
+
+    fn stack_trace(&mut self, req: &Request) -> Result<Value, DapError> {
+        let a: p::StackTraceArguments = args(req)?;
+        let frames = self.traceback(a.thread_id as u64)?.clone();
+        let total = frames.len();
+        let start = a.start_frame.unwrap_or(0).clamp(0, total as i64) as usize;
+        let end = match a.levels {
+            Some(n) if n > 0 => (start + n as usize).min(total),
+            _ => total,
+        };
+        let mut out = Vec::new();
+        for f in &frames[start..end] {
+            let id = self.frame_id(f);
+            let src = f
+                .info
+                .file
+                .clone()
+                .map(|file| t::source(&file, &self.locate(&file)));
+            out.push(t::stack_frame(id, &f.info, src, self.line_base));
+        }
+        Ok(json!({"stackFrames": out, "totalFrames": total}))
+    }
+
+    fn frame(&self, id: i64) -> Result<usize, DapError> {
+        if id >= 1 && (id as usize) <= self.frames.len() {
+            Ok(id as usize - 1)
+        } else {
+            fail(format!("no frame {id} (ask stackTrace first)"))
+        }
+    }
+
+    fn scopes(&mut self, req: &Request) -> Result<Value, DapError> {
+        let a: p::ScopesArguments = args(req)?;
+        let frame = self.frame(a.frame_id)?;
+        let reference = match self.scope_refs.get(&frame) {
+            Some(&r) => r,
+            None => {
+                self.nodes.push(Node::Locals(frame));
+                let r = self.nodes.len() as i64;
+                self.scope_refs.insert(frame, r);
+                r
+            }
+        };
+        Ok(json!({"scopes": [p::Scope {
+            name: "Locals".into(),
+            presentation_hint: "locals".into(),
+            variables_reference: reference,
+            expensive: false,
+        }]}))
+    }
+
+    /// The reference that expands `v` (0 when it has no children).
+    fn value_ref(&mut self, v: &RemoteValue, paths: Option<Paths>) -> i64 {
+        let Some(handle) = v.info.handle else {
+            return 0;
+        };
+        if v.info.child_count == 0 {
+            return 0;
+        }
+        if let Some(&r) = self.by_handle.get(&handle) {
+            return r;
+        }
+        self.nodes.push(Node::Value {
+            value: v.clone(),
+            paths,
+        });
+        let r = self.nodes.len() as i64;
+        self.by_handle.insert(handle, r);
+        r
+    }
+
+    fn variables(&mut self, req: &Request) -> Result<Value, DapError> {
+        let a: p::VariablesArguments = args(req)?;
+        let index = usize::try_from(a.variables_reference - 1)
+            .ok()
+            .filter(|&i| i < self.nodes.len())
+            .ok_or_else(|| {
+                DapError::Failed(format!("no variables reference {}", a.variables_reference))
+            })?;
+        let start = a.start.unwrap_or(0).max(0) as u64;
+        let count = a.count.filter(|&c| c > 0).map(|c| c as u64);
+        let (children, parent): (Vec<RemoteValue>, Option<(wire::ValueKind, Option<Paths>)>) =
+            match &self.nodes[index] {
+                Node::Locals(frame) => {
+                    let locals = self.frames[*frame].locals()?;
+                    let end = count.map_or(locals.len(), |c| {
+                        (start as usize)
+                            .saturating_add(c as usize)
+                            .min(locals.len())
+                    });
+                    let start = (start as usize).min(end);
+                    (locals[start..end].to_vec(), None)
+                }
+                Node::Value { value, paths } => {
+                    let kind = value.info.kind;
+                    let total = value.info.child_count;
+                    let wanted = match a.filter.as_deref() {
+                        Some("named") if t::indexed(kind) => 0,
+                        Some("indexed") if !t::indexed(kind) => 0,
+                        _ => count
+                            .unwrap_or(total)
+                            .min(total.saturating_sub(start))
+                            .min(MAX_PAGE),
+                    };
+                    let kids = if wanted == 0 {
+                        Vec::new()
+                    } else {
+                        value.children(start, wanted)?
+                    };
+                    (kids, Some((kind, paths.clone())))
+                }
+            };
+        let mut out = Vec::with_capacity(children.len());
+        for child in &children {
+            let paths = match &parent {
+                None => Some(Paths::root(&child.info.name)),
+                Some((kind, Some(p))) => p.child(*kind, &child.info.name),
+                Some((_, None)) => None,
+            };
+            let reference = self.value_ref(child, paths.clone());
+            out.push(t::variable(&child.info, reference, paths.as_ref()));
+        }
+        Ok(json!({ "variables": out }))
+    }
+
+    /// The frame an expression is evaluated in: the one asked, else the
+    /// crashed thread's innermost user frame.
+    fn eval_frame(&mut self, frame_id: Option<i64>) -> Result<wire::Frame, DapError> {
+        if let Some(id) = frame_id {
+            return Ok(self.frames[self.frame(id)?].clone());
+        }
+        let thread = self.target()?.crash.thread;
+        let frames = self.traceback(thread)?;
+        frames
+            .iter()
+            .find(|f| !f.info.runtime)
+            .or(frames.first())
+            .cloned()
+            .ok_or_else(|| DapError::Failed("the crashed thread has no frames".into()))
+    }
+
+    fn evaluate(&mut self, req: &Request) -> Result<Value, DapError> {
+        let a: p::EvaluateArguments = args(req)?;
+        let frame = self.eval_frame(a.frame_id)?;
+        let expr = a.expression.trim();
+        if a.context.as_deref() == Some("repl") && t::is_command(expr) {
+            return self.command(&frame, expr);
+        }
+        let value = frame.eval(expr)?;
+        self.evaluated(value, expr)
+    }
+
+    fn evaluated(&mut self, value: RemoteValue, expr: &str) -> Result<Value, DapError> {
+        let paths = Paths::root(expr);
+        let reference = self.value_ref(&value, Some(paths.clone()));
+        let var = t::variable(&value.info, reference, Some(&paths));
+        let mut body = json!({
+            "result": var.value,
+            "type": var.type_name,
+            "variablesReference": var.variables_reference,
+        });
+        if let Some(n) = var.named_variables {
+            body["namedVariables"] = json!(n);
+        }
+        if let Some(n) = var.indexed_variables {
+            body["indexedVariables"] = json!(n);
+        }
+        Ok(body)
+    }
+
+    /// One of pmdb's commands, run where `frame` stands.
+    fn command(&mut self, frame: &wire::Frame, line: &str) -> Result<Value, DapError> {
+        if self.cursor.is_none() {
+            let session = self.target()?.session.clone();
+            let cursor = Cursor::new(session).map_err(|e| DapError::Failed(e.to_string()))?;
+            self.cursor = Some(cursor);
+        }
+        let cursor = self.cursor.as_mut().expect("cursor set above");
+        let want = frame.info.id;
+        if cursor.threads.get(cursor.thread).map(|t| t.id) != Some(want.thread) {
+            let i = cursor
+                .threads
+                .iter()
+                .position(|t| t.id == want.thread)
+                .ok_or_else(|| DapError::Failed(format!("no thread {}", want.thread)))?;
+            cursor
+                .select_thread(i)
+                .map_err(|e| DapError::Failed(e.to_string()))?;
+        }
+        if let Some(i) = cursor.frames.iter().position(|f| f.info.id == want) {
+            cursor.frame = i;
+        }
+        match cursor.execute(line).map_err(DapError::Failed)? {
+            Output::Lines(lines) => {
+                Ok(json!({"result": lines.join("\n"), "variablesReference": 0}))
+            }
+            Output::Value(value, _) => {
+                let expr = line
+                    .split_once(char::is_whitespace)
+                    .map_or("", |(_, e)| e.trim())
+                    .to_string();
+                self.evaluated(value, &expr)
+            }
+        }
+    }
+
+    fn exception_info(&mut self) -> Result<Value, DapError> {
+        let crash = self.target()?.crash.clone();
+        let frames: Vec<wire::FrameInfo> = self
+            .traceback(crash.thread)?
+            .iter()
+            .map(|f| f.info.clone())
+            .collect();
+        Ok(serde_json::to_value(t::exception_info(&crash, &frames)).expect("serializes"))
+    }
+
+    fn source(&mut self, req: &Request) -> Result<Value, DapError> {
+        let a: p::SourceArguments = args(req)?;
+        let reference = a
+            .source
+            .as_ref()
+            .and_then(|s| s.source_reference)
+            .unwrap_or(a.source_reference);
+        let file = usize::try_from(reference - 1)
+            .ok()
+            .and_then(|i| self.sources.get(i))
+            .cloned()
+            .or_else(|| a.source.as_ref().and_then(|s| s.path.clone()))
+            .ok_or_else(|| DapError::Failed(format!("no source reference {reference}")))?;
+        let path = t::map_source(&file, &self.source_map, &self.source_base);
+        match std::fs::read_to_string(&path) {
+            Ok(content) => Ok(json!({ "content": content })),
+            Err(_) => fail(format!(
+                "no copy of {file} is on this machine (pmdb cannot fetch sources from the \
+                 crashed program yet; a \"sourceMap\" in the launch configuration can point \
+                 to a local copy)"
+            )),
+        }
+    }
+
+    /// Lets the program go on (`kill` false) or ends it now (true).
+    fn release(&mut self, kill: bool) -> Result<(), DapError> {
+        if let Some(w) = &self.watching {
+            w.store(true, Ordering::Relaxed);
+        }
+        if self.released {
+            return Ok(());
+        }
+        self.released = true;
+        if kill {
+            if let Some(l) = &self.launched {
+                let mut child = l.child.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = child.kill();
+            } else if let Some(t) = &self.target {
+                if let Some(pid) = t.pid.filter(|pid| same_process(*pid, &t.crash)) {
+                    // SAFETY: kill has no memory-safety preconditions; the pid is
+                    // the agent's own, checked above to be that program still.
+                    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                    if let Some(s) = &t.socket {
+                        // A killed agent cannot remove its socket itself.
+                        let _ = std::fs::remove_file(s);
+                    }
+                }
+            }
+        } else if let Some(t) = &self.target {
+            t.session.resume()?;
+        }
+        if let Some(l) = &self.launched {
+            // The program's end, with its output, before we answer.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let status = l.child.lock().unwrap_or_else(|p| p.into_inner()).try_wait();
+                match status {
+                    Ok(Some(_)) | Err(_) => break,
+                    Ok(None) if Instant::now() > deadline => break,
+                    Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                }
+            }
+            let _ = std::fs::remove_dir_all(&l.dir);
+        }
+        Ok(())
+    }
+}
+
+/// What to do after the response is sent.
+enum After {
+    Nothing,
+    /// Send `initialized` (attach and launch).
+    Initialized,
+    /// Send `stopped` if the crash is there and configuration is done.
+    Stop,
+    Terminated,
+    /// Disconnect: end the loop.
+    End,
+}
+
+/// A request's arguments, or an error naming what is wrong with them.
+fn args<T: DeserializeOwned + Default>(req: &Request) -> Result<T, DapError> {
+    if req.arguments.is_null() {
+        return Ok(T::default());
+    }
+    serde_json::from_value(req.arguments.clone()).map_err(|e| DapError::Arguments {
+        command: req.command.clone(),
+        reason: e.to_string(),
+    })
+}
+
+/// The core-file arm of `attach`.
+///
+/// When `crate::target::open_core` exists, this becomes
+/// `crate::target::open_core(core, exe).map_err(|e| DapError::Failed(format!("cannot open {}: {e:#}", core.display())))`.
+fn open_core(core: &Path, exe: Option<&Path>) -> Result<Session, DapError> {
+    let _ = (core, exe);
+    fail("core files are not supported by this build")
+}
+
+/// Whether `pid` is still the crashed program (not a pid reused since).
+fn same_process(pid: u32, crash: &CrashInfo) -> bool {
+    crash.pid == pid && Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Sends a launched program's output, a chunk at a time, as output events.
+fn forward(mut pipe: Box<dyn std::io::Read + Send>, category: &'static str, tx: Sender<Input>) {
+    let mut buf = vec![0u8; 8192];
+    loop {
+        match pipe.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if tx.send(Input::Output { category, text }).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Waits for a launched program to crash (its socket appears) and to end.
+fn watch_child(child: Arc<Mutex<Child>>, socket: PathBuf, tx: Sender<Input>) {
+    let mut crashed = false;
+    loop {
+        let status = child.lock().unwrap_or_else(|p| p.into_inner()).try_wait();
+        match status {
+            Ok(Some(status)) => {
+                use std::os::unix::process::ExitStatusExt;
+                let code = status
+                    .code()
+                    .or_else(|| status.signal().map(|s| 128 + s))
+                    .unwrap_or(1);
+                let _ = tx.send(Input::Exited(code));
+                return;
+            }
+            Err(_) => return,
+            Ok(None) => {}
+        }
+        if !crashed && socket.exists() {
+            crashed = true;
+            if tx.send(Input::Crashed(socket.clone())).is_err() {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
