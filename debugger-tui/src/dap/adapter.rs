@@ -533,6 +533,9 @@ impl<W: Write> Adapter<W> {
     }
 
     fn on_exit(&mut self, code: i32) {
+        if self.terminated_sent {
+            return;
+        }
         self.released = true;
         self.event("exited", json!({"exitCode": code}));
         self.terminated();
@@ -725,8 +728,15 @@ impl<W: Write> Adapter<W> {
                 }
             };
         let mut out = Vec::with_capacity(children.len());
-        for child in &children {
+        for (i, child) in children.iter().enumerate() {
             let paths = match &parent {
+                // A name bound again later is shadowed: no path reaches it.
+                None if children[i + 1..]
+                    .iter()
+                    .any(|later| later.info.name == child.info.name) =>
+                {
+                    None
+                }
                 None => Some(Paths::root(&child.info.name)),
                 Some((kind, Some(p))) => p.child(*kind, &child.info.name),
                 Some((_, None)) => None,
@@ -880,17 +890,22 @@ impl<W: Write> Adapter<W> {
             t.session.resume()?;
         }
         if let Some(l) = &self.launched {
-            // The program's end, with its output, before we answer.
+            // The program's end, before we answer.
             let deadline = Instant::now() + Duration::from_secs(10);
+            let child = l.child.clone();
+            let _ = std::fs::remove_dir_all(&l.dir);
             loop {
-                let status = l.child.lock().unwrap_or_else(|p| p.into_inner()).try_wait();
+                let status = child.lock().unwrap_or_else(|p| p.into_inner()).try_wait();
                 match status {
-                    Ok(Some(_)) | Err(_) => break,
+                    Ok(Some(status)) => {
+                        self.on_exit(exit_code(status));
+                        break;
+                    }
+                    Err(_) => break,
                     Ok(None) if Instant::now() > deadline => break,
                     Ok(None) => std::thread::sleep(Duration::from_millis(10)),
                 }
             }
-            let _ = std::fs::remove_dir_all(&l.dir);
         }
         Ok(())
     }
@@ -933,6 +948,15 @@ fn same_process(pid: u32, crash: &CrashInfo) -> bool {
     crash.pid == pid && Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// The shell's convention: the exit code, or 128 + the signal that killed it.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
 /// Sends a launched program's output, a chunk at a time, as output events.
 fn forward(mut pipe: Box<dyn std::io::Read + Send>, category: &'static str, tx: Sender<Input>) {
     let mut buf = vec![0u8; 8192];
@@ -956,12 +980,7 @@ fn watch_child(child: Arc<Mutex<Child>>, socket: PathBuf, tx: Sender<Input>) {
         let status = child.lock().unwrap_or_else(|p| p.into_inner()).try_wait();
         match status {
             Ok(Some(status)) => {
-                use std::os::unix::process::ExitStatusExt;
-                let code = status
-                    .code()
-                    .or_else(|| status.signal().map(|s| 128 + s))
-                    .unwrap_or(1);
-                let _ = tx.send(Input::Exited(code));
+                let _ = tx.send(Input::Exited(exit_code(status)));
                 return;
             }
             Err(_) => return,
