@@ -329,6 +329,60 @@ describe('pmdb dap', () => {
     assert.deepEqual([end.code, end.signal], [null, 'SIGKILL']);
   });
 
+  it('names every child of std collections with an expression evaluate accepts', async () => {
+    const demo = await crash('collections');
+    const dc = await adapter();
+    const stopped = await attach(dc, { pid: demo.pid, pmdbDir: demo.dir });
+    const run = await frameNamed(dc, stopped.body.threadId, 'demo::collections::run');
+    const vars = await locals(dc, run.id);
+    const byName = Object.fromEntries(vars.map((v) => [v.name, v]));
+    const [ann] = await children(dc, byName.scores);
+    assert.deepEqual([line(ann), ann.evaluateName], ['"ann": i32 = 90', 'scores["ann"]']);
+    const entry = await children(dc, ann);
+    assert.deepEqual(entry.map((v) => [line(v), v.evaluateName]),
+      [['key: String = "ann"', undefined], ['value: i32 = 90', 'scores["ann"]']]);
+    assert.equal(byName.ordered.indexedVariables, 30);
+    const page = await children(dc, byName.ordered, { filter: 'indexed', start: 10, count: 2 });
+    assert.deepEqual(page.map((v) => [line(v), v.evaluateName]),
+      [['11: &str = "odd"', 'ordered[11]'], ['12: &str = "even"', 'ordered[12]']]);
+    // Every named child, two levels down, evaluates to what the tree shows.
+    let checked = 0;
+    const walk = async (v, depth) => {
+      if (v.evaluateName !== undefined) {
+        const r = await dc.evaluateRequest({ expression: v.evaluateName, frameId: run.id, context: 'watch' });
+        assert.deepEqual([r.body.result, r.body.type], [v.value, v.type], v.evaluateName);
+        checked += 1;
+      }
+      if (depth > 0 && v.variablesReference > 0) {
+        for (const c of await children(dc, v, { start: 0, count: 20 })) await walk(c, depth - 1);
+      }
+    };
+    for (const v of vars) await walk(v, 2);
+    assert.ok(checked > 100, `${checked}`);
+    await dc.disconnectRequest({ terminateDebuggee: true });
+  });
+
+  it('maps sources through sourceMap and says plainly when no copy is here', async () => {
+    const demo = await crash('bank');
+    const copy = tempDir('sources');
+    fs.mkdirSync(path.join(copy, 'src'));
+    fs.copyFileSync(BANK_RS, path.join(copy, 'src', 'bank.rs'));
+    const dc = await adapter();
+    const stopped = await attach(dc, {
+      pid: demo.pid, pmdbDir: demo.dir, sourceMap: { [path.join(ROOT, 'demo')]: copy },
+    });
+    const all = await frames(dc, stopped.body.threadId);
+    const withdraw = all.find((f) => f.name === 'demo::bank::withdraw');
+    assert.deepEqual(withdraw.source, { name: 'bank.rs', path: path.join(copy, 'src', 'bank.rs') });
+    const std = all.find((f) => f.source && f.source.path.startsWith('/rustc/'));
+    assert.ok(std.source.sourceReference > 0);
+    assert.deepEqual([std.source.presentationHint, std.source.origin], ['deemphasize', 'not on this machine']);
+    await assert.rejects(dc.sourceRequest({ source: std.source, sourceReference: std.source.sourceReference }), {
+      message: `no copy of ${std.source.path} is on this machine (pmdb cannot fetch sources from the crashed program yet; a "sourceMap" in the launch configuration can point to a local copy)`,
+    });
+    await dc.disconnectRequest({ terminateDebuggee: true });
+  });
+
   it('waits for the next crash (waitFor) and ends it with terminate', async () => {
     const dir = tempDir('waitfor');
     const dc = await adapter();

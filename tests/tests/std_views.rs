@@ -144,6 +144,9 @@ fn std_types_expand_into_their_parts() {
             "weak: usize = 2"
         ]
     );
+    // A pointer's own members are reached by name; other fields see through it.
+    assert_eq!(run.eval("shared.strong").unwrap().preview(), "2");
+    assert_eq!(run.eval("counted[1]").unwrap().preview(), "2");
     assert_eq!(
         kids(&local("weak")),
         [

@@ -445,9 +445,19 @@ impl RemoteValue {
     }
 
     fn step(&self, step: &Step) -> Result<RemoteValue, Error> {
-        // Like Rust's auto-deref: fields and indexes see through pointers.
+        // Like Rust's auto-deref: fields and indexes see through pointers,
+        // except to a pointer's own members (an `Rc`'s `strong`, `weak`).
         if self.info.kind == ValueKind::Pointer && *step != Step::Deref {
-            return self.deref()?.step(step);
+            let mut kids = self.all_children()?;
+            if let Step::Field(name) = step
+                && let Some(i) = kids.iter().position(|c| c.info.name == *name)
+            {
+                return Ok(kids.swap_remove(i));
+            }
+            return match kids.into_iter().find(|c| c.info.name == "*") {
+                Some(pointee) => pointee.step(step),
+                None => self.child("*"),
+            };
         }
         match step {
             Step::Deref => self.deref(),
