@@ -76,7 +76,7 @@ enum Node {
     Locals(usize),
     /// A value with children, and how to name it.
     Value {
-        value: RemoteValue,
+        value: Box<RemoteValue>,
         paths: Option<Paths>,
     },
 }
@@ -678,7 +678,7 @@ impl<W: Write> Adapter<W> {
             return r;
         }
         self.nodes.push(Node::Value {
-            value: v.clone(),
+            value: Box::new(v.clone()),
             paths,
         });
         let r = self.nodes.len() as i64;
@@ -875,15 +875,15 @@ impl<W: Write> Adapter<W> {
             if let Some(l) = &self.launched {
                 let mut child = l.child.lock().unwrap_or_else(|p| p.into_inner());
                 let _ = child.kill();
-            } else if let Some(t) = &self.target {
-                if let Some(pid) = t.pid.filter(|pid| same_process(*pid, &t.crash)) {
-                    // SAFETY: kill has no memory-safety preconditions; the pid is
-                    // the agent's own, checked above to be that program still.
-                    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-                    if let Some(s) = &t.socket {
-                        // A killed agent cannot remove its socket itself.
-                        let _ = std::fs::remove_file(s);
-                    }
+            } else if let Some(t) = &self.target
+                && let Some(pid) = t.pid.filter(|pid| same_process(*pid, &t.crash))
+            {
+                // SAFETY: kill has no memory-safety preconditions; the pid is
+                // the agent's own, checked above to be that program still.
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                if let Some(s) = &t.socket {
+                    // A killed agent cannot remove its socket itself.
+                    let _ = std::fs::remove_file(s);
                 }
             }
         } else if let Some(t) = &self.target {
