@@ -7,17 +7,18 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use wire::{CrashInfo, FrameId, RemoteValue, Session};
+use wire::{CrashInfo, RemoteValue, Session};
 
+use super::process::{self, Launched};
 use super::protocol::{self as p, FrameError, Request};
+use super::refs::{Node, Refs};
 use super::translate::{self as t, Located, Paths};
 use crate::commands::{Cursor, Output};
 
@@ -63,24 +64,6 @@ struct Target {
     socket: Option<PathBuf>,
 }
 
-/// A program `launch` started.
-struct Launched {
-    child: Arc<Mutex<Child>>,
-    /// Its private socket directory.
-    dir: PathBuf,
-}
-
-/// What a `variablesReference` stands for.
-enum Node {
-    /// A frame's locals (index into `frames`).
-    Locals(usize),
-    /// A value with children, and how to name it.
-    Value {
-        value: Box<RemoteValue>,
-        paths: Option<Paths>,
-    },
-}
-
 /// The most children one `variables` answer carries (the agent's own page cap).
 const MAX_PAGE: u64 = 10_000;
 
@@ -103,11 +86,7 @@ pub struct Adapter<W: Write> {
     /// The debuggee was resumed or killed; nothing more to do to it.
     released: bool,
     tracebacks: HashMap<u64, Vec<wire::Frame>>,
-    frames: Vec<wire::Frame>,
-    frame_ids: HashMap<FrameId, i64>,
-    nodes: Vec<Node>,
-    by_handle: HashMap<u64, i64>,
-    scope_refs: HashMap<usize, i64>,
+    refs: Refs<wire::Frame, Box<RemoteValue>>,
     located: HashMap<String, Located>,
     sources: Vec<String>,
     cursor: Option<Cursor>,
@@ -138,11 +117,7 @@ impl<W: Write> Adapter<W> {
             terminated_sent: false,
             released: false,
             tracebacks: HashMap::new(),
-            frames: Vec::new(),
-            frame_ids: HashMap::new(),
-            nodes: Vec::new(),
-            by_handle: HashMap::new(),
-            scope_refs: HashMap::new(),
+            refs: Refs::default(),
             located: HashMap::new(),
             sources: Vec::new(),
             cursor: None,
@@ -413,25 +388,7 @@ impl<W: Write> Adapter<W> {
 
     /// `waitFor`: attaches to the next socket that appears in `dir`.
     fn watch(&mut self, dir: PathBuf) {
-        let before: Vec<u32> = wire::socket::waiting(&dir)
-            .into_iter()
-            .map(|(pid, _)| pid)
-            .collect();
-        let stop = Arc::new(AtomicBool::new(false));
-        self.watching = Some(stop.clone());
-        let tx = self.tx.clone();
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                if let Some((_, socket)) = wire::socket::waiting(&dir)
-                    .into_iter()
-                    .find(|(pid, _)| !before.contains(pid))
-                {
-                    let _ = tx.send(Input::Crashed(socket));
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        });
+        self.watching = Some(process::watch_dir(dir, self.tx.clone()));
     }
 
     fn launch(&mut self, req: &Request) -> Result<Value, DapError> {
@@ -446,70 +403,9 @@ impl<W: Write> Adapter<W> {
         if let Some(cwd) = &a.cwd {
             self.source_base = cwd.clone();
         }
-        let dir = std::env::temp_dir().join(format!(
-            "pmdb-dap-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .recursive(true)
-                .create(&dir)
-                .map_err(|e| DapError::Failed(format!("cannot create {}: {e}", dir.display())))?;
-        }
-        let mut cmd = Command::new(program);
-        cmd.args(&a.args)
-            .env("PMDB_MODE", "wait")
-            .env("PMDB_DIR", &dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(cwd) = &a.cwd {
-            cmd.current_dir(cwd);
-        }
-        for (k, v) in &a.env {
-            match v {
-                Some(v) => cmd.env(k, v),
-                None => cmd.env_remove(k),
-            };
-        }
-        let mut child = match cmd.spawn() {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = std::fs::remove_dir(&dir);
-                return fail(format!("cannot run {}: {e}", program.display()));
-            }
-        };
-        let pid = child.id();
-        for (pipe, category) in [
-            (
-                child
-                    .stdout
-                    .take()
-                    .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-                "stdout",
-            ),
-            (
-                child
-                    .stderr
-                    .take()
-                    .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-                "stderr",
-            ),
-        ] {
-            let Some(pipe) = pipe else { continue };
-            let tx = self.tx.clone();
-            std::thread::spawn(move || forward(pipe, category, tx));
-        }
-        let child = Arc::new(Mutex::new(child));
-        let socket = wire::socket::socket_path(&dir, pid);
-        let (watched, tx) = (child.clone(), self.tx.clone());
-        std::thread::spawn(move || watch_child(watched, socket, tx));
-        self.launched = Some(Launched { child, dir });
+        let launched = process::launch(program, &a, self.tx.clone())?;
+        let pid = launched.pid;
+        self.launched = Some(launched);
         self.started = true;
         let name = program.display().to_string();
         self.event(
@@ -591,16 +487,6 @@ impl<W: Write> Adapter<W> {
         Ok(&self.tracebacks[&thread])
     }
 
-    fn frame_id(&mut self, frame: &wire::Frame) -> i64 {
-        if let Some(&id) = self.frame_ids.get(&frame.info.id) {
-            return id;
-        }
-        self.frames.push(frame.clone());
-        let id = self.frames.len() as i64;
-        self.frame_ids.insert(frame.info.id, id);
-        id
-    }
-
     fn locate(&mut self, file: &str) -> Located {
         if let Some(l) = self.located.get(file) {
             return l.clone();
@@ -627,7 +513,7 @@ impl<W: Write> Adapter<W> {
         };
         let mut out = Vec::new();
         for f in &frames[start..end] {
-            let id = self.frame_id(f);
+            let id = self.refs.frame_id(f.info.id, || f.clone());
             let src = f
                 .info
                 .file
@@ -638,26 +524,17 @@ impl<W: Write> Adapter<W> {
         Ok(json!({"stackFrames": out, "totalFrames": total}))
     }
 
-    fn frame(&self, id: i64) -> Result<usize, DapError> {
-        if id >= 1 && (id as usize) <= self.frames.len() {
-            Ok(id as usize - 1)
-        } else {
-            fail(format!("no frame {id} (ask stackTrace first)"))
-        }
+    fn frame(&self, id: i64) -> Result<&wire::Frame, DapError> {
+        self.refs
+            .frame(id)
+            .ok_or_else(|| DapError::Failed(format!("no frame {id} (ask stackTrace first)")))
     }
 
     fn scopes(&mut self, req: &Request) -> Result<Value, DapError> {
         let a: p::ScopesArguments = args(req)?;
-        let frame = self.frame(a.frame_id)?;
-        let reference = match self.scope_refs.get(&frame) {
-            Some(&r) => r,
-            None => {
-                self.nodes.push(Node::Locals(frame));
-                let r = self.nodes.len() as i64;
-                self.scope_refs.insert(frame, r);
-                r
-            }
-        };
+        let reference = self.refs.scope(a.frame_id).ok_or_else(|| {
+            DapError::Failed(format!("no frame {} (ask stackTrace first)", a.frame_id))
+        })?;
         Ok(json!({"scopes": [p::Scope {
             name: "Locals".into(),
             presentation_hint: "locals".into(),
@@ -668,38 +545,25 @@ impl<W: Write> Adapter<W> {
 
     /// The reference that expands `v` (0 when it has no children).
     fn value_ref(&mut self, v: &RemoteValue, paths: Option<Paths>) -> i64 {
-        let Some(handle) = v.info.handle else {
-            return 0;
-        };
-        if v.info.child_count == 0 {
-            return 0;
+        match v.info.handle {
+            Some(handle) if v.info.child_count > 0 => {
+                self.refs.value(handle, || Box::new(v.clone()), paths)
+            }
+            _ => 0,
         }
-        if let Some(&r) = self.by_handle.get(&handle) {
-            return r;
-        }
-        self.nodes.push(Node::Value {
-            value: Box::new(v.clone()),
-            paths,
-        });
-        let r = self.nodes.len() as i64;
-        self.by_handle.insert(handle, r);
-        r
     }
 
     fn variables(&mut self, req: &Request) -> Result<Value, DapError> {
         let a: p::VariablesArguments = args(req)?;
-        let index = usize::try_from(a.variables_reference - 1)
-            .ok()
-            .filter(|&i| i < self.nodes.len())
-            .ok_or_else(|| {
-                DapError::Failed(format!("no variables reference {}", a.variables_reference))
-            })?;
+        let node = self.refs.node(a.variables_reference).ok_or_else(|| {
+            DapError::Failed(format!("no variables reference {}", a.variables_reference))
+        })?;
         let start = a.start.unwrap_or(0).max(0) as u64;
         let count = a.count.filter(|&c| c > 0).map(|c| c as u64);
         let (children, parent): (Vec<RemoteValue>, Option<(wire::ValueKind, Option<Paths>)>) =
-            match &self.nodes[index] {
+            match node {
                 Node::Locals(frame) => {
-                    let locals = self.frames[*frame].locals()?;
+                    let locals = self.frame(*frame)?.locals()?;
                     let end = count.map_or(locals.len(), |c| {
                         (start as usize)
                             .saturating_add(c as usize)
@@ -751,7 +615,7 @@ impl<W: Write> Adapter<W> {
     /// crashed thread's innermost user frame.
     fn eval_frame(&mut self, frame_id: Option<i64>) -> Result<wire::Frame, DapError> {
         if let Some(id) = frame_id {
-            return Ok(self.frames[self.frame(id)?].clone());
+            return Ok(self.frame(id)?.clone());
         }
         let thread = self.target()?.crash.thread;
         let frames = self.traceback(thread)?;
@@ -873,8 +737,7 @@ impl<W: Write> Adapter<W> {
         self.released = true;
         if kill {
             if let Some(l) = &self.launched {
-                let mut child = l.child.lock().unwrap_or_else(|p| p.into_inner());
-                let _ = child.kill();
+                l.kill();
             } else if let Some(t) = &self.target
                 && let Some(pid) = t.pid.filter(|pid| same_process(*pid, &t.crash))
             {
@@ -891,20 +754,8 @@ impl<W: Write> Adapter<W> {
         }
         if let Some(l) = &self.launched {
             // The program's end, before we answer.
-            let deadline = Instant::now() + Duration::from_secs(10);
-            let child = l.child.clone();
-            let _ = std::fs::remove_dir_all(&l.dir);
-            loop {
-                let status = child.lock().unwrap_or_else(|p| p.into_inner()).try_wait();
-                match status {
-                    Ok(Some(status)) => {
-                        self.on_exit(exit_code(status));
-                        break;
-                    }
-                    Err(_) => break,
-                    Ok(None) if Instant::now() > deadline => break,
-                    Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                }
+            if let Some(code) = l.wait(Duration::from_secs(10)) {
+                self.on_exit(code);
             }
         }
         Ok(())
@@ -946,52 +797,4 @@ fn open_core(core: &Path, exe: Option<&Path>) -> Result<Session, DapError> {
 /// Whether `pid` is still the crashed program (not a pid reused since).
 fn same_process(pid: u32, crash: &CrashInfo) -> bool {
     crash.pid == pid && Path::new(&format!("/proc/{pid}")).exists()
-}
-
-/// The shell's convention: the exit code, or 128 + the signal that killed it.
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
-        .unwrap_or(1)
-}
-
-/// Sends a launched program's output, a chunk at a time, as output events.
-fn forward(mut pipe: Box<dyn std::io::Read + Send>, category: &'static str, tx: Sender<Input>) {
-    let mut buf = vec![0u8; 8192];
-    loop {
-        match pipe.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-                if tx.send(Input::Output { category, text }).is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Waits for a launched program to crash (its socket appears) and to end.
-fn watch_child(child: Arc<Mutex<Child>>, socket: PathBuf, tx: Sender<Input>) {
-    let mut crashed = false;
-    loop {
-        let status = child.lock().unwrap_or_else(|p| p.into_inner()).try_wait();
-        match status {
-            Ok(Some(status)) => {
-                let _ = tx.send(Input::Exited(exit_code(status)));
-                return;
-            }
-            Err(_) => return,
-            Ok(None) => {}
-        }
-        if !crashed && socket.exists() {
-            crashed = true;
-            if tx.send(Input::Crashed(socket.clone())).is_err() {
-                return;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }

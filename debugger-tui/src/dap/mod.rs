@@ -1,10 +1,14 @@
 //! `pmdb dap`: a Debug Adapter Protocol server on stdin/stdout, so editors
 //! (VS Code, nvim-dap, Helix, Zed) show a crashed program with pmdb's values,
 //! lazily. [`protocol`] is the framing and the message types, [`translate`]
-//! maps pmdb's shapes onto DAP's, [`adapter`] answers the requests.
+//! maps pmdb's shapes onto DAP's, [`refs`] numbers frames and references,
+//! [`adapter`] answers the requests, and [`process`] runs launched programs
+//! and watches for crashes.
 
 pub mod adapter;
+pub mod process;
 pub mod protocol;
+pub mod refs;
 pub mod translate;
 
 use std::io::{BufRead, Write};

@@ -52,7 +52,10 @@ impl Dap {
         let mut length = 0;
         loop {
             let mut line = String::new();
-            assert!(self.stdout.read_line(&mut line).unwrap() > 0, "adapter closed");
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "adapter closed"
+            );
             let line = line.trim_end();
             if line.is_empty() {
                 break;
