@@ -356,7 +356,7 @@ impl<W: Write> Adapter<W> {
                 Err(e) if Instant::now() > deadline => {
                     return fail(format!("cannot attach to {}: {e}", socket.display()));
                 }
-                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                Err(_) => std::thread::sleep(Duration::from_millis(2)),
             }
         };
         let pid = session.hello().pid;
