@@ -36,10 +36,10 @@ function tempDir(tag) {
 }
 
 /** Starts `demo SCENARIO` in wait mode; resolves once it serves its crash. */
-async function crash(scenario, dir = tempDir(scenario)) {
+async function crash(scenario, dir = tempDir(scenario), env = {}) {
   const child = cp.spawn(DEMO, [scenario], {
     cwd: ROOT,
-    env: { ...process.env, PMDB_MODE: 'wait', PMDB_DIR: dir, PMDB_WAIT: '60', RUST_BACKTRACE: '0' },
+    env: { ...process.env, PMDB_MODE: 'wait', PMDB_DIR: dir, PMDB_WAIT: '60', RUST_BACKTRACE: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -448,6 +448,28 @@ describe('pmdb dap', () => {
     await second.disconnectRequest({});
     const end = await demo.ended();
     assert.equal(end.code, 101);
+  });
+
+  it('reconnects when the agent closes an idle connection; what was fetched stays valid', async () => {
+    const demo = await crash('bank', undefined, { PMDB_CLIENT_TIMEOUT: '1' });
+    const dc = await adapter();
+    const stopped = await attach(dc, { pid: demo.pid, pmdbDir: demo.dir });
+    const withdraw = await frameNamed(dc, stopped.body.threadId, 'demo::bank::withdraw');
+    const [account] = await locals(dc, withdraw.id);
+    const idle = () => new Promise((r) => setTimeout(r, 1500));
+    await idle();
+    const [pointee] = await children(dc, account);
+    assert.equal(pointee.value, 'Account { id: 2, owner: "bob", balance: 50, history: [50], overdraft: Some(25) }');
+    await idle();
+    const owner = await dc.evaluateRequest({ expression: 'account.owner', frameId: withdraw.id, context: 'hover' });
+    assert.equal(owner.body.result, '"bob"');
+    await idle();
+    const threads = await dc.evaluateRequest({ expression: 'threads', frameId: withdraw.id, context: 'repl' });
+    assert.equal(threads.body.result, '* 0 main (crashed)');
+    await idle();
+    await dc.disconnectRequest({});
+    const end = await demo.ended();
+    assert.deepEqual([end.code, end.signal], [101, null]);
   });
 
   it('answers bad targets, malformed messages and unknown requests with errors it can show', async () => {

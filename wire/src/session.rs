@@ -98,22 +98,49 @@ impl Session {
                 program: String::new(),
             },
         };
-        let reply = session.request(Request::Hello {
+        session.hello = session.greet()?;
+        Ok(session)
+    }
+
+    /// The hello exchange on the current connection.
+    fn greet(&self) -> Result<Hello, Error> {
+        match self.request(Request::Hello {
             version: PROTOCOL_VERSION,
             client: format!("wire {}", env!("CARGO_PKG_VERSION")),
-        });
-        match reply {
-            Ok(Response::Hello(h)) if h.version == PROTOCOL_VERSION => session.hello = h,
-            Ok(Response::Hello(h)) => {
-                return Err(Error::VersionMismatch {
-                    ours: PROTOCOL_VERSION,
-                    theirs: h.version,
-                });
-            }
-            Ok(other) => return Err(unexpected(&other)),
-            Err(e) => return Err(e),
+        })? {
+            Response::Hello(h) if h.version == PROTOCOL_VERSION => Ok(h),
+            Response::Hello(h) => Err(Error::VersionMismatch {
+                ours: PROTOCOL_VERSION,
+                theirs: h.version,
+            }),
+            other => Err(unexpected(&other)),
         }
-        Ok(session)
+    }
+
+    /// Replaces the connection under this session and every clone of it
+    /// (frames and values hold clones), and exchanges the hello again: the
+    /// agent closes a connection that stays silent, but handles belong to the
+    /// crash, so everything already fetched stays valid.
+    pub fn reconnect(&self, transport: Box<dyn Transport>) -> Result<(), Error> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .transport = transport;
+        let hello = self.greet()?;
+        if hello.pid != self.hello.pid {
+            return Err(Error::UnexpectedReply(format!(
+                "another process answered: pid {}, not {}",
+                hello.pid, self.hello.pid
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether `e` means the connection is gone (closed by the agent, or
+    /// out of step after its timeout reply) rather than a refused request.
+    pub fn lost(e: &Error) -> bool {
+        matches!(e, Error::Closed | Error::Io(_) | Error::OutOfOrder { .. })
+            || e.remote_kind() == Some(ErrorKind::TimedOut)
     }
 
     /// The agent's hello: pid, program, protocol version.
@@ -571,6 +598,56 @@ mod tests {
             s.traffic().received,
             after_hello.received + 4 + ok.len() as u64
         );
+    }
+
+    /// An agent on `transport` that answers the hello (as `pid`), then
+    /// `replies`, then closes the connection.
+    fn agent(mut transport: crate::MemoryTransport, pid: u32, replies: Vec<Response>) {
+        use crate::Transport;
+        let hello = Response::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            pid,
+            program: "p".into(),
+        });
+        for reply in std::iter::once(hello).chain(replies) {
+            let req: Envelope<Request> = frame::decode(&transport.recv().unwrap()).unwrap();
+            let bytes = frame::encode(&Envelope {
+                id: req.id,
+                body: reply,
+            })
+            .unwrap();
+            transport.send(&bytes).unwrap();
+        }
+    }
+
+    #[test]
+    fn reconnect_replaces_the_connection_under_every_clone() {
+        let (client, far) = crate::MemoryTransport::pair();
+        let first = std::thread::spawn(move || agent(far, 7, vec![]));
+        let s = Session::over(Box::new(client)).unwrap();
+        first.join().unwrap();
+        let clone = s.clone();
+        let e = clone.stats().unwrap_err();
+        assert!(Session::lost(&e), "{e}");
+
+        let (client, far) = crate::MemoryTransport::pair();
+        let second =
+            std::thread::spawn(move || agent(far, 7, vec![Response::Stats(AgentStats::default())]));
+        s.reconnect(Box::new(client)).unwrap();
+        assert_eq!(clone.stats().unwrap(), AgentStats::default());
+        second.join().unwrap();
+
+        // Another process on the socket is refused.
+        let (client, far) = crate::MemoryTransport::pair();
+        let third = std::thread::spawn(move || agent(far, 8, vec![]));
+        let e = s.reconnect(Box::new(client)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unexpected reply: another process answered: pid 8, not 7"
+        );
+        third.join().unwrap();
+        let refused = Error::Remote(RemoteError::new(ErrorKind::NotFound, "no local"));
+        assert!(!Session::lost(&refused));
     }
 
     #[test]

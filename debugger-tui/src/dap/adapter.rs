@@ -204,7 +204,11 @@ impl<W: Write> Adapter<W> {
     /// Answers one request; a bug in a handler becomes an error response.
     pub fn dispatch(&mut self, req: Request) -> Flow {
         let command = req.command.clone();
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| self.handle(&req)));
+        let mut result = std::panic::catch_unwind(AssertUnwindSafe(|| self.handle(&req)));
+        if matches!(result, Ok((Err(_), _))) && self.revive() {
+            // The agent had closed our idle connection; ask again on a new one.
+            result = std::panic::catch_unwind(AssertUnwindSafe(|| self.handle(&req)));
+        }
         let (result, after) = match result {
             Ok(r) => r,
             Err(panic) => {
@@ -726,6 +730,25 @@ impl<W: Write> Adapter<W> {
         }
     }
 
+    /// After a failed request: whether the connection to the agent was lost
+    /// (the agent closes one that stays idle) and is now replaced. Frames and
+    /// values already handed out share the session, so they work on.
+    fn revive(&self) -> bool {
+        let Some(t) = &self.target else { return false };
+        let Some(socket) = &t.socket else {
+            return false;
+        };
+        match t.session.crash() {
+            Err(e) if Session::lost(&e) => wire::socket::connect(socket)
+                .and_then(|stream| {
+                    t.session
+                        .reconnect(Box::new(wire::StreamTransport::new(stream)))
+                })
+                .is_ok(),
+            _ => false,
+        }
+    }
+
     /// Lets the program go on (`kill` false) or ends it now (true).
     fn release(&mut self, kill: bool) -> Result<(), DapError> {
         if let Some(w) = &self.watching {
@@ -734,7 +757,6 @@ impl<W: Write> Adapter<W> {
         if self.released {
             return Ok(());
         }
-        self.released = true;
         if kill {
             if let Some(l) = &self.launched {
                 l.kill();
@@ -750,8 +772,19 @@ impl<W: Write> Adapter<W> {
                 }
             }
         } else if let Some(t) = &self.target {
-            t.session.resume()?;
+            match t.session.resume() {
+                Ok(()) => {}
+                // A new connection if the agent closed ours; if the agent
+                // is gone (the program ended), there is nothing to resume.
+                Err(e) if Session::lost(&e) => {
+                    if self.revive() {
+                        t.session.resume()?;
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
+        self.released = true;
         if let Some(l) = &self.launched {
             // The program's end, before we answer.
             if let Some(code) = l.wait(Duration::from_secs(10)) {
