@@ -383,6 +383,22 @@ describe('pmdb dap', () => {
     await dc.disconnectRequest({ terminateDebuggee: true });
   });
 
+  it('shows a fatal signal as the exception; disconnect lets the signal kill the program', async () => {
+    const demo = await crash('segv');
+    const dc = await adapter();
+    const stopped = await attach(dc, { pid: demo.pid, pmdbDir: demo.dir });
+    assert.deepEqual([stopped.body.reason, stopped.body.text, stopped.body.description],
+      ['exception', 'SIGSEGV', 'SIGSEGV (address not mapped) at 0x0']);
+    const info = await dc.exceptionInfoRequest({ threadId: stopped.body.threadId });
+    assert.deepEqual([info.body.exceptionId, info.body.breakMode, info.body.details.message, info.body.details.typeName],
+      ['SIGSEGV', 'always', 'SIGSEGV (address not mapped) at 0x0', undefined]);
+    assert.equal(info.body.description,
+      `thread 'main' received a fatal signal at ${path.join(ROOT, 'demo', 'src', 'signals.rs')}:27:14: SIGSEGV (address not mapped) at 0x0`);
+    await dc.disconnectRequest({});
+    const end = await demo.ended();
+    assert.deepEqual([end.code, end.signal], [null, 'SIGSEGV']);
+  });
+
   it('waits for the next crash (waitFor) and ends it with terminate', async () => {
     const dir = tempDir('waitfor');
     const dc = await adapter();
