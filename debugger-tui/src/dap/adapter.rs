@@ -71,7 +71,8 @@ pub struct Adapter<W: Write> {
     out: W,
     seq: i64,
     tx: Sender<Input>,
-    line_base: i64,
+    /// The editor's first line and column numbers.
+    bases: (i64, i64),
     source_map: Vec<(String, String)>,
     source_base: PathBuf,
     target: Option<Target>,
@@ -105,7 +106,7 @@ impl<W: Write> Adapter<W> {
             out,
             seq: 0,
             tx,
-            line_base: 1,
+            bases: (1, 1),
             source_map: Vec::new(),
             source_base: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             target: None,
@@ -296,11 +297,8 @@ impl<W: Write> Adapter<W> {
 
     fn initialize(&mut self, req: &Request) -> Result<Value, DapError> {
         let a: p::InitializeArguments = args(req)?;
-        self.line_base = if a.lines_start_at1 == Some(false) {
-            0
-        } else {
-            1
-        };
+        let base = |at1: Option<bool>| if at1 == Some(false) { 0 } else { 1 };
+        self.bases = (base(a.lines_start_at1), base(a.columns_start_at1));
         Ok(serde_json::to_value(p::Capabilities {
             supports_configuration_done_request: true,
             supports_exception_info_request: true,
@@ -523,7 +521,7 @@ impl<W: Write> Adapter<W> {
                 .file
                 .clone()
                 .map(|file| t::source(&file, &self.locate(&file)));
-            out.push(t::stack_frame(id, &f.info, src, self.line_base));
+            out.push(t::stack_frame(id, &f.info, src, self.bases));
         }
         Ok(json!({"stackFrames": out, "totalFrames": total}))
     }

@@ -161,13 +161,18 @@ pub fn source(file: &str, located: &Located) -> Source {
 }
 
 /// One frame: function name, source, line and column (in the editor's
-/// numbering: `line_base` is 1 unless it asked for 0-based), runtime
-/// machinery marked subtle.
-pub fn stack_frame(id: i64, info: &FrameInfo, src: Option<Source>, line_base: i64) -> StackFrame {
+/// numbering: `bases` are the first line's and column's numbers, 1 unless it
+/// asked for 0), runtime machinery marked subtle.
+pub fn stack_frame(
+    id: i64,
+    info: &FrameInfo,
+    src: Option<Source>,
+    bases: (i64, i64),
+) -> StackFrame {
     let (line, column) = match (&src, info.line) {
         (Some(_), Some(line)) => (
-            i64::from(line) - 1 + line_base,
-            i64::from(info.column.unwrap_or(1).max(1)) - 1 + line_base,
+            i64::from(line) - 1 + bases.0,
+            i64::from(info.column.unwrap_or(1).max(1)) - 1 + bases.1,
         ),
         _ => (0, 0),
     };
@@ -427,7 +432,7 @@ mod tests {
             &Located::Here(PathBuf::from("/w/demo/src/bank.rs")),
         );
         assert_eq!(
-            serde_json::to_value(stack_frame(5, &f, Some(src), 1)).unwrap(),
+            serde_json::to_value(stack_frame(5, &f, Some(src), (1, 1))).unwrap(),
             serde_json::json!({"id": 5, "name": "demo::bank::withdraw", "line": 63, "column": 9,
                 "source": {"name": "bank.rs", "path": "/w/demo/src/bank.rs"},
                 "instructionPointerReference": "0x1234"})
@@ -438,14 +443,14 @@ mod tests {
             &Located::Elsewhere(3),
         );
         assert_eq!(
-            serde_json::to_value(stack_frame(6, &f, Some(src), 0)).unwrap(),
+            serde_json::to_value(stack_frame(6, &f, Some(src), (0, 0))).unwrap(),
             serde_json::json!({"id": 6, "name": "demo::bank::withdraw", "line": 62, "column": 8,
                 "source": {"name": "panicking.rs", "path": "/rustc/abc/library/std/src/panicking.rs",
                     "sourceReference": 3, "presentationHint": "deemphasize", "origin": "not on this machine"},
                 "instructionPointerReference": "0x1234", "presentationHint": "subtle"})
         );
         let f = frame(true, None);
-        let got = stack_frame(7, &f, None, 1);
+        let got = stack_frame(7, &f, None, (1, 1));
         assert_eq!((got.line, got.column, got.source), (0, 0, None));
     }
 
