@@ -23,7 +23,9 @@ impl zed::Extension for Pmdb {
     ) -> Result<DebugAdapterBinary, String> {
         let command = user_provided_debug_adapter_path
             .or_else(|| worktree.which("pmdb"))
-            .ok_or("pmdb is not on PATH (cargo install --path debugger-tui, or set dap.pmdb.binary)")?;
+            .ok_or(
+                "pmdb is not on PATH (cargo install --path debugger-tui, or set dap.pmdb.binary)",
+            )?;
         let parsed: serde_json::Value = serde_json::from_str(&config.config)
             .map_err(|e| format!("the pmdb configuration is not JSON: {e}"))?;
         let request = self.dap_request_kind(adapter_name, parsed)?;
