@@ -1,6 +1,6 @@
 //! The agent's configuration, read once from the environment at `install()`:
-//! `PMDB_MODE` (wait | report | off), `PMDB_DIR`, `PMDB_WAIT` and
-//! `PMDB_CLIENT_TIMEOUT`.
+//! `PMDB_MODE` (wait | report | core | off), `PMDB_DIR`, `PMDB_WAIT`,
+//! `PMDB_CLIENT_TIMEOUT` and `PMDB_CORE_COMPRESS`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -12,6 +12,8 @@ pub enum Mode {
     Wait,
     /// Print the traceback with locals to stderr, then end as usual.
     Report,
+    /// Save the crash as a core file in `PMDB_DIR`, then end as usual.
+    Core,
     /// Do nothing.
     Off,
 }
@@ -24,6 +26,8 @@ pub struct Config {
     pub wait: Duration,
     /// How long one connection may stay silent before the agent closes it.
     pub client_timeout: Duration,
+    /// How saved cores are stored (`PMDB_CORE_COMPRESS=zstd`: compressed).
+    pub compression: corefile::Compression,
 }
 
 /// The default wait for a debugger, in seconds.
@@ -59,9 +63,12 @@ impl Config {
             Some("wait") => Mode::Wait,
             Some("report") => Mode::Report,
             Some("off") => Mode::Off,
+            Some("core") => Mode::Core,
             other => {
                 if let Some(v) = other.filter(|v| !v.is_empty()) {
-                    eprintln!("pmdb: ignoring PMDB_MODE={v:?} (expected wait, report or off)");
+                    eprintln!(
+                        "pmdb: ignoring PMDB_MODE={v:?} (expected wait, report, core or off)"
+                    );
                 }
                 if stderr_is_terminal() {
                     Mode::Wait
@@ -73,11 +80,20 @@ impl Config {
         let wait = seconds("PMDB_WAIT", DEFAULT_WAIT_SECS, true);
         // Zero would mean "no timeout" to the socket layer: refused.
         let client_timeout = seconds("PMDB_CLIENT_TIMEOUT", DEFAULT_CLIENT_TIMEOUT_SECS, false);
+        let compression = match std::env::var("PMDB_CORE_COMPRESS").ok().as_deref() {
+            Some("zstd") => corefile::Compression::Zstd,
+            None | Some("") | Some("none") => corefile::Compression::None,
+            Some(other) => {
+                eprintln!("pmdb: ignoring PMDB_CORE_COMPRESS={other:?} (expected zstd or none)");
+                corefile::Compression::None
+            }
+        };
         Config {
             mode,
             dir: wire::socket::socket_dir(),
             wait,
             client_timeout,
+            compression,
         }
     }
 }

@@ -15,8 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::capture::RawFrame;
-use crate::unwind::{self, Regs};
+use engine::{Regs, Stack, Thread};
 
 /// Most threads frozen at once.
 const MAX_THREADS: usize = 256;
@@ -42,14 +41,6 @@ static RELEASE_READ: AtomicI32 = AtomicI32::new(-1);
 static RELEASE_WRITE: AtomicI32 = AtomicI32::new(-1);
 /// How many threads were signalled by the last freeze (each needs a byte to go on).
 static SIGNALLED: Mutex<usize> = Mutex::new(0);
-
-/// A thread frozen during the crash.
-#[derive(Debug, Clone)]
-pub struct Stopped {
-    pub tid: u64,
-    pub name: String,
-    pub frames: Vec<RawFrame>,
-}
 
 /// Prepares the freeze signal and its release pipe.
 pub fn install() {
@@ -80,7 +71,7 @@ extern "C" fn handler(_sig: libc::c_int, _info: *mut libc::siginfo_t, context: *
     unsafe {
         let i = NEXT.fetch_add(1, Ordering::SeqCst);
         if let Some(slot) = SLOTS.get(i) {
-            let regs = crate::signals::context_registers(context);
+            let regs = crate::registers::of_context(context);
             for (r, v) in slot.regs.iter().zip(regs) {
                 r.store(v, Ordering::SeqCst);
             }
@@ -104,7 +95,7 @@ extern "C" fn handler(_sig: libc::c_int, _info: *mut libc::siginfo_t, context: *
 
 /// Freezes every thread but `except` and the agent's own, and returns their
 /// tracebacks' machine frames.
-pub fn stop_others(except: u64) -> Vec<Stopped> {
+pub fn stop_others(except: u64) -> Vec<Thread> {
     let sig = SIGNAL.load(Ordering::SeqCst);
     if sig == 0 {
         return Vec::new();
@@ -116,8 +107,8 @@ pub fn stop_others(except: u64) -> Vec<Stopped> {
             let Some(tid) = t.file_name().to_str().and_then(|s| s.parse::<u64>().ok()) else {
                 continue;
             };
-            let name = thread_name(tid);
-            let ours = tid == crate::signals::agent_tid() || name.starts_with("pmdb-agent");
+            let name = crate::live::thread_name(tid);
+            let ours = tid == crate::state::agent_tid() || name.starts_with("pmdb-agent");
             if tid == except || ours || targets.len() >= MAX_THREADS {
                 continue;
             }
@@ -141,7 +132,9 @@ pub fn stop_others(except: u64) -> Vec<Stopped> {
         std::thread::sleep(Duration::from_millis(1));
     }
     let answered = NEXT.load(Ordering::SeqCst).min(MAX_THREADS);
-    let mut stopped: Vec<Stopped> = SLOTS[..answered]
+    let tables = crate::live::engine();
+    let tables = tables.tables();
+    let mut stopped: Vec<Thread> = SLOTS[..answered]
         .iter()
         .filter(|s| s.done.load(Ordering::SeqCst))
         .map(|s| {
@@ -150,15 +143,14 @@ pub fn stop_others(except: u64) -> Vec<Stopped> {
                 *r = Some(v.load(Ordering::SeqCst));
             }
             let tid = s.tid.load(Ordering::SeqCst);
-            let frames = unwind::raw_frames(regs, MAX_FRAMES);
-            Stopped {
-                tid,
-                name: thread_name(tid),
-                frames,
+            Thread {
+                id: tid,
+                name: crate::live::thread_name(tid),
+                stack: Stack::Unwound(tables.raw_frames(regs, MAX_FRAMES)),
             }
         })
         .collect();
-    stopped.sort_by_key(|s| s.tid);
+    stopped.sort_by_key(|s| s.id);
     stopped
 }
 
@@ -172,14 +164,4 @@ pub fn release() {
         unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
     }
     *signalled = 0;
-}
-
-/// A thread's name: `main` for the main thread, else the kernel's `comm`.
-pub fn thread_name(tid: u64) -> String {
-    if tid == u64::from(std::process::id()) {
-        return "main".into();
-    }
-    std::fs::read_to_string(format!("/proc/self/task/{tid}/comm"))
-        .map(|s| s.trim_end().to_string())
-        .unwrap_or_else(|_| "<unnamed>".into())
 }

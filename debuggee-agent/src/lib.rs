@@ -1,41 +1,37 @@
 //! `debuggee_agent`: linked into a Rust program, it turns a crash into
 //! something you can inspect. Call [`install`] once at the top of `main`;
-//! when a thread panics, the agent records the crash, freezes that thread
-//! where it stands and serves its state — traceback, frames, locals and
-//! everything reachable from them — to `pmdb` over a local socket.
+//! when a thread panics or takes a fatal signal, the agent records the
+//! crash, freezes the process where it stands and serves its state —
+//! traceback, frames, locals and everything reachable from them — to `pmdb`
+//! over a local socket.
 //!
-//! The path of a crash through the modules: [`capture`] → [`server`] (with
-//! [`inspect`]) → [`traceback`] → [`variables`] → [`views`] / [`values`],
-//! reading memory only through [`memory`] and types through [`types`].
+//! The agent captures, freezes and serves; everything that reads the frozen
+//! process (DWARF, unwinding, types, values) is `pmdb-engine`'s, run over
+//! this process through the live host. The path of a crash: `capture`
+//! (panics) or `signals` (faults) → `respond` (the mode) → `freeze` →
+//! `server`, with `live` describing this process to the engine.
 //!
-//! Configuration is by environment: `PMDB_MODE` (`wait`, `report`, `off`),
-//! `PMDB_DIR` (the socket directory) and `PMDB_WAIT` (seconds to wait).
+//! Configuration is by environment: `PMDB_MODE` (`wait`, `report`, `core`,
+//! `off`), `PMDB_DIR` (the socket directory) and `PMDB_WAIT` (seconds to wait).
 
-pub mod capture;
-pub mod config;
-pub mod debuginfo;
-pub mod freeze;
-pub mod globals;
-pub mod inspect;
-pub mod memory;
-pub mod objects;
-pub mod place;
-pub mod report;
-pub mod server;
-pub mod shared_dwarf;
-pub mod signals;
-pub mod std_views;
-pub mod symbols;
-pub mod traceback;
-pub mod types;
-pub mod unwind;
-pub mod values;
-pub mod variables;
-pub mod views;
-pub mod walk;
+mod capture;
+mod config;
+mod freeze;
+mod keep;
+mod live;
+mod registers;
+mod report;
+mod respond;
+mod save;
+mod server;
+mod signals;
+mod state;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 #[cfg(test)]
-mod testing;
+mod engine_tests;
 
 use std::sync::Once;
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::inspect::Inspector;
+use engine::Inspector;
 
 /// Prints the report for `ins` to stderr in one write.
 pub fn print(ins: &Inspector) {

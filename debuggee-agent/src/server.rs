@@ -5,26 +5,23 @@
 //! and ends when a debugger says resume or kill, or when no request came for
 //! `PMDB_WAIT`.
 //!
-//! The conversation itself ([`Server::converse`]) runs over any
-//! [`Transport`], so tests and fuzzers drive the real dispatcher in-process.
+//! The conversation itself is the engine's (`engine::serve::Server`), which
+//! runs over any `wire::Transport`.
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
+use engine::serve::{Server, Verdict, reply};
+use engine::{Crash, Inspector};
 use interprocess::local_socket::{
     GenericFilePath, Listener, ListenerNonblockingMode, ListenerOptions, Stream, ToFsName,
     prelude::*,
 };
 use interprocess::os::unix::local_socket::ListenerOptionsExt;
-use wire::{
-    Envelope, ErrorKind, Hello, PROTOCOL_VERSION, RemoteError, Request, Response, StreamTransport,
-    Transport, frame,
-};
-
-use crate::inspect::Inspector;
+use wire::{ErrorKind, RemoteError, Response, StreamTransport, Transport};
 
 /// Most connections served at once; one more is told so and closed.
 pub const MAX_CONNECTIONS: usize = 64;
@@ -32,14 +29,6 @@ pub const MAX_CONNECTIONS: usize = 64;
 /// The largest request frame the agent reads (64 KiB): requests are small,
 /// so a hostile length costs nothing.
 pub const MAX_REQUEST: usize = 64 << 10;
-
-/// How serving ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Resume,
-    Kill,
-    TimedOut,
-}
 
 /// Why the socket could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -144,164 +133,13 @@ pub fn bind(dir: &Path, pid: u32) -> Result<Bound, BindError> {
     Ok(Bound { listener, path })
 }
 
-/// The state every connection shares: the crash being served, the verdict,
-/// and the counters behind `PMDB_WAIT` and the connection limit.
-pub struct Server {
-    inspector: Inspector,
-    verdict: Mutex<Option<Verdict>>,
-    last_request: AtomicU64,
-    requests: AtomicU64,
+/// The shared server and the count of connections it serves.
+struct Shared {
+    server: Server,
     connections: AtomicUsize,
-    started: Instant,
-    client_timeout: Duration,
 }
 
-impl Server {
-    /// A server for `inspector`; `client_timeout` is only named in the reply
-    /// to a client that stayed silent that long.
-    pub fn new(inspector: Inspector, client_timeout: Duration) -> Server {
-        Server {
-            inspector,
-            verdict: Mutex::new(None),
-            last_request: AtomicU64::new(0),
-            requests: AtomicU64::new(0),
-            connections: AtomicUsize::new(0),
-            started: Instant::now(),
-            client_timeout,
-        }
-    }
-
-    /// The crash being served.
-    pub fn inspector(&self) -> &Inspector {
-        &self.inspector
-    }
-
-    /// How serving ended, once a client said resume or kill.
-    pub fn verdict(&self) -> Option<Verdict> {
-        *self.verdict.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn touch(&self) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        self.last_request
-            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
-    }
-
-    fn idle(&self) -> Duration {
-        let last = self.last_request.load(Ordering::Relaxed);
-        self.started
-            .elapsed()
-            .saturating_sub(Duration::from_millis(last))
-    }
-
-    /// One client's conversation: hello first (version checked), then
-    /// requests until it closes, sends something unreadable at the framing
-    /// level, or stays silent past the transport's timeout. Undecodable
-    /// messages get a `BadRequest` reply and the conversation goes on.
-    pub fn converse<T: Transport>(&self, transport: &mut T) {
-        let mut greeted = false;
-        loop {
-            let bytes = match transport.recv() {
-                Ok(b) => b,
-                Err(wire::Error::Closed) => return,
-                Err(wire::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    let _ = reply(
-                        transport,
-                        0,
-                        error(
-                            ErrorKind::TimedOut,
-                            format!(
-                                "no request for {} s; the agent closed the connection",
-                                self.client_timeout.as_secs_f64()
-                            ),
-                        ),
-                    );
-                    return;
-                }
-                Err(e) => {
-                    // The stream may be out of step; say why once, then close.
-                    let _ = reply(transport, 0, error(ErrorKind::BadRequest, e.to_string()));
-                    return;
-                }
-            };
-            self.touch();
-            let (id, request) = match frame::decode::<Envelope<Request>>(&bytes) {
-                Ok(env) => (env.id, env.body),
-                Err(e) => {
-                    if reply(transport, 0, error(ErrorKind::BadRequest, e.to_string())).is_err() {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            let response = match (&request, greeted) {
-                (Request::Hello { version, .. }, _) if *version != PROTOCOL_VERSION => error(
-                    ErrorKind::VersionMismatch,
-                    format!(
-                        "protocol version mismatch: the agent speaks {PROTOCOL_VERSION}, the client {version}"
-                    ),
-                ),
-                (Request::Hello { .. }, _) => {
-                    greeted = true;
-                    Response::Hello(Hello {
-                        version: PROTOCOL_VERSION,
-                        pid: self.inspector.crash.info.pid,
-                        program: self.inspector.crash.info.program.clone(),
-                    })
-                }
-                (_, false) => error(ErrorKind::BadRequest, "the first request must be a hello"),
-                _ => self.dispatch(request),
-            };
-            if reply(transport, id, response).is_err() {
-                return;
-            }
-        }
-    }
-
-    fn dispatch(&self, request: Request) -> Response {
-        let ins = &self.inspector;
-        let set = |v| {
-            *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v);
-            Response::Ok
-        };
-        // A bug in the agent must not take the debuggee down: contain it here.
-        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match request {
-            Request::Hello { .. } => unreachable!("handled by the connection"),
-            Request::Crash => Ok(Response::Crash(ins.crash.info.clone())),
-            Request::Threads => Ok(Response::Threads(ins.threads())),
-            Request::Crashes => Ok(Response::Crashes(ins.crashes())),
-            Request::Traceback { thread } => ins.traceback(thread).map(Response::Traceback),
-            Request::Locals { frame } => ins.locals(frame).map(Response::Values),
-            Request::Children {
-                value,
-                start,
-                count,
-            } => ins.children(value, start, count).map(Response::Values),
-            Request::Static { name } => ins.static_value(&name).map(Response::Values),
-            Request::Fetch { value } => ins.fetch(value).map(Response::Fetched),
-            Request::Stats => Ok(Response::Stats(wire::AgentStats {
-                bytes_read: crate::memory::bytes_read(),
-                units_parsed: crate::debuginfo::units_parsed(),
-                requests: self.requests.load(Ordering::Relaxed),
-            })),
-            Request::Resume => Ok(set(Verdict::Resume)),
-            Request::Kill => Ok(set(Verdict::Kill)),
-        }));
-        match answer {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => Response::Error(e),
-            Err(_) => error(
-                ErrorKind::Internal,
-                "the agent failed on this request; the debuggee is unaffected",
-            ),
-        }
-    }
-
+impl Shared {
     /// Why `stream` may not be served, if it may not: another user, or one
     /// connection too many.
     fn refusal(&self, stream: &Stream) -> Option<RemoteError> {
@@ -313,7 +151,7 @@ impl Server {
                     ErrorKind::PermissionDenied,
                     format!(
                         "permission denied: process {} runs as uid {ours}; only that user or root may attach, not uid {uid}",
-                        self.inspector.crash.info.pid
+                        self.server.inspector().crash.info.pid
                     ),
                 ));
             }
@@ -338,7 +176,7 @@ impl Server {
 const ACCEPT_TICK: Duration = Duration::from_millis(20);
 
 /// Counts a connection while it lives.
-struct Slot(Arc<Server>);
+struct Slot(Arc<Shared>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
@@ -347,49 +185,57 @@ impl Drop for Slot {
 }
 
 /// Serves `inspector` on `bound` until a verdict or `wait` without requests;
-/// a connection that sends nothing for `client_timeout` is closed.
+/// a connection that sends nothing for `client_timeout` is closed. Returns
+/// the verdict, the crash, and whether any debugger ever attached.
 pub fn serve(
     bound: Bound,
     inspector: Inspector,
     wait: Duration,
     client_timeout: Duration,
-) -> Verdict {
-    let server = Arc::new(Server::new(inspector, client_timeout));
+) -> (Verdict, Crash, bool) {
+    let shared = Arc::new(Shared {
+        server: Server::new(inspector, client_timeout),
+        connections: AtomicUsize::new(0),
+    });
+    let server = &shared.server;
     // While nobody is attached yet, load the debug info and symbolise the
     // crashed thread, so the first screen finds them ready. A request that
     // needs them meanwhile waits for this work instead of repeating it.
-    let warm = server.clone();
+    let warm = shared.clone();
     let _ = std::thread::Builder::new()
         .name("pmdb-agent-warm".into())
         .spawn(move || {
-            let tid = warm.inspector.crash.info.thread;
-            let _ = warm.inspector.traceback(tid);
+            let ins = warm.server.inspector();
+            let _ = ins.traceback(ins.crash.info.thread);
         });
+    let mut attached = false;
+    let end = |v: Verdict, attached: bool| (v, server.inspector().crash.clone(), attached);
     loop {
         if let Some(v) = server.verdict() {
-            return v;
+            return end(v, attached);
         }
         if server.idle() >= wait {
-            return Verdict::TimedOut;
+            return end(Verdict::TimedOut, attached);
         }
         match bound.listener.accept() {
             Ok(stream) => {
                 // Replies to a client that does not read must not block us.
                 let _ = stream.set_send_timeout(Some(client_timeout));
-                if let Some(refusal) = server.refusal(&stream) {
+                if let Some(refusal) = shared.refusal(&stream) {
                     // A refused client does not count as activity for `PMDB_WAIT`.
                     refuse(stream, refusal);
                     continue;
                 }
                 server.touch();
+                attached = true;
                 let _ = stream.set_recv_timeout(Some(client_timeout));
-                server.connections.fetch_add(1, Ordering::Relaxed);
-                let slot = Slot(server.clone());
+                shared.connections.fetch_add(1, Ordering::Relaxed);
+                let slot = Slot(shared.clone());
                 let spawned = std::thread::Builder::new()
                     .name("pmdb-agent-conn".into())
                     .spawn(move || {
                         let mut t = StreamTransport::with_max_frame(stream, MAX_REQUEST);
-                        slot.0.converse(&mut t);
+                        slot.0.server.converse(&mut t);
                         drop(slot);
                     });
                 if let Err(e) = spawned {
@@ -441,12 +287,4 @@ fn refuse(stream: Stream, refusal: RemoteError) {
     if spawned.is_err() {
         REFUSING.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
-    Response::Error(RemoteError::new(kind, message))
-}
-
-fn reply(t: &mut impl Transport, id: u64, body: Response) -> Result<(), wire::Error> {
-    t.send(&frame::encode(&Envelope { id, body })?)
 }

@@ -13,12 +13,11 @@ use std::cell::UnsafeCell;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
-use wire::{CrashInfo, CrashKind};
+use wire::CrashKind;
 
-use crate::capture;
+use engine::{Crash, LaterCrash, Regs, Stack, Thread};
+
 use crate::config::Config;
-use crate::inspect::Crash;
-use crate::unwind::{self, Regs};
 
 const SIGNALS: [libc::c_int; 5] = [
     libc::SIGSEGV,
@@ -64,23 +63,14 @@ static LATE_COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsi
 static CLAIMED: AtomicBool = AtomicBool::new(false);
 /// The agent is done with the crash: signals now take their previous course.
 static RELEASED: AtomicBool = AtomicBool::new(false);
-/// A panic was already served; the abort that follows (`panic = "abort"`) is
-/// part of that crash, not a new one.
-static PANIC_SERVED: AtomicBool = AtomicBool::new(false);
 static WAKE_WRITE: AtomicI32 = AtomicI32::new(-1);
 static RELEASE_READ: AtomicI32 = AtomicI32::new(-1);
-static AGENT_TID: AtomicU64 = AtomicU64::new(0);
 
 /// The dispositions in force before ours, by signal number.
 struct Previous(UnsafeCell<[MaybeUninit<libc::sigaction>; 32]>);
 // SAFETY: written only in `install`, before our handlers exist; read-only after.
 unsafe impl Sync for Previous {}
 static PREVIOUS: Previous = Previous(UnsafeCell::new([MaybeUninit::uninit(); 32]));
-
-/// Called by the panic path once it has served a panic.
-pub fn note_panic_served() {
-    PANIC_SERVED.store(true, Ordering::SeqCst);
-}
 
 /// Starts the agent thread and installs the handlers. Failures are reported
 /// and leave the signals' dispositions untouched.
@@ -100,11 +90,12 @@ pub fn install(config: Config) {
         return;
     }
     let (wake_read, release_write) = (wake[0], release[1]);
+    crate::state::add_later_source(late_crashes);
     let (started_tx, started_rx) = std::sync::mpsc::channel();
     let started = std::thread::Builder::new()
         .name("pmdb-agent-signals".into())
         .spawn(move || {
-            AGENT_TID.store(capture::current_tid(), Ordering::SeqCst);
+            crate::state::set_agent_tid(crate::live::current_tid());
             let _ = started_tx.send(());
             agent(config, wake_read, release_write)
         });
@@ -139,8 +130,8 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
     unsafe {
         let tid = libc::syscall(libc::SYS_gettid) as u64;
         let pass_through = RELEASED.load(Ordering::SeqCst)
-            || (sig == libc::SIGABRT && PANIC_SERVED.load(Ordering::SeqCst))
-            || tid == AGENT_TID.load(Ordering::SeqCst)
+            || (sig == libc::SIGABRT && crate::state::panic_served())
+            || tid == crate::state::agent_tid()
             || WAKE_WRITE.load(Ordering::SeqCst) < 0;
         if !pass_through {
             if CLAIMED.swap(true, Ordering::SeqCst) {
@@ -186,41 +177,6 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mu
     }
 }
 
-/// The id of the agent's signal thread (0 before it runs).
-pub fn agent_tid() -> u64 {
-    AGENT_TID.load(Ordering::SeqCst)
-}
-
-/// The general registers of a signal context, in DWARF numbering (rax rdx
-/// rcx rbx rsi rdi rbp rsp r8..r15 rip). Async-signal-safe.
-///
-/// # Safety
-/// `context` must be the kernel's `ucontext_t` for the signal being handled.
-pub(crate) unsafe fn context_registers(context: *mut libc::c_void) -> [u64; 17] {
-    const ORDER: [libc::c_int; 17] = [
-        libc::REG_RAX,
-        libc::REG_RDX,
-        libc::REG_RCX,
-        libc::REG_RBX,
-        libc::REG_RSI,
-        libc::REG_RDI,
-        libc::REG_RBP,
-        libc::REG_RSP,
-        libc::REG_R8,
-        libc::REG_R9,
-        libc::REG_R10,
-        libc::REG_R11,
-        libc::REG_R12,
-        libc::REG_R13,
-        libc::REG_R14,
-        libc::REG_R15,
-        libc::REG_RIP,
-    ];
-    // SAFETY: per this function's contract, `context` is a valid ucontext_t.
-    let g = unsafe { &(*(context as *const libc::ucontext_t)).uc_mcontext.gregs };
-    ORDER.map(|r| g[r as usize] as u64)
-}
-
 /// Copies a signal's context into `slot`. Async-signal-safe: atomics only.
 ///
 /// # Safety
@@ -235,7 +191,7 @@ unsafe fn fill(
     // SAFETY: per this function's contract, both pointers are valid for the
     // duration of the handler that calls it.
     unsafe {
-        for (r, v) in slot.regs.iter().zip(context_registers(context)) {
+        for (r, v) in slot.regs.iter().zip(crate::registers::of_context(context)) {
             r.store(v, Ordering::SeqCst);
         }
         slot.signo.store(sig, Ordering::SeqCst);
@@ -246,12 +202,19 @@ unsafe fn fill(
 }
 
 /// Signal crashes recorded while another signal crash was being served.
-pub fn late_crashes() -> Vec<Crash> {
+fn late_crashes() -> Vec<LaterCrash> {
     let n = LATE_COUNT.load(Ordering::SeqCst).min(LATE_SLOTS);
     LATE[..n]
         .iter()
         .filter(|s| s.tid.load(Ordering::SeqCst) != 0)
         .map(crash_from)
+        .map(|c| LaterCrash {
+            info: c.info,
+            frames: match c.threads.into_iter().next().map(|t| t.stack) {
+                Some(Stack::Unwound(f)) => f,
+                _ => Vec::new(),
+            },
+        })
         .collect()
 }
 
@@ -268,7 +231,12 @@ fn agent(config: Config, wake_read: libc::c_int, release_write: libc::c_int) {
         }
     }
     let crash = crash_from_slot();
-    capture::handle(&config, crash);
+    let signal = corefile::SigInfo {
+        signo: SLOT.signo.load(Ordering::SeqCst),
+        code: SLOT.code.load(Ordering::SeqCst),
+        addr: SLOT.addr.load(Ordering::SeqCst),
+    };
+    crate::respond::handle(&config, crash, Some(signal));
     RELEASED.store(true, Ordering::SeqCst);
     // SAFETY: writing one byte from our own buffer to our own pipe.
     unsafe { libc::write(release_write, buf.as_ptr().cast(), 1) };
@@ -287,114 +255,22 @@ fn crash_from(slot: &Slot) -> Crash {
     let code = slot.code.load(Ordering::SeqCst);
     let addr = slot.addr.load(Ordering::SeqCst);
     let tid = slot.tid.load(Ordering::SeqCst);
-    let frames = unwind::raw_frames(regs, MAX_FRAMES);
-    // Where the user's code was: the innermost frame outside std and core.
-    let location = frames.iter().find_map(|f| {
-        let pc = if f.exact { f.ip } else { f.ip.wrapping_sub(1) };
-        source_location(pc).filter(|(file, _, _)| !crate::traceback::is_runtime("", Some(file)))
-    });
-    let thread_name = crate::freeze::thread_name(tid);
+    let engine = crate::live::engine();
+    let frames = engine.tables().raw_frames(regs, MAX_FRAMES);
+    let location = engine::traceback::user_location(&engine, &frames);
+    let info = crate::live::record(
+        CrashKind::Signal,
+        engine::signal::describe(sig, code, addr),
+        None,
+        location,
+        tid,
+    );
     Crash {
-        info: CrashInfo {
-            kind: CrashKind::Signal,
-            message: describe(sig, code, addr),
-            payload_type: None,
-            file: location.as_ref().map(|l| l.0.clone()),
-            line: location.as_ref().map(|l| l.1),
-            column: location.as_ref().and_then(|l| l.2),
-            thread: tid,
-            thread_name,
-            pid: std::process::id(),
-            program: capture::program_name(),
-            time: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        },
-        frames,
-        others: Vec::new(),
-    }
-}
-
-/// The source location of the faulting instruction, when DWARF knows it.
-fn source_location(pc: u64) -> Option<(String, u32, Option<u32>)> {
-    let dbg = crate::debuginfo::get().ok()?;
-    let frames = dbg.locate(&[pc.wrapping_sub(dbg.bias)]).pop()?;
-    let innermost = frames.into_iter().next()?;
-    Some((innermost.file?, innermost.line?, innermost.column))
-}
-
-/// `SIGSEGV (address not mapped) at 0x0`.
-pub fn describe(sig: libc::c_int, code: libc::c_int, addr: u64) -> String {
-    let (name, what) = match sig {
-        libc::SIGSEGV => (
-            "SIGSEGV",
-            match code {
-                1 => "address not mapped",
-                2 => "invalid permissions",
-                _ => "segmentation fault",
-            },
-        ),
-        libc::SIGBUS => (
-            "SIGBUS",
-            match code {
-                1 => "invalid address alignment",
-                2 => "nonexistent physical address",
-                3 => "object-specific hardware error",
-                _ => "bus error",
-            },
-        ),
-        libc::SIGFPE => (
-            "SIGFPE",
-            match code {
-                1 => "integer divide by zero",
-                2 => "integer overflow",
-                3 => "floating-point divide by zero",
-                4 => "floating-point overflow",
-                5 => "floating-point underflow",
-                6 => "floating-point inexact result",
-                7 => "floating-point invalid operation",
-                _ => "arithmetic exception",
-            },
-        ),
-        libc::SIGILL => (
-            "SIGILL",
-            match code {
-                1 => "illegal opcode",
-                2 => "illegal operand",
-                3 => "illegal addressing mode",
-                4 => "illegal trap",
-                5 => "privileged opcode",
-                6 => "privileged register",
-                7 => "coprocessor error",
-                8 => "internal stack error",
-                _ => "illegal instruction",
-            },
-        ),
-        libc::SIGABRT => return "SIGABRT (aborted)".to_string(),
-        _ => ("signal", "fatal"),
-    };
-    if code > 0 {
-        format!("{name} ({what}) at {addr:#x}")
-    } else {
-        format!("{name} (sent by a process)")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::describe;
-
-    #[test]
-    fn signals_are_described_like_the_kernel_does() {
-        assert_eq!(
-            describe(libc::SIGSEGV, 1, 0),
-            "SIGSEGV (address not mapped) at 0x0"
-        );
-        assert_eq!(
-            describe(libc::SIGFPE, 1, 0x5555),
-            "SIGFPE (integer divide by zero) at 0x5555"
-        );
-        assert_eq!(describe(libc::SIGABRT, -6, 0), "SIGABRT (aborted)");
-        assert_eq!(describe(libc::SIGSEGV, 0, 0), "SIGSEGV (sent by a process)");
+        threads: vec![Thread {
+            id: tid,
+            name: info.thread_name.clone(),
+            stack: Stack::Unwound(frames),
+        }],
+        info,
     }
 }

@@ -1,5 +1,5 @@
 //! A bounded, fixed-seed property test of the real request dispatcher: this
-//! test's own stack is captured as a crash, served by `server::Server` over
+//! test's own stack is captured as a crash, served by `engine::serve::Server` over
 //! `wire::MemoryTransport`, and bombarded with random bytes, mutated
 //! encodings and well-formed requests naming random handles, frames, threads
 //! and statics. Every message must get exactly one reply that decodes, with
@@ -9,8 +9,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use debuggee_agent::inspect::Inspector;
-use debuggee_agent::server::Server;
+use debuggee_agent::testing::inspector_of_current_thread;
+use engine::serve::Server;
 use wire::{Envelope, ErrorKind, FrameId, MemoryTransport, Request, Response, Transport, frame};
 
 /// How many messages the property run sends.
@@ -137,7 +137,7 @@ fn random_and_mutated_requests_get_typed_replies_and_serving_goes_on() {
     let garbage = 0xdead as *const Owner;
     black_box((&owner, garbage));
 
-    let inspector = Inspector::of_current_thread("property run");
+    let inspector = inspector_of_current_thread("property run");
     let thread = inspector.crash.info.thread;
     let server = std::sync::Arc::new(Server::new(inspector, Duration::from_secs(30)));
     let (mut client, mut agent) = MemoryTransport::pair();

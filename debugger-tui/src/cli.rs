@@ -1,6 +1,9 @@
 //! The command line, as clap reads it.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
+use debugger_tui::core::CoreArgs;
 
 /// A post-mortem debugger for Rust: inspect a crashed program where it stands.
 #[derive(Parser)]
@@ -29,6 +32,14 @@ pub enum Command {
         #[arg(short = 'c', long = "command", value_name = "CMD")]
         commands: Vec<String>,
     },
+    /// Open the TUI on a core file: pmdb's own (`PMDB_MODE=core`), gdb's
+    /// `gcore`, the kernel's, or systemd-coredump's (zstd).
+    Open {
+        /// The core file.
+        file: PathBuf,
+        #[command(flatten)]
+        core: CoreArgs,
+    },
     /// List crashed processes waiting for a debugger.
     List,
     /// Serve an editor over the Debug Adapter Protocol on stdin/stdout.
@@ -36,7 +47,13 @@ pub enum Command {
     /// Print every thread's traceback with locals, without a TUI.
     Report {
         /// A pid or a socket path.
-        target: String,
+        #[arg(required_unless_present = "core_file")]
+        target: Option<String>,
+        /// Report a core file instead of a waiting process.
+        #[arg(long = "core", value_name = "FILE", conflicts_with = "target")]
+        core_file: Option<PathBuf>,
+        #[command(flatten)]
+        core: CoreArgs,
         /// One JSON object instead of text.
         #[arg(long)]
         json: bool,

@@ -32,18 +32,29 @@ fn main() {
                 tui::attach(socket).map(|()| 0)
             }
         }),
+        cli::Command::Open { file, core } => debugger_tui::core::open(&file, &core)
+            .and_then(tui::attach_session)
+            .map(|()| 0),
         cli::Command::List => list::list().map(|()| 0),
         cli::Command::Dap => debugger_tui::dap::run().map(|()| 0),
         cli::Command::Report {
             target,
+            core_file,
+            core,
             json,
             depth,
-        } => report::report(&target, json, depth).map(|()| 0),
+        } => match (core_file, target) {
+            (Some(file), _) => debugger_tui::core::open(&file, &core)
+                .and_then(|s| report::print_report(&s, json, depth))
+                .map(|()| 0),
+            (None, Some(target)) => report::report(&target, json, depth).map(|()| 0),
+            (None, None) => Err(anyhow::anyhow!("give a pid, a socket path or --core FILE")),
+        },
     };
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("pmdb: {e}");
+            eprintln!("pmdb: {e:#}");
             std::process::exit(2);
         }
     }

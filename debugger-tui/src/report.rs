@@ -42,6 +42,12 @@ pub fn report(target: &str, json: bool, depth: u32) -> anyhow::Result<()> {
     let socket = crate::target::resolve(Some(target))?;
     let session = Session::connect(socket.as_path())
         .map_err(|e| anyhow::anyhow!("cannot attach to {}: {e}", socket.display()))?;
+    print_report(&session, json, depth)
+}
+
+/// Walks `session` and prints the report.
+pub fn print_report(session: &Session, json: bool, depth: u32) -> anyhow::Result<()> {
+    let session = session.clone();
     let crash = session.crash()?;
     let threads = walk(&session, depth)?;
     if json {

@@ -12,8 +12,8 @@ use std::hint::black_box;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use debuggee_agent::inspect::Inspector;
-use debuggee_agent::server::Server;
+use debuggee_agent::testing::inspector_of_current_thread;
+use engine::serve::Server;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use wire::{Envelope, ErrorKind, FrameId, PROTOCOL_VERSION, Request, Response, Transport, frame};
@@ -103,7 +103,7 @@ fn server() -> &'static Server {
             };
             let garbage = 0xdead as *const Owner;
             black_box((&owner, garbage));
-            tx.send(Inspector::of_current_thread("fuzz")).unwrap();
+            tx.send(inspector_of_current_thread("fuzz")).unwrap();
             loop {
                 std::thread::park();
             }

@@ -9,8 +9,8 @@ use wire::{Envelope, Request, frame};
 
 fuzz_target!(|data: &[u8]| {
     let mut rest = data;
-    while let Ok(body) = frame::read_frame_max(&mut rest, debuggee_agent::server::MAX_REQUEST) {
-        assert!(body.len() <= debuggee_agent::server::MAX_REQUEST);
+    while let Ok(body) = frame::read_frame_max(&mut rest, debuggee_agent::testing::MAX_REQUEST) {
+        assert!(body.len() <= debuggee_agent::testing::MAX_REQUEST);
         if let Ok(env) = frame::decode::<Envelope<Request>>(&body) {
             // What decodes re-encodes and decodes to the same thing.
             let again: Envelope<Request> = frame::decode(&frame::encode(&env).unwrap()).unwrap();

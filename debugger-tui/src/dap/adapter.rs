@@ -816,13 +816,10 @@ fn args<T: DeserializeOwned + Default>(req: &Request) -> Result<T, DapError> {
     })
 }
 
-/// The core-file arm of `attach`.
-///
-/// When `crate::target::open_core` exists, this becomes
-/// `crate::target::open_core(core, exe).map_err(|e| DapError::Failed(format!("cannot open {}: {e:#}", core.display())))`.
+/// The core-file arm of `attach`: the engine runs in this process over the
+/// in-memory transport, so the rest of the session is the same as a live one.
 fn open_core(core: &Path, exe: Option<&Path>) -> Result<Session, DapError> {
-    let _ = (core, exe);
-    fail("core files are not supported by this build")
+    crate::core::open_core(core, exe).map_err(|e| DapError::Failed(format!("{e:#}")))
 }
 
 /// Whether `pid` is still the crashed program (not a pid reused since).

@@ -27,6 +27,11 @@ use app::{App, Exit};
 pub fn attach(socket: PathBuf) -> anyhow::Result<()> {
     let session = wire::Session::connect(socket.as_path())
         .map_err(|e| anyhow::anyhow!("cannot attach to {}: {e}", socket.display()))?;
+    attach_session(session)
+}
+
+/// Opens the TUI on a session (a live crash, or a core served in-process).
+pub fn attach_session(session: wire::Session) -> anyhow::Result<()> {
     let app = Arc::new(Mutex::new(App::new(session)?));
     let exit = with_terminal(|terminal| run(terminal, app.clone()))?;
     let app = app.lock().unwrap_or_else(|p| p.into_inner());

@@ -4,7 +4,6 @@
 //! into namespaces only) the first time a static or a `dyn` value is asked for.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_ref};
 
@@ -17,10 +16,8 @@ pub struct Globals {
     vtables: HashMap<u64, DieRef>,
 }
 
-static GLOBALS: OnceLock<Globals> = OnceLock::new();
-
-fn globals(dbg: &DebugInfo) -> &'static Globals {
-    GLOBALS.get_or_init(|| build(dbg))
+fn globals(dbg: &DebugInfo) -> &Globals {
+    dbg.globals.get_or_init(|| build(dbg))
 }
 
 /// The concrete type behind a vtable at runtime address `addr`.

@@ -1,7 +1,7 @@
 //! Where a value's bytes are: at an address of the frozen process, held as
 //! bytes (a value computed by a DWARF expression), or missing with a reason.
 
-use crate::memory::{self, ReadError};
+use crate::memory::{Memory, ReadError};
 
 /// A value's location.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +25,11 @@ impl Place {
     }
 
     /// `len` bytes from `offset`.
-    pub fn read(&self, offset: u64, len: usize) -> Result<Vec<u8>, String> {
+    pub fn read(&self, mem: &Memory, offset: u64, len: usize) -> Result<Vec<u8>, String> {
         match self {
-            Place::Mem(a) => memory::read(a.wrapping_add(offset), len).map_err(|e| e.to_string()),
+            Place::Mem(a) => mem
+                .read(a.wrapping_add(offset), len)
+                .map_err(|e| e.to_string()),
             Place::Bytes(b) => b
                 .get(offset as usize..)
                 .and_then(|r| r.get(..len))
@@ -38,17 +40,17 @@ impl Place {
     }
 
     /// A little-endian unsigned integer of `size` bytes at `offset`.
-    pub fn uint(&self, offset: u64, size: u64) -> Result<u128, String> {
+    pub fn uint(&self, mem: &Memory, offset: u64, size: u64) -> Result<u128, String> {
         let size = size.min(16) as usize;
-        let bytes = self.read(offset, size)?;
+        let bytes = self.read(mem, offset, size)?;
         let mut buf = [0u8; 16];
         buf[..size].copy_from_slice(&bytes);
         Ok(u128::from_le_bytes(buf))
     }
 
     /// A pointer-sized word at `offset`.
-    pub fn word(&self, offset: u64) -> Result<u64, String> {
-        self.uint(offset, 8).map(|v| v as u64)
+    pub fn word(&self, mem: &Memory, offset: u64) -> Result<u64, String> {
+        self.uint(mem, offset, 8).map(|v| v as u64)
     }
 }
 

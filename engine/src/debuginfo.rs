@@ -3,9 +3,13 @@
 //! any DIE can be read by its offset; addresses become functions and lines
 //! through `symbols`. Nothing is indexed until a request needs it.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use object::{Object, ObjectSection, ObjectSegment};
+use object::{Object, ObjectSection};
+
+use crate::memory::Memory;
 
 use crate::symbols::{self, Located};
 
@@ -26,10 +30,10 @@ pub enum DebugInfoError {
     },
     #[error("cannot parse the executable: {0}")]
     Object(#[from] object::Error),
+    #[error("the process description names no executable")]
+    NoExecutable,
     #[error("malformed DWARF: {0}")]
     Dwarf(#[from] gimli::Error),
-    #[error("the executable is not mapped in /proc/self/maps")]
-    NotMapped,
 }
 
 struct UnitSlot {
@@ -38,48 +42,42 @@ struct UnitSlot {
     unit: OnceLock<Option<gimli::Unit<R>>>,
 }
 
-/// The executable's debug information, loaded lazily once per process.
+/// The executable's debug information, with the caches built over it (types,
+/// globals, parsed units) and the memory of the process it describes.
 pub struct DebugInfo {
     /// Runtime address minus link-time address.
     pub bias: u64,
     pub dwarf: Arc<gimli::Dwarf<R>>,
     pub has_dwarf: bool,
+    /// The crashed process's memory, which this DWARF describes.
+    pub mem: Memory,
     has_aranges: bool,
     file: object::File<'static>,
     units: OnceLock<Vec<UnitSlot>>,
     /// Without `.debug_aranges`, every unit with its root DIE's ranges
     /// (found once, on the first lookup).
     unit_ranges: OnceLock<Vec<(DieRef, Vec<gimli::Range>)>>,
-}
-
-/// Compile units parsed so far (for stats: laziness is measurable).
-static UNITS_PARSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// How many compile units the agent has parsed.
-pub fn units_parsed() -> u64 {
-    UNITS_PARSED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
-static DEBUG_INFO: OnceLock<Result<DebugInfo, String>> = OnceLock::new();
-
-/// The process's debug information, loaded on first use.
-pub fn get() -> Result<&'static DebugInfo, String> {
-    DEBUG_INFO
-        .get_or_init(|| DebugInfo::load().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(Clone::clone)
+    /// Compile units parsed so far (for stats: laziness is measurable).
+    units_parsed: AtomicU64,
+    /// Types read so far, by DIE.
+    pub(crate) types: crate::types::Cache,
+    /// Statics and vtables, indexed on first need.
+    pub(crate) globals: OnceLock<crate::globals::Globals>,
 }
 
 impl DebugInfo {
-    fn load() -> Result<DebugInfo, DebugInfoError> {
-        let path = std::fs::read_link("/proc/self/exe").unwrap_or_else(|_| "/proc/self/exe".into());
+    /// Maps the file at `path` (the executable, or its separate debug file)
+    /// and reads its DWARF for a process that loaded it at `bias`.
+    pub fn load(path: &Path, bias: u64, mem: Memory) -> Result<DebugInfo, DebugInfoError> {
         let read_err = |source| DebugInfoError::Read {
             path: path.display().to_string(),
             source,
         };
-        let file = std::fs::File::open("/proc/self/exe").map_err(read_err)?;
-        // SAFETY: the executable of a running process is not modified while it
-        // runs (the kernel refuses writes with ETXTBSY), so the mapping stays valid.
+        let file = std::fs::File::open(path).map_err(read_err)?;
+        // SAFETY: the file is mapped read-only and kept for the life of the
+        // process; an executable that is running cannot be written to
+        // (ETXTBSY), and pmdb treats a file changed under it as untrusted
+        // input, which every reader here tolerates.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
         let data: &'static [u8] = Box::leak(Box::new(map));
         let file = object::File::parse(data)?;
@@ -100,17 +98,24 @@ impl DebugInfo {
         let has_aranges = file
             .section_by_name(".debug_aranges")
             .is_some_and(|s| s.size() > 0);
-        let dwarf = Arc::new(dwarf);
-        let bias = load_bias(&file, &path)?;
         Ok(DebugInfo {
             bias,
-            dwarf,
+            dwarf: Arc::new(dwarf),
             has_dwarf,
+            mem,
             has_aranges,
             file,
             units: OnceLock::new(),
             unit_ranges: OnceLock::new(),
+            units_parsed: AtomicU64::new(0),
+            types: Default::default(),
+            globals: OnceLock::new(),
         })
+    }
+
+    /// How many compile units have been parsed.
+    pub fn units_parsed(&self) -> u64 {
+        self.units_parsed.load(Ordering::Relaxed)
     }
 
     fn slots(&self) -> &[UnitSlot] {
@@ -142,7 +147,7 @@ impl DebugInfo {
         }
         slot.unit
             .get_or_init(|| {
-                UNITS_PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.units_parsed.fetch_add(1, Ordering::Relaxed);
                 self.dwarf.unit(slot.header).ok()
             })
             .as_ref()
@@ -176,7 +181,7 @@ impl DebugInfo {
     }
 
     /// Every unit with its root DIE's ranges.
-    fn root_ranges(&self) -> Vec<(DieRef, Vec<gimli::Range>)> {
+    pub fn root_ranges(&self) -> Vec<(DieRef, Vec<gimli::Range>)> {
         self.slots()
             .iter()
             .filter_map(|s| {
@@ -248,41 +253,6 @@ pub fn demangle(name: &str) -> String {
     format!("{:#}", rustc_demangle::demangle(name))
 }
 
-/// Where the executable was loaded: the mapping of file offset 0 minus the
-/// link-time address of the segment at file offset 0.
-fn load_bias(file: &object::File<'static>, path: &std::path::Path) -> Result<u64, DebugInfoError> {
-    let first_vaddr = file
-        .segments()
-        .find(|s| s.file_range().0 == 0)
-        .map_or(0, |s| s.address());
-    let maps =
-        std::fs::read_to_string("/proc/self/maps").map_err(|source| DebugInfoError::Read {
-            path: "/proc/self/maps".into(),
-            source,
-        })?;
-    let path = path.to_string_lossy();
-    for line in maps.lines() {
-        let mut fields = line.split_whitespace();
-        let (Some(range), Some(_perms), Some(offset)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
-            continue;
-        };
-        let Some(name) = fields.nth(2) else { continue };
-        if name != path || u64::from_str_radix(offset, 16) != Ok(0) {
-            continue;
-        }
-        let start = range
-            .split('-')
-            .next()
-            .and_then(|s| u64::from_str_radix(s, 16).ok());
-        if let Some(start) = start {
-            return Ok(start.wrapping_sub(first_vaddr & !0xfff));
-        }
-    }
-    Err(DebugInfoError::NotMapped)
-}
-
 /// Reads a DIE reference attribute as a global offset.
 pub fn die_ref(unit: &gimli::Unit<R>, value: gimli::AttributeValue<R>) -> Option<DieRef> {
     match value {
@@ -301,46 +271,4 @@ pub fn die_name(
     let attr = entry.attr_value(gimli::DW_AT_name).ok()??;
     let s = dwarf.attr_string(unit, attr).ok()?;
     Some(s.to_string_lossy().into_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::symbols;
-
-    #[test]
-    fn without_aranges_root_dies_find_the_units_aranges_name() {
-        let dbg = super::get().unwrap();
-        let code: [u64; 3] = [
-            super::demangle as fn(&str) -> String as usize as u64,
-            super::endian_of as fn(&object::File<'_>) -> gimli::RunTimeEndian as usize as u64,
-            std::process::id as fn() -> u32 as usize as u64,
-        ];
-        let addrs: Vec<u64> = code.iter().map(|a| a.wrapping_sub(dbg.bias)).collect();
-        let by_aranges = symbols::units_by_aranges(&dbg.dwarf.debug_aranges, &addrs);
-        assert!(by_aranges.iter().all(Option::is_some), "{by_aranges:?}");
-        let roots = dbg.root_ranges();
-        let by_roots: Vec<_> = addrs
-            .iter()
-            .map(|&a| {
-                roots
-                    .iter()
-                    .find(|(_, ranges)| ranges.iter().any(|r| r.begin <= a && a < r.end))
-                    .map(|(u, _)| *u)
-            })
-            .collect();
-        assert_eq!(by_roots, by_aranges);
-        let names: Vec<_> = dbg
-            .locate(&addrs)
-            .into_iter()
-            .map(|f| f.last().and_then(|f| f.function.clone()))
-            .collect();
-        assert_eq!(
-            names,
-            [
-                Some("debuggee_agent::debuginfo::demangle".to_string()),
-                Some("debuggee_agent::debuginfo::endian_of".to_string()),
-                Some("std::process::id".to_string())
-            ]
-        );
-    }
 }

@@ -3,7 +3,7 @@
 //! pointers, arrays, unions), cached by the DIE's offset.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use crate::debuginfo::{DebugInfo, DieRef, die_name, die_ref};
 
@@ -102,16 +102,12 @@ impl Type {
     }
 }
 
-type Cache = Mutex<HashMap<DieRef, Arc<Type>>>;
-
-fn cache() -> &'static Cache {
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    CACHE.get_or_init(Default::default)
-}
+/// Types read so far, by DIE (one per engine's executable).
+pub type Cache = Mutex<HashMap<DieRef, Arc<Type>>>;
 
 /// A base type the agent synthesises (for values such as a lock's state that
 /// have no DIE of their own), under an offset no DWARF DIE can have.
-pub fn builtin(enc: Encoding) -> DieRef {
+pub fn builtin(dbg: &DebugInfo, enc: Encoding) -> DieRef {
     let (offset, name, size) = match enc {
         Encoding::Bool => (usize::MAX, "bool", 1),
         Encoding::Unsigned => (usize::MAX - 1, "usize", 8),
@@ -121,7 +117,7 @@ pub fn builtin(enc: Encoding) -> DieRef {
         Encoding::Unit => (usize::MAX - 5, "()", 0),
     };
     let at = gimli::DebugInfoOffset(offset);
-    cache()
+    dbg.types
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .entry(at)
@@ -138,11 +134,11 @@ pub fn builtin(enc: Encoding) -> DieRef {
 
 /// The type whose DIE is at `at`, read on first use.
 pub fn get(dbg: &DebugInfo, at: DieRef) -> Arc<Type> {
-    if let Some(t) = cache().lock().unwrap_or_else(|p| p.into_inner()).get(&at) {
+    if let Some(t) = dbg.types.lock().unwrap_or_else(|p| p.into_inner()).get(&at) {
         return t.clone();
     }
     let t = Arc::new(read(dbg, at, 0).unwrap_or_else(|| Type::unknown("<unknown type>".into())));
-    cache()
+    dbg.types
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert(at, t.clone());

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use crate::debuginfo::{DebugInfo, DieRef};
+use crate::memory::Memory;
 use crate::place::Place;
 use crate::types::{self, Encoding, Field, Kind, Type};
 
@@ -169,13 +170,13 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
     if let (Place::Mem(addr), Kind::Struct { .. } | Kind::Union { .. } | Kind::Array { .. }) =
         (&v.place, &ty.kind)
         && ty.size > 0
-        && let Err(e) = crate::memory::read(*addr, 1)
+        && let Err(e) = dbg.mem.read(*addr, 1)
     {
         return View::Error(e.to_string());
     }
     match &ty.kind {
         Kind::Base(enc) => View::Scalar(*enc, ty.size),
-        Kind::Pointer { pointee } => match v.place.word(0) {
+        Kind::Pointer { pointee } => match v.place.word(&dbg.mem, 0) {
             Ok(target)
                 if pointee.is_some_and(|p| matches!(types::get(dbg, p).kind, Kind::Function)) =>
             {
@@ -192,8 +193,8 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
             elem: *elem,
             count: count.unwrap_or(0),
         },
-        Kind::Function => View::Function(v.place.word(0).unwrap_or(0)),
-        Kind::CEnum { signed, values } => match v.place.uint(0, ty.size) {
+        Kind::Function => View::Function(v.place.word(&dbg.mem, 0).unwrap_or(0)),
+        Kind::CEnum { signed, values } => match v.place.uint(&dbg.mem, 0, ty.size) {
             Ok(raw) => {
                 let n = if *signed {
                     sign_extend(raw, ty.size)
@@ -264,7 +265,7 @@ pub fn enum_view(dbg: &DebugInfo, v: &Val, vs: &types::Variants) -> View {
         None => vs.variants.first(),
         Some(d) => {
             let size = d.ty.map_or(0, |t| types::get(dbg, t).size);
-            let raw = match v.place.uint(d.offset, size) {
+            let raw = match v.place.uint(&dbg.mem, d.offset, size) {
                 Ok(raw) => raw as u64,
                 Err(e) => return View::Error(e),
             };
@@ -301,11 +302,11 @@ fn std_view(dbg: &DebugInfo, v: &Val, ty: &Type, fields: &[Field]) -> Option<Vie
     let name = ty.name.as_str();
     let is = |prefix: &str| name.starts_with(prefix);
     if name == "&str" || name == "&mut str" {
-        let (ptr, len) = fat_pointer(v, ty)?;
+        let (ptr, len) = fat_pointer(dbg, v, ty)?;
         return Some(checked(len, View::Str { ptr, len }));
     }
     if (is("&[") || is("&mut [")) && name.ends_with(']') {
-        let (ptr, len) = fat_pointer(v, ty)?;
+        let (ptr, len) = fat_pointer(dbg, v, ty)?;
         let elem = ty
             .field("data_ptr")?
             .ty
@@ -345,8 +346,8 @@ fn std_view(dbg: &DebugInfo, v: &Val, ty: &Type, fields: &[Field]) -> Option<Vie
 
 /// A trait object: the data pointer, typed by the concrete type its vtable names.
 fn dyn_view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
-    let data = v.place.word(ty.field("pointer")?.offset).ok()?;
-    let vtable = v.place.word(ty.field("vtable")?.offset).ok()?;
+    let data = v.place.word(&dbg.mem, ty.field("pointer")?.offset).ok()?;
+    let vtable = v.place.word(&dbg.mem, ty.field("vtable")?.offset).ok()?;
     let Some(concrete) = crate::globals::vtable_type(dbg, vtable) else {
         return Some(View::Error(format!(
             "<dyn value with unknown vtable {vtable:#x}>"
@@ -368,12 +369,12 @@ pub fn checked(len: u64, view: View) -> View {
 }
 
 /// `data_ptr` and `length` of a `&str` / `&[T]`.
-pub fn fat_pointer(v: &Val, ty: &Type) -> Option<(u64, u64)> {
+pub fn fat_pointer(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<(u64, u64)> {
     let ptr = ty.field("data_ptr")?;
     let len = ty.field("length")?;
     Some((
-        v.place.word(ptr.offset).ok()?,
-        v.place.word(len.offset).ok()?,
+        v.place.word(&dbg.mem, ptr.offset).ok()?,
+        v.place.word(&dbg.mem, len.offset).ok()?,
     ))
 }
 
@@ -383,8 +384,8 @@ pub fn vec_parts(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<(u64, u64)> {
     let len = ty.field("len")?;
     let buf = ty.field("buf")?;
     let ptr_off = first_pointer(dbg, buf.ty?, 0)?;
-    let ptr = v.place.word(buf.offset + ptr_off).ok()?;
-    let len = v.place.word(len.offset).ok()?;
+    let ptr = v.place.word(&dbg.mem, buf.offset + ptr_off).ok()?;
+    let len = v.place.word(&dbg.mem, len.offset).ok()?;
     Some((ptr, len))
 }
 
@@ -413,11 +414,16 @@ fn sign_extend(raw: u128, size: u64) -> i128 {
 }
 
 /// Reads a scalar as text in `{:?}` style.
-pub fn scalar_text(place: &Place, enc: Encoding, size: u64) -> Result<String, String> {
+pub fn scalar_text(
+    mem: &Memory,
+    place: &Place,
+    enc: Encoding,
+    size: u64,
+) -> Result<String, String> {
     if enc == Encoding::Unit {
         return Ok("()".into());
     }
-    let raw = place.uint(0, size)?;
+    let raw = place.uint(mem, 0, size)?;
     Ok(match enc {
         Encoding::Signed => sign_extend(raw, size).to_string(),
         Encoding::Unsigned => raw.to_string(),
@@ -441,11 +447,12 @@ pub fn scalar_text(place: &Place, enc: Encoding, size: u64) -> Result<String, St
 
 /// Signed scalars as i128, unsigned as u128 (for full transfers).
 pub fn scalar_number(
+    mem: &Memory,
     place: &Place,
     enc: Encoding,
     size: u64,
 ) -> Result<Result<i128, u128>, String> {
-    let raw = place.uint(0, size)?;
+    let raw = place.uint(mem, 0, size)?;
     Ok(match enc {
         Encoding::Signed => Ok(sign_extend(raw, size)),
         _ => Err(raw),
@@ -456,32 +463,51 @@ pub fn scalar_number(
 mod tests {
     use super::*;
 
+    /// No memory at all: these values are held as bytes.
+    struct NoProcess;
+
+    impl crate::process::Process for NoProcess {
+        fn read_into(&self, addr: u64, _: &mut [u8]) -> Result<(), crate::memory::ReadError> {
+            Err(crate::memory::ReadError::Unreadable(addr))
+        }
+        fn objects(&self) -> Vec<crate::process::Object> {
+            Vec::new()
+        }
+    }
+
     #[test]
     fn scalars_read_in_debug_style() {
         let p = |b: &[u8]| Place::Bytes(b.to_vec());
-        assert_eq!(scalar_text(&p(&[0xf8]), Encoding::Signed, 1).unwrap(), "-8");
+        let mem = Memory::new(std::sync::Arc::new(NoProcess));
         assert_eq!(
-            scalar_text(&p(&[0xff; 16]), Encoding::Unsigned, 16).unwrap(),
+            scalar_text(&mem, &p(&[0xf8]), Encoding::Signed, 1).unwrap(),
+            "-8"
+        );
+        assert_eq!(
+            scalar_text(&mem, &p(&[0xff; 16]), Encoding::Unsigned, 16).unwrap(),
             u128::MAX.to_string()
         );
         assert_eq!(
-            scalar_text(&p(&(-0.00225f64).to_le_bytes()), Encoding::Float, 8).unwrap(),
+            scalar_text(&mem, &p(&(-0.00225f64).to_le_bytes()), Encoding::Float, 8).unwrap(),
             "-0.00225"
         );
         assert_eq!(
-            scalar_text(&p(&1.5f32.to_le_bytes()), Encoding::Float, 4).unwrap(),
+            scalar_text(&mem, &p(&1.5f32.to_le_bytes()), Encoding::Float, 4).unwrap(),
             "1.5"
         );
         assert_eq!(
-            scalar_text(&p(&('é' as u32).to_le_bytes()), Encoding::Char, 4).unwrap(),
+            scalar_text(&mem, &p(&('é' as u32).to_le_bytes()), Encoding::Char, 4).unwrap(),
             "'é'"
         );
-        assert_eq!(scalar_text(&p(&[1]), Encoding::Bool, 1).unwrap(), "true");
         assert_eq!(
-            scalar_text(&p(&[7]), Encoding::Bool, 1).unwrap(),
+            scalar_text(&mem, &p(&[1]), Encoding::Bool, 1).unwrap(),
+            "true"
+        );
+        assert_eq!(
+            scalar_text(&mem, &p(&[7]), Encoding::Bool, 1).unwrap(),
             "<invalid bool 7>"
         );
-        assert_eq!(scalar_text(&p(&[]), Encoding::Unit, 0).unwrap(), "()");
+        assert_eq!(scalar_text(&mem, &p(&[]), Encoding::Unit, 0).unwrap(), "()");
         assert_eq!(sign_extend(0x80, 1), -128);
     }
 

@@ -110,7 +110,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         "CString" => {
             let boxed = field(dbg, v, ty, "inner")?;
             let bty = types::get(dbg, boxed.ty?);
-            let (ptr, len) = views::fat_pointer(&boxed, &bty)?;
+            let (ptr, len) = views::fat_pointer(dbg, &boxed, &bty)?;
             // The stored bytes end with the NUL terminator, which `{:?}` does not show.
             Some(views::checked(
                 len,
@@ -121,11 +121,11 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
             ))
         }
         "&Path" | "&OsStr" | "&mut Path" | "&mut OsStr" => {
-            let (ptr, len) = views::fat_pointer(v, ty)?;
+            let (ptr, len) = views::fat_pointer(dbg, v, ty)?;
             Some(views::checked(len, View::Str { ptr, len }))
         }
         "&CStr" => {
-            let (ptr, len) = views::fat_pointer(v, ty)?;
+            let (ptr, len) = views::fat_pointer(dbg, v, ty)?;
             Some(views::checked(
                 len,
                 View::Str {
@@ -173,7 +173,7 @@ fn deref(dbg: &DebugInfo, v: &Val) -> Option<Val> {
         let ty = types::get(dbg, cur.ty?);
         match &ty.kind {
             Kind::Pointer { pointee } => {
-                let target = cur.place.word(0).ok()?;
+                let target = cur.place.word(&dbg.mem, 0).ok()?;
                 return Some(Val::new(Place::Mem(target), *pointee));
             }
             Kind::Struct {
@@ -193,14 +193,14 @@ fn deref(dbg: &DebugInfo, v: &Val) -> Option<Val> {
 fn number(dbg: &DebugInfo, v: &Val) -> Option<u64> {
     let ty = types::get(dbg, v.ty?);
     matches!(ty.kind, Kind::Base(_)).then_some(())?;
-    v.place.uint(0, ty.size).ok().map(|n| n as u64)
+    v.place.uint(&dbg.mem, 0, ty.size).ok().map(|n| n as u64)
 }
 
 /// A synthesised value of a builtin type.
-fn synth(enc: Encoding, n: u64) -> Val {
+fn synth(dbg: &DebugInfo, enc: Encoding, n: u64) -> Val {
     Val::new(
         Place::Bytes(n.to_le_bytes().to_vec()),
-        Some(types::builtin(enc)),
+        Some(types::builtin(dbg, enc)),
     )
 }
 
@@ -231,7 +231,7 @@ fn vec_deque(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let ptr = deref(dbg, &inner(dbg, &buf, &["inner", "ptr"])?)?.place;
     let Place::Mem(ptr) = ptr else { return None };
     let cap_field = inner(dbg, &buf, &["inner", "cap"])?;
-    let cap = cap_field.place.word(0).ok()?;
+    let cap = cap_field.place.word(&dbg.mem, 0).ok()?;
     let elem = ty.param("T");
     let stride = elem.map_or(0, |e| types::get(dbg, e).size);
     if len > cap || head > cap {
@@ -463,7 +463,7 @@ fn ref_cell(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let borrow = inner(dbg, v, &["borrow", "value", "value"])?;
     let value = inner(dbg, v, &["value", "value"])?;
     let _ = ty;
-    let state = borrow.place.uint(0, 8).ok()? as u64 as i64;
+    let state = borrow.place.uint(&dbg.mem, 0, 8).ok()? as u64 as i64;
     let kids = vec![("value".to_string(), value), ("borrow".to_string(), borrow)];
     if state < 0 {
         // Mutably borrowed: `{:?}` does not look inside, and neither do we.
@@ -482,18 +482,18 @@ fn lock(dbg: &DebugInfo, v: &Val, ty: &Type, label: &str) -> Option<View> {
     let state = inner(dbg, v, &["inner"])?;
     let sty = types::get(dbg, state.ty?);
     let word = sty.field("futex").or_else(|| sty.field("state"))?;
-    let locked = state.place.uint(word.offset, 4).ok()? != 0;
+    let locked = state.place.uint(&dbg.mem, word.offset, 4).ok()? != 0;
     let _ = ty;
-    let poisoned_now = poisoned.place.uint(0, 1).ok()? != 0;
+    let poisoned_now = poisoned.place.uint(&dbg.mem, 0, 1).ok()? != 0;
     let kids = vec![
         ("data".to_string(), data),
         (
             "poisoned".to_string(),
-            synth(Encoding::Bool, u64::from(poisoned_now)),
+            synth(dbg, Encoding::Bool, u64::from(poisoned_now)),
         ),
         (
             "locked".to_string(),
-            synth(Encoding::Bool, u64::from(locked)),
+            synth(dbg, Encoding::Bool, u64::from(locked)),
         ),
     ];
     Some(wrapper_struct(label, kids, 2, true))
@@ -518,10 +518,10 @@ fn cow(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
 fn atomic(dbg: &DebugInfo, v: &Val, name: &str) -> Option<View> {
     let value = inner(dbg, v, &["v", "value"])?;
     if name == "AtomicBool" {
-        let b = value.place.uint(0, 1).ok()? as u64;
+        let b = value.place.uint(&dbg.mem, 0, 1).ok()? as u64;
         return transparent(
-            synth(Encoding::Bool, b).place,
-            Some(types::builtin(Encoding::Bool)),
+            synth(dbg, Encoding::Bool, b).place,
+            Some(types::builtin(dbg, Encoding::Bool)),
             false,
         );
     }
@@ -543,110 +543,4 @@ fn duration(dbg: &DebugInfo, v: &Val) -> Option<View> {
         kids: vec![("secs".into(), secs), ("nanos".into(), nanos)],
         pointer: false,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use std::cell::RefCell;
-    use std::collections::{BTreeMap, HashMap, LinkedList, VecDeque};
-    use std::rc::Rc;
-    use std::sync::Mutex;
-
-    use crate::testing::locals_of;
-
-    /// Named like std's `VecDeque` but laid out differently.
-    #[allow(dead_code)] // read by the views under test, not by Rust code
-    mod lookalike {
-        pub struct VecDeque {
-            pub head: u8,
-        }
-    }
-
-    #[test]
-    fn views_read_real_layouts_and_fall_back_on_unknown_ones() {
-        let mut deque: VecDeque<u16> = VecDeque::with_capacity(3);
-        deque.extend([1, 2, 3]);
-        deque.pop_front();
-        deque.push_back(4); // wraps around the end of the buffer
-        let map: HashMap<u8, char> = HashMap::from([(1, 'a')]);
-        let tree: BTreeMap<u8, u8> = (0..40).map(|i| (i, i * 2)).collect();
-        let list: LinkedList<i8> = [-1, -2].into_iter().collect();
-        let shared = Rc::new(RefCell::new(5u32));
-        let _extra = shared.clone();
-        let lock = Mutex::new("held");
-        let guard = lock.lock().unwrap();
-        let fake = lookalike::VecDeque { head: 9 };
-        let shown = locals_of("views_read_real_layouts_and_fall_back_on_unknown_ones");
-        let got = |n: &str| shown.get(n).map(String::as_str);
-        assert_eq!(got("deque"), Some("[2, 3, 4]"));
-        assert_eq!(got("map"), Some("{1: 'a'}"));
-        assert_eq!(
-            got("tree"),
-            Some(
-                "{0: 0, 1: 2, 2: 4, 3: 6, 4: 8, 5: 10, 6: 12, 7: 14, 8: 16, 9: 18, 10: 20, 11: 22, 12: 24, 13: 26, 14: 28, ..}"
-            )
-        );
-        assert_eq!(got("list"), Some("[-1, -2]"));
-        assert_eq!(got("shared"), Some("RefCell { value: 5 }"));
-        assert_eq!(
-            got("lock"),
-            Some("Mutex { data: \"held\", poisoned: false, .. }")
-        );
-        assert_eq!(got("fake"), Some("VecDeque { head: 9 }"));
-        std::hint::black_box((&deque, &map, &tree, &list, &shared, &guard, &fake));
-    }
-
-    #[test]
-    fn more_std_views_read_real_layouts() {
-        use std::borrow::Cow;
-        use std::cell::Cell;
-        use std::collections::{BTreeSet, BinaryHeap, HashSet};
-        use std::ffi::{CStr, CString, OsString};
-        use std::num::NonZeroU64;
-        use std::path::{Path, PathBuf};
-        use std::sync::atomic::AtomicBool;
-        use std::sync::{Arc, RwLock};
-        use std::time::Duration;
-
-        let set: HashSet<i16> = HashSet::from([-3]);
-        let tree_set: BTreeSet<&str> = ["b", "a"].into_iter().collect();
-        let heap: BinaryHeap<u8> = [1, 5, 2].into_iter().collect();
-        let arc = Arc::new(7u8);
-        let weak = Arc::downgrade(&arc);
-        let cell = Cell::new(true);
-        let rw = RwLock::new(1.5f32);
-        let cow: Cow<[u8]> = Cow::Owned(vec![4, 2]);
-        let pinned = std::pin::Pin::new(Box::new('p'));
-        let nz = NonZeroU64::new(64).unwrap();
-        let pause = Duration::new(2, 5_000_000);
-        let buf = PathBuf::from("/a/b");
-        let path: &Path = Path::new("rel/p");
-        let os = OsString::from("os");
-        let c_owned = CString::new("cc").unwrap();
-        let c_ref: &CStr = c"lit";
-        let flag = AtomicBool::new(true);
-        let shown = locals_of("more_std_views_read_real_layouts");
-        let got = |n: &str| shown.get(n).map(String::as_str);
-        assert_eq!(got("set"), Some("{-3}"));
-        assert_eq!(got("tree_set"), Some("{\"a\", \"b\"}"));
-        assert_eq!(got("heap"), Some("[5, 1, 2]"));
-        assert_eq!(got("arc"), Some("7"));
-        assert_eq!(got("weak"), Some("(Weak)"));
-        assert_eq!(got("cell"), Some("Cell { value: true }"));
-        assert_eq!(got("rw"), Some("RwLock { data: 1.5, poisoned: false, .. }"));
-        assert_eq!(got("cow"), Some("[4, 2]"));
-        assert_eq!(got("pinned"), Some("'p'"));
-        assert_eq!(got("nz"), Some("64"));
-        assert_eq!(got("pause"), Some("2.005s"));
-        assert_eq!(got("buf"), Some("\"/a/b\""));
-        assert_eq!(got("path"), Some("\"rel/p\""));
-        assert_eq!(got("os"), Some("\"os\""));
-        assert_eq!(got("c_owned"), Some("\"cc\""));
-        assert_eq!(got("c_ref"), Some("\"lit\""));
-        assert_eq!(got("flag"), Some("true"));
-        std::hint::black_box((
-            &set, &tree_set, &heap, &arc, &weak, &cell, &rw, &cow, &pinned,
-        ));
-        std::hint::black_box((&nz, &pause, &buf, path, &os, &c_owned, c_ref, &flag));
-    }
 }

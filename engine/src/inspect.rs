@@ -2,14 +2,16 @@
 //! threads, their symbolised tracebacks (computed on first request), and the
 //! table of handles that remote references point into.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use wire::{
     CrashInfo, ErrorKind, FrameId, FrameInfo, Handle, Page, RemoteError, ThreadInfo, ValueInfo,
 };
 
-use crate::capture::RawFrame;
-use crate::debuginfo::{self, DebugInfo};
+use crate::Engine;
+use crate::debuginfo::DebugInfo;
+use crate::process::{Crash, RawFrame, Stack};
 use crate::traceback::{self, Frame};
 use crate::values;
 use crate::variables;
@@ -23,20 +25,14 @@ pub const MAX_PAGE: u64 = 10_000;
 /// no client can grow the table without bound.
 pub const MAX_HANDLES: usize = 1 << 20;
 
-/// Everything known about one crash.
-#[derive(Clone)]
-pub struct Crash {
-    pub info: CrashInfo,
-    /// The crashed thread's machine frames, innermost first.
-    pub frames: Vec<RawFrame>,
-    /// The other threads, frozen while the crash is served (wait mode).
-    pub others: Vec<crate::freeze::Stopped>,
-}
+/// Most machine frames unwound per thread.
+pub const MAX_FRAMES: usize = 1024;
 
 /// A crash being inspected.
 pub struct Inspector {
     pub crash: Crash,
-    tracebacks: Mutex<std::collections::HashMap<u64, std::sync::Arc<Vec<Frame>>>>,
+    engine: Arc<Engine>,
+    tracebacks: Mutex<HashMap<u64, Arc<Vec<Frame>>>>,
     handles: Mutex<Vec<Val>>,
 }
 
@@ -47,57 +43,42 @@ fn err(kind: ErrorKind, message: impl Into<String>) -> RemoteError {
 }
 
 impl Inspector {
-    pub fn new(crash: Crash) -> Inspector {
+    pub fn new(engine: Arc<Engine>, crash: Crash) -> Inspector {
         Inspector {
             crash,
-            tracebacks: Mutex::new(std::collections::HashMap::new()),
+            engine,
+            tracebacks: Mutex::new(HashMap::new()),
             handles: Mutex::new(Vec::new()),
         }
     }
 
-    /// The calling thread as if it had just panicked with `message`: its
-    /// machine frames captured here, no other threads. For tests, fuzzing
-    /// and benchmarks that drive the real dispatcher in-process.
-    pub fn of_current_thread(message: &str) -> Inspector {
-        let frames = crate::capture::capture_frames();
-        Inspector::new(Crash {
-            info: CrashInfo {
-                kind: wire::CrashKind::Panic,
-                message: message.into(),
-                payload_type: None,
-                file: None,
-                line: None,
-                column: None,
-                thread: crate::capture::current_tid(),
-                thread_name: std::thread::current().name().unwrap_or("<unnamed>").into(),
-                pid: std::process::id(),
-                program: crate::capture::program_name(),
-                time: 0,
-            },
-            frames,
-            others: Vec::new(),
-        })
+    /// The engine behind this inspection.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
-    fn debug_info(&self) -> Reply<&'static DebugInfo> {
-        debuginfo::get().map_err(|e| err(ErrorKind::Unavailable, format!("<no debug info>: {e}")))
+    fn debug_info(&self) -> Reply<&DebugInfo> {
+        self.engine
+            .debug_info()
+            .map_err(|e| err(ErrorKind::Unavailable, format!("<no debug info>: {e}")))
     }
 
-    /// The crashed thread first, then the frozen ones by id, then threads
-    /// that crashed while this crash was being served.
+    /// The crashed thread first, then the others by id, then threads that
+    /// crashed while this crash was being served.
     pub fn threads(&self) -> Vec<ThreadInfo> {
-        let later = crate::capture::later_crashes();
+        let later = self.engine.mem().process().later_crashes();
         let crashed_later = |tid: u64| later.iter().any(|c| c.info.thread == tid);
-        let mut out = vec![ThreadInfo {
-            id: self.crash.info.thread,
-            name: self.crash.info.thread_name.clone(),
-            crashed: true,
-        }];
-        out.extend(self.crash.others.iter().map(|t| ThreadInfo {
-            id: t.tid,
-            name: t.name.clone(),
-            crashed: crashed_later(t.tid),
-        }));
+        let mut out: Vec<ThreadInfo> = self
+            .crash
+            .threads
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ThreadInfo {
+                id: t.id,
+                name: t.name.clone(),
+                crashed: i == 0 || crashed_later(t.id),
+            })
+            .collect();
         for c in &later {
             if !out.iter().any(|t| t.id == c.info.thread) {
                 out.push(ThreadInfo {
@@ -115,7 +96,10 @@ impl Inspector {
     pub fn crashes(&self) -> Vec<CrashInfo> {
         let mut out = vec![self.crash.info.clone()];
         out.extend(
-            crate::capture::later_crashes()
+            self.engine
+                .mem()
+                .process()
+                .later_crashes()
                 .into_iter()
                 .map(|c| c.info)
                 .filter(|c| c.thread != self.crash.info.thread),
@@ -123,16 +107,29 @@ impl Inspector {
         out
     }
 
-    fn frames(&self, thread: u64) -> Reply<std::sync::Arc<Vec<Frame>>> {
-        let later = crate::capture::later_crashes();
-        let raw = if thread == self.crash.info.thread {
-            &self.crash.frames
-        } else if let Some(c) = later.iter().find(|c| c.info.thread == thread) {
+    fn frames(&self, thread: u64) -> Reply<Arc<Vec<Frame>>> {
+        if let Some(done) = self
+            .tracebacks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&thread)
+        {
+            return Ok(done.clone());
+        }
+        let later = self.engine.mem().process().later_crashes();
+        let is_crashed = self.crash.threads.first().is_some_and(|t| t.id == thread);
+        let raw: Vec<RawFrame> = if let Some(c) = later
+            .into_iter()
+            .find(|c| c.info.thread == thread && !is_crashed)
+        {
             // Where it crashed, rather than where it waits for its turn.
-            &c.frames
+            c.frames
         } else {
-            match self.crash.others.iter().find(|t| t.tid == thread) {
-                Some(t) => &t.frames,
+            match self.crash.threads.iter().find(|t| t.id == thread) {
+                Some(t) => match &t.stack {
+                    Stack::Unwound(frames) => frames.clone(),
+                    Stack::Regs(regs) => self.engine.tables().raw_frames(**regs, MAX_FRAMES),
+                },
                 None => return Err(err(ErrorKind::NotFound, format!("no thread {thread}"))),
             }
         };
@@ -140,7 +137,7 @@ impl Inspector {
         let mut cache = self.tracebacks.lock().unwrap_or_else(|p| p.into_inner());
         Ok(cache
             .entry(thread)
-            .or_insert_with(|| std::sync::Arc::new(traceback::symbolize(dbg, thread, raw)))
+            .or_insert_with(|| Arc::new(traceback::symbolize(&self.engine, dbg, thread, &raw)))
             .clone())
     }
 

@@ -7,12 +7,12 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use gimli::{Reader, RunTimeEndian};
 use object::{Object as _, ObjectSection};
 
-use crate::objects::Object;
+use crate::process::Object;
 use crate::symbols::{self, Located, UnitStart};
 
 type R<'a> = gimli::EndianSlice<'a, RunTimeEndian>;
@@ -255,21 +255,27 @@ fn grow_to_entry(
     (section.bytes(file).len() >= end).then_some(end)
 }
 
+/// Shared objects' DWARF opened so far, by path (`None`: it has none).
+pub type Cache = Mutex<HashMap<String, Option<Arc<Mutex<SharedDwarf>>>>>;
+
 /// The frames at each runtime address in `object`, from its own DWARF or
 /// its separate debug file, innermost first; empty where neither knows.
-pub fn frames(object: &Object, addrs: &[u64]) -> Vec<Vec<Located>> {
-    type Cache = Mutex<HashMap<String, Option<Arc<Mutex<SharedDwarf>>>>>;
-    static OPEN: OnceLock<Cache> = OnceLock::new();
-    if object.name.is_empty() {
-        return vec![Vec::new(); addrs.len()];
-    }
-    let dwarf = OPEN
-        .get_or_init(Default::default)
+pub fn frames(
+    cache: &Cache,
+    roots: &[std::path::PathBuf],
+    object: &Object,
+    addrs: &[u64],
+) -> Vec<Vec<Located>> {
+    let dwarf = cache
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .entry(object.name.clone())
+        .entry(object.path.clone())
         .or_insert_with(|| {
-            let path = crate::objects::dwarf_path(object)?;
+            let path = crate::debug_files::find(
+                std::path::Path::new(&object.path),
+                object.build_id.as_deref(),
+                roots,
+            )?;
             SharedDwarf::open(&path).map(|d| Arc::new(Mutex::new(d)))
         })
         .clone();
@@ -292,11 +298,18 @@ mod tests {
 
     /// libc's separate debug file (libc6-dbg, which `.ci/run` installs).
     fn libc_debug_file() -> std::path::PathBuf {
-        let libc = crate::objects::loaded()
-            .into_iter()
-            .find(|o| o.name.contains("/libc.so"))
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        let path = maps
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(5))
+            .find(|p| p.contains("/libc.so"))
             .expect("libc is loaded");
-        crate::objects::dwarf_path(&libc).expect("libc's debug file: install libc6-dbg")
+        let libc = crate::process::Object {
+            path: path.into(),
+            ..Default::default()
+        };
+        crate::debug_files::find(std::path::Path::new(&libc.path), None, &[])
+            .expect("libc's debug file: install libc6-dbg")
     }
 
     #[test]

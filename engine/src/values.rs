@@ -153,10 +153,11 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
             })
             .collect(),
         View::Items { shape, walk, .. } => {
-            let items = match crate::walk::items(&walk, range.start, range.end - range.start) {
-                Ok(items) => items,
-                Err(e) => vec![Val::new(Place::Missing(e), None)],
-            };
+            let items =
+                match crate::walk::items(&dbg.mem, &walk, range.start, range.end - range.start) {
+                    Ok(items) => items,
+                    Err(e) => vec![Val::new(Place::Missing(e), None)],
+                };
             items
                 .into_iter()
                 .zip(range.start..)
@@ -191,12 +192,12 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
 fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut String, depth: u32) {
     let deep = depth >= PREVIEW_DEPTH;
     match view {
-        View::Scalar(enc, size) => match views::scalar_text(&v.place, *enc, *size) {
+        View::Scalar(enc, size) => match views::scalar_text(&dbg.mem, &v.place, *enc, *size) {
             Ok(s) | Err(s) => out.push_str(&s),
         },
         View::Str { ptr, len } => {
             let want = (*len).min(PREVIEW_STR_BYTES);
-            match Place::Mem(*ptr).read(0, want as usize) {
+            match Place::Mem(*ptr).read(&dbg.mem, 0, want as usize) {
                 Ok(bytes) => {
                     let text = utf8_prefix(&bytes);
                     out.push_str(&format!("{text:?}"));
@@ -446,16 +447,17 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
     Ok(match &view {
         View::Scalar(enc, size) => match enc {
             types::Encoding::Unit => Data::Nil,
-            types::Encoding::Bool => Data::Bool(v.place.uint(0, 1)? != 0),
+            types::Encoding::Bool => Data::Bool(v.place.uint(&dbg.mem, 0, 1)? != 0),
             types::Encoding::Float => match size {
-                4 => Data::Float(f32::from_bits(v.place.uint(0, 4)? as u32) as f64),
-                _ => Data::Float(f64::from_bits(v.place.uint(0, 8)? as u64)),
+                4 => Data::Float(f32::from_bits(v.place.uint(&dbg.mem, 0, 4)? as u32) as f64),
+                _ => Data::Float(f64::from_bits(v.place.uint(&dbg.mem, 0, 8)? as u64)),
             },
             types::Encoding::Char => {
-                let c = char::from_u32(v.place.uint(0, 4)? as u32).ok_or("invalid char")?;
+                let c =
+                    char::from_u32(v.place.uint(&dbg.mem, 0, 4)? as u32).ok_or("invalid char")?;
                 Data::Str(c.to_string())
             }
-            _ => match views::scalar_number(&v.place, *enc, *size)? {
+            _ => match views::scalar_number(&dbg.mem, &v.place, *enc, *size)? {
                 Ok(i) => i64::try_from(i).map_or_else(|_| Data::Big(i.to_string()), Data::Int),
                 Err(u) => u64::try_from(u).map_or_else(|_| Data::Big(u.to_string()), Data::UInt),
             },
@@ -464,7 +466,7 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
             if *len > MAX_READ as u64 {
                 return Err(format!("string of {len} bytes too large to fetch"));
             }
-            let bytes = Place::Mem(*ptr).read(0, *len as usize)?;
+            let bytes = Place::Mem(*ptr).read(&dbg.mem, 0, *len as usize)?;
             Data::Str(String::from_utf8_lossy(&bytes).into_owned())
         }
         View::Seq { .. } | View::Array { .. } => Data::Seq(all(budget)?),

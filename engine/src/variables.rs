@@ -3,7 +3,6 @@
 //! each placed by evaluating its DWARF location against the frame.
 
 use crate::debuginfo::{DebugInfo, R, die_name, die_ref};
-use crate::memory;
 use crate::place::Place;
 use crate::traceback::Frame;
 use crate::views::Val;
@@ -156,7 +155,7 @@ fn evaluate(
     unit: &gimli::Unit<R>,
     expr: gimli::Expression<R>,
     sp: u64,
-    regs: &crate::unwind::Regs,
+    regs: &crate::process::Regs,
 ) -> Place {
     let reg = |r: gimli::Register| -> Option<u64> {
         if r.0 == RSP {
@@ -180,7 +179,7 @@ fn evaluate(
                 None => return optimized(),
             },
             gimli::EvaluationResult::RequiresMemory { address, size, .. } => {
-                match memory::read_uint(address, size as usize) {
+                match dbg.mem.read_uint(address, size as usize) {
                     Ok(v) => eval.resume_with_memory(gimli::Value::Generic(v as u64)),
                     Err(e) => return e.into(),
                 }
@@ -205,7 +204,7 @@ fn evaluate(
             },
             _ => optimized(),
         },
-        pieces if pieces.len() > 1 => assemble(pieces, &reg).unwrap_or_else(optimized),
+        pieces if pieces.len() > 1 => assemble(dbg, pieces, &reg).unwrap_or_else(optimized),
         _ => optimized(),
     }
 }
@@ -214,6 +213,7 @@ fn evaluate(
 /// lives; any piece that cannot be read makes the whole value unknown rather
 /// than partly wrong.
 fn assemble(
+    dbg: &DebugInfo,
     pieces: &[gimli::Piece<R>],
     reg: &dyn Fn(gimli::Register) -> Option<u64>,
 ) -> Option<Place> {
@@ -225,7 +225,7 @@ fn assemble(
         }
         let len = (bits / 8) as usize;
         let part = match &piece.location {
-            gimli::Location::Address { address } => memory::read(*address, len).ok()?,
+            gimli::Location::Address { address } => dbg.mem.read(*address, len).ok()?,
             gimli::Location::Register { register } => {
                 reg(*register)?.to_le_bytes().get(..len)?.to_vec()
             }

@@ -4,9 +4,9 @@
 
 use wire::{FrameId, FrameInfo};
 
-use crate::capture::RawFrame;
+use crate::Engine;
 use crate::debuginfo::{DebugInfo, DieRef};
-use crate::objects::Object;
+use crate::process::{Object, RawFrame, Regs};
 use crate::symbols::Located;
 
 /// A frame as the agent keeps it: what the user sees, plus what is needed to
@@ -21,13 +21,13 @@ pub struct Frame {
     /// The function's (or inlined call's) DIE.
     pub die: Option<DieRef>,
     /// Registers known in this frame (DWARF numbering).
-    pub regs: crate::unwind::Regs,
+    pub regs: Regs,
 }
 
 /// Symbolises a thread's machine frames, innermost first. The executable's
 /// DWARF is read here while shared objects' (libc's) is read on a second
 /// thread: the two are independent, and both cores are the debuggee's to use.
-pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
+pub fn symbolize(engine: &Engine, dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
     let pcs: Vec<u64> = raw
         .iter()
         .map(|r| {
@@ -39,15 +39,16 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
         })
         .collect();
     // Code in shared objects (libc, …) is never the user's.
-    let libs: Vec<Option<&'static Object>> = pcs
+    let tables = engine.tables();
+    let libs: Vec<Option<&Object>> = pcs
         .iter()
-        .map(|&pc| crate::unwind::object_of(pc).filter(|o| !o.name.is_empty()))
+        .map(|&pc| tables.object_of(pc).filter(|o| !o.main))
         .collect();
     let probes: Vec<u64> = pcs.iter().map(|pc| pc.wrapping_sub(dbg.bias)).collect();
     let (mut exe, mut shared) = std::thread::scope(|scope| {
         let helper = std::thread::Builder::new()
             .name("pmdb-agent-symbols".into())
-            .spawn_scoped(scope, || shared_frames(&pcs, &libs));
+            .spawn_scoped(scope, || shared_frames(engine, &pcs, &libs));
         // Shared objects' addresses stand as 0 here: no unit covers 0
         // (ranges at 0 are dropped code and ignored), so they stay empty.
         let in_exe: Vec<u64> = probes
@@ -58,7 +59,7 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
         let exe = dbg.locate(&in_exe);
         let shared = match helper {
             Ok(h) => h.join().unwrap_or_default(),
-            Err(_) => shared_frames(&pcs, &libs),
+            Err(_) => shared_frames(engine, &pcs, &libs),
         };
         (exe, shared)
     });
@@ -91,7 +92,7 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
         }
         if logical.is_empty() {
             let function = match in_lib {
-                Some(o) => crate::objects::symbol_in(o, pcs[i]),
+                Some(o) => engine.symbol_in(o, pcs[i]),
                 None => symbol(probes[i]),
             };
             logical.push(Located {
@@ -103,10 +104,7 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
         for (k, f) in logical.into_iter().enumerate() {
             let function = f.function.unwrap_or_else(|| match in_lib {
                 // As gdb writes an unknown function, with where it is.
-                Some(o) => {
-                    let file = o.name.rsplit('/').next().unwrap_or(&o.name);
-                    format!("?? ({file}+{:#x})", pcs[i].wrapping_sub(o.bias))
-                }
+                Some(o) => format!("?? ({}+{:#x})", o.file_name(), pcs[i].wrapping_sub(o.bias)),
                 None => format!("?? ({:#x})", r.ip),
             });
             let runtime = in_lib.is_some() || is_runtime(&function, f.file.as_deref());
@@ -135,32 +133,60 @@ pub fn symbolize(dbg: &DebugInfo, thread: u64, raw: &[RawFrame]) -> Vec<Frame> {
 }
 
 /// The DWARF frames of every address in a shared object, one lookup per object.
-fn shared_frames(pcs: &[u64], libs: &[Option<&'static Object>]) -> Vec<Vec<Located>> {
+fn shared_frames(engine: &Engine, pcs: &[u64], libs: &[Option<&Object>]) -> Vec<Vec<Located>> {
     let mut out = vec![Vec::new(); pcs.len()];
-    let mut names: Vec<&str> = libs.iter().flatten().map(|o| o.name.as_str()).collect();
+    let mut names: Vec<&str> = libs.iter().flatten().map(|o| o.path.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     for name in names {
         let index: Vec<usize> = (0..pcs.len())
-            .filter(|&i| libs[i].is_some_and(|o| o.name == name))
+            .filter(|&i| libs[i].is_some_and(|o| o.path == name))
             .collect();
         let Some(object) = libs[index[0]] else {
             continue;
         };
         let addrs: Vec<u64> = index.iter().map(|&i| pcs[i]).collect();
-        for (i, f) in index
-            .into_iter()
-            .zip(crate::shared_dwarf::frames(object, &addrs))
-        {
+        for (i, f) in index.into_iter().zip(engine.shared_frames(object, &addrs)) {
             out[i] = f;
         }
     }
     out
 }
 
-/// Where the agent's own sources are: its frames are machinery, whatever
-/// their names (built with line tables only, DWARF names them plainly).
-const AGENT_SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+/// Where the user's code was: the source location of the innermost frame
+/// whose source is not runtime machinery (for a signal's crash record).
+pub fn user_location(engine: &Engine, frames: &[RawFrame]) -> Option<(String, u32, Option<u32>)> {
+    let dbg = engine.debug_info().ok()?;
+    frames.iter().find_map(|f| {
+        let pc = if f.exact { f.ip } else { f.ip.wrapping_sub(1) };
+        let innermost = dbg
+            .locate(&[pc.wrapping_sub(dbg.bias)])
+            .pop()?
+            .into_iter()
+            .next()?;
+        let file = innermost.file?;
+        let line = innermost.line?;
+        (!is_runtime("", Some(&file))).then_some((file, line, innermost.column))
+    })
+}
+
+/// Where this engine's own sources are.
+const ENGINE_SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+
+/// Whether `file` is one of the agent's or the engine's own sources: their
+/// frames are machinery, whatever their names (built with line tables only,
+/// DWARF names them plainly). The agent sits beside the engine.
+fn is_pmdb_source(file: &str) -> bool {
+    if file.starts_with(ENGINE_SOURCES) {
+        return true;
+    }
+    let workspace = ENGINE_SOURCES
+        .strip_suffix("/src/")
+        .and_then(|e| e.rsplit_once('/'))
+        .map_or("", |(w, _)| w);
+    file.strip_prefix(workspace)
+        .is_some_and(|rest| rest.starts_with("/debuggee-agent/src/"))
+}
 
 /// Panic and unwinding machinery, process start-up, and the agent itself.
 pub fn is_runtime(function: &str, file: Option<&str>) -> bool {
@@ -187,9 +213,7 @@ pub fn is_runtime(function: &str, file: Option<&str>) -> bool {
     PREFIXES.iter().any(|p| function.starts_with(p))
         || (function == "main" && file.is_none())
         || file.is_some_and(|f| {
-            f.starts_with("/rustc/")
-                || f.contains("/.cargo/registry/")
-                || f.starts_with(AGENT_SOURCES)
+            f.starts_with("/rustc/") || f.contains("/.cargo/registry/") || is_pmdb_source(f)
         })
 }
 

@@ -5,7 +5,7 @@
 //! more than its bounds allow, whatever the (possibly corrupt) memory says.
 
 use crate::debuginfo::DieRef;
-use crate::memory;
+use crate::memory::Memory;
 use crate::place::Place;
 use crate::views::Val;
 
@@ -60,7 +60,7 @@ pub struct Tree {
 }
 
 /// Items `start..start+count` (map items are entries).
-pub fn items(walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, String> {
+pub fn items(mem: &Memory, walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, String> {
     let end = start.saturating_add(count);
     match walk {
         Walk::Ring {
@@ -88,7 +88,7 @@ pub fn items(walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, String> {
             let buckets = (*buckets).min(MAX_WALK);
             while i < buckets && seen < end {
                 let chunk = (buckets - i).min(4096) as usize;
-                let ctrl_bytes = memory::read(ctrl + i, chunk).map_err(|e| e.to_string())?;
+                let ctrl_bytes = mem.read(ctrl + i, chunk).map_err(|e| e.to_string())?;
                 for (k, b) in ctrl_bytes.iter().enumerate() {
                     if b & 0x80 != 0 {
                         continue; // empty or deleted
@@ -112,7 +112,7 @@ pub fn items(walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, String> {
         Walk::Tree(t) => {
             let mut out = Vec::new();
             let mut seen = 0u64;
-            tree_walk(t, t.root, t.height, start, end, &mut seen, &mut out)?;
+            tree_walk(mem, t, t.root, t.height, start, end, &mut seen, &mut out)?;
             Ok(out)
         }
         Walk::List {
@@ -128,7 +128,7 @@ pub fn items(walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, String> {
                 if i >= start {
                     out.push(Val::new(Place::Mem(node + elem_at), *elem));
                 }
-                node = memory::read_word(node + next).map_err(|e| e.to_string())?;
+                node = mem.read_word(node + next).map_err(|e| e.to_string())?;
                 i += 1;
             }
             Ok(out)
@@ -136,7 +136,10 @@ pub fn items(walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, String> {
     }
 }
 
+// The recursion carries the walk's whole state; a struct would only rename it.
+#[allow(clippy::too_many_arguments)]
 fn tree_walk(
+    mem: &Memory,
     t: &Tree,
     node: u64,
     height: u64,
@@ -148,17 +151,22 @@ fn tree_walk(
     if height > MAX_HEIGHT {
         return Err(format!("<B-tree height {height} looks corrupt>"));
     }
-    let len = memory::read_uint(node + t.len_at, 2).map_err(|e| e.to_string())? as u64;
+    let len = mem
+        .read_uint(node + t.len_at, 2)
+        .map_err(|e| e.to_string())? as u64;
     if len > 11 {
         return Err(format!("<B-tree node of {len} keys looks corrupt>"));
     }
-    let edge = |i: u64| memory::read_word(node + t.edges_at + i * 8).map_err(|e| e.to_string());
+    let edge = |i: u64| {
+        mem.read_word(node + t.edges_at + i * 8)
+            .map_err(|e| e.to_string())
+    };
     for i in 0..=len {
         if *seen >= end {
             return Ok(());
         }
         if height > 0 {
-            tree_walk(t, edge(i)?, height - 1, start, end, seen, out)?;
+            tree_walk(mem, t, edge(i)?, height - 1, start, end, seen, out)?;
         }
         if i == len || *seen >= end {
             continue;

@@ -1,0 +1,151 @@
+//! Linux x86-64 ELF core files, the format only: [`write`] a core of a
+//! process from its registers, maps and a memory reader, and [`Core::open`]
+//! any core (ours, gdb's `gcore`, the kernel's, systemd-coredump's zstd) to
+//! read back its threads, notes, mapped files and memory.
+//!
+//! The crate knows nothing of pmdb's protocol or engine: it is the file
+//! format, bounded and panic-free on any input.
+
+mod maps;
+mod notes;
+mod reader;
+mod writer;
+mod zst;
+
+pub use maps::{dump_plan, regions_from_maps, should_dump};
+pub use notes::{NT_AUXV, NT_FILE, NT_PRPSINFO, NT_PRSTATUS, NT_SIGINFO};
+pub use reader::{Core, CoreThread, Unreadable};
+pub use writer::write;
+
+/// Registers in DWARF x86-64 numbering: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi,
+/// 5 rdi, 6 rbp, 7 rsp, 8..=15 r8..r15, 16 rip.
+pub type Regs = [Option<u64>; 17];
+
+/// One thread to write: its id, registers and the signal it stands in
+/// (`pr_cursig`; 0 for none). The crashed thread comes first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadRegs {
+    pub tid: u32,
+    pub regs: Regs,
+    pub signal: u32,
+}
+
+/// The signal that ended the process (`NT_SIGINFO`): number, `si_code` and
+/// the faulting address (`si_addr`, 0 where the signal has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigInfo {
+    pub signo: i32,
+    pub code: i32,
+    pub addr: u64,
+}
+
+/// The process (`NT_PRPSINFO`): pid, the program's short name (at most 15
+/// bytes are kept) and its command line (at most 79 bytes are kept).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PsInfo {
+    pub pid: u32,
+    pub fname: String,
+    pub args: String,
+}
+
+/// One `NT_FILE` entry: a file mapped at `start..end` from byte `offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedFile {
+    pub start: u64,
+    pub end: u64,
+    /// In bytes (the note stores pages; the reader multiplies).
+    pub offset: u64,
+    pub path: String,
+}
+
+/// One mapping of the process, as `/proc/PID/maps` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    pub start: u64,
+    pub end: u64,
+    pub read: bool,
+    pub write: bool,
+    pub exec: bool,
+    /// The mapped file and the byte offset of `start` in it; `None` for
+    /// anonymous memory and for pseudo-files such as `[stack]` or `[heap]`.
+    pub file: Option<(String, u64)>,
+}
+
+/// An ELF note: owner name (e.g. "CORE", "LINUX"), type and descriptor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub name: String,
+    pub ty: u32,
+    pub desc: Vec<u8>,
+}
+
+/// How [`write`] stores the core.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// A plain ELF file; pages of zeros are holes.
+    #[default]
+    None,
+    /// One zstd frame holding the whole ELF file (what systemd-coredump
+    /// writes; `zstd -d` gives the plain core back).
+    Zstd,
+}
+
+/// Everything [`write`] needs besides the memory itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreSpec {
+    pub pid: u32,
+    /// The crashed thread first.
+    pub threads: Vec<ThreadRegs>,
+    pub siginfo: Option<SigInfo>,
+    pub psinfo: PsInfo,
+    pub regions: Vec<Region>,
+    /// Written after the standard notes, in order. `NT_AUXV` (name "CORE",
+    /// type 6, the bytes of `/proc/self/auxv`) belongs here: gdb needs it to
+    /// place a position-independent executable.
+    pub extra_notes: Vec<Note>,
+}
+
+/// What [`write`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteStats {
+    /// The length of the output file: the ELF file's apparent size, or the
+    /// compressed size with [`Compression::Zstd`].
+    pub bytes_written: u64,
+    /// Memory bytes stored in `PT_LOAD` segments (the sum of `p_filesz`,
+    /// holes included).
+    pub bytes_dumped: u64,
+    /// `PT_LOAD` segments written, one per region.
+    pub segments: usize,
+}
+
+/// Why a core could not be written or read. Each message is one line, fit to
+/// be shown as `pmdb: <error>`.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("core file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a core file: not an ELF file")]
+    NotElf,
+    #[error("not a core file: ELF type is {elf_type}{}", not_core_hint(elf_type))]
+    NotCore { elf_type: String },
+    #[error("the core is for {machine}; pmdb reads x86-64 cores")]
+    WrongArch { machine: String },
+    #[error("the core is truncated: {what} needs {needed} bytes, the file has {have}")]
+    Truncated {
+        what: String,
+        needed: u64,
+        have: u64,
+    },
+    #[error("the core is corrupt: {0}")]
+    Corrupt(String),
+    #[error("zstd: {0}")]
+    Zstd(String),
+}
+
+fn not_core_hint(elf_type: &str) -> &'static str {
+    match elf_type {
+        "EXEC" | "DYN" => " (an executable or shared library?)",
+        "REL" => " (an object file?)",
+        _ => "",
+    }
+}

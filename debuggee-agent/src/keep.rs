@@ -1,0 +1,35 @@
+//! The crash record kept in this process's memory while a crash is served,
+//! behind an exported static the core host finds by name: a `gcore` of a
+//! frozen crash then shows the panic message, location and crashed thread
+//! as they show live.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use engine::Crash;
+use engine::record::{CrashRecord, STATIC_MAGIC};
+
+/// Where the encoded record is: a magic word, its address and its length.
+#[repr(C)]
+pub struct RecordSlot {
+    magic: AtomicU64,
+    ptr: AtomicU64,
+    len: AtomicU64,
+}
+
+/// The slot, by the name `engine::record::STATIC_SYMBOL`.
+#[unsafe(no_mangle)]
+#[allow(non_upper_case_globals)]
+pub static pmdb_crash_record: RecordSlot = RecordSlot {
+    magic: AtomicU64::new(0),
+    ptr: AtomicU64::new(0),
+    len: AtomicU64::new(0),
+};
+
+/// Publishes `crash`'s record; it stays in memory for the process's life.
+pub fn publish(crash: &Crash) {
+    let bytes: &'static [u8] = Box::leak(CrashRecord::of(crash).to_bytes().into_boxed_slice());
+    let slot = &pmdb_crash_record;
+    slot.ptr.store(bytes.as_ptr() as u64, Ordering::SeqCst);
+    slot.len.store(bytes.len() as u64, Ordering::SeqCst);
+    slot.magic.store(STATIC_MAGIC, Ordering::SeqCst);
+}

@@ -1,0 +1,131 @@
+//! What the agent does with a crash, as `PMDB_MODE` says: print a report,
+//! save a core file, or open the socket, freeze the other threads and serve a debugger until
+//! it says resume or kill (or `PMDB_WAIT` runs out). One crash is served at
+//! a time; a crash in another thread meanwhile is recorded and waits.
+
+use std::sync::Mutex;
+
+use corefile::SigInfo;
+use engine::serve::Verdict;
+use engine::{Crash, Inspector, LaterCrash, Stack};
+
+use crate::config::{Config, Mode};
+use crate::server;
+
+/// One crash is served at a time; a second crashing thread waits its turn.
+static SERVING: Mutex<()> = Mutex::new(());
+
+/// Reports or serves a crash as the mode says; in wait mode, returns how
+/// serving ended (`None` when the agent could not serve).
+pub fn handle(config: &Config, crash: Crash, signal: Option<SigInfo>) -> Option<Verdict> {
+    match config.mode {
+        Mode::Off => None,
+        Mode::Core => {
+            let _turn = SERVING.lock().unwrap_or_else(|p| p.into_inner());
+            let mut crash = crash;
+            crash
+                .threads
+                .extend(crate::freeze::stop_others(crash.info.thread));
+            save(config, &crash, signal);
+            crate::freeze::release();
+            None
+        }
+        Mode::Report => {
+            let done = std::thread::Builder::new()
+                .name("pmdb-agent-report".into())
+                .spawn(move || crate::report::print(&Inspector::new(crate::live::engine(), crash)))
+                .map(|h| h.join());
+            if !matches!(done, Ok(Ok(()))) {
+                eprintln!("pmdb: could not print the crash report");
+            }
+            None
+        }
+        Mode::Wait => {
+            let _turn = match SERVING.try_lock() {
+                Ok(turn) => turn,
+                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    // Another crash is being served: record this one so the
+                    // debugger sees it now, then wait to serve it in turn.
+                    let frames = match crash.threads.first().map(|t| &t.stack) {
+                        Some(Stack::Unwound(f)) => f.clone(),
+                        _ => Vec::new(),
+                    };
+                    crate::state::push_later(LaterCrash {
+                        info: crash.info.clone(),
+                        frames,
+                    });
+                    SERVING.lock().unwrap_or_else(|p| p.into_inner())
+                }
+            };
+            let tid = crash.info.thread;
+            let verdict = wait_for_debugger(config, crash, signal);
+            crate::state::forget_later(tid);
+            verdict
+        }
+    }
+}
+
+/// Opens the socket, says how to attach, and serves until a verdict.
+fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> Option<Verdict> {
+    let pid = crash.info.pid;
+    let bound = match server::bind(&config.dir, pid) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("pmdb: cannot wait for a debugger: {e}");
+            return None;
+        }
+    };
+    eprintln!(
+        "pmdb: thread '{}' {}; inspect it with `pmdb attach {pid}` (socket {}, waiting {} s)",
+        crash.info.thread_name,
+        match crash.info.kind {
+            wire::CrashKind::Panic => "panicked".to_string(),
+            wire::CrashKind::Signal => format!("crashed: {}", crash.info.message),
+        },
+        bound.path.display(),
+        config.wait.as_secs_f64()
+    );
+    let (wait, client_timeout) = (config.wait, config.client_timeout);
+    let mut crash = crash;
+    // After the attach line: a frozen thread may hold stderr's lock.
+    crash
+        .threads
+        .extend(crate::freeze::stop_others(crash.info.thread));
+    crate::keep::publish(&crash);
+    let inspector = Inspector::new(crate::live::engine(), crash);
+    let served = std::thread::Builder::new()
+        .name("pmdb-agent".into())
+        .spawn(move || server::serve(bound, inspector, wait, client_timeout))
+        .map(|h| h.join());
+    let result = match served {
+        Ok(Ok((v, crash, attached))) => {
+            if v == Verdict::TimedOut {
+                eprintln!("pmdb: no debugger for {} s; going on", wait.as_secs_f64());
+                if !attached {
+                    // Nobody looked: keep the crash, so nothing is lost.
+                    save(config, &crash, signal);
+                }
+            }
+            Some(v)
+        }
+        _ => {
+            eprintln!("pmdb: the agent failed while serving; going on");
+            None
+        }
+    };
+    crate::freeze::release();
+    result
+}
+
+/// Saves the crash as a core and says where, in one line.
+fn save(config: &Config, crash: &Crash, signal: Option<SigInfo>) {
+    match crate::save::save(&config.dir, crash, signal, config.compression) {
+        Ok(path) => eprintln!(
+            "pmdb: saved the crash to {} (open it with `pmdb open {}`)",
+            path.display(),
+            path.display()
+        ),
+        Err(e) => eprintln!("pmdb: could not save the crash: {e}"),
+    }
+}

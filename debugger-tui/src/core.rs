@@ -1,0 +1,62 @@
+//! Core files: the options that say where a core's executable, debug files
+//! and sources are, and opening a core as a session. The engine runs inside
+//! `pmdb`, served over the in-memory transport, so everything downstream
+//! (TUI, report, DAP) sees the same `Session` a live crash gives.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// How to find what a core names.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CoreArgs {
+    /// The executable that crashed, when not at the path the core names.
+    #[arg(long, value_name = "PATH")]
+    pub exe: Option<PathBuf>,
+    /// A directory of separate debug files laid out like /usr/lib/debug
+    /// (`.build-id/xx/rest.debug`); repeatable.
+    #[arg(long = "debug-dir", value_name = "DIR")]
+    pub debug_dirs: Vec<PathBuf>,
+    /// Rewrite paths starting with FROM to start with TO (as gdb's
+    /// `set substitute-path`), for a core made on another machine; repeatable.
+    #[arg(long = "substitute-path", value_name = "FROM=TO", value_parser = parse_substitution)]
+    pub substitute: Vec<(String, String)>,
+}
+
+fn parse_substitution(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .filter(|(a, _)| !a.is_empty())
+        .ok_or_else(|| format!("expected FROM=TO, got {s:?}"))
+}
+
+impl CoreArgs {
+    /// The engine's options.
+    pub fn options(&self) -> engine::coredump::Options {
+        engine::coredump::Options {
+            exe: self.exe.clone(),
+            debug_dirs: self.debug_dirs.clone(),
+            substitute: self.substitute.clone(),
+        }
+    }
+}
+
+/// Opens the core at `path` as a session.
+pub fn open(path: &Path, args: &CoreArgs) -> anyhow::Result<wire::Session> {
+    if !path.exists() {
+        anyhow::bail!("no such core file: {}", path.display());
+    }
+    engine::coredump::open_session(path, &args.options())
+        .with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// Opens a core with only an executable given (the DAP adapter's attach).
+pub fn open_core(core: &Path, exe: Option<&Path>) -> anyhow::Result<wire::Session> {
+    open(
+        core,
+        &CoreArgs {
+            exe: exe.map(Path::to_path_buf),
+            ..CoreArgs::default()
+        },
+    )
+}

@@ -1,0 +1,191 @@
+//! The conversation with one debugger over any [`Transport`]: hello first
+//! (version checked), then requests dispatched to an [`Inspector`] until the
+//! client closes. The same dispatcher answers over the agent's socket, over
+//! `pmdb`'s in-memory transport for a core file, and in tests and fuzzing.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use wire::{
+    Envelope, ErrorKind, Hello, PROTOCOL_VERSION, RemoteError, Request, Response, Transport, frame,
+};
+
+use crate::inspect::Inspector;
+
+/// How serving ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Resume,
+    Kill,
+    TimedOut,
+}
+
+/// The state every conversation about one crash shares: the inspector, the
+/// verdict, and the counters behind idle timeouts and stats.
+pub struct Server {
+    inspector: Inspector,
+    verdict: Mutex<Option<Verdict>>,
+    last_request: AtomicU64,
+    requests: AtomicU64,
+    started: Instant,
+    client_timeout: Duration,
+}
+
+impl Server {
+    /// A server for `inspector`; `client_timeout` is only named in the reply
+    /// to a client that stayed silent that long.
+    pub fn new(inspector: Inspector, client_timeout: Duration) -> Server {
+        Server {
+            inspector,
+            verdict: Mutex::new(None),
+            last_request: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            started: Instant::now(),
+            client_timeout,
+        }
+    }
+
+    /// The crash being served.
+    pub fn inspector(&self) -> &Inspector {
+        &self.inspector
+    }
+
+    /// How serving ended, once a client said resume or kill.
+    pub fn verdict(&self) -> Option<Verdict> {
+        *self.verdict.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counts a request (or a new connection) as activity.
+    pub fn touch(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        self.last_request
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// How long since the last activity.
+    pub fn idle(&self) -> Duration {
+        let last = self.last_request.load(Ordering::Relaxed);
+        self.started
+            .elapsed()
+            .saturating_sub(Duration::from_millis(last))
+    }
+
+    /// One client's conversation: hello first (version checked), then
+    /// requests until it closes, sends something unreadable at the framing
+    /// level, or stays silent past the transport's timeout. Undecodable
+    /// messages get a `BadRequest` reply and the conversation goes on.
+    pub fn converse<T: Transport + ?Sized>(&self, transport: &mut T) {
+        let mut greeted = false;
+        loop {
+            let bytes = match transport.recv() {
+                Ok(b) => b,
+                Err(wire::Error::Closed) => return,
+                Err(wire::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    let _ = reply(
+                        transport,
+                        0,
+                        error(
+                            ErrorKind::TimedOut,
+                            format!(
+                                "no request for {} s; the agent closed the connection",
+                                self.client_timeout.as_secs_f64()
+                            ),
+                        ),
+                    );
+                    return;
+                }
+                Err(e) => {
+                    // The stream may be out of step; say why once, then close.
+                    let _ = reply(transport, 0, error(ErrorKind::BadRequest, e.to_string()));
+                    return;
+                }
+            };
+            self.touch();
+            let (id, request) = match frame::decode::<Envelope<Request>>(&bytes) {
+                Ok(env) => (env.id, env.body),
+                Err(e) => {
+                    if reply(transport, 0, error(ErrorKind::BadRequest, e.to_string())).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            let response = match (&request, greeted) {
+                (Request::Hello { version, .. }, _) if *version != PROTOCOL_VERSION => error(
+                    ErrorKind::VersionMismatch,
+                    format!(
+                        "protocol version mismatch: the agent speaks {PROTOCOL_VERSION}, the client {version}"
+                    ),
+                ),
+                (Request::Hello { .. }, _) => {
+                    greeted = true;
+                    Response::Hello(Hello {
+                        version: PROTOCOL_VERSION,
+                        pid: self.inspector.crash.info.pid,
+                        program: self.inspector.crash.info.program.clone(),
+                    })
+                }
+                (_, false) => error(ErrorKind::BadRequest, "the first request must be a hello"),
+                _ => self.dispatch(request),
+            };
+            if reply(transport, id, response).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn dispatch(&self, request: Request) -> Response {
+        let ins = &self.inspector;
+        let set = |v| {
+            *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v);
+            Response::Ok
+        };
+        // A bug in the engine must not take the debuggee (or pmdb) down.
+        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match request {
+            Request::Hello { .. } => unreachable!("handled by the connection"),
+            Request::Crash => Ok(Response::Crash(ins.crash.info.clone())),
+            Request::Threads => Ok(Response::Threads(ins.threads())),
+            Request::Crashes => Ok(Response::Crashes(ins.crashes())),
+            Request::Traceback { thread } => ins.traceback(thread).map(Response::Traceback),
+            Request::Locals { frame } => ins.locals(frame).map(Response::Values),
+            Request::Children {
+                value,
+                start,
+                count,
+            } => ins.children(value, start, count).map(Response::Values),
+            Request::Static { name } => ins.static_value(&name).map(Response::Values),
+            Request::Fetch { value } => ins.fetch(value).map(Response::Fetched),
+            Request::Stats => Ok(Response::Stats(wire::AgentStats {
+                bytes_read: ins.engine().mem().bytes_read(),
+                units_parsed: ins.engine().units_parsed(),
+                requests: self.requests.load(Ordering::Relaxed),
+            })),
+            Request::Resume => Ok(set(Verdict::Resume)),
+            Request::Kill => Ok(set(Verdict::Kill)),
+        }));
+        match answer {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Response::Error(e),
+            Err(_) => error(
+                ErrorKind::Internal,
+                "the agent failed on this request; the debuggee is unaffected",
+            ),
+        }
+    }
+}
+
+/// An error reply.
+pub fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
+    Response::Error(RemoteError::new(kind, message))
+}
+
+/// Sends one reply.
+pub fn reply<T: Transport + ?Sized>(t: &mut T, id: u64, body: Response) -> Result<(), wire::Error> {
+    t.send(&frame::encode(&Envelope { id, body })?)
+}
