@@ -399,6 +399,43 @@ describe('pmdb dap', () => {
     assert.deepEqual([end.code, end.signal], [null, 'SIGSEGV']);
   });
 
+  it('opens a core file the agent saved, with the same frames and values', async () => {
+    const dir = tempDir('core');
+    const run = cp.spawnSync(DEMO, ['bank'], {
+      cwd: ROOT,
+      env: { ...process.env, PMDB_MODE: 'core', PMDB_DIR: dir, RUST_BACKTRACE: '0' },
+      encoding: 'utf8',
+      timeout: TIMEOUT,
+    });
+    assert.equal(run.status, 101, run.stderr);
+    const saved = run.stderr.match(/pmdb: saved the crash to (\S+) /);
+    assert.ok(saved, run.stderr);
+    const core = saved[1];
+    assert.ok(fs.existsSync(core), core);
+    const dc = await adapter();
+    const processEvent = dc.waitForEvent('process');
+    const stopped = await attach(dc, { core, program: DEMO });
+    assert.deepEqual((await processEvent).body, { name: 'demo', isLocalProcess: false, startMethod: 'attach' });
+    assert.deepEqual([stopped.body.reason, stopped.body.text, stopped.body.description],
+      ['exception', 'panic', 'insufficient funds: bob has 75 but round 1 needs 500']);
+    const withdraw = await frameNamed(dc, stopped.body.threadId, 'demo::bank::withdraw');
+    assert.deepEqual([withdraw.source.path, withdraw.line], [BANK_RS, 63]);
+    assert.deepEqual((await locals(dc, withdraw.id)).map(line), [
+      'account: &Account = Account { id: 2, owner: "bob", balance: 50, history: [50], overdraft: Some(25) }',
+      'amount: i64 = 500',
+      'memo: &str = "round 1"',
+      'limit: i64 = 75',
+    ]);
+    const owner = await dc.evaluateRequest({ expression: 'account.history[0]', frameId: withdraw.id, context: 'watch' });
+    assert.equal(owner.body.result, '50');
+    const info = await dc.exceptionInfoRequest({ threadId: stopped.body.threadId });
+    assert.equal(info.body.details.typeName, 'String');
+    await assert.rejects(dc.attachRequest({ core: path.join(dir, 'nosuch.core'), program: DEMO }), {
+      message: 'this session is already attached',
+    });
+    await dc.disconnectRequest({ terminateDebuggee: true });
+  });
+
   it('waits for the next crash (waitFor) and ends it with terminate', async () => {
     const dir = tempDir('waitfor');
     const dc = await adapter();
@@ -495,8 +532,8 @@ describe('pmdb dap', () => {
     await assert.rejects(dc.attachRequest({ pid: 999999999, pmdbDir: dir }), {
       message: `process 999999999 is not waiting for a debugger: no socket ${dir}/999999999.sock (is it a crashed program that links debuggee-agent, with PMDB_MODE=wait?)`,
     });
-    await assert.rejects(dc.attachRequest({ core: '/tmp/core.1', program: DEMO }), {
-      message: 'core files are not supported by this build',
+    await assert.rejects(dc.attachRequest({ core: path.join(dir, 'nosuch.core'), program: DEMO }), {
+      message: `no such core file: ${dir}/nosuch.core`,
     });
     await assert.rejects(dc.attachRequest({}), {
       message: 'attach needs one of "pid", "socket", "core" (with "program") or "waitFor": true',
