@@ -115,8 +115,13 @@ const line = (v) => `${v.name}: ${v.type} = ${v.value}`;
 async function gone(pid) {
   const deadline = Date.now() + TIMEOUT;
   while (Date.now() < deadline) {
-    try { process.kill(pid, 0); } catch { return true; }
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    let stat;
+    try {
+      process.kill(pid, 0);
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return true;
+    }
     if (stat.split(') ')[1].startsWith('Z')) return true;
     await new Promise((r) => setTimeout(r, 10));
   }
