@@ -1,11 +1,41 @@
-//! Linux x86-64 ELF core files, the format only: [`write`] a core of a
+//! Linux x86-64 ELF core files, the format only: [`write()`] a core of a
 //! process from its registers, maps and a memory reader, and [`Core::open`]
 //! any core (ours, gdb's `gcore`, the kernel's, systemd-coredump's zstd) to
 //! read back its threads, notes, mapped files and memory.
 //!
 //! The crate knows nothing of pmdb's protocol or engine: it is the file
 //! format, bounded and panic-free on any input.
+//!
+//! # What each writer puts in a core
+//!
+//! Seen on x86-64 Linux (kernel 6.x, gdb 13.1), cores of a `sleep`:
+//!
+//! - **The kernel** (default `coredump_filter` 0x33): a `PT_LOAD` for every
+//!   mapping. Anonymous memory and any private mapping with copied-on-write
+//!   pages (`.data`, RELRO) are dumped whole; other file mappings have
+//!   `p_filesz` 0, except the first page of an ELF file (header, program
+//!   headers, build-id note). `[vsyscall]` is dumped, `[vvar]` is not. Every
+//!   thread's `NT_PRSTATUS` has `pr_cursig` = the fatal signal, the crashing
+//!   thread first; then `NT_PRPSINFO` (the whole command line, cut at 80
+//!   bytes), `NT_SIGINFO`, `NT_AUXV`, `NT_FILE`, and `NT_FPREGSET` and
+//!   `NT_X86_XSTATE` per thread.
+//! - **gdb's `gcore`**: `PT_LOAD`s only for what it dumps (none at all for
+//!   code), and dumps the read-only first segment of each ELF file whole.
+//!   `NT_PRPSINFO` comes first and holds `argv[0]` only; `pr_cursig` is 0 and
+//!   `NT_SIGINFO` says SIGSTOP (code 128): the stop gdb attached with, not a
+//!   crash. An `NT_GDB_TDESC` note follows; `p_align` is 1.
+//! - **[`write()`]**: a `PT_LOAD` per region given; writable and anonymous
+//!   memory, RELRO and ELF header pages dumped, as the kernel does; no
+//!   floating-point notes. Pages of zeros are holes.
+//! - **systemd-coredump**: the kernel's core, piped, compressed as one zstd
+//!   frame without a content size (`coredumpctl dump` gives it back plain).
+//!
+//! So: the crashed thread is the first `NT_PRSTATUS`; a core's
+//! `NT_SIGINFO` is the crash's only where the kernel or pmdb wrote it; and
+//! read-only file-backed memory is never to be expected in a core, whoever
+//! wrote it ([`Core::read`] says [`Unreadable`]; read the mapped file).
 
+mod header;
 mod maps;
 mod notes;
 mod reader;
@@ -79,7 +109,7 @@ pub struct Note {
     pub desc: Vec<u8>,
 }
 
-/// How [`write`] stores the core.
+/// How [`write()`] stores the core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Compression {
     /// A plain ELF file; pages of zeros are holes.
@@ -90,7 +120,7 @@ pub enum Compression {
     Zstd,
 }
 
-/// Everything [`write`] needs besides the memory itself.
+/// Everything [`write()`] needs besides the memory itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreSpec {
     pub pid: u32,
@@ -105,7 +135,7 @@ pub struct CoreSpec {
     pub extra_notes: Vec<Note>,
 }
 
-/// What [`write`] did.
+/// What [`write()`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WriteStats {
     /// The length of the output file: the ELF file's apparent size, or the

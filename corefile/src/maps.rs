@@ -80,7 +80,7 @@ pub fn should_dump(r: &Region) -> bool {
     }
 }
 
-/// Which regions [`crate::write`] stores: [`should_dump`], plus each
+/// Which regions [`crate::write()`] stores: [`should_dump`], plus each
 /// read-only, non-executable file mapping that ends where a writable mapping
 /// of the same file begins. That is the RELRO part of an ELF object
 /// (`.data.rel.ro`, the GOT): its pages were written by the dynamic linker's

@@ -5,13 +5,13 @@
 //! what is allocated is bounded by the file's own size.
 
 use std::fs::File;
-use std::ops::Range;
 use std::path::Path;
 
+use object::Endianness;
 use object::elf::{FileHeader64, PT_LOAD, PT_NOTE};
-use object::read::elf::{FileHeader, NoteIterator, ProgramHeader};
-use object::{Endianness, LittleEndian};
+use object::read::elf::{FileHeader, ProgramHeader};
 
+use crate::header::{RawNote, check_ident, check_phdrs, read_notes};
 use crate::notes::{self, NT_AUXV, NT_FILE, NT_PRPSINFO, NT_PRSTATUS, NT_SIGINFO};
 use crate::{CoreError, MappedFile, PsInfo, Regs, SigInfo, zst};
 
@@ -59,13 +59,6 @@ struct Segment {
     offset: usize,
 }
 
-/// A note: owner name, type, and where its descriptor lies in the file.
-struct RawNote {
-    name: String,
-    ty: u32,
-    desc: Range<usize>,
-}
-
 /// An opened core file.
 pub struct Core {
     bytes: Bytes,
@@ -87,15 +80,19 @@ impl std::fmt::Debug for Core {
     }
 }
 
-const ET_CORE: u16 = 4;
-const EM_X86_64: u16 = 62;
-
 impl Core {
     /// Opens a core file, plain or zstd-compressed (one or more zstd frames,
     /// as systemd-coredump writes; detected by the magic). A compressed core
     /// is decompressed into an unnamed temporary file, up to 64 GiB.
     pub fn open(path: &Path) -> Result<Core, CoreError> {
         let file = File::open(path)?;
+        if !file.metadata()?.is_file() {
+            // A directory, a device or a pipe: never read on and on.
+            return Err(CoreError::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} is not a regular file", path.display()),
+            )));
+        }
         let mut head = [0u8; 4];
         let n = std::os::unix::fs::FileExt::read_at(&file, &mut head, 0)?;
         let file = if zst::is_zstd(&head[..n]) {
@@ -106,7 +103,7 @@ impl Core {
         let len = file.metadata()?.len();
         if len < 4096 {
             let mut v = Vec::with_capacity(len as usize);
-            std::io::Read::read_to_end(&mut &file, &mut v)?;
+            std::io::Read::read_to_end(&mut std::io::Read::take(&file, len), &mut v)?;
             return Self::from_bytes(Bytes::Owned(v));
         }
         // SAFETY: a private read-only mapping of a file we opened read-only
@@ -118,7 +115,8 @@ impl Core {
         Self::from_bytes(Bytes::Mapped(map))
     }
 
-    /// Reads a core held in memory (plain ELF only, no zstd).
+    /// Reads a core held in memory (plain ELF only: zstd is for
+    /// [`Core::open`]).
     pub fn parse(bytes: Vec<u8>) -> Result<Core, CoreError> {
         Self::from_bytes(Bytes::Owned(bytes))
     }
@@ -299,136 +297,14 @@ impl Core {
     }
 }
 
-/// Checks what the ELF identification and header say before anything else:
-/// an ELF file at all, a core, for x86-64, 64-bit little-endian.
-fn check_ident(data: &[u8]) -> Result<(), CoreError> {
-    if !data.starts_with(b"\x7fELF") {
-        return Err(if zst::is_zstd(data) {
-            CoreError::Corrupt("it is zstd-compressed; open it from its file".into())
-        } else {
-            CoreError::NotElf
-        });
-    }
-    let u16_at = |at: usize| {
-        data.get(at..at + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let (Some(ty), Some(machine)) = (u16_at(16), u16_at(18)) else {
-        return Err(truncated_header(data));
-    };
-    let big_endian = data.get(5) == Some(&2);
-    let (ty, machine) = if big_endian {
-        (ty.swap_bytes(), machine.swap_bytes())
-    } else {
-        (ty, machine)
-    };
-    if ty != ET_CORE {
-        let elf_type = match ty {
-            0 => "NONE".to_string(),
-            1 => "REL".to_string(),
-            2 => "EXEC".to_string(),
-            3 => "DYN".to_string(),
-            n => format!("{n:#x}"),
-        };
-        return Err(CoreError::NotCore { elf_type });
-    }
-    match (data[4], big_endian, machine) {
-        (2, false, EM_X86_64) => {}
-        (2, _, m) | (1, _, m) => {
-            let mut name = machine_name(m);
-            if data[4] == 1 {
-                name = format!("32-bit {name}");
-            }
-            if big_endian {
-                name = format!("big-endian {name}");
-            }
-            return Err(CoreError::WrongArch { machine: name });
-        }
-        (class, _, _) => {
-            return Err(CoreError::Corrupt(format!("unknown ELF class {class}")));
-        }
-    }
-    if data.len() < 64 {
-        return Err(truncated_header(data));
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn truncated_header(data: &[u8]) -> CoreError {
-    CoreError::Truncated {
-        what: "the ELF header".into(),
-        needed: 64,
-        have: data.len() as u64,
-    }
-}
-
-fn machine_name(m: u16) -> String {
-    match m {
-        2 => "SPARC".into(),
-        3 => "x86".into(),
-        8 => "MIPS".into(),
-        20 => "PowerPC".into(),
-        21 => "PowerPC64".into(),
-        22 => "S/390".into(),
-        40 => "ARM".into(),
-        43 => "SPARC V9".into(),
-        62 => "x86-64".into(),
-        183 => "AArch64".into(),
-        243 => "RISC-V".into(),
-        258 => "LoongArch".into(),
-        n => format!("machine {n}"),
-    }
-}
-
-/// The program header table lies within the file (checked here to say how
-/// much is missing; `object` checks it again).
-fn check_phdrs(
-    header: &FileHeader64<Endianness>,
-    endian: Endianness,
-    data: &[u8],
-) -> Result<(), CoreError> {
-    let phoff = header.e_phoff.get(endian);
-    let phentsize = header.e_phentsize.get(endian);
-    if phoff == 0 {
-        return Err(CoreError::Corrupt("it has no program headers".into()));
-    }
-    if phentsize != 56 {
-        return Err(CoreError::Corrupt(format!(
-            "program headers of {phentsize} bytes (ELF64 has 56)"
-        )));
-    }
-    let phnum = header
-        .phnum(endian, data)
-        .map_err(|e| CoreError::Corrupt(format!("program header count: {e}")))?;
-    let needed = phoff.saturating_add(56 * phnum as u64);
-    if needed > data.len() as u64 {
-        return Err(CoreError::Truncated {
-            what: format!("{phnum} program headers"),
-            needed,
-            have: data.len() as u64,
-        });
-    }
-    Ok(())
-}
-
-/// Collects the notes of one `PT_NOTE` segment that starts at file offset
-/// `base`.
-fn read_notes(seg: &[u8], base: usize, out: &mut Vec<RawNote>) -> Result<(), CoreError> {
-    let mut it = NoteIterator::<FileHeader64<LittleEndian>>::new(LittleEndian, 4, seg)
-        .map_err(|e| CoreError::Corrupt(format!("notes: {e}")))?;
-    loop {
-        match it.next() {
-            Ok(Some(note)) => {
-                let desc = note.desc();
-                let start = base + (desc.as_ptr() as usize - seg.as_ptr() as usize);
-                out.push(RawNote {
-                    name: String::from_utf8_lossy(note.name()).into_owned(),
-                    ty: note.n_type(LittleEndian),
-                    desc: start..start + desc.len(),
-                });
-            }
-            Ok(None) => return Ok(()),
-            Err(e) => return Err(CoreError::Corrupt(format!("notes: {e}"))),
-        }
+    /// The engine shares one opened core between threads.
+    #[test]
+    fn core_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Core>();
     }
 }

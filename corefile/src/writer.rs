@@ -27,6 +27,9 @@ struct Load {
     offset: u64,
     filesz: u64,
     flags: u32,
+    /// Private anonymous memory (no file, the heap, a stack): a page never
+    /// touched reads as zeros, so the page tables may say to skip it unread.
+    anon: bool,
 }
 
 /// Writes the core of `spec` to `out`, which must be a new, empty file.
@@ -36,6 +39,10 @@ struct Load {
 /// that map the start of an ELF file get their first page (as the kernel
 /// does: ELF header, program headers, build-id), and the rest a `PT_LOAD`
 /// with `p_filesz` 0.
+///
+/// When `spec.pid` is this process, `/proc/self/pagemap` is consulted:
+/// anonymous memory whose pages were never touched (neither present nor
+/// swapped out) is left as holes without calling `read`.
 ///
 /// As in the kernel's cores, every thread's `pr_cursig` holds the fatal
 /// signal: a thread whose own `signal` is 0 gets the first thread's. (gdb
@@ -74,6 +81,7 @@ pub fn write(
             offset,
             filesz,
             flags: u32::from(r.read) * 4 + u32::from(r.write) * 2 + u32::from(r.exec),
+            anon: r.file.as_ref().is_none_or(|f| zero_fill(&f.0)),
         });
         offset = align_page(offset + filesz);
     }
@@ -105,6 +113,7 @@ pub fn write(
     }
     head.extend_from_slice(&notes);
 
+    let pages = PageMap::open(spec.pid);
     let mut stats = WriteStats {
         bytes_written: 0,
         bytes_dumped: loads.iter().map(|l| l.filesz).sum(),
@@ -116,7 +125,7 @@ pub fn write(
             let mut sink = |at: u64, bytes: &[u8]| -> std::io::Result<()> {
                 write_nonzero_pages(out, at, bytes)
             };
-            dump(&loads, read, &mut sink)?;
+            dump(&loads, &pages, read, &mut sink)?;
             out.set_len(total)?;
             stats.bytes_written = total;
         }
@@ -133,13 +142,20 @@ pub fn write(
                 Ok(())
             };
             sink(0, &head)?;
-            dump(&loads, read, &mut sink)?;
+            dump(&loads, &pages, read, &mut sink)?;
             sink(total, &[])?;
             enc.finish()?;
             stats.bytes_written = out.metadata()?.len();
         }
     }
     Ok(stats)
+}
+
+/// Whether a pseudo-file is memory that starts as zeros (heap, stacks,
+/// named anonymous memory); `[vdso]` and the like hold bytes from the
+/// kernel even where this process has not touched them yet.
+fn zero_fill(name: &str) -> bool {
+    name == "[heap]" || name.starts_with("[stack") || name.starts_with("[anon:")
 }
 
 /// Whether the region maps the start of an ELF file (its first bytes in
@@ -158,10 +174,10 @@ fn is_elf_start(r: &Region, read: &mut dyn FnMut(u64, &mut [u8]) -> bool) -> boo
 }
 
 fn align_page(x: u64) -> u64 {
-    x.div_ceil(PAGE) * PAGE
+    x.saturating_add(PAGE - 1) / PAGE * PAGE
 }
 
-/// The notes, in the order [`write`] documents.
+/// The notes, in the order [`write()`] documents.
 fn build_notes(spec: &CoreSpec) -> Vec<u8> {
     let ids = notes::proc_ids(spec.pid);
     let mut out = Vec::new();
@@ -251,9 +267,12 @@ fn put_phdr(
 
 /// Reads each dumped segment chunk by chunk and hands its bytes to `sink`
 /// with their file offset, in increasing order. A chunk that cannot be read
-/// is retried page by page; unreadable pages are zeros.
+/// is retried page by page; unreadable pages are zeros. A chunk of
+/// anonymous memory that the page tables say was never touched is skipped
+/// unread (a hole): thread stacks and reserved heap are mostly that.
 fn dump(
     loads: &[Load],
+    pages: &PageMap,
     read: &mut dyn FnMut(u64, &mut [u8]) -> bool,
     sink: &mut dyn FnMut(u64, &[u8]) -> std::io::Result<()>,
 ) -> Result<(), CoreError> {
@@ -264,6 +283,10 @@ fn dump(
             let n = (l.filesz - done).min(CHUNK as u64) as usize;
             let chunk = &mut buf[..n];
             let addr = l.vaddr + done;
+            if l.anon && !pages.any_touched(addr, n as u64) {
+                done += n as u64;
+                continue;
+            }
             if !read(addr, chunk) {
                 for (i, page) in chunk.chunks_mut(PAGE as usize).enumerate() {
                     if !read(addr + i as u64 * PAGE, page) {
@@ -276,6 +299,36 @@ fn dump(
         }
     }
     Ok(())
+}
+
+/// `/proc/self/pagemap`, when the core is of this process: which pages of
+/// private anonymous memory are present or swapped out (the others were
+/// never written and read as zeros).
+struct PageMap(Option<File>);
+
+impl PageMap {
+    fn open(pid: u32) -> PageMap {
+        let own = pid == std::process::id();
+        PageMap(own.then(|| File::open("/proc/self/pagemap").ok()).flatten())
+    }
+
+    /// Whether any page of `addr..addr + len` may hold data; true when the
+    /// page tables cannot be read.
+    fn any_touched(&self, addr: u64, len: u64) -> bool {
+        const PRESENT: u64 = 1 << 63;
+        const SWAPPED: u64 = 1 << 62;
+        let Some(f) = &self.0 else { return true };
+        let first = addr / PAGE;
+        let count = len.div_ceil(PAGE) as usize;
+        let mut entries = vec![0u8; count * 8];
+        if f.read_exact_at(&mut entries, first * 8).is_err() {
+            return true;
+        }
+        entries.chunks_exact(8).any(|e| {
+            let e = u64::from_le_bytes(e.try_into().unwrap_or([0xff; 8]));
+            e & (PRESENT | SWAPPED) != 0
+        })
+    }
 }
 
 fn is_zero(page: &[u8]) -> bool {

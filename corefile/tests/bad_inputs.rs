@@ -137,6 +137,13 @@ fn not_cores_say_what_they_are() {
         "core file: No such file or directory (os error 2)"
     );
     assert!(matches!(Core::open(&dir), Err(CoreError::Io(_))));
+    // A device is not read on and on.
+    assert_eq!(
+        Core::open(std::path::Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string(),
+        "core file: /dev/zero is not a regular file"
+    );
 }
 
 #[test]

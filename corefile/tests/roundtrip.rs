@@ -26,7 +26,14 @@ fn round_trip_of_this_process() {
     let zeros = vec![0u8; 32 << 20];
     let spec = self_spec(0xdead_beef);
     let path = dir.join("self.core");
-    let stats = write_self_core(&spec, &path, Compression::None);
+    let (stats, asked) = write_self_core_counting(&spec, &path, Compression::None);
+    // Never-touched anonymous pages are skipped unread (the page tables say
+    // so), the 32 MiB of zeros included.
+    assert!(
+        asked + (30 << 20) < stats.bytes_dumped,
+        "{asked} of {}",
+        stats.bytes_dumped
+    );
 
     let meta = std::fs::metadata(&path).unwrap();
     assert_eq!(stats.bytes_written, meta.len());
@@ -163,6 +170,14 @@ fn round_trip_of_this_process() {
         Err(corefile::Unreadable { addr: code })
     );
     assert_eq!(core.read(8, &mut s), Err(corefile::Unreadable { addr: 8 }));
+    // The vDSO is in the core (unwinding through a signal frame needs it).
+    let vdso = spec
+        .regions
+        .iter()
+        .find(|r| r.file.as_ref().is_some_and(|f| f.0 == "[vdso]"));
+    let mut magic = [0u8; 4];
+    core.read(vdso.unwrap().start, &mut magic).unwrap();
+    assert_eq!(&magic, b"\x7fELF");
     // RELRO (read-only now, relocated at load): dumped, with the bytes the
     // process sees.
     let mem = std::fs::File::open("/proc/self/mem").unwrap();
@@ -232,4 +247,42 @@ fn zstd_round_trip() {
         Err(CoreError::Zstd(_)) => {}
         other => panic!("{other:?}"),
     }
+}
+
+/// More than 65,534 program headers: the count goes to section header 0
+/// (`PN_XNUM`), as the kernel writes it, and reads back.
+#[test]
+fn many_segments_use_pn_xnum() {
+    let dir = test_dir("pn-xnum");
+    let mut spec = self_spec(1);
+    // Not this process: the writer must not consult our page tables.
+    spec.pid = 1;
+    spec.regions = (0..70_000u64)
+        .map(|i| corefile::Region {
+            start: 0x1000_0000 + i * 0x2000,
+            end: 0x1000_0000 + i * 0x2000 + 0x1000,
+            read: i % 1000 == 0,
+            write: true,
+            exec: false,
+            file: None,
+        })
+        .collect();
+    let path = dir.join("many.core");
+    let mut out = std::fs::File::create(&path).unwrap();
+    let mut read = |addr: u64, buf: &mut [u8]| {
+        buf.fill((addr >> 13) as u8 | 1);
+        true
+    };
+    let stats = corefile::write(&spec, &mut read, &mut out, Compression::None).unwrap();
+    assert_eq!(stats.segments, 70_000);
+    assert_eq!(stats.bytes_dumped, 70 * 4096);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[56], bytes[57]]), 0xffff);
+    let core = Core::parse(bytes).unwrap();
+    assert_eq!(core.segments().count(), 70_000);
+    let mut b = [0u8; 2];
+    let addr = 0x1000_0000 + 69_000 * 0x2000;
+    core.read(addr, &mut b).unwrap();
+    assert_eq!(b, [(addr >> 13) as u8 | 1; 2]);
+    assert_eq!(core.threads().len(), 3);
 }

@@ -3,7 +3,7 @@
 //! frozen crash then shows the panic message, location and crashed thread
 //! as they show live.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use engine::Crash;
 use engine::record::{CrashRecord, STATIC_MAGIC};
@@ -25,11 +25,25 @@ pub static pmdb_crash_record: RecordSlot = RecordSlot {
     len: AtomicU64::new(0),
 };
 
-/// Publishes `crash`'s record; it stays in memory for the process's life.
+/// Publishes `crash`'s record, with the crashes recorded since; it stays in
+/// memory for the process's life.
 pub fn publish(crash: &Crash) {
-    let bytes: &'static [u8] = Box::leak(CrashRecord::of(crash).to_bytes().into_boxed_slice());
+    let later = crate::state::later();
+    LATER_PUBLISHED.store(later.len(), Ordering::SeqCst);
+    let bytes: &'static [u8] =
+        Box::leak(CrashRecord::of(crash, &later).to_bytes().into_boxed_slice());
     let slot = &pmdb_crash_record;
     slot.ptr.store(bytes.as_ptr() as u64, Ordering::SeqCst);
     slot.len.store(bytes.len() as u64, Ordering::SeqCst);
     slot.magic.store(STATIC_MAGIC, Ordering::SeqCst);
+}
+
+/// How many later crashes the published record holds.
+static LATER_PUBLISHED: AtomicUsize = AtomicUsize::new(0);
+
+/// Publishes again if crashes were recorded since the last time.
+pub fn refresh(crash: &Crash) {
+    if crate::state::later().len() != LATER_PUBLISHED.load(Ordering::SeqCst) {
+        publish(crash);
+    }
 }

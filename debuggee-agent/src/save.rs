@@ -70,7 +70,20 @@ pub fn save(
     let maps = std::fs::read_to_string("/proc/self/maps").map_err(SaveError::Maps)?;
     let spec = CoreSpec {
         pid: crash.info.pid,
-        threads: crash.threads.iter().map(registers).collect(),
+        threads: crash
+            .threads
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let mut regs = registers(t);
+                // The crashed thread stands in the fatal signal, as the
+                // kernel records it (gdb reads the process's signal there).
+                if i == 0 {
+                    regs.signal = signal.map_or(0, |s| s.signo as u32);
+                }
+                regs
+            })
+            .collect(),
         siginfo: signal,
         psinfo: PsInfo {
             pid: crash.info.pid,
@@ -94,7 +107,7 @@ pub fn save(
             Note {
                 name: NOTE_NAME.into(),
                 ty: NOTE_TYPE,
-                desc: CrashRecord::of(crash).to_bytes(),
+                desc: CrashRecord::of(crash, &crate::state::later()).to_bytes(),
             },
         ],
     };

@@ -211,6 +211,7 @@ pub fn serve(
     let mut attached = false;
     let end = |v: Verdict, attached: bool| (v, server.inspector().crash.clone(), attached);
     loop {
+        crate::keep::refresh(&server.inspector().crash);
         if let Some(v) = server.verdict() {
             return end(v, attached);
         }

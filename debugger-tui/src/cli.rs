@@ -39,6 +39,12 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         core: CoreArgs,
+        /// No TUI: run commands (from -c, else stdin) and print their results.
+        #[arg(long)]
+        batch: bool,
+        /// A command for batch mode (repeatable), e.g. -c bt -c 'p account.owner'.
+        #[arg(short = 'c', long = "command", value_name = "CMD")]
+        commands: Vec<String>,
     },
     /// List crashed processes waiting for a debugger.
     List,

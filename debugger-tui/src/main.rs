@@ -32,9 +32,23 @@ fn main() {
                 tui::attach(socket).map(|()| 0)
             }
         }),
-        cli::Command::Open { file, core } => debugger_tui::core::open(&file, &core)
-            .and_then(tui::attach_session)
-            .map(|()| 0),
+        cli::Command::Open {
+            file,
+            core,
+            batch,
+            commands,
+        } => debugger_tui::core::open(&file, &core).and_then(|session| {
+            if batch || !commands.is_empty() {
+                let commands = if commands.is_empty() {
+                    std::io::stdin().lines().collect::<Result<Vec<_>, _>>()?
+                } else {
+                    commands
+                };
+                debugger_tui::commands::batch(session, commands).map(|()| 0)
+            } else {
+                tui::attach_session(session).map(|()| 0)
+            }
+        }),
         cli::Command::List => list::list().map(|()| 0),
         cli::Command::Dap => debugger_tui::dap::run().map(|()| 0),
         cli::Command::Report {

@@ -5,6 +5,7 @@
 // Fields exist to be read by the debugger after the crash, not by the program.
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Barrier};
 
@@ -30,8 +31,12 @@ pub fn run() {
     ready.wait();
     let checker = std::thread::Builder::new()
         .name("checker".into())
-        .spawn(|| check(3))
+        .spawn(|| {
+            wait_for_main_to_join();
+            check(3)
+        })
         .expect("spawn checker");
+    MAIN_JOINING.store(true, Ordering::SeqCst);
     let outcome = checker.join();
     drop(senders);
     for w in workers {
@@ -39,6 +44,31 @@ pub fn run() {
     }
     if let Err(payload) = outcome {
         std::panic::resume_unwind(payload);
+    }
+}
+
+/// Set by the main thread just before it joins the checker.
+static MAIN_JOINING: AtomicBool = AtomicBool::new(false);
+
+/// The checker panics only once the main thread sleeps in `join`, so every
+/// run freezes the main thread at the same line (a debugger test compares
+/// runs value for value).
+fn wait_for_main_to_join() {
+    let stat = format!("/proc/self/task/{}/stat", std::process::id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        let sleeping = std::fs::read_to_string(&stat)
+            .ok()
+            .and_then(|s| {
+                s.rsplit(')')
+                    .next()
+                    .map(|r| r.trim_start().starts_with('S'))
+            })
+            .unwrap_or(false);
+        if MAIN_JOINING.load(Ordering::SeqCst) && sleeping {
+            return;
+        }
+        std::thread::yield_now();
     }
 }
 

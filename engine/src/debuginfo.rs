@@ -262,6 +262,15 @@ pub fn die_ref(unit: &gimli::Unit<R>, value: gimli::AttributeValue<R>) -> Option
     }
 }
 
+/// The type a DIE names with `DW_AT_type`, as a global offset.
+pub fn die_type(
+    unit: &gimli::Unit<R>,
+    entry: &gimli::DebuggingInformationEntry<R>,
+) -> Option<DieRef> {
+    let value = entry.attr_value(gimli::DW_AT_type).ok().flatten()?;
+    die_ref(unit, value)
+}
+
 /// A DIE's name attribute as a string.
 pub fn die_name(
     dwarf: &gimli::Dwarf<R>,

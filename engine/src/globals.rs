@@ -5,7 +5,16 @@
 
 use std::collections::HashMap;
 
-use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_ref};
+use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_ref, die_type};
+
+/// Why a static was not found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StaticError {
+    #[error("no local or static named {0:?}")]
+    NotFound(String),
+    #[error("{0:?} is ambiguous: {1}")]
+    Ambiguous(String, String),
+}
 
 /// The index of globals.
 #[derive(Default)]
@@ -30,7 +39,7 @@ pub fn vtable_type(dbg: &DebugInfo, addr: u64) -> Option<DieRef> {
 
 /// A static by its qualified name or, when unambiguous, its last segment(s):
 /// `GREETING`, `collections::GREETING`, `demo::collections::GREETING`.
-pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), String> {
+pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), StaticError> {
     let g = globals(dbg);
     if let Some(d) = g.statics.get(name) {
         return Ok((name.to_string(), *d));
@@ -44,13 +53,13 @@ pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), Stri
     found.sort();
     match found.as_slice() {
         [(k, d)] => Ok(((*k).clone(), **d)),
-        [] => Err(format!("no local or static named {name:?}")),
-        many => Err(format!(
-            "{name:?} is ambiguous: {}",
+        [] => Err(StaticError::NotFound(name.to_string())),
+        many => Err(StaticError::Ambiguous(
+            name.to_string(),
             many.iter()
                 .map(|(k, _)| k.as_str())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
         )),
     }
 }
@@ -59,11 +68,7 @@ pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), Stri
 pub fn static_place(dbg: &DebugInfo, die: DieRef) -> Option<(u64, Option<DieRef>)> {
     let unit = dbg.unit_of(die)?;
     let entry = unit.entry(die.to_unit_offset(&unit.header)?).ok()?;
-    let ty = entry
-        .attr_value(gimli::DW_AT_type)
-        .ok()
-        .flatten()
-        .and_then(|v| die_ref(unit, v));
+    let ty = die_type(unit, &entry);
     Some((location_addr(&entry, unit)?.wrapping_add(dbg.bias), ty))
 }
 
@@ -123,12 +128,7 @@ fn scan(
                     continue;
                 };
                 if name.ends_with("::{vtable}") {
-                    let concrete = entry
-                        .attr_value(gimli::DW_AT_type)
-                        .ok()
-                        .flatten()
-                        .and_then(|v| die_ref(unit, v))
-                        .and_then(|t| containing_type(dbg, t));
+                    let concrete = die_type(unit, entry).and_then(|t| containing_type(dbg, t));
                     if let (Some(addr), Some(ty)) = (location_addr(entry, unit), concrete) {
                         g.vtables.insert(addr, ty);
                     }

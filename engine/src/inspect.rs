@@ -157,7 +157,8 @@ impl Inspector {
         let frame = frames
             .get(id.index as usize)
             .ok_or_else(|| err(ErrorKind::NotFound, format!("no frame {}", id.index)))?;
-        let vars = variables::frame_vars(dbg, frame).map_err(|e| err(ErrorKind::Unavailable, e))?;
+        let vars = variables::frame_vars(dbg, frame)
+            .map_err(|e| err(ErrorKind::Unavailable, e.to_string()))?;
         let values: Vec<ValueInfo> = vars
             .into_iter()
             .map(|v| self.info(dbg, v.name, v.val))
@@ -188,8 +189,8 @@ impl Inspector {
     /// A `static` by name, as a one-value page.
     pub fn static_value(&self, name: &str) -> Reply<Page> {
         let dbg = self.debug_info()?;
-        let (full, die) =
-            crate::globals::find_static(dbg, name).map_err(|e| err(ErrorKind::NotFound, e))?;
+        let (full, die) = crate::globals::find_static(dbg, name)
+            .map_err(|e| err(ErrorKind::NotFound, e.to_string()))?;
         let (addr, ty) = crate::globals::static_place(dbg, die)
             .ok_or_else(|| err(ErrorKind::Unavailable, format!("{full} has no address")))?;
         let info = self.info(
@@ -208,7 +209,8 @@ impl Inspector {
     pub fn fetch(&self, handle: Handle) -> Reply<Vec<u8>> {
         let dbg = self.debug_info()?;
         let val = self.val(handle)?;
-        let data = values::fetch(dbg, &val).map_err(|e| err(ErrorKind::Unavailable, e))?;
+        let data =
+            values::fetch(dbg, &val).map_err(|e| err(ErrorKind::Unavailable, e.to_string()))?;
         wire::frame::encode(&data).map_err(|e| err(ErrorKind::Internal, e.to_string()))
     }
 

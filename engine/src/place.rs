@@ -2,13 +2,14 @@
 //! bytes (a value computed by a DWARF expression), or missing with a reason.
 
 use crate::memory::{Memory, ReadError};
+use crate::unavailable::Unavailable;
 
 /// A value's location.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
     Mem(u64),
     Bytes(Vec<u8>),
-    Missing(String),
+    Missing(Unavailable),
 }
 
 impl Place {
@@ -18,29 +19,29 @@ impl Place {
             Place::Mem(a) => Place::Mem(a.wrapping_add(offset)),
             Place::Bytes(b) => match b.get(offset as usize..) {
                 Some(rest) => Place::Bytes(rest.to_vec()),
-                None => Place::Missing("<value too short>".into()),
+                None => Place::Missing(Unavailable::TooShort),
             },
             Place::Missing(why) => Place::Missing(why.clone()),
         }
     }
 
     /// `len` bytes from `offset`.
-    pub fn read(&self, mem: &Memory, offset: u64, len: usize) -> Result<Vec<u8>, String> {
+    pub fn read(&self, mem: &Memory, offset: u64, len: usize) -> Result<Vec<u8>, Unavailable> {
         match self {
             Place::Mem(a) => mem
                 .read(a.wrapping_add(offset), len)
-                .map_err(|e| e.to_string()),
+                .map_err(Unavailable::from),
             Place::Bytes(b) => b
                 .get(offset as usize..)
                 .and_then(|r| r.get(..len))
                 .map(<[u8]>::to_vec)
-                .ok_or_else(|| "<value too short>".to_string()),
+                .ok_or(Unavailable::TooShort),
             Place::Missing(why) => Err(why.clone()),
         }
     }
 
     /// A little-endian unsigned integer of `size` bytes at `offset`.
-    pub fn uint(&self, mem: &Memory, offset: u64, size: u64) -> Result<u128, String> {
+    pub fn uint(&self, mem: &Memory, offset: u64, size: u64) -> Result<u128, Unavailable> {
         let size = size.min(16) as usize;
         let bytes = self.read(mem, offset, size)?;
         let mut buf = [0u8; 16];
@@ -49,13 +50,13 @@ impl Place {
     }
 
     /// A pointer-sized word at `offset`.
-    pub fn word(&self, mem: &Memory, offset: u64) -> Result<u64, String> {
+    pub fn word(&self, mem: &Memory, offset: u64) -> Result<u64, Unavailable> {
         self.uint(mem, offset, 8).map(|v| v as u64)
     }
 }
 
 impl From<ReadError> for Place {
     fn from(e: ReadError) -> Self {
-        Place::Missing(e.to_string())
+        Place::Missing(e.into())
     }
 }

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 use wire::CrashInfo;
 
-use crate::process::{Crash, RawFrame, Regs, Stack, Thread};
+use crate::process::{Crash, LaterCrash, RawFrame, Regs, Stack, Thread};
 
 /// The owner name of pmdb's note in a core.
 pub const NOTE_NAME: &str = "PMDB";
@@ -42,6 +42,16 @@ pub struct ThreadRecord {
 pub struct CrashRecord {
     pub crash: CrashInfo,
     pub threads: Vec<ThreadRecord>,
+    /// Crashes of other threads while this one was served.
+    #[serde(default)]
+    pub later: Vec<LaterRecord>,
+}
+
+/// A crash that happened while the first was being served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaterRecord {
+    pub crash: CrashInfo,
+    pub frames: Vec<FrameRecord>,
 }
 
 /// Why a record could not be read back.
@@ -52,8 +62,15 @@ pub struct RecordError(String);
 impl CrashRecord {
     /// The record of a crash whose threads are already unwound (threads
     /// known only by registers are recorded as their one exact frame).
-    pub fn of(crash: &Crash) -> CrashRecord {
+    pub fn of(crash: &Crash, later: &[LaterCrash]) -> CrashRecord {
         CrashRecord {
+            later: later
+                .iter()
+                .map(|l| LaterRecord {
+                    crash: l.info.clone(),
+                    frames: l.frames.iter().map(FrameRecord::of).collect(),
+                })
+                .collect(),
             crash: crash.info.clone(),
             threads: crash
                 .threads
@@ -75,9 +92,17 @@ impl CrashRecord {
         }
     }
 
-    /// The crash this record describes.
-    pub fn into_crash(self) -> Crash {
-        Crash {
+    /// The crash this record describes, and those that came after it.
+    pub fn into_crash(self) -> (Crash, Vec<LaterCrash>) {
+        let later = self
+            .later
+            .into_iter()
+            .map(|l| LaterCrash {
+                info: l.crash,
+                frames: l.frames.into_iter().map(FrameRecord::into_raw).collect(),
+            })
+            .collect();
+        let crash = Crash {
             info: self.crash,
             threads: self
                 .threads
@@ -90,7 +115,8 @@ impl CrashRecord {
                     ),
                 })
                 .collect(),
-        }
+        };
+        (crash, later)
     }
 
     /// MessagePack, fields by name.
@@ -153,10 +179,11 @@ mod tests {
                 stack: Stack::Regs(Box::new(regs)),
             }],
         };
-        let record = CrashRecord::of(&crash);
+        let record = CrashRecord::of(&crash, &[]);
         let back = CrashRecord::from_bytes(&record.to_bytes()).unwrap();
         assert_eq!(back, record);
-        let crash = back.into_crash();
+        let (crash, later) = back.into_crash();
+        assert!(later.is_empty());
         assert_eq!(crash.info.message, "boom");
         match &crash.threads[0].stack {
             Stack::Unwound(frames) => {

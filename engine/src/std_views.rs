@@ -9,6 +9,7 @@
 use crate::debuginfo::{DebugInfo, DieRef};
 use crate::place::Place;
 use crate::types::{self, Encoding, Kind, Type};
+use crate::unavailable::Unavailable;
 use crate::views::{self, Shape, Show, Val, View};
 use crate::walk::{Tree, Walk};
 
@@ -235,7 +236,7 @@ fn vec_deque(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let elem = ty.param("T");
     let stride = elem.map_or(0, |e| types::get(dbg, e).size);
     if len > cap || head > cap {
-        return Some(View::Error(format!("<length {len} looks corrupt>")));
+        return Some(View::Error(Unavailable::CorruptLength(len)));
     }
     Some(View::Items {
         shape: Shape::Seq,
@@ -269,7 +270,7 @@ fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option<View> {
         None
     };
     if items > mask.saturating_add(1) {
-        return Some(View::Error(format!("<length {items} looks corrupt>")));
+        return Some(View::Error(Unavailable::CorruptLength(items)));
     }
     let walk = Walk::Hash {
         ctrl,
@@ -351,7 +352,7 @@ fn btree(dbg: &DebugInfo, v: &Val, ty: &Type, map: bool) -> Option<View> {
         None
     };
     if length > views::MAX_LEN {
-        return Some(View::Error(format!("<length {length} looks corrupt>")));
+        return Some(View::Error(Unavailable::CorruptLength(length)));
     }
     Some(View::Items {
         shape,

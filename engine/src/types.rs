@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::debuginfo::{DebugInfo, DieRef, die_name, die_ref};
+use crate::debuginfo::{DebugInfo, DieRef, die_name, die_type};
 
 /// How a base type's bytes are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,12 +159,7 @@ fn read(dbg: &DebugInfo, at: DieRef, depth: u32) -> Option<Type> {
         .flatten()
         .and_then(|v| v.udata_value())
         .unwrap_or(0);
-    let ty_attr = |e: &gimli::DebuggingInformationEntry<crate::debuginfo::R>| {
-        e.attr_value(gimli::DW_AT_type)
-            .ok()
-            .flatten()
-            .and_then(|v| die_ref(unit, v))
-    };
+    let ty_attr = |e: &gimli::DebuggingInformationEntry<crate::debuginfo::R>| die_type(unit, e);
     let mut params = Vec::new();
     let kind = match entry.tag() {
         gimli::DW_TAG_base_type => {
@@ -304,11 +299,7 @@ fn field(
     Some(Field {
         name: die_name(dwarf, unit, e).unwrap_or_default(),
         offset,
-        ty: e
-            .attr_value(gimli::DW_AT_type)
-            .ok()
-            .flatten()
-            .and_then(|v| die_ref(unit, v)),
+        ty: die_type(unit, e),
     })
 }
 

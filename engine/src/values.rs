@@ -9,6 +9,7 @@ use crate::debuginfo::DebugInfo;
 use crate::memory::MAX_READ;
 use crate::place::Place;
 use crate::types::{self, Kind, Type};
+use crate::unavailable::Unavailable;
 use crate::views::{self, Shape, Show, Style, Val, View, tuple_index};
 
 /// Previews stop growing past this many bytes and end in `..`.
@@ -193,7 +194,8 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
     let deep = depth >= PREVIEW_DEPTH;
     match view {
         View::Scalar(enc, size) => match views::scalar_text(&dbg.mem, &v.place, *enc, *size) {
-            Ok(s) | Err(s) => out.push_str(&s),
+            Ok(s) => out.push_str(&s),
+            Err(e) => out.push_str(&e.to_string()),
         },
         View::Str { ptr, len } => {
             let want = (*len).min(PREVIEW_STR_BYTES);
@@ -205,7 +207,7 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
                         out.push_str("..");
                     }
                 }
-                Err(e) => out.push_str(&e),
+                Err(e) => out.push_str(&e.to_string()),
             }
         }
         View::Seq { .. } | View::Array { .. } => write_items(dbg, v, view, out, depth, ('[', ']')),
@@ -302,7 +304,7 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
             let name = dbg.symbol_name(addr.wrapping_sub(dbg.bias));
             out.push_str(&name.unwrap_or_else(|| format!("{addr:#x}")));
         }
-        View::Error(e) => out.push_str(e),
+        View::Error(e) => out.push_str(&e.to_string()),
     }
     let _ = ty;
 }
@@ -417,27 +419,25 @@ impl Serialize for Data {
 }
 
 /// The whole value, bounded to [`FETCH_NODES`] nodes.
-pub fn fetch(dbg: &DebugInfo, v: &Val) -> Result<Data, String> {
+pub fn fetch(dbg: &DebugInfo, v: &Val) -> Result<Data, Unavailable> {
     let mut budget = FETCH_NODES;
     fetch_in(dbg, v, &mut budget, 0)
 }
 
-fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Data, String> {
+fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Data, Unavailable> {
     if *budget == 0 {
-        return Err(format!(
-            "value too large to fetch (over {FETCH_NODES} nodes)"
-        ));
+        return Err(Unavailable::TooManyElements(FETCH_NODES));
     }
     if depth > 64 {
-        return Err("value nested too deeply to fetch (a cycle?)".into());
+        return Err(Unavailable::NestedTooDeeply);
     }
     *budget -= 1;
     let ty = views::type_of(dbg, v);
     let view = views::view(dbg, v, &ty);
-    let all = |budget: &mut u64| -> Result<Vec<Data>, String> {
+    let all = |budget: &mut u64| -> Result<Vec<Data>, Unavailable> {
         let total = child_count(&view);
         if total > *budget {
-            return Err(format!("value too large to fetch ({total} elements)"));
+            return Err(Unavailable::TooManyElements(total));
         }
         children(dbg, v, 0, total)
             .iter()
@@ -453,8 +453,10 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
                 _ => Data::Float(f64::from_bits(v.place.uint(&dbg.mem, 0, 8)? as u64)),
             },
             types::Encoding::Char => {
-                let c =
-                    char::from_u32(v.place.uint(&dbg.mem, 0, 4)? as u32).ok_or("invalid char")?;
+                let c = {
+                    let raw = v.place.uint(&dbg.mem, 0, 4)? as u32;
+                    char::from_u32(raw).ok_or(Unavailable::InvalidChar(raw))?
+                };
                 Data::Str(c.to_string())
             }
             _ => match views::scalar_number(&dbg.mem, &v.place, *enc, *size)? {
@@ -464,7 +466,7 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
         },
         View::Str { ptr, len } => {
             if *len > MAX_READ as u64 {
-                return Err(format!("string of {len} bytes too large to fetch"));
+                return Err(Unavailable::StringTooLarge(*len));
             }
             let bytes = Place::Mem(*ptr).read(&dbg.mem, 0, *len as usize)?;
             Data::Str(String::from_utf8_lossy(&bytes).into_owned())
@@ -473,7 +475,7 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
         View::Pointer { target, raw, .. } if *raw => Data::UInt(*target),
         View::Pointer { .. } => match children(dbg, v, 0, 1).pop() {
             Some((_, kid)) => fetch_in(dbg, &kid, budget, depth + 1)?,
-            None => return Err("null pointer".into()),
+            None => return Err(Unavailable::NullPointer),
         },
         View::Fields {
             label,
@@ -549,7 +551,7 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
                             fetch_in(dbg, kid, budget, depth + 1)?,
                         ))
                     })
-                    .collect::<Result<_, String>>()?,
+                    .collect::<Result<_, Unavailable>>()?,
             ),
         },
         View::Error(e) => return Err(e.clone()),

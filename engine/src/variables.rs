@@ -2,13 +2,11 @@
 //! call) whose lexical scope contains the frame's pc, in declaration order,
 //! each placed by evaluating its DWARF location against the frame.
 
-use crate::debuginfo::{DebugInfo, R, die_name, die_ref};
+use crate::debuginfo::{DebugInfo, R, die_name, die_type};
 use crate::place::Place;
 use crate::traceback::Frame;
+use crate::unavailable::Unavailable;
 use crate::views::Val;
-
-/// x86-64's stack pointer in DWARF register numbering.
-const RSP: u16 = 7;
 
 /// One variable of a frame.
 #[derive(Debug, Clone)]
@@ -18,12 +16,14 @@ pub struct Var {
 }
 
 /// The variables in scope at `frame`, arguments first.
-pub fn frame_vars(dbg: &DebugInfo, frame: &Frame) -> Result<Vec<Var>, String> {
-    let die = frame.die.ok_or("<no debug info>")?;
-    let unit = dbg.unit_of(die).ok_or("<no debug info>")?;
-    let offset = die.to_unit_offset(&unit.header).ok_or("<no debug info>")?;
-    let mut tree = unit.entries_tree(Some(offset)).map_err(|e| e.to_string())?;
-    let root = tree.root().map_err(|e| e.to_string())?;
+pub fn frame_vars(dbg: &DebugInfo, frame: &Frame) -> Result<Vec<Var>, Unavailable> {
+    let die = frame.die.ok_or(Unavailable::NoDebugInfo)?;
+    let unit = dbg.unit_of(die).ok_or(Unavailable::NoDebugInfo)?;
+    let offset = die
+        .to_unit_offset(&unit.header)
+        .ok_or(Unavailable::NoDebugInfo)?;
+    let mut tree = unit.entries_tree(Some(offset))?;
+    let root = tree.root()?;
     let mut vars = Vec::new();
     collect(dbg, unit, root, frame, &mut vars, 0)?;
     // Arguments first, then locals, each in declaration order.
@@ -38,12 +38,12 @@ fn collect(
     frame: &Frame,
     out: &mut Vec<(bool, Var)>,
     depth: u32,
-) -> Result<(), String> {
+) -> Result<(), Unavailable> {
     if depth > 64 {
         return Ok(());
     }
     let mut children = node.children();
-    while let Some(child) = children.next().map_err(|e| e.to_string())? {
+    while let Some(child) = children.next()? {
         let entry = child.entry();
         match entry.tag() {
             gimli::DW_TAG_formal_parameter | gimli::DW_TAG_variable => {
@@ -71,12 +71,7 @@ fn collect(
                 if artificial(entry) || artificial(named) {
                     continue;
                 }
-                let ty = [entry, named].iter().find_map(|e| {
-                    e.attr_value(gimli::DW_AT_type)
-                        .ok()
-                        .flatten()
-                        .and_then(|v| die_ref(unit, v))
-                });
+                let ty = [entry, named].iter().find_map(|e| die_type(unit, e));
                 let place = locate(dbg, unit, entry, frame);
                 let is_arg = entry.tag() == gimli::DW_TAG_formal_parameter;
                 out.push((
@@ -125,10 +120,10 @@ fn locate(
         Ok(Some(gimli::AttributeValue::LocationListsRef(off))) => {
             match location_at(dbg, unit, off, frame.probe) {
                 Some(e) => e,
-                None => return Place::Missing("<optimized out>".into()),
+                None => return Place::Missing(Unavailable::OptimizedOut),
             }
         }
-        _ => return Place::Missing("<optimized out>".into()),
+        _ => return Place::Missing(Unavailable::OptimizedOut),
     };
     evaluate(dbg, unit, expr, frame.sp, &frame.regs)
 }
@@ -158,12 +153,12 @@ fn evaluate(
     regs: &crate::process::Regs,
 ) -> Place {
     let reg = |r: gimli::Register| -> Option<u64> {
-        if r.0 == RSP {
+        if usize::from(r.0) == crate::process::RSP {
             return Some(sp);
         }
         regs.get(r.0 as usize).copied().flatten()
     };
-    let optimized = || Place::Missing("<optimized out>".into());
+    let optimized = || Place::Missing(Unavailable::OptimizedOut);
     let mut eval = expr.evaluation(unit.encoding());
     let mut step = eval.evaluate();
     loop {

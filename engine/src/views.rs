@@ -10,6 +10,7 @@ use crate::debuginfo::{DebugInfo, DieRef};
 use crate::memory::Memory;
 use crate::place::Place;
 use crate::types::{self, Encoding, Field, Kind, Type};
+use crate::unavailable::Unavailable;
 
 /// A typed value in the frozen process.
 #[derive(Debug, Clone)]
@@ -131,7 +132,7 @@ pub enum View {
     /// A map entry.
     Entry(Box<(Val, Val)>),
     /// The value cannot be shown; the text says why.
-    Error(String),
+    Error(Unavailable),
 }
 
 /// Upper bound on any length the agent believes (2^32 elements); above it the
@@ -163,7 +164,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
     if let Place::Bytes(b) = &v.place
         && (b.len() as u64) < ty.size
     {
-        return View::Error("<optimized out>".into());
+        return View::Error(Unavailable::OptimizedOut);
     }
     // A composite behind a bad pointer is one unreadable value, not a
     // struct of unreadable fields.
@@ -172,7 +173,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
         && ty.size > 0
         && let Err(e) = dbg.mem.read(*addr, 1)
     {
-        return View::Error(e.to_string());
+        return View::Error(e.into());
     }
     match &ty.kind {
         Kind::Base(enc) => View::Scalar(*enc, ty.size),
@@ -221,7 +222,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
                 Some(vs) => enum_view(dbg, v, vs),
                 None => struct_view(ty, fields),
             }),
-        Kind::Unknown => View::Error("<no debug info>".into()),
+        Kind::Unknown => View::Error(Unavailable::NoDebugInfo),
     }
 }
 
@@ -281,7 +282,7 @@ pub fn enum_view(dbg: &DebugInfo, v: &Val, vs: &types::Variants) -> View {
         }
     };
     let Some(active) = active else {
-        return View::Error("<invalid enum discriminant>".into());
+        return View::Error(Unavailable::InvalidDiscriminant);
     };
     let vty = active.member.ty.map(|t| types::get(dbg, t));
     let fields = match vty.as_deref().map(|t| &t.kind) {
@@ -349,9 +350,7 @@ fn dyn_view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let data = v.place.word(&dbg.mem, ty.field("pointer")?.offset).ok()?;
     let vtable = v.place.word(&dbg.mem, ty.field("vtable")?.offset).ok()?;
     let Some(concrete) = crate::globals::vtable_type(dbg, vtable) else {
-        return Some(View::Error(format!(
-            "<dyn value with unknown vtable {vtable:#x}>"
-        )));
+        return Some(View::Error(Unavailable::UnknownVtable(vtable)));
     };
     Some(View::Wrapper {
         show: Show::Child(0),
@@ -362,7 +361,7 @@ fn dyn_view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
 
 pub fn checked(len: u64, view: View) -> View {
     if len > MAX_LEN {
-        View::Error(format!("<length {len} looks corrupt>"))
+        View::Error(Unavailable::CorruptLength(len))
     } else {
         view
     }
@@ -419,7 +418,7 @@ pub fn scalar_text(
     place: &Place,
     enc: Encoding,
     size: u64,
-) -> Result<String, String> {
+) -> Result<String, Unavailable> {
     if enc == Encoding::Unit {
         return Ok("()".into());
     }
@@ -451,7 +450,7 @@ pub fn scalar_number(
     place: &Place,
     enc: Encoding,
     size: u64,
-) -> Result<Result<i128, u128>, String> {
+) -> Result<Result<i128, u128>, Unavailable> {
     let raw = place.uint(mem, 0, size)?;
     Ok(match enc {
         Encoding::Signed => Ok(sign_extend(raw, size)),

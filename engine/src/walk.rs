@@ -7,6 +7,7 @@
 use crate::debuginfo::DieRef;
 use crate::memory::Memory;
 use crate::place::Place;
+use crate::unavailable::Unavailable;
 use crate::views::Val;
 
 /// Largest hash table (in buckets) or list the agent walks.
@@ -60,7 +61,7 @@ pub struct Tree {
 }
 
 /// Items `start..start+count` (map items are entries).
-pub fn items(mem: &Memory, walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, String> {
+pub fn items(mem: &Memory, walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, Unavailable> {
     let end = start.saturating_add(count);
     match walk {
         Walk::Ring {
@@ -88,7 +89,7 @@ pub fn items(mem: &Memory, walk: &Walk, start: u64, count: u64) -> Result<Vec<Va
             let buckets = (*buckets).min(MAX_WALK);
             while i < buckets && seen < end {
                 let chunk = (buckets - i).min(4096) as usize;
-                let ctrl_bytes = mem.read(ctrl + i, chunk).map_err(|e| e.to_string())?;
+                let ctrl_bytes = mem.read(ctrl + i, chunk)?;
                 for (k, b) in ctrl_bytes.iter().enumerate() {
                     if b & 0x80 != 0 {
                         continue; // empty or deleted
@@ -128,7 +129,7 @@ pub fn items(mem: &Memory, walk: &Walk, start: u64, count: u64) -> Result<Vec<Va
                 if i >= start {
                     out.push(Val::new(Place::Mem(node + elem_at), *elem));
                 }
-                node = mem.read_word(node + next).map_err(|e| e.to_string())?;
+                node = mem.read_word(node + next)?;
                 i += 1;
             }
             Ok(out)
@@ -147,19 +148,19 @@ fn tree_walk(
     end: u64,
     seen: &mut u64,
     out: &mut Vec<Val>,
-) -> Result<(), String> {
+) -> Result<(), Unavailable> {
     if height > MAX_HEIGHT {
-        return Err(format!("<B-tree height {height} looks corrupt>"));
+        return Err(Unavailable::CorruptTreeHeight(height));
     }
     let len = mem
         .read_uint(node + t.len_at, 2)
-        .map_err(|e| e.to_string())? as u64;
+        .map_err(Unavailable::from)? as u64;
     if len > 11 {
-        return Err(format!("<B-tree node of {len} keys looks corrupt>"));
+        return Err(Unavailable::CorruptTreeNode(len));
     }
     let edge = |i: u64| {
         mem.read_word(node + t.edges_at + i * 8)
-            .map_err(|e| e.to_string())
+            .map_err(Unavailable::from)
     };
     for i in 0..=len {
         if *seen >= end {

@@ -568,17 +568,21 @@ fn without_debug_info_the_traceback_comes_from_symbols() {
 #[test]
 fn pmdb_wait_ends_the_process_with_no_client() {
     let demo = crash_with("bank", &[("PMDB_WAIT", "1")]);
+    let core = demo.dir.0.join(format!("demo.{}.core", demo.pid));
     let started = Instant::now();
     let (status, stderr) = demo.wait();
     let took = started.elapsed();
     assert_eq!(status.code(), Some(101));
     assert!(took < Duration::from_secs(4), "{took:?}");
+    // Nobody looked, so the crash was kept as a core before going on.
     assert!(
-        stderr.contains(
+        stderr.contains(&format!(
             "pmdb: no debugger for 1 s; going on
+pmdb: saved the crash to {0} (open it with `pmdb open {0}`)
 
-thread 'main' ("
-        ),
+thread 'main' (",
+            core.display()
+        )),
         "{stderr}"
     );
     assert_eq!(usual_output(&stderr), USUAL);

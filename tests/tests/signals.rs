@@ -242,7 +242,7 @@ fn every_thread_is_frozen_and_listed_with_its_own_traceback() {
     let (status, stderr) = demo.wait();
     assert_eq!(status.code(), Some(101));
     assert!(
-        stderr.contains("panicked at demo/src/threads.rs:61:9:\nchecker saw 2 items, limit 3\n"),
+        stderr.contains("panicked at demo/src/threads.rs:91:9:\nchecker saw 2 items, limit 3\n"),
         "{stderr}"
     );
 }

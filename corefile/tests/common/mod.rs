@@ -108,6 +108,23 @@ pub fn write_self_core(spec: &CoreSpec, path: &Path, compression: Compression) -
     corefile::write(spec, &mut read, &mut out, compression).unwrap()
 }
 
+/// As [`write_self_core`], also counting the bytes the writer asked for.
+pub fn write_self_core_counting(
+    spec: &CoreSpec,
+    path: &Path,
+    compression: Compression,
+) -> (WriteStats, u64) {
+    let mem = File::open("/proc/self/mem").unwrap();
+    let mut asked = 0u64;
+    let mut read = |addr: u64, buf: &mut [u8]| {
+        asked += buf.len() as u64;
+        mem.read_exact_at(buf, addr).is_ok()
+    };
+    let mut out = File::create(path).unwrap();
+    let stats = corefile::write(spec, &mut read, &mut out, compression).unwrap();
+    (stats, asked)
+}
+
 /// A small core made up from scratch (no process memory): two threads,
 /// siginfo, an anonymous region of known bytes, a file region whose first
 /// page is an ELF header, an inaccessible region, auxv and our note. About

@@ -8,11 +8,11 @@ use corefile::Core;
 use wire::{CrashInfo, CrashKind};
 
 use crate::Engine;
-use crate::process::{Crash, Regs, Stack, Thread};
+use crate::process::{Crash, LaterCrash, Regs, Stack, Thread};
 use crate::record::{self, CrashRecord};
 
-/// The crash a core records.
-pub fn of_core(core: &Core, engine: &Engine, path: &Path) -> Crash {
+/// The crash a core records, and the crashes recorded while it was served.
+pub fn of_core(core: &Core, engine: &Engine, path: &Path) -> (Crash, Vec<LaterCrash>) {
     if let Some(note) = core.note(record::NOTE_NAME, record::NOTE_TYPE)
         && let Ok(r) = CrashRecord::from_bytes(note)
     {
@@ -21,7 +21,7 @@ pub fn of_core(core: &Core, engine: &Engine, path: &Path) -> Crash {
     if let Some(r) = from_static(engine) {
         return r.into_crash();
     }
-    from_signal(core, engine, path)
+    (from_signal(core, engine, path), Vec::new())
 }
 
 /// The record the agent keeps in memory while it serves a crash.
@@ -43,6 +43,9 @@ fn from_static(engine: &Engine) -> Option<CrashRecord> {
     let bytes = mem.read_large(ptr, len).ok()?;
     CrashRecord::from_bytes(&bytes).ok()
 }
+
+/// The signal gdb's `gcore` records for the process it stopped.
+const SIGSTOP: i32 = 19;
 
 /// The crash as the kernel recorded it: the signal, and every thread's
 /// registers, the one that took the signal first.
@@ -68,6 +71,11 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         })
         .collect();
     let (message, sig) = match core.siginfo() {
+        // gcore of a running process records the stop it attached with.
+        Some(s) if s.signo == SIGSTOP => (
+            "no crash: a snapshot of a running process (SIGSTOP, as gcore records it)".to_string(),
+            s.signo,
+        ),
         Some(s) => (crate::signal::describe(s.signo, s.code, s.addr), s.signo),
         None => {
             let sig = core.threads().first().map_or(0, |t| t.signal as i32);
@@ -86,11 +94,21 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         _ => Vec::new(),
     };
     let location = crate::traceback::user_location(engine, &frames);
+    let panicked = sig == crate::signal::SIGABRT && panicked(engine, &frames);
+    let (kind, message) = if panicked {
+        (
+            CrashKind::Panic,
+            "a panic (its message is not in a core of a program without the agent; link \
+             debuggee-agent and set PMDB_MODE=core to keep it)"
+                .to_string(),
+        )
+    } else {
+        (CrashKind::Signal, message)
+    };
     let (file, line, column) = match location {
         Some((f, l, c)) => (Some(f), Some(l), c),
         None => (None, None, None),
     };
-    let _ = sig;
     let time = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .ok()
@@ -98,7 +116,7 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         .map_or(0, |d| d.as_secs());
     Crash {
         info: CrashInfo {
-            kind: CrashKind::Signal,
+            kind,
             message,
             payload_type: None,
             file,
@@ -112,4 +130,20 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         },
         threads,
     }
+}
+
+/// Whether a thread's frames pass through Rust's panic machinery (an abort
+/// after a panic, as `panic = "abort"` builds do).
+fn panicked(engine: &Engine, frames: &[crate::process::RawFrame]) -> bool {
+    let Ok(dbg) = engine.debug_info() else {
+        return false;
+    };
+    crate::traceback::symbolize(engine, dbg, 0, frames)
+        .iter()
+        .any(|f| {
+            let name = f.info.function.as_str();
+            name == "core::panicking::panic_fmt"
+                || name.ends_with("rust_begin_unwind")
+                || name.starts_with("std::panicking::begin_panic")
+        })
 }

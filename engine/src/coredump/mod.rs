@@ -9,13 +9,13 @@ mod memory;
 mod objects;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use corefile::Core;
 
 use crate::memory::ReadError;
-use crate::process::{Crash, Object, Process};
+use crate::process::{Crash, LaterCrash, Object, Process};
 use crate::serve::Server;
 use crate::{Engine, Inspector};
 
@@ -51,7 +51,7 @@ impl Options {
 /// Why a core cannot be opened; each says what to do in one line.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("{0}")]
+    #[error(transparent)]
     Core(#[from] corefile::CoreError),
     #[error("the core maps no executable pmdb can find; give it with --exe PATH")]
     NoExecutable,
@@ -74,6 +74,7 @@ pub struct CoreProcess {
     core: Core,
     files: Vec<FileMapping>,
     objects: Vec<Object>,
+    later: OnceLock<Vec<LaterCrash>>,
 }
 
 impl Process for CoreProcess {
@@ -83,6 +84,10 @@ impl Process for CoreProcess {
 
     fn objects(&self) -> Vec<Object> {
         self.objects.clone()
+    }
+
+    fn later_crashes(&self) -> Vec<LaterCrash> {
+        self.later.get().cloned().unwrap_or_default()
     }
 }
 
@@ -130,10 +135,12 @@ pub fn open(path: &Path, options: &Options) -> Result<(Arc<Engine>, Crash), Open
         core,
         files,
         objects,
+        later: OnceLock::new(),
     });
     let engine =
         Arc::new(Engine::new(process.clone()).with_debug_roots(options.debug_dirs.clone()));
-    let crash = crash::of_core(&process.core, &engine, path);
+    let (crash, later) = crash::of_core(&process.core, &engine, path);
+    let _ = process.later.set(later);
     Ok((engine, crash))
 }
 

@@ -38,7 +38,11 @@ fn rss_kb(pid: u32) -> u64 {
 
 /// Traceback plus the crashed user frame's locals: what pmdb's first screen shows.
 fn first_screen(socket: &Path) -> (wire::Session, Vec<wire::RemoteValue>) {
-    let s = wire::Session::connect(socket).expect("connect");
+    first_screen_of(wire::Session::connect(socket).expect("connect"))
+}
+
+/// The first screen over an open session.
+fn first_screen_of(s: wire::Session) -> (wire::Session, Vec<wire::RemoteValue>) {
     let crash = s.crash().expect("crash");
     let _threads = s.threads().expect("threads");
     let tb = s.traceback(crash.thread).expect("traceback");
@@ -55,6 +59,15 @@ fn main() {
             let t = Instant::now();
             debuggee_agent::install();
             println!("{}", t.elapsed().as_nanos());
+            return;
+        }
+        Some("--open-core") => {
+            // A new process opening a core: what `pmdb open` does first.
+            let core = PathBuf::from(&args[2]);
+            let session =
+                engine::coredump::open_session(&core, &Default::default()).expect("open the core");
+            let (_, locals) = first_screen_of(session);
+            assert!(!locals.is_empty());
             return;
         }
         Some("--work") => {
@@ -155,6 +168,9 @@ fn main() {
     s.kill().unwrap();
     drop(crashed);
 
+    // Core files: the big demo's crash saved by the agent, opened cold.
+    let cores = core_files(&demo, &dir, &me);
+
     // The usual case: a person attaches a moment after the crash, while the
     // agent has been preparing.
     let later: Vec<f64> = (0..3)
@@ -238,6 +254,134 @@ fn main() {
         rust_gdb[0].lines,
         gdb_ms / cold_ms
     );
+    cores.print();
+}
+
+/// What the core-file benchmark measured.
+struct Cores {
+    write_ms: Vec<f64>,
+    dirty_mb: f64,
+    size_mb: f64,
+    allocated_mb: f64,
+    open_ms: Vec<f64>,
+    gdb: Vec<GdbRun>,
+}
+
+impl Cores {
+    fn print(&self) {
+        let open = median(self.open_ms.clone());
+        let gdb = median_of(&self.gdb);
+        println!();
+        println!("| core files (big demo) | pmdb | target |");
+        println!("|---|---|---|");
+        println!(
+            "| panic → core written, agent (`PMDB_MODE=core`; median of {CORES}) | {:.0} ms | ≤ 100 ms + 1 s/GB dirty |",
+            median(self.write_ms.clone())
+        );
+        println!(
+            "| dirty memory of the same crash, frozen (Private_Dirty + Shared_Dirty) | {:.1} MB | |",
+            self.dirty_mb
+        );
+        println!(
+            "| the core's size: apparent / allocated on disk (zero pages are holes) | {:.1} / {:.1} MB | ≤ dirty + 1 MB |",
+            self.size_mb, self.allocated_mb
+        );
+        println!(
+            "| **first screen from the core, cold: a new process** (median of {CORES}) | **{open:.1} ms** | ≤ 50 ms |"
+        );
+        println!(
+            "| `gdb -batch -c CORE EXE -ex 'thread apply all bt full'` (median of 3) | {gdb:.0} ms | ≥ 20× pmdb: {:.0}× |",
+            gdb / open
+        );
+        for r in self.gdb.iter().filter(|r| !r.ok) {
+            println!("|  a gdb run failed: {} | | |", r.note);
+        }
+    }
+}
+
+/// How many cores are written and opened.
+const CORES: usize = 5;
+
+/// Saves the big demo's crash as a core several times (timing each from
+/// the panic to the agent's line naming the file), opens the last one cold
+/// in new processes, and runs gdb on the same file.
+fn core_files(demo: &Path, dir: &Path, me: &Path) -> Cores {
+    // Dirty memory of the same crash, frozen in wait mode before any client.
+    let crashed = Crashed::new(demo, dir);
+    let dirty_kb: u64 = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", crashed.pid()))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.starts_with("Private_Dirty:") || l.starts_with("Shared_Dirty:"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    drop(crashed);
+    let core_dir = dir.join("cores");
+    let mut write_ms = Vec::new();
+    let mut core = PathBuf::new();
+    for _ in 0..CORES {
+        let _ = std::fs::remove_dir_all(&core_dir);
+        let mut child = Command::new(demo)
+            .arg("big")
+            .env("PMDB_MODE", "core")
+            .env("PMDB_DIR", &core_dir)
+            .env("RUST_BACKTRACE", "0")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run the big demo");
+        let mut panic_at_ns = 0u128;
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if let Some(v) = line.trim().strip_prefix("PMDB_BENCH panic_at_ns=") {
+                panic_at_ns = v.parse().unwrap();
+            }
+            if let Some(rest) = line.strip_prefix("pmdb: saved the crash to ") {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos();
+                write_ms.push((now - panic_at_ns) as f64 / 1e6);
+                core = PathBuf::from(rest.split(" (open it with").next().unwrap());
+            }
+        }
+        let _ = child.wait();
+    }
+    let meta = std::fs::metadata(&core).expect("the saved core");
+    let allocated = std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
+    let open_ms = (0..CORES)
+        .map(|_| {
+            let t = Instant::now();
+            let status = Command::new(me)
+                .arg("--open-core")
+                .arg(&core)
+                .status()
+                .unwrap();
+            assert!(status.success());
+            ms(t.elapsed())
+        })
+        .collect();
+    let gdb = (0..3)
+        .map(|_| {
+            gdb_with(
+                "gdb",
+                &[
+                    "-batch",
+                    "-c",
+                    core.to_str().unwrap(),
+                    demo.to_str().unwrap(),
+                    "-ex",
+                    "thread apply all bt full",
+                ],
+            )
+        })
+        .collect();
+    Cores {
+        write_ms,
+        dirty_mb: dirty_kb as f64 / 1024.0,
+        size_mb: meta.len() as f64 / 1048576.0,
+        allocated_mb: allocated as f64 / 1048576.0,
+        open_ms,
+        gdb,
+    }
 }
 
 /// How many crashes the cold first screen and socket readiness are measured on.
@@ -328,16 +472,22 @@ struct GdbRun {
 }
 
 fn gdb(program: &str, pid: u32) -> GdbRun {
-    let t = Instant::now();
-    let out = Command::new(program)
-        .args([
+    gdb_with(
+        program,
+        &[
             "-p",
             &pid.to_string(),
             "-batch",
             "-ex",
             "thread apply all bt full",
-        ])
-        .output();
+        ],
+    )
+}
+
+/// One run of gdb with `args`.
+fn gdb_with(program: &str, args: &[&str]) -> GdbRun {
+    let t = Instant::now();
+    let out = Command::new(program).args(args).output();
     let elapsed = ms(t.elapsed());
     match out {
         Ok(o) => {

@@ -1,6 +1,6 @@
-//! gdb against our cores and ours against gdb's: gdb reads a core this crate
-//! wrote (threads, the rip we wrote), and this crate reads what `gcore`
-//! writes of a live process.
+//! Other tools' cores and ours: gdb reads a core this crate wrote (threads,
+//! the rip we wrote), and this crate reads what `gcore` and the kernel write
+//! (a `sleep`, and a Rust process crashing in one of its threads).
 
 mod common;
 
@@ -25,10 +25,7 @@ pub extern "C" fn corefile_gdb_marker() -> u64 {
 
 #[test]
 fn gdb_reads_our_core() {
-    if !have_gdb() {
-        eprintln!("gdb is not installed: skipped");
-        return;
-    }
+    assert!(have_gdb(), "gdb is not installed (`.ci/run` installs it)");
     let dir = test_dir("gdb-reads-ours");
     let rip = corefile_gdb_marker as *const () as u64;
     let spec = self_spec(rip);
@@ -119,10 +116,7 @@ fn check_sleep_core(core: &Core, pid: u32) {
 
 #[test]
 fn we_read_gcore_cores() {
-    if !have_gdb() {
-        eprintln!("gdb is not installed: skipped");
-        return;
-    }
+    assert!(have_gdb(), "gdb is not installed (`.ci/run` installs it)");
     let dir = test_dir("gcore");
     let mut child = sleep_in(&dir);
     let pid = child.id();
@@ -134,11 +128,8 @@ fn we_read_gcore_cores() {
         .unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
     let path = dir.join(format!("core.{pid}"));
     let core = Core::open(&path).unwrap();
     check_sleep_core(&core, pid);
@@ -153,10 +144,10 @@ fn we_read_gcore_cores() {
 #[test]
 fn we_read_kernel_cores() {
     let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
-    if pattern.starts_with('|') || pattern.contains('/') {
-        eprintln!("core_pattern is {pattern:?}: the kernel's cores go elsewhere; skipped");
-        return;
-    }
+    assert!(
+        !pattern.starts_with('|') && !pattern.contains('/'),
+        "core_pattern is {pattern:?}: the kernel's cores go elsewhere, not to the crashing process's directory"
+    );
     let dir = test_dir("kernel");
     let mut child = sleep_in(&dir);
     let pid = child.id();
@@ -175,13 +166,8 @@ fn we_read_kernel_cores() {
             p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("core"))
         });
-    let Some(path) = found else {
-        eprintln!(
-            "no core in {} (pattern {pattern:?}); skipped",
-            dir.display()
-        );
-        return;
-    };
+    let path =
+        found.unwrap_or_else(|| panic!("no core in {} (pattern {pattern:?})", dir.display()));
     let core = Core::open(&path).unwrap();
     check_sleep_core(&core, pid);
     assert_eq!(core.threads()[0].signal, 11);
@@ -191,5 +177,93 @@ fn we_read_kernel_cores() {
     eprintln!("kernel: {} segments", core.segments().count());
     for s in core.segments() {
         eprintln!("  {:#x} memsz {:#x} filesz {:#x}", s.0, s.1, s.2);
+    }
+}
+
+/// Not a test of its own: the crashing process of
+/// `kernel_cores_put_the_crashed_thread_first`, run as a child with
+/// `PMDB_COREFILE_CRASHER` set. Three threads park; the second raises
+/// SIGSEGV in itself.
+#[test]
+#[ignore = "the crashing child of kernel_cores_put_the_crashed_thread_first"]
+fn crasher_helper() {
+    assert!(std::env::var_os("PMDB_COREFILE_CRASHER").is_some());
+    let mut handles = Vec::new();
+    for i in 0..3 {
+        handles.push(std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            if i == 1 {
+                println!("crashing tid {}", tid());
+                // SAFETY: Rust's own SIGSEGV handler (stack overflows) goes
+                // back to the default action, then raise sends SIGSEGV to
+                // this thread, which ends the process with a core.
+                unsafe {
+                    libc::signal(libc::SIGSEGV, libc::SIG_DFL);
+                    libc::raise(libc::SIGSEGV);
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_secs(10));
+        }));
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+}
+
+#[test]
+fn kernel_cores_put_the_crashed_thread_first() {
+    let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
+    assert!(
+        !pattern.starts_with('|') && !pattern.contains('/'),
+        "core_pattern is {pattern:?}: the kernel's cores go elsewhere, not to the crashing process's directory"
+    );
+    let dir = test_dir("kernel-threads");
+    let out = Command::new("sh")
+        .args(["-c", "ulimit -c unlimited; exec \"$0\" \"$@\""])
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crasher_helper",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PMDB_COREFILE_CRASHER", "1")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let crashed: u32 = stdout
+        .lines()
+        .find_map(|l| l.split_once("crashing tid ").map(|(_, tid)| tid))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .trim()
+        .parse()
+        .unwrap();
+    let Some(path) = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("core"))
+        })
+    else {
+        panic!("no core in {} (pattern {pattern:?})", dir.display());
+    };
+    let core = Core::open(&path).unwrap();
+    let threads = core.threads();
+    // libtest's main thread, its test thread, and our three.
+    assert_eq!(threads.len(), 5, "{threads:?}");
+    assert_eq!(threads[0].tid, crashed);
+    // Every thread carries the fatal signal.
+    assert!(threads.iter().all(|t| t.signal == 11), "{threads:?}");
+    let si = core.siginfo().unwrap();
+    assert_eq!((si.signo, si.code), (11, -6)); // SI_TKILL: raise
+    assert!(threads.iter().all(|t| t.fs_base != 0));
+    // Every thread's stack pointer reads from the core.
+    let mut word = [0u8; 8];
+    for t in threads {
+        core.read(t.regs[7].unwrap(), &mut word).unwrap();
     }
 }

@@ -1,0 +1,591 @@
+//! End to end: crashes that outlive their process. For every demo scenario,
+//! `pmdb report --json` of the live crash, of a `gcore` of that same frozen
+//! process, and of the core the agent itself writes (`PMDB_MODE=core`)
+//! agree value for value. The kernel's own cores of programs that do not run
+//! the agent (SIGSEGV, `abort()`, `panic = "abort"`) and systemd-coredump's
+//! zstd cores open too, and bad files get one line and exit status 2.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tests::{TempDir, bin, crash, crash_program, pmdb, profile_bin, run_to_end};
+
+/// `pmdb report … --json --depth 2`, which must succeed.
+fn report(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Value {
+    let mut all = vec!["report"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", "--depth", "2"]);
+    let (status, stdout, stderr) = pmdb(&all, env);
+    assert!(status.success(), "pmdb {all:?} failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
+
+fn report_core(core: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["--core", core.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    report(&args, &[])
+}
+
+/// gdb's `gcore` of a live process.
+fn gcore(pid: u32, dir: &Path) -> PathBuf {
+    let prefix = dir.join("gcore");
+    let out = Command::new("gcore")
+        .arg("-o")
+        .arg(&prefix)
+        .arg(pid.to_string())
+        .output()
+        .expect("gcore (package gdb) must be installed");
+    assert!(
+        out.status.success(),
+        "gcore failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join(format!("gcore.{pid}"))
+}
+
+/// Runs `program scenario` with the agent in core mode; the core it wrote,
+/// the exit status and stderr.
+fn agent_core(
+    program: &Path,
+    scenario: &str,
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> (PathBuf, ExitStatus, String) {
+    agent_core_of(Command::new(program), scenario, dir, env)
+}
+
+/// As [`agent_core`], for a command that runs the program.
+fn agent_core_of(
+    mut cmd: Command,
+    scenario: &str,
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> (PathBuf, ExitStatus, String) {
+    cmd.arg(scenario)
+        .env("PMDB_MODE", "core")
+        .env("PMDB_DIR", dir)
+        .env("RUST_BACKTRACE", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let (status, stderr, _) = run_to_end(cmd, Duration::from_secs(60));
+    let saved = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
+        .and_then(|l| l.split(" (open it with").next())
+        .unwrap_or_else(|| panic!("no saved core named on stderr:\n{stderr}"));
+    (PathBuf::from(saved), status, stderr)
+}
+
+/// The same report of another run (both without address randomisation,
+/// with environments of the same size, so code and stack addresses and
+/// stale stack slots are the same): the pid differs, heap addresses differ
+/// where threads allocate in another order (blanked), and where a waiting
+/// thread happens to stand in the runtime is set aside.
+fn across_runs(mut r: Value) -> Value {
+    r.as_object_mut().unwrap().remove("pid");
+    for t in r["threads"].as_array_mut().unwrap() {
+        if t["crashed"] != json!(true) {
+            t["frames"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|f| f["runtime"] == json!(false));
+            for (i, f) in t["frames"].as_array_mut().unwrap().iter_mut().enumerate() {
+                f["index"] = json!(i);
+            }
+        }
+    }
+    let text = serde_json::to_string(&r).unwrap();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("0x") {
+        out.push_str(&rest[..i + 2]);
+        rest = &rest[i + 2..];
+        let hex = rest.chars().take_while(char::is_ascii_hexdigit).count();
+        out.push_str(if hex >= 5 { "…" } else { &rest[..hex] });
+        rest = &rest[hex..];
+    }
+    out.push_str(rest);
+    serde_json::from_str(&out).unwrap()
+}
+
+/// Equal reports, or a panic naming the first lines that differ.
+fn assert_same(got: &Value, want: &Value, what: &str) {
+    if got == want {
+        return;
+    }
+    let (g, w) = (
+        serde_json::to_string_pretty(got).unwrap(),
+        serde_json::to_string_pretty(want).unwrap(),
+    );
+    let diff: Vec<String> = g
+        .lines()
+        .zip(w.lines())
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .take(6)
+        .map(|(i, (a, b))| format!("line {}: {a}  ≠  {b}", i + 1))
+        .collect();
+    panic!(
+        "{what}: reports differ ({} vs {} lines):\n{}",
+        g.lines().count(),
+        w.lines().count(),
+        diff.join("\n")
+    );
+}
+
+/// `setarch -R`: the demo without address randomisation (it execs, so the
+/// pid is the demo's).
+fn no_aslr() -> PathBuf {
+    PathBuf::from("setarch")
+}
+
+/// The live crash, a gcore of it, and the agent's own core of another run
+/// of the same scenario agree.
+fn same_values(scenario: &str) {
+    let demo_bin = bin("demo");
+    let demo = crash_program(
+        &no_aslr(),
+        &["x86_64", "-R", demo_bin.to_str().unwrap(), scenario],
+        scenario,
+        &[],
+    );
+    let env = [("PMDB_DIR", demo.dir.0.as_os_str())];
+    let live = report(&[&demo.pid.to_string()], &env);
+    let work = TempDir::new("cores");
+    let g = gcore(demo.pid, &work.0);
+    // The same process: equal in every byte, addresses and all.
+    assert_same(
+        &report_core(&g, &[]),
+        &live,
+        &format!("gcore of {scenario}"),
+    );
+
+    // Another run, the agent writing its own core: same environment size
+    // (PMDB_MODE=core for wait, the same PMDB_DIR and PMDB_WAIT).
+    let mut cmd = Command::new(no_aslr());
+    cmd.args(["x86_64", "-R"]).arg(&demo_bin);
+    let (core, status, stderr) = agent_core_of(cmd, scenario, &demo.dir.0, &[("PMDB_WAIT", "60")]);
+    let mode = std::fs::metadata(&core).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{}", core.display());
+    let name = core.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.starts_with("demo.") && name.ends_with(".core"),
+        "{name}"
+    );
+    let from_core = report_core(&core, &[]);
+    assert_same(
+        &across_runs(from_core),
+        &across_runs(live),
+        &format!("agent core of {scenario}"),
+    );
+    // The program then ended as it would have.
+    match scenario {
+        "segv" => assert_eq!(status.signal(), Some(libc::SIGSEGV), "{stderr}"),
+        // std's stack-overflow handler prints its message and aborts.
+        "abort" | "overflow" => assert_eq!(status.signal(), Some(libc::SIGABRT), "{stderr}"),
+        "fpe" => assert_eq!(status.signal(), Some(libc::SIGFPE), "{stderr}"),
+        _ => {
+            assert_eq!(status.code(), Some(101), "{stderr}");
+            assert!(stderr.contains("panicked at demo/src/"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn bank_agrees_live_gcore_and_agent_core() {
+    same_values("bank");
+}
+
+#[test]
+fn values_agree_live_gcore_and_agent_core() {
+    same_values("values");
+}
+
+#[test]
+fn collections_agree_live_gcore_and_agent_core() {
+    same_values("collections");
+}
+
+#[test]
+fn corrupt_agrees_live_gcore_and_agent_core() {
+    same_values("corrupt");
+}
+
+#[test]
+fn segv_agrees_live_gcore_and_agent_core() {
+    same_values("segv");
+}
+
+#[test]
+fn abort_agrees_live_gcore_and_agent_core() {
+    same_values("abort");
+}
+
+#[test]
+fn fpe_agrees_live_gcore_and_agent_core() {
+    same_values("fpe");
+}
+
+#[test]
+fn overflow_agrees_live_gcore_and_agent_core() {
+    same_values("overflow");
+}
+
+#[test]
+fn threads_agree_live_gcore_and_agent_core() {
+    same_values("threads");
+}
+
+/// The scenarios where a second thread crashes while the first crash is
+/// served: a gcore of the frozen process shows what the live session shows.
+#[test]
+fn second_crashes_agree_live_and_gcore() {
+    for scenario in ["twice", "twice-segv"] {
+        let demo = crash(scenario);
+        let env = [("PMDB_DIR", demo.dir.0.as_os_str())];
+        // The second crash is recorded while the first is served.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while demo.session().crashes().unwrap().len() < 2 {
+            assert!(std::time::Instant::now() < deadline, "{}", demo.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let live = report(&[&demo.pid.to_string()], &env);
+        let work = TempDir::new("cores");
+        let g = gcore(demo.pid, &work.0);
+        assert_same(
+            &report_core(&g, &[]),
+            &live,
+            &format!("gcore of {scenario}"),
+        );
+    }
+}
+
+/// Where the kernel writes cores: `core_pattern` relative (a file in the
+/// crashing process's directory), not piped to a helper.
+fn kernel_writes_cores_here() -> bool {
+    let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap_or_default();
+    let pattern = pattern.trim();
+    let here = !pattern.starts_with('|') && !pattern.contains('/');
+    if !here {
+        eprintln!(
+            "core_pattern is {pattern:?}: the kernel sends cores elsewhere; using gdb's core of the same fault instead"
+        );
+    }
+    here
+}
+
+/// The kernel's core of `program scenario` run without the agent
+/// (`PMDB_MODE=off`), or where the kernel sends cores elsewhere, the core
+/// gdb writes at the same fault.
+fn kernel_core(program: &Path, scenario: &str, dir: &Path) -> PathBuf {
+    if kernel_writes_cores_here() {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -c unlimited && exec \"$0\" \"$1\"")
+            .arg(program)
+            .arg(scenario)
+            .current_dir(dir)
+            .env("PMDB_MODE", "off")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.core_dumped(), "{status:?}");
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("core"))
+            .expect("the kernel's core file")
+    } else {
+        let core = dir.join("gdb.core");
+        let out = Command::new("gdb")
+            .args(["-batch", "-nx", "-ex", "run", "-ex"])
+            .arg(format!("gcore {}", core.display()))
+            .arg("--args")
+            .arg(program)
+            .arg(scenario)
+            .env("PMDB_MODE", "off")
+            .output()
+            .unwrap();
+        assert!(core.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+        core
+    }
+}
+
+fn user_frames(r: &Value) -> Vec<(String, Vec<String>)> {
+    r["threads"][0]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["runtime"] == json!(false))
+        .map(|f| {
+            let locals = f["locals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{}: {} = {}",
+                        l["name"].as_str().unwrap(),
+                        l["type"].as_str().unwrap(),
+                        l["value"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            (f["function"].as_str().unwrap().to_string(), locals)
+        })
+        .collect()
+}
+
+#[test]
+fn the_kernels_core_of_a_segfault_without_the_agent() {
+    let work = TempDir::new("kernel-segv");
+    let core = kernel_core(&bin("demo"), "segv", &work.0);
+    let r = report_core(&core, &[]);
+    let c = &r["crash"];
+    assert_eq!(c["kind"], "signal");
+    assert_eq!(c["message"], "SIGSEGV (address not mapped) at 0x0");
+    assert_eq!(c["thread"], "main");
+    assert!(
+        c["file"].as_str().unwrap().ends_with("demo/src/signals.rs"),
+        "{c}"
+    );
+    assert_eq!(c["line"], 27);
+    assert_eq!(
+        user_frames(&r),
+        [
+            (
+                "demo::signals::store".to_string(),
+                vec![
+                    "packet: &Packet = Packet { id: 7, payload: [1, 2, 3] }".to_string(),
+                    "target: *mut u32 = 0x0".to_string(),
+                    "id: u32 = 7".to_string()
+                ]
+            ),
+            (
+                "demo::signals::segv".to_string(),
+                vec!["packet: Packet = Packet { id: 7, payload: [1, 2, 3] }".to_string()]
+            ),
+            (
+                "demo::main".to_string(),
+                vec![
+                    "name: String = \"segv\"".to_string(),
+                    "run: &fn() = demo::signals::segv".to_string()
+                ]
+            ),
+        ]
+    );
+    // libc's frames come from the core too: the process began in libc.
+    let frames = r["threads"][0]["frames"].as_array().unwrap();
+    assert_eq!(frames.last().unwrap()["function"], "_start");
+
+    // systemd-coredump keeps cores zstd-compressed: the same report.
+    let zst = work.0.join("core.zst");
+    let plain = std::fs::read(&core).unwrap();
+    std::fs::write(&zst, zstd::encode_all(&plain[..], 3).unwrap()).unwrap();
+    assert_eq!(report_core(&zst, &[]), r);
+}
+
+#[test]
+fn the_kernels_core_of_an_abort_without_the_agent() {
+    let work = TempDir::new("kernel-abort");
+    let core = kernel_core(&bin("demo"), "abort", &work.0);
+    let r = report_core(&core, &[]);
+    assert_eq!(r["crash"]["kind"], "signal");
+    assert_eq!(r["crash"]["message"], "SIGABRT (aborted)");
+    let names: Vec<String> = user_frames(&r).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        names,
+        [
+            "demo::signals::give_up",
+            "demo::signals::abort",
+            "demo::main"
+        ]
+    );
+    let functions: Vec<&str> = r["threads"][0]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["function"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &functions[..3],
+        ["__pthread_kill_implementation", "__GI_raise", "__GI_abort"]
+    );
+}
+
+#[test]
+fn the_kernels_core_of_a_panic_abort_build_without_the_agent() {
+    let work = TempDir::new("kernel-panic-abort");
+    let core = kernel_core(&profile_bin("panic-abort", "demo"), "bank", &work.0);
+    let r = report_core(&core, &[]);
+    let c = &r["crash"];
+    assert_eq!(c["kind"], "panic");
+    // The message itself died with std's hook; the core says so plainly.
+    assert_eq!(
+        c["message"],
+        "a panic (its message is not in a core of a program without the agent; link debuggee-agent and set PMDB_MODE=core to keep it)"
+    );
+    assert!(
+        c["file"].as_str().unwrap().ends_with("demo/src/bank.rs"),
+        "{c}"
+    );
+    assert_eq!((&c["line"], &c["column"]), (&json!(63), &json!(9)));
+    let frames = user_frames(&r);
+    assert_eq!(frames[0].0, "demo::bank::withdraw");
+    assert_eq!(
+        frames[0].1,
+        [
+            "account: &Account = Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }",
+            "amount: i64 = 500",
+            "memo: &str = \"round 1\"",
+            "limit: i64 = 75"
+        ]
+    );
+}
+
+#[test]
+fn a_compressed_agent_core_and_a_wait_that_ran_out_keep_the_crash() {
+    let work = TempDir::new("zst");
+    let (core, status, _) = agent_core(
+        &bin("demo"),
+        "bank",
+        &work.0,
+        &[("PMDB_CORE_COMPRESS", "zstd")],
+    );
+    assert_eq!(status.code(), Some(101));
+    assert!(
+        core.to_str().unwrap().ends_with(".core.zst"),
+        "{}",
+        core.display()
+    );
+    let zst = report_core(&core, &[]);
+    assert_eq!(
+        zst["crash"]["message"],
+        "insufficient funds: bob has 75 but round 1 needs 500"
+    );
+
+    // Wait mode with nobody attaching: the crash is saved before the end.
+    let mut cmd = Command::new(bin("demo"));
+    cmd.arg("bank")
+        .env("PMDB_MODE", "wait")
+        .env("PMDB_WAIT", "0.3")
+        .env("PMDB_DIR", &work.0)
+        .env("RUST_BACKTRACE", "0");
+    let (status, stderr, _) = run_to_end(cmd, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(101), "{stderr}");
+    assert!(
+        stderr.contains("pmdb: no debugger for 0.3 s; going on"),
+        "{stderr}"
+    );
+    let saved = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
+        .and_then(|l| l.split(" (open it with").next())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        stderr.contains("insufficient funds: bob has 75 but round 1 needs 500"),
+        "{stderr}"
+    );
+    let waited = report_core(Path::new(saved), &[]);
+    assert_eq!(waited["crash"], zst["crash"]);
+    assert_eq!(
+        user_frames(&across_runs(waited)),
+        user_frames(&across_runs(zst))
+    );
+}
+
+/// One line on stderr, exit status 2.
+fn refused(args: &[&str]) -> String {
+    let (status, stdout, stderr) = pmdb(args, &[]);
+    assert_eq!(status.code(), Some(2), "{args:?}: {stdout}{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr.trim_end().to_string()
+}
+
+#[test]
+fn bad_core_files_get_one_line_and_status_2() {
+    let work = TempDir::new("bad");
+    let (core, _, _) = agent_core(&bin("demo"), "bank", &work.0, &[]);
+    let bytes = std::fs::read(&core).unwrap();
+    let path = |name: &str| work.0.join(name);
+    let p = |name: &str| path(name).to_str().unwrap().to_string();
+
+    std::fs::write(path("text"), "hello, not a core\n").unwrap();
+    assert_eq!(
+        refused(&["report", "--core", &p("text")]),
+        format!(
+            "pmdb: cannot open {}: not a core file: not an ELF file",
+            p("text")
+        )
+    );
+
+    let demo = bin("demo");
+    let e = refused(&["report", "--core", demo.to_str().unwrap()]);
+    assert!(e.contains("not a core file: ELF type is"), "{e}");
+
+    std::fs::write(path("short"), &bytes[..bytes.len() / 3]).unwrap();
+    let e = refused(&["report", "--core", &p("short")]);
+    assert!(
+        e.starts_with(&format!("pmdb: cannot open {}: ", p("short"))),
+        "{e}"
+    );
+
+    std::fs::write(path("head"), &bytes[..40]).unwrap();
+    refused(&["report", "--core", &p("head")]);
+
+    let mut arm = bytes.clone();
+    arm[18..20].copy_from_slice(&183u16.to_le_bytes()); // EM_AARCH64
+    std::fs::write(path("arm"), &arm).unwrap();
+    let e = refused(&["report", "--core", &p("arm")]);
+    assert!(e.contains("AArch64"), "{e}");
+
+    let e = refused(&["report", "--core", &p("missing")]);
+    assert_eq!(e, format!("pmdb: no such core file: {}", p("missing")));
+
+    // The executable: gone, or another build.
+    let e = refused(&[
+        "report",
+        "--core",
+        core.to_str().unwrap(),
+        "--exe",
+        &p("nowhere"),
+    ]);
+    assert_eq!(
+        e,
+        format!(
+            "pmdb: cannot open {}: the executable {} is not on this machine; give it with --exe PATH or --substitute-path FROM=TO",
+            core.display(),
+            p("nowhere")
+        )
+    );
+    let other = profile_bin("panic-abort", "demo");
+    let e = refused(&[
+        "report",
+        "--core",
+        core.to_str().unwrap(),
+        "--exe",
+        other.to_str().unwrap(),
+    ]);
+    assert!(e.contains("the core was made by build-id "), "{e}");
+    assert!(e.contains(&format!("; {} has ", other.display())), "{e}");
+
+    // Moved elsewhere, found again with --substitute-path.
+    let moved = work.0.join("moved");
+    std::fs::create_dir_all(&moved).unwrap();
+    std::fs::copy(&demo, moved.join("demo")).unwrap();
+    let from = demo.parent().unwrap().to_str().unwrap().to_string();
+    let sub = format!("{from}={}", moved.display());
+    let r = report_core(&core, &["--substitute-path", &sub]);
+    assert_eq!(
+        r["crash"]["message"],
+        "insufficient funds: bob has 75 but round 1 needs 500"
+    );
+}
