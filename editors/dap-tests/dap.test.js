@@ -168,7 +168,7 @@ describe('pmdb dap', () => {
     const first = await dc.stackTraceRequest({ threadId: tid, startFrame: 0, levels: 1 });
     assert.equal(first.body.stackFrames.length, 1);
     assert.equal(first.body.totalFrames, all.length);
-    const rest = await dc.stackTraceRequest({ threadId: tid, startFrame: 1, levels: 1000 });
+    const rest = await dc.stackTraceRequest({ threadId: tid, startFrame: 1, levels: Number.MAX_SAFE_INTEGER });
     assert.deepEqual(rest.body.stackFrames, all.slice(1));
     assert.equal(rest.body.totalFrames, all.length);
     const user = all.filter((f) => f.presentationHint !== 'subtle');
@@ -553,6 +553,13 @@ describe('pmdb dap', () => {
       message: 'pmdb\'s debug adapter does not handle the request "frobnicate"',
     });
     await assert.rejects(dc.variablesRequest({ variablesReference: 77 }), { message: 'no variables reference 77' });
+    await assert.rejects(dc.variablesRequest({ variablesReference: -Number.MAX_SAFE_INTEGER }), {
+      message: `no variables reference ${-Number.MAX_SAFE_INTEGER}`,
+    });
+    await assert.rejects(dc.scopesRequest({ frameId: 0 }), { message: 'no frame 0 (ask stackTrace first)' });
+    await assert.rejects(dc.variablesRequest({ variablesReference: 'x' }), {
+      message: 'invalid arguments for variables: invalid type: string "x", expected i64',
+    });
     // Garbage on the wire is answered, and the adapter reads on.
     dc._adapterProcess.stdin.write('Content-Length: 5\r\n\r\nnope!');
     assert.deepEqual((await dc.threadsRequest()).body.threads, []);

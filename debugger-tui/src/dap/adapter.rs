@@ -510,7 +510,7 @@ impl<W: Write> Adapter<W> {
         let total = frames.len();
         let start = a.start_frame.unwrap_or(0).clamp(0, total as i64) as usize;
         let end = match a.levels {
-            Some(n) if n > 0 => (start + n as usize).min(total),
+            Some(n) if n > 0 => start.saturating_add(n as usize).min(total),
             _ => total,
         };
         let mut out = Vec::new();
@@ -711,7 +711,7 @@ impl<W: Write> Adapter<W> {
             .as_ref()
             .and_then(|s| s.source_reference)
             .unwrap_or(a.source_reference);
-        let file = usize::try_from(reference - 1)
+        let file = usize::try_from(reference.saturating_sub(1))
             .ok()
             .and_then(|i| self.sources.get(i))
             .cloned()

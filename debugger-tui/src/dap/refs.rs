@@ -54,7 +54,7 @@ impl<F, V> Refs<F, V> {
 
     /// The frame with DAP id `id`.
     pub fn frame(&self, id: i64) -> Option<&F> {
-        usize::try_from(id - 1)
+        usize::try_from(id.saturating_sub(1))
             .ok()
             .and_then(|i| self.frames.get(i))
     }
@@ -90,7 +90,7 @@ impl<F, V> Refs<F, V> {
 
     /// What `reference` stands for.
     pub fn node(&self, reference: i64) -> Option<&Node<V>> {
-        usize::try_from(reference - 1)
+        usize::try_from(reference.saturating_sub(1))
             .ok()
             .and_then(|i| self.nodes.get(i))
     }
@@ -136,5 +136,6 @@ mod tests {
             })
         );
         assert_eq!((r.node(0), r.node(-5), r.node(4)), (None, None, None));
+        assert_eq!((r.node(i64::MIN), r.frame(i64::MIN)), (None, None));
     }
 }
