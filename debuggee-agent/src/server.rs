@@ -194,7 +194,7 @@ pub fn serve(
     client_timeout: Duration,
 ) -> (Verdict, Crash, bool) {
     let shared = Arc::new(Shared {
-        server: Server::new(inspector, client_timeout),
+        server: Server::new(inspector, client_timeout).trimming(),
         connections: AtomicUsize::new(0),
     });
     let server = &shared.server;
@@ -207,6 +207,7 @@ pub fn serve(
         .spawn(move || {
             let ins = warm.server.inspector();
             let _ = ins.traceback(ins.crash.info.thread);
+            ins.engine().trim();
         });
     let mut attached = false;
     let end = |v: Verdict, attached: bool| (v, server.inspector().crash.clone(), attached);

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use debugger_tui::core::CoreArgs;
+use debugger_tui::remote::RemoteArgs;
+use debugger_tui::source::SourceArgs;
 
 /// A post-mortem debugger for Rust: inspect a crashed program where it stands.
 #[derive(Parser)]
@@ -31,6 +33,16 @@ pub enum Command {
         /// A command for batch mode (repeatable), e.g. -c bt -c 'p account.owner'.
         #[arg(short = 'c', long = "command", value_name = "CMD")]
         commands: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// List crashed processes waiting for a debugger (with --ssh: those on
+    /// that host; with --via: the one the command reaches).
+    List {
+        #[command(flatten)]
+        remote: RemoteArgs,
     },
     /// Open the TUI on a core file: pmdb's own (`PMDB_MODE=core`), gdb's
     /// `gcore`, the kernel's, or systemd-coredump's (zstd).
@@ -39,6 +51,8 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         core: CoreArgs,
+        #[command(flatten)]
+        sources: SourceArgs,
         /// No TUI: run commands (from -c, else stdin) and print their results.
         #[arg(long)]
         batch: bool,
@@ -46,17 +60,14 @@ pub enum Command {
         #[arg(short = 'c', long = "command", value_name = "CMD")]
         commands: Vec<String>,
     },
-    /// List crashed processes waiting for a debugger.
-    List,
     /// Serve an editor over the Debug Adapter Protocol on stdin/stdout.
     Dap,
     /// Print every thread's traceback with locals, without a TUI.
     Report {
-        /// A pid or a socket path.
-        #[arg(required_unless_present = "core_file")]
+        /// A pid or a socket path (without one: the one waiting process).
         target: Option<String>,
         /// Report a core file instead of a waiting process.
-        #[arg(long = "core", value_name = "FILE", conflicts_with = "target")]
+        #[arg(long = "core", value_name = "FILE", conflicts_with_all = ["target", "ssh", "via"])]
         core_file: Option<PathBuf>,
         #[command(flatten)]
         core: CoreArgs,
@@ -66,5 +77,19 @@ pub enum Command {
         /// Levels of locals to expand (1: locals only).
         #[arg(long, default_value_t = 1)]
         depth: u32,
+        /// Show the source lines around each frame's line (a local file
+        /// when there is one, else the crashed process's copy; each says which).
+        #[arg(long)]
+        source: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+        #[command(flatten)]
+        sources: SourceArgs,
+    },
+    /// Relay stdin and stdout to a crashed process's socket, byte for byte:
+    /// the far end of `pmdb attach --ssh HOST` (a transport; it opens no port).
+    Bridge {
+        /// A pid or a socket path (without one: the one waiting process).
+        target: Option<String>,
     },
 }

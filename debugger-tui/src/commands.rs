@@ -5,6 +5,8 @@
 
 use wire::{RemoteValue, Session, ThreadInfo};
 
+use crate::source::{SourceArgs, Sources};
+
 /// Where the commands stand: the thread and frame they act on.
 pub struct Cursor {
     pub session: Session,
@@ -13,6 +15,8 @@ pub struct Cursor {
     pub frames: Vec<wire::Frame>,
     /// Index into `frames`.
     pub frame: usize,
+    /// Where source text comes from (local files, else the agent's copy).
+    pub sources: Sources,
 }
 
 /// A command's result.
@@ -55,9 +59,28 @@ impl Cursor {
             thread: 0,
             frames: Vec::new(),
             frame: 0,
+            sources: Sources::default(),
         };
         c.select_thread(0)?;
         Ok(c)
+    }
+
+    /// Starts where [`Session::first_screen`] stands: the crashed thread
+    /// (the first listed) and its crashed frame.
+    pub fn from_first_screen(
+        session: Session,
+        threads: Vec<ThreadInfo>,
+        traceback: wire::Traceback,
+        frame: usize,
+    ) -> Cursor {
+        Cursor {
+            session,
+            threads,
+            thread: 0,
+            frames: traceback.frames,
+            frame,
+            sources: Sources::default(),
+        }
     }
 
     pub fn select_thread(&mut self, i: usize) -> anyhow::Result<()> {
@@ -201,31 +224,27 @@ impl Cursor {
         (0..self.frames.len()).map(|i| self.frame_line(i)).collect()
     }
 
-    fn list(&self) -> Vec<String> {
-        let info = &self.current().info;
+    fn list(&mut self) -> Vec<String> {
+        let info = self.current().info.clone();
         let (Some(file), Some(line)) = (&info.file, info.line) else {
             return vec!["no source location for this frame".into()];
         };
-        match std::fs::read_to_string(file) {
-            Ok(src) => {
-                let line = line as usize;
-                src.lines()
-                    .enumerate()
-                    .skip(line.saturating_sub(6))
-                    .take(11)
-                    .map(|(i, l)| {
-                        format!("{}{:>5} {l}", if i + 1 == line { ">" } else { " " }, i + 1)
-                    })
-                    .collect()
-            }
-            Err(e) => vec![format!("source not available: {file} ({e})")],
+        match self.sources.file(&self.session, file) {
+            Ok(text) => std::iter::once(format!("source: {}", text.origin.label()))
+                .chain((line.saturating_sub(5).max(1)..=line + 5).filter_map(|n| {
+                    let l = text.line(n)?;
+                    Some(format!("{}{n:>5} {l}", if n == line { ">" } else { " " }))
+                }))
+                .collect(),
+            Err(e) => vec![e],
         }
     }
 }
 
 /// Batch mode: runs each command and prints its result as text.
-pub fn batch(session: Session, commands: Vec<String>) -> anyhow::Result<()> {
+pub fn batch(session: Session, source: &SourceArgs, commands: Vec<String>) -> anyhow::Result<()> {
     let mut cursor = Cursor::new(session)?;
+    cursor.sources = Sources::new(source);
     for line in commands {
         println!("(pmdb) {}", line.trim());
         match cursor.execute(&line) {

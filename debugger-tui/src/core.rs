@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use crate::source::SourceArgs;
+
 /// How to find what a core names.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CoreArgs {
@@ -17,36 +19,26 @@ pub struct CoreArgs {
     /// (`.build-id/xx/rest.debug`); repeatable.
     #[arg(long = "debug-dir", value_name = "DIR")]
     pub debug_dirs: Vec<PathBuf>,
-    /// Rewrite paths starting with FROM to start with TO (as gdb's
-    /// `set substitute-path`), for a core made on another machine; repeatable.
-    #[arg(long = "substitute-path", value_name = "FROM=TO", value_parser = parse_substitution)]
-    pub substitute: Vec<(String, String)>,
-}
-
-fn parse_substitution(s: &str) -> Result<(String, String), String> {
-    s.split_once('=')
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .filter(|(a, _)| !a.is_empty())
-        .ok_or_else(|| format!("expected FROM=TO, got {s:?}"))
 }
 
 impl CoreArgs {
-    /// The engine's options.
-    pub fn options(&self) -> engine::coredump::Options {
+    /// The engine's options; `--substitute-path` (shared with the source
+    /// options) rewrites the paths of the objects the core names too.
+    pub fn options(&self, sources: &SourceArgs) -> engine::coredump::Options {
         engine::coredump::Options {
             exe: self.exe.clone(),
             debug_dirs: self.debug_dirs.clone(),
-            substitute: self.substitute.clone(),
+            substitute: sources.substitute_path.clone(),
         }
     }
 }
 
 /// Opens the core at `path` as a session.
-pub fn open(path: &Path, args: &CoreArgs) -> anyhow::Result<wire::Session> {
+pub fn open(path: &Path, options: &engine::coredump::Options) -> anyhow::Result<wire::Session> {
     if !path.exists() {
         anyhow::bail!("no such core file: {}", path.display());
     }
-    engine::coredump::open_session(path, &args.options())
+    engine::coredump::open_session(path, options)
         .with_context(|| format!("cannot open {}", path.display()))
 }
 
@@ -54,9 +46,9 @@ pub fn open(path: &Path, args: &CoreArgs) -> anyhow::Result<wire::Session> {
 pub fn open_core(core: &Path, exe: Option<&Path>) -> anyhow::Result<wire::Session> {
     open(
         core,
-        &CoreArgs {
+        &engine::coredump::Options {
             exe: exe.map(Path::to_path_buf),
-            ..CoreArgs::default()
+            ..Default::default()
         },
     )
 }

@@ -1,13 +1,17 @@
 //! The `pmdb` debugger as a library, so its screens and report can be tested
 //! without a terminal: [`report`] (the non-interactive dump), [`tui`] (state,
-//! drawing, keys), [`target`], [`run`], [`list`] and [`core`] (core files)
-//! for the commands, and [`dap`], the Debug Adapter for editors.
+//! drawing, keys), [`target`], [`run`] and [`list`] for the commands,
+//! [`core`] for core files, [`remote`] and [`bridge`] for a crash on another
+//! machine, [`source`] for where source text comes from, [`dap`] for editors.
 
+pub mod bridge;
 pub mod commands;
 pub mod core;
 pub mod dap;
 pub mod list;
+pub mod remote;
 pub mod report;
 pub mod run;
+pub mod source;
 pub mod target;
 pub mod tui;

@@ -2,11 +2,13 @@
 //! `debuggee-agent`. `pmdb run -- CMD` runs a program and opens the TUI when
 //! it crashes; `pmdb attach` opens it on a crashed process that is waiting;
 //! `pmdb list` shows those; `pmdb report` prints a crash without a terminal UI;
+//! `pmdb bridge` carries a session from another machine (`--ssh`, `--via`);
 //! `pmdb dap` serves an editor over the Debug Adapter Protocol.
 
 mod cli;
 
-use debugger_tui::{list, report, run, target, tui};
+use debugger_tui::remote::Endpoint;
+use debugger_tui::{bridge, list, report, run, tui};
 
 use clap::Parser;
 
@@ -18,38 +20,43 @@ fn main() {
             target,
             batch,
             commands,
-        } => target::resolve(target.as_deref()).and_then(|socket| {
+            remote,
+            source,
+        } => Endpoint::new(&remote, target.as_deref()).and_then(|endpoint| {
             if batch || !commands.is_empty() {
-                let session = wire::Session::connect(socket.as_path())
-                    .map_err(|e| anyhow::anyhow!("cannot attach to {}: {e}", socket.display()))?;
+                let session = endpoint.connect()?;
                 let commands = if commands.is_empty() {
                     std::io::stdin().lines().collect::<Result<Vec<_>, _>>()?
                 } else {
                     commands
                 };
-                debugger_tui::commands::batch(session, commands).map(|()| 0)
+                debugger_tui::commands::batch(session, &source, commands).map(|()| 0)
             } else {
-                tui::attach(socket).map(|()| 0)
+                tui::attach_to(&endpoint, &source).map(|()| 0)
             }
         }),
         cli::Command::Open {
             file,
             core,
+            sources,
             batch,
             commands,
-        } => debugger_tui::core::open(&file, &core).and_then(|session| {
+        } => {
+            let endpoint = Endpoint::Core(file, core.options(&sources));
             if batch || !commands.is_empty() {
-                let commands = if commands.is_empty() {
-                    std::io::stdin().lines().collect::<Result<Vec<_>, _>>()?
-                } else {
-                    commands
-                };
-                debugger_tui::commands::batch(session, commands).map(|()| 0)
+                endpoint.connect().and_then(|session| {
+                    let commands = if commands.is_empty() {
+                        std::io::stdin().lines().collect::<Result<Vec<_>, _>>()?
+                    } else {
+                        commands
+                    };
+                    debugger_tui::commands::batch(session, &sources, commands).map(|()| 0)
+                })
             } else {
-                tui::attach_session(session).map(|()| 0)
+                tui::attach_to(&endpoint, &sources).map(|()| 0)
             }
-        }),
-        cli::Command::List => list::list().map(|()| 0),
+        }
+        cli::Command::List { remote } => list::list(&remote),
         cli::Command::Dap => debugger_tui::dap::run().map(|()| 0),
         cli::Command::Report {
             target,
@@ -57,13 +64,18 @@ fn main() {
             core,
             json,
             depth,
-        } => match (core_file, target) {
-            (Some(file), _) => debugger_tui::core::open(&file, &core)
-                .and_then(|s| report::print_report(&s, json, depth))
-                .map(|()| 0),
-            (None, Some(target)) => report::report(&target, json, depth).map(|()| 0),
-            (None, None) => Err(anyhow::anyhow!("give a pid, a socket path or --core FILE")),
-        },
+            source,
+            remote,
+            sources,
+        } => match core_file {
+            Some(file) => Ok(Endpoint::Core(file, core.options(&sources))),
+            None => Endpoint::new(&remote, target.as_deref()),
+        }
+        .and_then(|endpoint| {
+            let show = source.then_some(&sources);
+            report::report(&endpoint, json, depth, show).map(|()| 0)
+        }),
+        cli::Command::Bridge { target } => bridge::bridge(target.as_deref()).map(|()| 0),
     };
     match result {
         Ok(code) => std::process::exit(code),

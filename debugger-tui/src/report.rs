@@ -5,6 +5,12 @@
 use serde_json::{Value, json};
 use wire::{CrashInfo, Session};
 
+use crate::remote::Endpoint;
+use crate::source::{Origin, SourceArgs, Sources, Text};
+
+/// Lines shown before and after a frame's line with `--source`.
+const SOURCE_CONTEXT: u32 = 2;
+
 /// Children fetched per value at each level.
 const CHILDREN_PER_LEVEL: u64 = 100;
 
@@ -28,6 +34,8 @@ pub struct ReportFrame {
     pub locals: Vec<Node>,
     /// Why the locals could not be read, if they could not.
     pub error: Option<String>,
+    /// The lines around `line`, when asked for (`--source`), or why not.
+    pub source: Option<Result<Text, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,19 +45,20 @@ pub struct ReportThread {
     pub frames: Vec<ReportFrame>,
 }
 
-/// Connects, walks and prints. The debuggee is left waiting.
-pub fn report(target: &str, json: bool, depth: u32) -> anyhow::Result<()> {
-    let socket = crate::target::resolve(Some(target))?;
-    let session = Session::connect(socket.as_path())
-        .map_err(|e| anyhow::anyhow!("cannot attach to {}: {e}", socket.display()))?;
-    print_report(&session, json, depth)
-}
-
-/// Walks `session` and prints the report.
-pub fn print_report(session: &Session, json: bool, depth: u32) -> anyhow::Result<()> {
-    let session = session.clone();
+/// Connects, walks and prints. The debuggee is left waiting. With
+/// `source`, each user frame shows the lines around its line.
+pub fn report(
+    endpoint: &Endpoint,
+    json: bool,
+    depth: u32,
+    source: Option<&SourceArgs>,
+) -> anyhow::Result<()> {
+    let session = endpoint.connect()?;
     let crash = session.crash()?;
-    let threads = walk(&session, depth)?;
+    let mut threads = walk(&session, depth)?;
+    if let Some(args) = source {
+        add_source(&session, &Sources::new(args), &mut threads);
+    }
     if json {
         println!(
             "{}",
@@ -61,17 +70,25 @@ pub fn print_report(session: &Session, json: bool, depth: u32) -> anyhow::Result
     Ok(())
 }
 
-/// Reads every thread, frame and local, `depth` levels deep.
+/// Reads every thread, frame and local, `depth` levels deep. The locals of
+/// a thread's frames are asked for together (one round trip per thread).
 pub fn walk(session: &Session, depth: u32) -> anyhow::Result<Vec<ReportThread>> {
     let mut out = Vec::new();
     for t in session.threads()? {
         let tb = session.traceback(t.id)?;
+        let wanted: Vec<wire::Frame> = tb
+            .frames
+            .iter()
+            .filter(|f| !f.info.runtime && depth > 0)
+            .cloned()
+            .collect();
+        let mut locals = session.locals_of(&wanted)?.into_iter();
         let mut frames = Vec::new();
         for f in &tb.frames {
             let (locals, error) = if f.info.runtime || depth == 0 {
                 (Vec::new(), None)
             } else {
-                match f.locals() {
+                match locals.next().expect("one reply per frame") {
                     Ok(vals) => (vals.iter().map(|v| node(v, depth - 1)).collect(), None),
                     Err(e) => (Vec::new(), Some(e.to_string())),
                 }
@@ -84,6 +101,7 @@ pub fn walk(session: &Session, depth: u32) -> anyhow::Result<Vec<ReportThread>> 
                 runtime: f.info.runtime,
                 locals,
                 error,
+                source: None,
             });
         }
         out.push(ReportThread {
@@ -93,6 +111,16 @@ pub fn walk(session: &Session, depth: u32) -> anyhow::Result<Vec<ReportThread>> 
         });
     }
     Ok(out)
+}
+
+/// The lines around each user frame's line.
+pub fn add_source(session: &Session, sources: &Sources, threads: &mut [ReportThread]) {
+    for f in threads.iter_mut().flat_map(|t| t.frames.iter_mut()) {
+        if let (false, Some(file), Some(line)) = (f.runtime, &f.file, f.line) {
+            let first = line.saturating_sub(SOURCE_CONTEXT).max(1);
+            f.source = Some(sources.lines(session, file, first, line + SOURCE_CONTEXT));
+        }
+    }
 }
 
 fn node(v: &wire::RemoteValue, levels: u32) -> Node {
@@ -127,6 +155,18 @@ fn node_json(n: &Node) -> Value {
     Value::Object(o)
 }
 
+fn source_json(source: &Result<Text, String>) -> Value {
+    match source {
+        Ok(t) => json!({
+            "origin": match t.origin { Origin::Local(_) => "local", Origin::Served => "served" },
+            "path": match &t.origin { Origin::Local(p) => json!(p), Origin::Served => Value::Null },
+            "first_line": t.first_line,
+            "lines": t.lines,
+        }),
+        Err(e) => json!({ "error": e }),
+    }
+}
+
 /// The report as one JSON object.
 pub fn to_json(pid: u32, crash: &CrashInfo, threads: &[ReportThread]) -> Value {
     json!({
@@ -142,14 +182,20 @@ pub fn to_json(pid: u32, crash: &CrashInfo, threads: &[ReportThread]) -> Value {
         "threads": threads.iter().map(|t| json!({
             "name": t.name,
             "crashed": t.crashed,
-            "frames": t.frames.iter().map(|f| json!({
-                "index": f.index,
-                "function": f.function,
-                "file": f.file,
-                "line": f.line,
-                "runtime": f.runtime,
-                "locals": f.locals.iter().map(node_json).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "frames": t.frames.iter().map(|f| {
+                let mut o = json!({
+                    "index": f.index,
+                    "function": f.function,
+                    "file": f.file,
+                    "line": f.line,
+                    "runtime": f.runtime,
+                    "locals": f.locals.iter().map(node_json).collect::<Vec<_>>(),
+                });
+                if let Some(src) = &f.source {
+                    o["source"] = source_json(src);
+                }
+                o
+            }).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
 }
@@ -186,6 +232,20 @@ pub fn to_text(crash: &CrashInfo, threads: &[ReportThread]) -> String {
             };
             let mark = if f.runtime { "  [runtime]" } else { "" };
             let _ = writeln!(out, "  #{:<3} {}{loc}{mark}", f.index, f.function);
+            match &f.source {
+                Some(Ok(t)) => {
+                    let _ = writeln!(out, "        source: {}", t.origin.label());
+                    for (i, l) in t.lines.iter().enumerate() {
+                        let n = t.first_line + i as u32;
+                        let mark = if Some(n) == f.line { ">" } else { " " };
+                        let _ = writeln!(out, "      {mark}{n:>5} | {l}");
+                    }
+                }
+                Some(Err(e)) => {
+                    let _ = writeln!(out, "        <{e}>");
+                }
+                None => {}
+            }
             if let Some(e) = &f.error {
                 let _ = writeln!(out, "        <{e}>");
             }
@@ -264,6 +324,7 @@ mod tests {
                     runtime: true,
                     locals: vec![],
                     error: None,
+                    source: None,
                 },
                 ReportFrame {
                     index: 1,
@@ -273,12 +334,18 @@ mod tests {
                     runtime: false,
                     locals: vec![p],
                     error: None,
+                    source: Some(Ok(Text {
+                        origin: Origin::Served,
+                        first_line: 2,
+                        lines: vec!["fn main() {".into(), "    boom();".into()],
+                        truncated: false,
+                    })),
                 },
             ],
         }];
         assert_eq!(
             to_text(&crash, &threads),
-            "panic in thread 'main' at src/main.rs:3:5: boom\n\nthread 'main' (crashed)\n  #0   core::panicking::panic  [runtime]\n  #1   p::main at src/main.rs:3\n        p: Point = Point { x: 1 }\n          x: i32 = 1\n"
+            "panic in thread 'main' at src/main.rs:3:5: boom\n\nthread 'main' (crashed)\n  #0   core::panicking::panic  [runtime]\n  #1   p::main at src/main.rs:3\n        source: copy served by the crashed process\n           2 | fn main() {\n      >    3 |     boom();\n        p: Point = Point { x: 1 }\n          x: i32 = 1\n"
         );
     }
 }

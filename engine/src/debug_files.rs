@@ -15,7 +15,7 @@ const SYSTEM_ROOT: &str = "/usr/lib/debug";
 /// The file holding the DWARF of the object at `path`, if any. `build_id` is
 /// the one the crashed process had, where known; otherwise the file's own.
 pub fn find(path: &Path, build_id: Option<&[u8]>, roots: &[PathBuf]) -> Option<PathBuf> {
-    let data = std::fs::read(path).ok();
+    let data = map(path);
     let file = data.as_deref().and_then(|d| object::File::parse(d).ok());
     if let Some(file) = &file
         && file
@@ -63,6 +63,15 @@ pub fn find(path: &Path, build_id: Option<&[u8]>, roots: &[PathBuf]) -> Option<P
         }
     }
     None
+}
+
+/// Maps a file read-only (an executable can be hundreds of megabytes; only
+/// the pages a lookup touches are read).
+pub fn map(path: &Path) -> Option<memmap2::Mmap> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: a read-only mapping of a file opened read-only; its bytes are
+    // parsed as untrusted input and no reference outlives the mapping.
+    unsafe { memmap2::Mmap::map(&file) }.ok()
 }
 
 /// The debuginfod client's cache directories, as the client chooses them.

@@ -52,6 +52,8 @@ pub struct DebugInfo {
     /// The crashed process's memory, which this DWARF describes.
     pub mem: Memory,
     has_aranges: bool,
+    /// The file's mapping, kept to give its pages back (`trim`).
+    map: &'static memmap2::Mmap,
     file: object::File<'static>,
     units: OnceLock<Vec<UnitSlot>>,
     /// Without `.debug_aranges`, every unit with its root DIE's ranges
@@ -79,7 +81,12 @@ impl DebugInfo {
         // (ETXTBSY), and pmdb treats a file changed under it as untrusted
         // input, which every reader here tolerates.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(read_err)?;
-        let data: &'static [u8] = Box::leak(Box::new(map));
+        // Lookups jump around a file of hundreds of megabytes: without this,
+        // each read would map its neighbours too (fault-around, readahead),
+        // growing the crashed process's RSS by tens of megabytes.
+        let _ = map.advise(memmap2::Advice::Random);
+        let map: &'static memmap2::Mmap = Box::leak(Box::new(map));
+        let data: &'static [u8] = map;
         let file = object::File::parse(data)?;
         let endian = endian_of(&file);
         let load = |id: gimli::SectionId| -> Result<R, gimli::Error> {
@@ -104,6 +111,7 @@ impl DebugInfo {
             has_dwarf,
             mem,
             has_aranges,
+            map,
             file,
             units: OnceLock::new(),
             unit_ranges: OnceLock::new(),
@@ -111,6 +119,19 @@ impl DebugInfo {
             types: Default::default(),
             globals: OnceLock::new(),
         })
+    }
+
+    /// Gives the mapped file's pages back to the kernel: the next read
+    /// faults them in again from the page cache. Run between requests inside
+    /// a crashed process, whose RSS should not grow by the DWARF it lent us.
+    pub fn trim(&self) {
+        // SAFETY: the mapping is a read-only shared mapping of a file, so
+        // MADV_DONTNEED only drops our page-table entries: the next access
+        // reads the same bytes again, and every slice into it stays valid.
+        let _ = unsafe {
+            self.map
+                .unchecked_advise(memmap2::UncheckedAdvice::DontNeed)
+        };
     }
 
     /// How many compile units have been parsed.

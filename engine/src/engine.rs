@@ -88,6 +88,13 @@ impl Engine {
             .as_ref()
     }
 
+    /// Gives the pages of the executable's DWARF back (see `DebugInfo::trim`).
+    pub fn trim(&self) {
+        if let Some(Ok(dbg)) = self.exe.get() {
+            dbg.trim();
+        }
+    }
+
     /// DWARF units parsed so far (0 before the debug info is loaded).
     pub fn units_parsed(&self) -> u64 {
         self.exe

@@ -150,6 +150,53 @@ impl Inspector {
             .collect())
     }
 
+    /// Lines of a source file this crash's frames name (see `source`).
+    pub fn source(&self, path: &str, first: u32, last: u32) -> Reply<wire::SourceText> {
+        // The crashed thread's traceback, at least, names its files.
+        let _ = self.frames(self.crash.info.thread);
+        let known: Vec<String> = {
+            let cache = self.tracebacks.lock().unwrap_or_else(|p| p.into_inner());
+            cache
+                .values()
+                .flat_map(|frames| frames.iter().filter_map(|f| f.info.file.clone()))
+                .chain(self.crash.info.file.clone())
+                .collect()
+        };
+        let local =
+            crate::source::resolve(path, known.iter().map(String::as_str)).ok_or_else(|| {
+                err(
+                    ErrorKind::NotFound,
+                    format!("{path} is not a source file of this program"),
+                )
+            })?;
+        crate::source::lines(path, &local, first, last)
+    }
+
+    /// A thread id, with `wire::CRASHED_THREAD` read as the crashed thread's.
+    pub fn thread_named(&self, thread: u64) -> u64 {
+        if thread == wire::CRASHED_THREAD {
+            self.crash.info.thread
+        } else {
+            thread
+        }
+    }
+
+    /// A frame id, with `wire::CRASHED_THREAD` and `wire::CRASHED_FRAME`
+    /// read as the crashed thread and its innermost non-runtime frame.
+    pub fn frame_named(&self, frame: FrameId) -> Reply<FrameId> {
+        let thread = self.thread_named(frame.thread);
+        if frame.index != wire::CRASHED_FRAME {
+            return Ok(FrameId { thread, ..frame });
+        }
+        let frames = self.traceback(thread)?;
+        let index = frames
+            .iter()
+            .find(|f| !f.runtime)
+            .or(frames.first())
+            .map_or(0, |f| f.id.index);
+        Ok(FrameId { thread, index })
+    }
+
     /// A frame's variables.
     pub fn locals(&self, id: FrameId) -> Reply<Page> {
         let dbg = self.debug_info()?;

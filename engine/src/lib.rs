@@ -28,6 +28,7 @@ pub mod record;
 pub mod serve;
 pub mod shared_dwarf;
 pub mod signal;
+pub mod source;
 pub mod std_views;
 pub mod symbols;
 pub mod traceback;

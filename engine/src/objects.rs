@@ -28,9 +28,12 @@ pub fn symbol_table(object: &Object) -> SymbolTable {
             Err(_) => (Vec::new(), None),
         }
     };
-    let (mut table, build_id) = functions(&std::fs::read(&object.path).unwrap_or_default());
+    let (mut table, build_id) = match crate::debug_files::map(std::path::Path::new(&object.path)) {
+        Some(data) => functions(&data),
+        None => (Vec::new(), None),
+    };
     if let Some(path) = build_id.as_deref().and_then(build_id_path)
-        && let Ok(data) = std::fs::read(path)
+        && let Some(data) = crate::debug_files::map(&path)
     {
         table.extend(functions(&data).0);
     }

@@ -30,6 +30,8 @@ pub struct Server {
     requests: AtomicU64,
     started: Instant,
     client_timeout: Duration,
+    /// Give the DWARF's pages back after each request (inside a crashed process).
+    trim: bool,
 }
 
 impl Server {
@@ -43,7 +45,15 @@ impl Server {
             requests: AtomicU64::new(0),
             started: Instant::now(),
             client_timeout,
+            trim: false,
         }
+    }
+
+    /// After each request, give the executable's DWARF pages back, so the
+    /// process being served keeps the RSS it had.
+    pub fn trimming(mut self) -> Server {
+        self.trim = true;
+        self
     }
 
     /// The crash being served.
@@ -134,6 +144,9 @@ impl Server {
                 (_, false) => error(ErrorKind::BadRequest, "the first request must be a hello"),
                 _ => self.dispatch(request),
             };
+            if self.trim {
+                self.inspector.engine().trim();
+            }
             if reply(transport, id, response).is_err() {
                 return;
             }
@@ -152,8 +165,20 @@ impl Server {
             Request::Crash => Ok(Response::Crash(ins.crash.info.clone())),
             Request::Threads => Ok(Response::Threads(ins.threads())),
             Request::Crashes => Ok(Response::Crashes(ins.crashes())),
-            Request::Traceback { thread } => ins.traceback(thread).map(Response::Traceback),
-            Request::Locals { frame } => ins.locals(frame).map(Response::Values),
+            Request::Traceback { thread } => ins
+                .traceback(ins.thread_named(thread))
+                .map(Response::Traceback),
+            Request::Locals { frame } => ins
+                .frame_named(frame)
+                .and_then(|f| ins.locals(f))
+                .map(Response::Values),
+            Request::Source {
+                path,
+                first_line,
+                last_line,
+            } => ins
+                .source(&path, first_line, last_line)
+                .map(Response::Source),
             Request::Children {
                 value,
                 start,

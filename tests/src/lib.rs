@@ -5,6 +5,9 @@
 //! The binaries are the workspace's own build (`cargo build --workspace`
 //! before `cargo test`), found next to the test executable's directory.
 
+pub mod sshd;
+pub mod tmux;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

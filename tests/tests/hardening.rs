@@ -654,3 +654,47 @@ fn garbage_pointers_corrupt_lengths_and_cycles_stay_bounded() {
     assert!(read < 16 << 20, "{read} bytes read");
     assert_eq!(run.local("huge").unwrap().len(), Some(10_000_000));
 }
+
+/// Source text travels with the crash, but only the files its own line
+/// tables name, bounded: never an arbitrary path.
+#[test]
+fn source_requests_serve_only_the_programs_own_files() {
+    let demo = crash("bank");
+    let s = demo.session();
+    let tb = s.traceback(s.crash().unwrap().thread).unwrap();
+    let withdraw = tb.frame_named("withdraw").unwrap();
+    let text = withdraw.source(63, 64).unwrap();
+    assert_eq!(
+        (text.first_line, text.lines.as_slice(), text.truncated),
+        (
+            63,
+            [
+                "        panic!(".to_string(),
+                "            \"insufficient funds: {} has {} but {memo} needs {amount}\","
+                    .to_string()
+            ]
+            .as_slice(),
+            false
+        )
+    );
+    // The panic's own location, relative as std spells it, is the same file.
+    assert_eq!(
+        s.source("demo/src/bank.rs", 63, 63).unwrap().lines,
+        ["        panic!("]
+    );
+    for path in [
+        "/etc/passwd",
+        "../../../../etc/passwd",
+        "demo/src/../../Cargo.toml",
+        "",
+    ] {
+        let e = s.source(path, 1, 3).unwrap_err();
+        assert_eq!(e.remote_kind(), Some(ErrorKind::NotFound), "{path}: {e}");
+        assert_eq!(
+            e.to_string(),
+            format!("{path} is not a source file of this program")
+        );
+    }
+    s.resume().unwrap();
+    assert_eq!(demo.wait().0.code(), Some(101));
+}

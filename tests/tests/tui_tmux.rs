@@ -2,78 +2,8 @@
 //! crashing demo, frame navigation, expansion, quit with resume, and the
 //! program's own exit status at the end.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
-
+use tests::tmux::Tmux;
 use tests::{TempDir, bin};
-
-struct Tmux {
-    name: String,
-}
-
-impl Tmux {
-    fn start(cmd: &str) -> Tmux {
-        let name = format!("pmdb-test-{}", std::process::id());
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &name,
-                "-x",
-                "110",
-                "-y",
-                "32",
-                cmd,
-            ])
-            .status()
-            .expect("tmux is needed (.ci/run installs it)");
-        assert!(ok.success());
-        Tmux { name }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.name])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            Command::new("tmux")
-                .args(["send-keys", "-t", &self.name, k])
-                .status()
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(80));
-        }
-    }
-
-    /// Waits until the screen contains `text`; returns the screen.
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited for {text:?}; the screen is:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
-    }
-}
 
 #[test]
 fn pmdb_run_navigates_expands_and_resumes_in_a_real_terminal() {

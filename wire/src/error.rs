@@ -70,6 +70,16 @@ pub enum Error {
     BadPath { expr: String, reason: String },
     #[error("{0}")]
     NotFound(String),
+    /// The command carrying the session (`ssh …`, `kubectl exec …`) could
+    /// not start, or ended; `reason` is what it said on stderr, or its status.
+    #[error("{command}: {reason}")]
+    Command { command: String, reason: String },
+    /// The agent does not answer [`crate::Request::Source`]: it predates it.
+    #[error("no copy of the source is available: the agent does not serve source text ({0})")]
+    NoSourceService(String),
+    /// An `--ssh` destination or `--via` command that cannot be used.
+    #[error("{0}")]
+    BadRemote(String),
 }
 
 impl Error {

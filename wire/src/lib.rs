@@ -2,10 +2,11 @@
 //!
 //! It owns the message types ([`message`]), the length-prefixed MessagePack
 //! framing ([`frame`]), the [`Transport`] trait with its local-socket and
-//! in-memory implementations, where sockets live ([`socket`]), and the blocking
+//! in-memory implementations and a child process's stdio ([`child`]: `ssh HOST pmdb bridge`), where sockets live ([`socket`]), and the blocking
 //! client [`Session`] with its [`RemoteValue`] proxies and path expressions
 //! ([`path`]). Both sides depend on this crate and nothing else of each other.
 
+pub mod child;
 pub mod error;
 pub mod frame;
 pub mod message;
@@ -14,7 +15,8 @@ pub mod session;
 pub mod socket;
 pub mod transport;
 
+pub use child::ChildTransport;
 pub use error::{Error, ErrorKind, RemoteError};
 pub use message::*;
-pub use session::{Frame, RemoteValue, Session, Target, Traceback, Traffic};
+pub use session::{FirstScreen, Frame, RemoteValue, Session, Target, Traceback, Traffic};
 pub use transport::{MemoryTransport, StreamTransport, Transport};

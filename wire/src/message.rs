@@ -29,6 +29,44 @@ pub struct FrameId {
     pub index: u32,
 }
 
+/// A thread id that names *the crashed thread* in [`Request::Traceback`] and
+/// in [`FrameId::thread`], so a client can ask for the crashed thread's
+/// traceback and locals in the same pipelined batch as the crash record,
+/// before it knows the thread's real id (no real thread has id 0: ids are
+/// kernel thread ids).
+///
+/// Agent side: `Traceback { thread: CRASHED_THREAD }` answers exactly as
+/// `Traceback { thread: crash.thread }` would, with the frames' `id.thread`
+/// set to the *real* id; `Locals { frame }` with `frame.thread ==
+/// CRASHED_THREAD` likewise. An agent that predates this answers `NotFound`
+/// ("no thread 0"), and the client falls back to asking in sequence.
+pub const CRASHED_THREAD: u64 = 0;
+
+/// A frame index that names *the crashed frame* of a thread in
+/// [`Request::Locals`]: its innermost frame whose `runtime` flag is false in
+/// the traceback the agent serves (frame 0 when every frame is runtime) —
+/// the frame a debugger selects first.
+///
+/// Agent side: `Locals { frame: FrameId { thread, index: CRASHED_FRAME } }`
+/// answers as `Locals` of that frame would. An older agent answers
+/// `NotFound` ("no frame 4294967295").
+pub const CRASHED_FRAME: u32 = u32::MAX;
+
+impl FrameId {
+    /// The crashed thread's crashed frame (see [`CRASHED_THREAD`], [`CRASHED_FRAME`]).
+    pub const CRASHED: FrameId = FrameId {
+        thread: CRASHED_THREAD,
+        index: CRASHED_FRAME,
+    };
+}
+
+/// Most source lines one [`Request::Source`] reply carries.
+pub const MAX_SOURCE_LINES: u32 = 20_000;
+
+/// Most bytes of source text (the lines' bytes plus one per line break) one
+/// [`Request::Source`] reply carries.
+pub const MAX_SOURCE_BYTES: u32 = 512 << 10;
+
 /// What the debugger asks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -57,6 +95,43 @@ pub enum Request {
     Fetch { value: Handle },
     /// Counters of the agent's own work, for benchmarks and regression checks.
     Stats,
+    /// Lines of a source file that the program's own line tables name, so
+    /// the source travels with the crash to a debugger on another machine.
+    ///
+    /// **Agent side, exactly:**
+    /// - `path` must equal, byte for byte, a file name as the agent spells it
+    ///   in [`FrameInfo::file`] and [`CrashInfo::file`]: an entry of the
+    ///   line-number program (file table) of a compile unit of the executable
+    ///   or of a loaded shared object, joined with its include directory the
+    ///   same way. Any other path, however it is spelled (`..`, symlinks,
+    ///   absolute or not), is refused with `NotFound` and the message
+    ///   `"<path> is not a source file of this program"`, and nothing is
+    ///   opened. To open a relative name the agent resolves it against its
+    ///   unit's `DW_AT_comp_dir`, never against the agent's working directory.
+    /// - Lines are numbered from 1. The reply holds the lines `first_line ..=
+    ///   last_line` that exist (a range past the end gives no lines, not an
+    ///   error), stopping early — with [`SourceText::truncated`] set — before
+    ///   the line that would make more than [`MAX_SOURCE_LINES`] lines or more
+    ///   than [`MAX_SOURCE_BYTES`] bytes (each line's bytes plus one for its
+    ///   break). `first_line == 0` or `last_line < first_line` is
+    ///   `BadRequest`. `first_line` in the reply is the one asked.
+    /// - Each line is sent without its terminator (`\n`, or `\r\n`); bytes
+    ///   that are not UTF-8 are replaced with U+FFFD. `total_lines` is the
+    ///   whole file's line count. The file is read as a stream: the agent
+    ///   never holds more of it than the reply.
+    /// - A named file that cannot be read on the crashed machine (deleted,
+    ///   no permission, not a regular file) is `Unavailable` with the
+    ///   message `"<path>: <io error>"`.
+    /// - The reply is [`Response::Source`].
+    ///
+    /// An agent that predates this request cannot decode it and answers
+    /// `BadRequest` (with id 0); so does today's agent, explicitly. The
+    /// client then reports that no copy of the source is available.
+    Source {
+        path: String,
+        first_line: u32,
+        last_line: u32,
+    },
     /// Let the crashed program go on (its usual panic output and exit follow).
     Resume,
     /// End the crashed program now, with its usual panic output and status.
@@ -76,6 +151,8 @@ pub enum Response {
     /// A fully transferred value, MessagePack-encoded.
     Fetched(#[serde(with = "bytes")] Vec<u8>),
     Stats(AgentStats),
+    /// Lines of a source file ([`Request::Source`]).
+    Source(SourceText),
     Ok,
     Error(RemoteError),
 }
@@ -89,6 +166,20 @@ pub struct AgentStats {
     pub units_parsed: u64,
     /// Requests answered.
     pub requests: u64,
+}
+
+/// Lines of a source file as the crashed machine has it ([`Request::Source`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceText {
+    /// The path as asked.
+    pub path: String,
+    /// The number of `lines[0]` (1-based); the asked `first_line`.
+    pub first_line: u32,
+    pub lines: Vec<String>,
+    /// How many lines the whole file has.
+    pub total_lines: u32,
+    /// The range was cut short by [`MAX_SOURCE_LINES`] or [`MAX_SOURCE_BYTES`].
+    pub truncated: bool,
 }
 
 /// The agent's side of the hello.

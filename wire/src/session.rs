@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 
+use crate::child::ChildTransport;
 use crate::message::*;
 use crate::path::{self, Step};
 use crate::{Error, ErrorKind, RemoteError, StreamTransport, Transport, frame, socket};
@@ -53,6 +54,47 @@ struct Conn {
     transport: Box<dyn Transport>,
     next_id: u64,
     traffic: Traffic,
+    round_trips: u64,
+}
+
+impl Conn {
+    /// Sends every request, then reads every reply: one round trip however
+    /// many requests. Replies come in order (the agent answers a connection's
+    /// requests one after another); an error reply with id 0 is the answer of
+    /// an agent that could not decode the request it stands for (an older
+    /// agent, a request it does not know).
+    fn exchange(&mut self, bodies: Vec<Request>) -> Result<Vec<Result<Response, Error>>, Error> {
+        let first = self.next_id;
+        for body in bodies.iter().cloned() {
+            let id = self.next_id;
+            self.next_id += 1;
+            let bytes = frame::encode(&Envelope { id, body })?;
+            self.traffic.sent += 4 + bytes.len() as u64;
+            self.transport.send(&bytes)?;
+        }
+        if !bodies.is_empty() {
+            self.round_trips += 1;
+        }
+        let mut out = Vec::with_capacity(bodies.len());
+        for id in first..first + bodies.len() as u64 {
+            let bytes = self.transport.recv()?;
+            self.traffic.received += 4 + bytes.len() as u64;
+            let reply: Envelope<Response> = frame::decode(&bytes)?;
+            match reply.body {
+                Response::Error(e) if reply.id == id || reply.id == 0 => {
+                    out.push(Err(Error::Remote(e)))
+                }
+                _ if reply.id != id => {
+                    return Err(Error::OutOfOrder {
+                        expected: id,
+                        got: reply.id,
+                    });
+                }
+                r => out.push(Ok(r)),
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// Bytes this session has put on the wire (message bodies plus the 4-byte
@@ -62,6 +104,9 @@ pub struct Traffic {
     pub sent: u64,
     pub received: u64,
 }
+
+/// Most requests [`Session::locals_of`] sends before reading their replies.
+pub const PIPELINE_WINDOW: usize = 64;
 
 /// A connection to one crashed process. Cheap to clone; clones share the
 /// connection, and requests are answered one at a time in order.
@@ -89,6 +134,7 @@ impl Session {
             transport,
             next_id: 1,
             traffic: Traffic::default(),
+            round_trips: 0,
         }));
         let mut session = Session {
             conn,
@@ -148,27 +194,154 @@ impl Session {
         &self.hello
     }
 
+    /// Connects through a command whose stdin and stdout carry the session
+    /// (`kubectl exec -i POD -- pmdb bridge 1`, `ssh HOST pmdb bridge 42`).
+    pub fn via_command<S: AsRef<std::ffi::OsStr>>(argv: &[S]) -> Result<Session, Error> {
+        Session::over(Box::new(ChildTransport::spawn(argv)?))
+    }
+
+    /// Connects to a crashed process on another machine: runs `ssh [-p PORT]
+    /// [USER@]HOST pmdb bridge TARGET` (see [`crate::child::ssh_command`]
+    /// for `PMDB_SSH` and `PMDB_REMOTE`). `target` is a pid or socket path
+    /// there; `None` is the one process waiting there.
+    pub fn ssh(dest: &str, target: Option<&str>) -> Result<Session, Error> {
+        let mut args = vec!["bridge"];
+        args.extend(target);
+        Session::via_command(&crate::child::ssh_command(dest, None, &args)?)
+    }
+
     /// Sends one request and waits for its reply; error replies become
     /// [`Error::Remote`].
     pub fn request(&self, body: Request) -> Result<Response, Error> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let id = conn.next_id;
-        conn.next_id += 1;
-        let bytes = frame::encode(&Envelope { id, body })?;
-        conn.traffic.sent += 4 + bytes.len() as u64;
-        conn.transport.send(&bytes)?;
-        let bytes = conn.transport.recv()?;
-        conn.traffic.received += 4 + bytes.len() as u64;
-        let reply: Envelope<Response> = frame::decode(&bytes)?;
-        if reply.id != id {
-            return Err(Error::OutOfOrder {
-                expected: id,
-                got: reply.id,
-            });
+        conn.exchange(vec![body])?
+            .pop()
+            .expect("one reply per request")
+    }
+
+    /// Sends all `requests` before reading any reply, and returns the replies
+    /// in order: one round trip for the lot. For a handful of small requests
+    /// (all are written before anything is read). The outer error is the
+    /// connection's; each inner one is that request's error reply.
+    pub fn pipeline(&self, requests: Vec<Request>) -> Result<Vec<Result<Response, Error>>, Error> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .exchange(requests)
+    }
+
+    /// The locals of each of `frames`, asked for [`PIPELINE_WINDOW`] frames
+    /// per round trip: one round trip for a usual traceback. The window keeps
+    /// both directions of the connection from filling up (the client
+    /// writing requests nobody reads while the agent writes replies nobody
+    /// reads) on a traceback of thousands of frames, such as a stack
+    /// overflow's.
+    pub fn locals_of(
+        &self,
+        frames: &[Frame],
+    ) -> Result<Vec<Result<Vec<RemoteValue>, Error>>, Error> {
+        let mut out = Vec::with_capacity(frames.len());
+        for window in frames.chunks(PIPELINE_WINDOW) {
+            let requests = window
+                .iter()
+                .map(|f| Request::Locals { frame: f.info.id })
+                .collect();
+            out.extend(
+                self.pipeline(requests)?
+                    .into_iter()
+                    .map(|reply| match reply? {
+                        Response::Values(page) => Ok(self.values(page)),
+                        other => Err(unexpected(&other)),
+                    }),
+            );
         }
-        match reply.body {
-            Response::Error(e) => Err(Error::Remote(e)),
-            r => Ok(r),
+        Ok(out)
+    }
+
+    /// How many times this session has sent and then waited for replies
+    /// (the hello included): what latency costs, whatever the bytes.
+    pub fn round_trips(&self) -> u64 {
+        self.conn
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .round_trips
+    }
+
+    /// Everything a debugger shows first — the crash, the threads, the
+    /// crashed thread's traceback and its crashed frame's locals — in one
+    /// round trip: the four requests are pipelined, naming the crashed thread
+    /// and frame by [`CRASHED_THREAD`] and [`CRASHED_FRAME`]. An agent that
+    /// does not know those names costs two more round trips (the traceback,
+    /// then the locals, asked by real ids).
+    pub fn first_screen(&self) -> Result<FirstScreen, Error> {
+        let mut replies = self
+            .pipeline(vec![
+                Request::Crash,
+                Request::Threads,
+                Request::Traceback {
+                    thread: CRASHED_THREAD,
+                },
+                Request::Locals {
+                    frame: FrameId::CRASHED,
+                },
+            ])?
+            .into_iter();
+        let mut next = || replies.next().expect("four replies");
+        let crash = match next()? {
+            Response::Crash(c) => c,
+            other => return Err(unexpected(&other)),
+        };
+        let threads = match next()? {
+            Response::Threads(t) => t,
+            other => return Err(unexpected(&other)),
+        };
+        let (traceback, locals) = match (next(), next()) {
+            (Ok(Response::Traceback(frames)), locals) => (self.frames(frames), locals),
+            (Err(e), _) if refused_name(&e) => (self.traceback(crash.thread)?, Err(e)),
+            (Err(e), _) => return Err(e),
+            (Ok(other), _) => return Err(unexpected(&other)),
+        };
+        let frame = traceback
+            .frames
+            .iter()
+            .position(|f| !f.info.runtime)
+            .unwrap_or(0);
+        let locals = match locals {
+            Ok(Response::Values(page)) => Ok(self.values(page)),
+            Ok(other) => Err(unexpected(&other)),
+            Err(e) if refused_name(&e) => match traceback.frames.get(frame) {
+                Some(f) => f.locals(),
+                None => Ok(Vec::new()),
+            },
+            Err(e) => Err(e),
+        };
+        Ok(FirstScreen {
+            crash,
+            threads,
+            traceback,
+            frame,
+            locals,
+        })
+    }
+
+    /// Lines `first_line ..= last_line` (from 1) of a source file the
+    /// program's line tables name, as the crashed machine has it (see
+    /// [`Request::Source`] for the bounds). An agent that does not serve
+    /// source gives [`Error::NoSourceService`].
+    pub fn source(&self, path: &str, first_line: u32, last_line: u32) -> Result<SourceText, Error> {
+        let first_line = first_line.max(1);
+        let req = Request::Source {
+            path: path.to_string(),
+            first_line,
+            last_line: last_line.max(first_line),
+        };
+        match self.request(req) {
+            Ok(Response::Source(text)) => Ok(text),
+            Ok(other) => Err(unexpected(&other)),
+            Err(Error::Remote(e)) if e.kind == ErrorKind::BadRequest => {
+                Err(Error::NoSourceService(e.message))
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -200,16 +373,20 @@ impl Session {
     /// One thread's frames, innermost first.
     pub fn traceback(&self, thread: u64) -> Result<Traceback, Error> {
         match self.request(Request::Traceback { thread })? {
-            Response::Traceback(frames) => Ok(Traceback {
-                frames: frames
-                    .into_iter()
-                    .map(|info| Frame {
-                        session: self.clone(),
-                        info,
-                    })
-                    .collect(),
-            }),
+            Response::Traceback(frames) => Ok(self.frames(frames)),
             other => Err(unexpected(&other)),
+        }
+    }
+
+    fn frames(&self, frames: Vec<FrameInfo>) -> Traceback {
+        Traceback {
+            frames: frames
+                .into_iter()
+                .map(|info| Frame {
+                    session: self.clone(),
+                    info,
+                })
+                .collect(),
         }
     }
 
@@ -270,6 +447,28 @@ impl Session {
             })
             .collect()
     }
+}
+
+/// An agent's answer to a request naming [`CRASHED_THREAD`] or
+/// [`CRASHED_FRAME`] when it does not know those names.
+fn refused_name(e: &Error) -> bool {
+    matches!(
+        e.remote_kind(),
+        Some(ErrorKind::NotFound | ErrorKind::BadRequest)
+    )
+}
+
+/// What a debugger shows first ([`Session::first_screen`]).
+pub struct FirstScreen {
+    pub crash: CrashInfo,
+    pub threads: Vec<ThreadInfo>,
+    /// The crashed thread's traceback.
+    pub traceback: Traceback,
+    /// The crashed frame: the index in `traceback.frames` of the innermost
+    /// frame that is not runtime machinery (0 when all are).
+    pub frame: usize,
+    /// That frame's locals, or why they cannot be read.
+    pub locals: Result<Vec<RemoteValue>, Error>,
 }
 
 fn unexpected(r: &Response) -> Error {
@@ -345,6 +544,15 @@ impl Frame {
             .rev()
             .find(|v| v.info.name == name)
             .ok_or_else(|| Error::NotFound(format!("no local {name:?} in {}", self.info.function)))
+    }
+
+    /// The lines of this frame's source file from `first_line` to
+    /// `last_line`, as the crashed machine has them ([`Session::source`]).
+    pub fn source(&self, first_line: u32, last_line: u32) -> Result<SourceText, Error> {
+        let file = self.info.file.as_deref().ok_or_else(|| {
+            Error::NotFound(format!("{} has no source location", self.info.function))
+        })?;
+        self.session.source(file, first_line, last_line)
     }
 
     /// Evaluates a path expression from this frame's locals.
@@ -598,6 +806,227 @@ mod tests {
             s.traffic().received,
             after_hello.received + 4 + ok.len() as u64
         );
+    }
+
+    /// A scripted agent on the other end of an in-memory pair: answers each
+    /// request with `answer(request)` (id 0 when it returns `None` for the
+    /// id, as an agent that could not decode the request does).
+    fn fake_agent(
+        answer: impl Fn(&Request) -> (bool, Response) + Send + 'static,
+    ) -> (Session, std::thread::JoinHandle<Vec<Request>>) {
+        let (client, mut agent) = crate::MemoryTransport::pair();
+        let serve = std::thread::spawn(move || {
+            use crate::Transport;
+            let mut seen = Vec::new();
+            while let Ok(bytes) = agent.recv() {
+                let req: Envelope<Request> = frame::decode(&bytes).unwrap();
+                let (echo_id, body) = match &req.body {
+                    Request::Hello { .. } => (
+                        true,
+                        Response::Hello(Hello {
+                            version: PROTOCOL_VERSION,
+                            pid: 7,
+                            program: "p".into(),
+                        }),
+                    ),
+                    r => answer(r),
+                };
+                seen.push(req.body);
+                let id = if echo_id { req.id } else { 0 };
+                let reply = frame::encode(&Envelope { id, body }).unwrap();
+                if agent.send(&reply).is_err() {
+                    break;
+                }
+            }
+            seen
+        });
+        (Session::over(Box::new(client)).unwrap(), serve)
+    }
+
+    const TID: u64 = 4242;
+
+    fn frame_info(index: u32, function: &str, runtime: bool) -> FrameInfo {
+        FrameInfo {
+            id: FrameId { thread: TID, index },
+            function: function.into(),
+            file: Some("src/main.rs".into()),
+            line: Some(index + 10),
+            column: None,
+            pc: 0x1000 + index as u64,
+            inlined: false,
+            runtime,
+        }
+    }
+
+    fn value(name: &str, preview: &str, handle: Option<Handle>, children: u64) -> ValueInfo {
+        ValueInfo {
+            name: name.into(),
+            type_name: "T".into(),
+            kind: if children > 0 {
+                ValueKind::Struct
+            } else {
+                ValueKind::Int
+            },
+            preview: preview.into(),
+            len: None,
+            handle,
+            child_count: children,
+        }
+    }
+
+    /// A crashed process: thread 4242 with a runtime frame, then `main`.
+    /// `names` says whether it knows CRASHED_THREAD / CRASHED_FRAME.
+    fn crashed_agent(names: bool) -> impl Fn(&Request) -> (bool, Response) {
+        move |r| {
+            let not_found = |m: String| Response::Error(RemoteError::new(ErrorKind::NotFound, m));
+            let resp = match r {
+                Request::Crash => Response::Crash(CrashInfo {
+                    kind: CrashKind::Panic,
+                    message: "boom".into(),
+                    payload_type: None,
+                    file: None,
+                    line: None,
+                    column: None,
+                    thread: TID,
+                    thread_name: "main".into(),
+                    pid: 7,
+                    program: "p".into(),
+                    time: 0,
+                }),
+                Request::Threads => Response::Threads(vec![ThreadInfo {
+                    id: TID,
+                    name: "main".into(),
+                    crashed: true,
+                }]),
+                Request::Traceback { thread } if *thread == TID || (names && *thread == 0) => {
+                    Response::Traceback(vec![
+                        frame_info(0, "core::panicking::panic", true),
+                        frame_info(1, "p::main", false),
+                    ])
+                }
+                Request::Traceback { thread } => not_found(format!("no thread {thread}")),
+                Request::Locals { frame }
+                    if *frame
+                        == FrameId {
+                            thread: TID,
+                            index: 1,
+                        }
+                        || (names && *frame == FrameId::CRASHED) =>
+                {
+                    Response::Values(Page {
+                        start: 0,
+                        total: 1,
+                        values: vec![value("p", "P { x: 1 }", Some(5), 1)],
+                    })
+                }
+                Request::Locals { frame } => not_found(format!("no frame {}", frame.index)),
+                Request::Children { value: 5, .. } => Response::Values(Page {
+                    start: 0,
+                    total: 1,
+                    values: vec![value("x", "1", None, 0)],
+                }),
+                other => not_found(format!("{other:?}")),
+            };
+            (true, resp)
+        }
+    }
+
+    #[test]
+    fn the_first_screen_takes_two_round_trips_and_an_expansion_one() {
+        let (s, serve) = fake_agent(crashed_agent(true));
+        assert_eq!(s.round_trips(), 1);
+        let screen = s.first_screen().unwrap();
+        assert_eq!(s.round_trips(), 2);
+        assert_eq!(screen.crash.message, "boom");
+        assert_eq!(screen.threads.len(), 1);
+        assert_eq!(screen.frame, 1);
+        assert_eq!(screen.traceback.frames[1].info.function, "p::main");
+        let locals = screen.locals.unwrap();
+        assert_eq!(locals[0].preview(), "P { x: 1 }");
+        let kids = locals[0].children(0, 100).unwrap();
+        assert_eq!(s.round_trips(), 3);
+        assert_eq!(kids[0].name(), "x");
+        drop((s, screen.traceback, locals, kids));
+        let seen = serve.join().unwrap();
+        assert_eq!(seen.len(), 6);
+        assert_eq!(
+            seen[3],
+            Request::Traceback {
+                thread: CRASHED_THREAD
+            }
+        );
+        assert_eq!(
+            seen[4],
+            Request::Locals {
+                frame: FrameId::CRASHED
+            }
+        );
+    }
+
+    #[test]
+    fn an_agent_without_the_crashed_names_costs_two_more_round_trips() {
+        let (s, serve) = fake_agent(crashed_agent(false));
+        let screen = s.first_screen().unwrap();
+        assert_eq!(s.round_trips(), 4);
+        assert_eq!(screen.frame, 1);
+        assert_eq!(screen.locals.unwrap()[0].name(), "p");
+        drop((s, screen.traceback));
+        let seen = serve.join().unwrap();
+        assert_eq!(seen[5], Request::Traceback { thread: TID });
+        assert_eq!(
+            seen[6],
+            Request::Locals {
+                frame: FrameId {
+                    thread: TID,
+                    index: 1
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn source_from_an_agent_that_cannot_decode_the_request_is_plainly_unavailable() {
+        let (s, _serve) = fake_agent(|_| {
+            (
+                false,
+                Response::Error(RemoteError::new(
+                    ErrorKind::BadRequest,
+                    "malformed message: unknown variant `Source`",
+                )),
+            )
+        });
+        let e = s.source("src/main.rs", 1, 20).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no copy of the source is available: the agent does not serve source text (malformed message: unknown variant `Source`)"
+        );
+        assert_eq!(s.round_trips(), 2);
+    }
+
+    #[test]
+    fn source_replies_arrive_whole() {
+        let (s, _serve) = fake_agent(|r| match r {
+            Request::Source {
+                path,
+                first_line,
+                last_line,
+            } => (
+                true,
+                Response::Source(SourceText {
+                    path: path.clone(),
+                    first_line: *first_line,
+                    lines: (*first_line..=*last_line)
+                        .map(|n| format!("line {n}"))
+                        .collect(),
+                    total_lines: 40,
+                    truncated: false,
+                }),
+            ),
+            _ => (true, Response::Ok),
+        });
+        let text = s.source("src/main.rs", 0, 2).unwrap();
+        assert_eq!(text.first_line, 1);
+        assert_eq!(text.lines, ["line 1", "line 2"]);
     }
 
     /// An agent on `transport` that answers the hello (as `pid`), then

@@ -7,6 +7,7 @@ use wire::{CrashInfo, Session};
 
 use super::tree::Tree;
 use crate::commands::{Cursor, Output};
+use crate::source::{Origin, Sources};
 
 /// The panes that take focus, in Tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +84,8 @@ pub struct App {
     pub tree: Tree,
     pub locals_error: Option<String>,
     pub source: Source,
+    /// Which copy `source` is: a local file or the crashed process's.
+    pub source_origin: Option<Origin>,
     pub source_scroll: usize,
     pub focus: Focus,
     pub help: bool,
@@ -98,18 +101,31 @@ pub struct App {
 }
 
 impl App {
-    /// Reads the crash, threads and the crashed thread's traceback, and
-    /// selects the innermost user frame.
+    /// Reads the crash, threads, the crashed thread's traceback and its
+    /// crashed frame's locals (one pipelined round trip), and selects that frame.
     pub fn new(session: Session) -> anyhow::Result<App> {
-        let crash = session.crash()?;
-        let cursor = Cursor::new(session)?;
+        App::with_sources(session, Sources::default())
+    }
+
+    /// As [`App::new`], finding source text through `sources`.
+    pub fn with_sources(session: Session, sources: Sources) -> anyhow::Result<App> {
+        let first = session.first_screen()?;
+        let mut cursor =
+            Cursor::from_first_screen(session, first.threads, first.traceback, first.frame);
+        cursor.thread = cursor
+            .threads
+            .iter()
+            .position(|t| t.id == first.crash.thread)
+            .unwrap_or(0);
+        cursor.sources = sources;
         let mut app = App {
             cursor,
-            crash,
+            crash: first.crash,
             show_runtime: false,
             tree: Tree::default(),
             locals_error: None,
             source: Ok(Vec::new()),
+            source_origin: None,
             source_scroll: 0,
             focus: Focus::Traceback,
             help: false,
@@ -122,7 +138,12 @@ impl App {
             lost: None,
             areas: Default::default(),
         };
-        app.frame_changed();
+        if app.frames().is_empty() {
+            app.locals_error = Some("the crashed thread has no frames".into());
+            return Ok(app);
+        }
+        app.show_locals(first.locals);
+        app.load_source();
         Ok(app)
     }
 
@@ -148,8 +169,13 @@ impl App {
 
     /// Reloads the locals and source after the current frame changed.
     fn frame_changed(&mut self) {
-        let f = self.cursor.current().clone();
-        match f.locals() {
+        let locals = self.cursor.current().locals();
+        self.show_locals(locals);
+        self.load_source();
+    }
+
+    fn show_locals(&mut self, locals: Result<Vec<wire::RemoteValue>, wire::Error>) {
+        match locals {
             Ok(locals) => {
                 self.tree = Tree::new(locals);
                 self.locals_error = None;
@@ -160,12 +186,35 @@ impl App {
                 self.locals_error = Some(e.to_string());
             }
         }
-        self.source = read_source(f.info.file.as_deref());
-        self.source_scroll = f.info.line.unwrap_or(1).saturating_sub(1) as usize;
+    }
+
+    /// The current frame's file: a local copy, else the crashed process's.
+    fn load_source(&mut self) {
+        let info = self.cursor.current().info.clone();
+        self.source_scroll = info.line.unwrap_or(1).saturating_sub(1) as usize;
+        let Some(file) = info.file.as_deref() else {
+            self.source = Err("no source location for this frame".into());
+            self.source_origin = None;
+            return;
+        };
+        match self.cursor.sources.file(&self.cursor.session, file) {
+            Ok(text) => {
+                self.source = Ok(text.lines);
+                self.source_origin = Some(text.origin);
+            }
+            Err(e) => {
+                self.source = Err(e);
+                self.source_origin = None;
+            }
+        }
     }
 
     fn note_error(&mut self, e: &wire::Error) {
-        if matches!(e, wire::Error::Closed | wire::Error::Io(_)) {
+        // A remote session ends as the command carrying it ended (ssh, bridge).
+        if matches!(
+            e,
+            wire::Error::Closed | wire::Error::Io(_) | wire::Error::Command { .. }
+        ) {
             self.lost = Some(format!("connection to the debuggee lost: {e}"));
         }
     }
@@ -402,14 +451,4 @@ impl App {
             Focus::Threads => {}
         }
     }
-}
-
-/// Reads a source file for display; the note says why when it cannot.
-pub fn read_source(path: Option<&str>) -> Source {
-    let Some(path) = path else {
-        return Err("no source location for this frame".into());
-    };
-    std::fs::read_to_string(path)
-        .map(|s| s.lines().map(|l| l.replace('\t', "    ")).collect())
-        .map_err(|e| format!("source not available: {path} ({e})"))
 }

@@ -22,17 +22,20 @@ use ratatui::buffer::Buffer;
 
 use app::{App, Exit};
 
+use crate::remote::Endpoint;
+use crate::source::SourceArgs;
+
 /// Attaches to the crashed process at `socket` and runs the TUI until the
 /// user resumes or kills it.
 pub fn attach(socket: PathBuf) -> anyhow::Result<()> {
-    let session = wire::Session::connect(socket.as_path())
-        .map_err(|e| anyhow::anyhow!("cannot attach to {}: {e}", socket.display()))?;
-    attach_session(session)
+    attach_to(&Endpoint::Local(socket), &SourceArgs::default())
 }
 
-/// Opens the TUI on a session (a live crash, or a core served in-process).
-pub fn attach_session(session: wire::Session) -> anyhow::Result<()> {
-    let app = Arc::new(Mutex::new(App::new(session)?));
+/// As [`attach`], wherever the crash is (here, over ssh, through a command).
+pub fn attach_to(endpoint: &Endpoint, source: &SourceArgs) -> anyhow::Result<()> {
+    let session = endpoint.connect()?;
+    let app = App::with_sources(session, crate::source::Sources::new(source))?;
+    let app = Arc::new(Mutex::new(app));
     let exit = with_terminal(|terminal| run(terminal, app.clone()))?;
     let app = app.lock().unwrap_or_else(|p| p.into_inner());
     match exit {

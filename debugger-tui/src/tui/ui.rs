@@ -236,15 +236,28 @@ fn traceback(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
 
 fn source(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let info = &app.frames()[app.frame()].info;
+    let whose = match &app.source_origin {
+        Some(crate::source::Origin::Local(_)) => " · local file",
+        Some(crate::source::Origin::Served) => " · copy from the crashed process",
+        None => "",
+    };
     let title = match (&info.file, info.line) {
-        (Some(file), Some(line)) => format!("{}:{line}", file.rsplit('/').next().unwrap_or(file)),
+        (Some(file), Some(line)) => {
+            format!("{}:{line}{whose}", file.rsplit('/').next().unwrap_or(file))
+        }
         _ => "Source".to_string(),
     };
     let b = block(&title, app.focus == Focus::Source, theme);
     let inner = b.inner(area);
     f.render_widget(b, area);
     let lines: Vec<Line> = match &app.source {
-        Err(note) => vec![Line::styled(note.clone(), theme.fg(Color::DarkGray))],
+        Err(note) => {
+            // Why no source is shown can be long (local and remote reasons).
+            let note = Paragraph::new(Line::styled(note.clone(), theme.fg(Color::DarkGray)))
+                .wrap(ratatui::widgets::Wrap { trim: true });
+            f.render_widget(note, inner);
+            return;
+        }
         Ok(src) => {
             let height = inner.height as usize;
             let current = info.line.map(|l| l as usize);

@@ -27,7 +27,7 @@ pub fn of_core(core: &Core, engine: &Engine, path: &Path) -> (Crash, Vec<LaterCr
 /// The record the agent keeps in memory while it serves a crash.
 fn from_static(engine: &Engine) -> Option<CrashRecord> {
     let exe = engine.executable()?;
-    let data = std::fs::read(&exe.path).ok()?;
+    let data = crate::debug_files::map(std::path::Path::new(&exe.path))?;
     let file = object::File::parse(&*data).ok()?;
     let sym = object::Object::symbols(&file)
         .find(|s| object::ObjectSymbol::name(s) == Ok(record::STATIC_SYMBOL))?;

@@ -24,7 +24,7 @@ use self::memory::FileMapping;
 pub use self::objects::build_id_in_notes;
 
 /// How to open a core.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
     /// The executable, instead of the path the core names.
     pub exe: Option<PathBuf>,

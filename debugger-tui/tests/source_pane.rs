@@ -1,0 +1,64 @@
+//! The source pane says which copy of the file it shows: the local file, or
+//! — when there is none here — plainly that the crashed process's agent has
+//! no copy to give (today's agent does not serve source text).
+
+use debugger_tui::source::{SourceArgs, Sources};
+use debugger_tui::tui::app::App;
+use debugger_tui::tui::ui::{Theme, draw};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn screen(app: &App) -> Vec<String> {
+    let mut terminal = Terminal::new(TestBackend::new(110, 30)).unwrap();
+    terminal
+        .draw(|f| draw(f, app, Theme { color: false }))
+        .unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    (0..30)
+        .map(|y| {
+            (0..110)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect()
+}
+
+/// The source pane's part of each line (right of the traceback pane).
+fn source_pane(s: &[String]) -> Vec<String> {
+    s[2..8]
+        .iter()
+        .map(|l| l.chars().skip(44).collect::<String>())
+        .collect()
+}
+
+#[test]
+fn the_source_pane_names_the_local_file_or_the_crashed_processs_copy() {
+    let demo = tests::crash("bank");
+    let root = std::env::current_dir()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+
+    let app = App::new(demo.session()).unwrap();
+    let s = screen(&app);
+    assert!(
+        source_pane(&s)[0].starts_with("┌ bank.rs:63 · local file ─"),
+        "{s:#?}"
+    );
+
+    let elsewhere = SourceArgs {
+        substitute_path: vec![(root.display().to_string(), "/nonexistent".into())],
+    };
+    // Not on this machine: the crashed process's own copy, and it says so.
+    let app = App::with_sources(demo.session(), Sources::new(&elsewhere)).unwrap();
+    let s = screen(&app);
+    let pane = source_pane(&s);
+    assert!(
+        pane[0].starts_with("┌ bank.rs:63 · copy from the crashed process ─"),
+        "{s:#?}"
+    );
+    assert!(pane[4].starts_with("│>   63         panic!("), "{s:#?}");
+}

@@ -1,0 +1,83 @@
+//! A real terminal for the TUI tests: a detached tmux session running one
+//! command, keys sent with `send-keys`, the screen read with `capture-pane`.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// A tmux session, killed on drop.
+pub struct Tmux {
+    name: String,
+}
+
+impl Tmux {
+    /// Starts `cmd` (shell text) in a 110×32 terminal.
+    pub fn start(cmd: &str) -> Tmux {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "pmdb-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                "110",
+                "-y",
+                "32",
+                cmd,
+            ])
+            .status()
+            .expect("tmux is needed (.ci/run installs it)");
+        assert!(ok.success());
+        Tmux { name }
+    }
+
+    /// What the terminal shows now.
+    pub fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Types `keys`, one `send-keys` each.
+    pub fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.name, k])
+                .status()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(80));
+        }
+    }
+
+    /// Waits until the screen contains `text`; returns the screen.
+    pub fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited for {text:?}; the screen is:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
+    }
+}
