@@ -367,23 +367,31 @@ describe('pmdb dap', () => {
     await dc.disconnectRequest({ terminateDebuggee: true });
   });
 
-  it('maps sources through sourceMap and says plainly when no copy is here', async () => {
+  it('maps sources through sourceMap, asks the crashed program for the rest, says plainly when neither has it', async () => {
     const demo = await crash('bank');
     const copy = tempDir('sources');
     fs.mkdirSync(path.join(copy, 'src'));
     fs.copyFileSync(BANK_RS, path.join(copy, 'src', 'bank.rs'));
     const dc = await adapter();
     const stopped = await attach(dc, {
-      pid: demo.pid, pmdbDir: demo.dir, sourceMap: { [path.join(ROOT, 'demo')]: copy },
+      pid: demo.pid, pmdbDir: demo.dir,
+      sourceMap: { [path.join(ROOT, 'demo')]: copy, [path.join(ROOT, 'demo', 'src', 'main.rs')]: '/nonexistent/main.rs' },
     });
     const all = await frames(dc, stopped.body.threadId);
     const withdraw = all.find((f) => f.name === 'demo::bank::withdraw');
     assert.deepEqual(withdraw.source, { name: 'bank.rs', path: path.join(copy, 'src', 'bank.rs') });
+    // main.rs is mapped nowhere here: the crashed program sends its copy.
+    const main = all.find((f) => f.name === 'demo::main');
+    const mainRs = path.join(ROOT, 'demo', 'src', 'main.rs');
+    assert.deepEqual([main.source.name, main.source.path, main.source.origin], ['main.rs', mainRs, 'not on this machine']);
+    assert.ok(main.source.sourceReference > 0);
+    const served = await dc.sourceRequest({ source: main.source, sourceReference: main.source.sourceReference });
+    assert.equal(served.body.content, fs.readFileSync(mainRs, 'utf8'));
+    // The standard library's sources are on neither machine.
     const std = all.find((f) => f.source && f.source.path.startsWith('/rustc/'));
     assert.ok(std.source.sourceReference > 0);
-    assert.deepEqual([std.source.presentationHint, std.source.origin], ['deemphasize', 'not on this machine']);
     await assert.rejects(dc.sourceRequest({ source: std.source, sourceReference: std.source.sourceReference }), {
-      message: `no copy of ${std.source.path} is on this machine (pmdb cannot fetch sources from the crashed program yet; a "sourceMap" in the launch configuration can point to a local copy)`,
+      message: `no copy of ${std.source.path} is on this machine, and the crashed program could not send one (${std.source.path}: No such file or directory (os error 2)); a "sourceMap" in the configuration can point to a local copy`,
     });
     await dc.disconnectRequest({ terminateDebuggee: true });
   });

@@ -718,13 +718,40 @@ impl<W: Write> Adapter<W> {
             .or_else(|| a.source.as_ref().and_then(|s| s.path.clone()))
             .ok_or_else(|| DapError::Failed(format!("no source reference {reference}")))?;
         let path = t::map_source(&file, &self.source_map, &self.source_base);
-        match std::fs::read_to_string(&path) {
+        if let Ok(content) = std::fs::read_to_string(&path) {
+            return Ok(json!({ "content": content }));
+        }
+        match self.served_source(&file) {
             Ok(content) => Ok(json!({ "content": content })),
-            Err(_) => fail(format!(
-                "no copy of {file} is on this machine (pmdb cannot fetch sources from the \
-                 crashed program yet; a \"sourceMap\" in the launch configuration can point \
-                 to a local copy)"
+            Err(why) => fail(format!(
+                "no copy of {file} is on this machine, and the crashed program could not \
+                 send one ({why}); a \"sourceMap\" in the configuration can point to a \
+                 local copy"
             )),
+        }
+    }
+
+    /// The text of `file` as the crashed program's machine has it, a page
+    /// (the agent's line and byte caps) at a time, up to `MAX_SOURCE`.
+    fn served_source(&self, file: &str) -> Result<String, DapError> {
+        const MAX_SOURCE: usize = 16 << 20;
+        let session = &self.target()?.session;
+        let mut text = String::new();
+        let mut next = 1u32;
+        loop {
+            let page = session.source(file, next, u32::MAX)?;
+            for line in &page.lines {
+                text.push_str(line);
+                text.push('\n');
+            }
+            next = page.first_line.saturating_add(page.lines.len() as u32);
+            if !page.truncated
+                || page.lines.is_empty()
+                || next > page.total_lines
+                || text.len() > MAX_SOURCE
+            {
+                return Ok(text);
+            }
         }
     }
 

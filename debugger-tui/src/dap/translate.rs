@@ -150,11 +150,12 @@ pub fn source(file: &str, located: &Located) -> Source {
             path: Some(path.to_string_lossy().into_owned()),
             ..Source::default()
         },
+        // The `source` request asks the crashed program for its copy.
         Located::Elsewhere(reference) => Source {
             name,
             path: Some(file.to_string()),
             source_reference: Some(*reference),
-            presentation_hint: Some("deemphasize".into()),
+            presentation_hint: None,
             origin: Some("not on this machine".into()),
         },
     }
@@ -446,7 +447,7 @@ mod tests {
             serde_json::to_value(stack_frame(6, &f, Some(src), (0, 0))).unwrap(),
             serde_json::json!({"id": 6, "name": "demo::bank::withdraw", "line": 62, "column": 8,
                 "source": {"name": "panicking.rs", "path": "/rustc/abc/library/std/src/panicking.rs",
-                    "sourceReference": 3, "presentationHint": "deemphasize", "origin": "not on this machine"},
+                    "sourceReference": 3, "origin": "not on this machine"},
                 "instructionPointerReference": "0x1234", "presentationHint": "subtle"})
         );
         let f = frame(true, None);
