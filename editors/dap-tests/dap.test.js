@@ -449,6 +449,32 @@ describe('pmdb dap', () => {
     await dc.disconnectRequest({ terminateDebuggee: true });
   });
 
+  it('attaches through a command (via: pmdb bridge), as on another machine; terminateDebuggee is the agent\'s kill', async () => {
+    const demo = await crash('bank');
+    const dc = await adapter();
+    const processEvent = dc.waitForEvent('process');
+    const stopped = await attach(dc, { via: `${PMDB} bridge ${demo.socket}` });
+    assert.deepEqual((await processEvent).body, { name: 'demo', isLocalProcess: false, startMethod: 'attach' });
+    assert.equal(stopped.body.description, 'insufficient funds: bob has 75 but round 1 needs 500');
+    const withdraw = await frameNamed(dc, stopped.body.threadId, 'demo::bank::withdraw');
+    assert.deepEqual((await locals(dc, withdraw.id)).map(line).slice(1), [
+      'amount: i64 = 500', 'memo: &str = "round 1"', 'limit: i64 = 75',
+    ]);
+    await dc.disconnectRequest({ terminateDebuggee: true });
+    const end = await demo.ended();
+    // Killed by its agent: at once, with the usual panic output and status.
+    assert.deepEqual([end.code, end.signal], [101, null]);
+    assert.ok(end.stderr.includes('insufficient funds: bob has 75 but round 1 needs 500'), end.stderr);
+
+    const failing = await adapter();
+    await failing.initializeRequest();
+    const gone = path.join(demo.dir, 'gone.sock');
+    await assert.rejects(failing.attachRequest({ via: `${PMDB} bridge ${gone}` }), {
+      message: `cannot attach: ${PMDB} bridge ${gone}: pmdb: cannot reach the agent at ${gone}: No such file or directory (os error 2) (exit status 2)`,
+    });
+    await failing.disconnectRequest({});
+  });
+
   it('waits for the next crash (waitFor) and ends it with terminate', async () => {
     const dir = tempDir('waitfor');
     const dc = await adapter();

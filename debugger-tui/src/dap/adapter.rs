@@ -322,7 +322,9 @@ impl<W: Write> Adapter<W> {
             self.source_base = cwd.clone();
         }
         let dir = a.pmdb_dir.clone().unwrap_or_else(wire::socket::socket_dir);
-        if let Some(core) = &a.core {
+        if a.ssh.is_some() || a.via.is_some() {
+            self.attach_remote(&a)?;
+        } else if let Some(core) = &a.core {
             let session = open_core(core, a.program.as_deref())?;
             self.connected(session, None, None)?;
         } else if let Some(socket) = &a.socket {
@@ -347,6 +349,29 @@ impl<W: Write> Adapter<W> {
         }
         self.started = true;
         Ok(Value::Null)
+    }
+
+    /// A crash on another machine (`ssh`) or behind a command (`via`): the
+    /// session runs through `pmdb bridge` at the far end, as `pmdb attach
+    /// --ssh/--via` does. The process is not ours to signal: ending it is the
+    /// agent's `Kill`.
+    fn attach_remote(&mut self, a: &p::AttachArguments) -> Result<(), DapError> {
+        let remote = crate::remote::RemoteArgs {
+            ssh: a.ssh.clone(),
+            via: a.via.clone(),
+            remote_pmdb: a.remote_pmdb.clone(),
+        };
+        let target = match (&a.pid, &a.socket) {
+            (Some(pid), _) => Some(pid.0.to_string()),
+            (None, Some(socket)) => Some(socket.display().to_string()),
+            (None, None) => None,
+        };
+        let endpoint = crate::remote::Endpoint::new(&remote, target.as_deref())
+            .map_err(|e| DapError::Failed(format!("{e:#}")))?;
+        let session = endpoint
+            .connect()
+            .map_err(|e| DapError::Failed(format!("{e:#}")))?;
+        self.connected(session, None, None)
     }
 
     fn connect(&mut self, socket: &Path) -> Result<(), DapError> {
@@ -785,15 +810,19 @@ impl<W: Write> Adapter<W> {
         if kill {
             if let Some(l) = &self.launched {
                 l.kill();
-            } else if let Some(t) = &self.target
-                && let Some(pid) = t.pid.filter(|pid| same_process(*pid, &t.crash))
-            {
-                // SAFETY: kill has no memory-safety preconditions; the pid is
-                // the agent's own, checked above to be that program still.
-                unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-                if let Some(s) = &t.socket {
-                    // A killed agent cannot remove its socket itself.
-                    let _ = std::fs::remove_file(s);
+            } else if let Some(t) = &self.target {
+                if let Some(pid) = t.pid.filter(|pid| same_process(*pid, &t.crash)) {
+                    // SAFETY: kill has no memory-safety preconditions; the pid is
+                    // the agent's own, checked above to be that program still.
+                    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                    if let Some(s) = &t.socket {
+                        // A killed agent cannot remove its socket itself.
+                        let _ = std::fs::remove_file(s);
+                    }
+                } else if t.pid.is_none() {
+                    // Not a process here (another machine, a core): the
+                    // agent ends it, as `pmdb`'s own kill does.
+                    t.session.kill()?;
                 }
             }
         } else if let Some(t) = &self.target {

@@ -198,6 +198,14 @@ pub struct AttachArguments {
     pub program: Option<PathBuf>,
     /// The socket directory to look in (default: `PMDB_DIR`, as `pmdb attach`).
     pub pmdb_dir: Option<PathBuf>,
+    /// The crash is on another machine: `pmdb bridge` there over ssh
+    /// (`[USER@]HOST[:PORT]`), as `pmdb attach --ssh`.
+    pub ssh: Option<String>,
+    /// The pmdb to run on the ssh host, as shell text (`--remote-pmdb`).
+    pub remote_pmdb: Option<String>,
+    /// A command whose stdin/stdout carry the session, naming its own target
+    /// (`kubectl exec -i POD -- pmdb bridge 1`), as `pmdb attach --via`.
+    pub via: Option<String>,
     /// Where relative source paths of the debug info start (default: the
     /// adapter's working directory).
     pub cwd: Option<PathBuf>,
