@@ -16,6 +16,11 @@ pub struct SourceArgs {
     /// (repeatable; the first that matches wins).
     #[arg(long = "substitute-path", value_name = "FROM=TO", value_parser = parse_substitution)]
     pub substitute_path: Vec<(String, String)>,
+    /// Look for source files in DIR too, as gdb's `directory` does: the
+    /// file's path under DIR, then each shorter tail of it (for a core
+    /// opened away from its build tree; repeatable).
+    #[arg(long = "source-dir", value_name = "DIR")]
+    pub source_dirs: Vec<PathBuf>,
 }
 
 fn parse_substitution(s: &str) -> Result<(String, String), String> {
@@ -67,6 +72,7 @@ impl Text {
 #[derive(Default)]
 pub struct Sources {
     pub substitutions: Vec<(String, String)>,
+    pub dirs: Vec<PathBuf>,
     /// Whole files, by the path the frame names.
     cache: HashMap<String, Result<Text, String>>,
 }
@@ -75,6 +81,7 @@ impl Sources {
     pub fn new(args: &SourceArgs) -> Sources {
         Sources {
             substitutions: args.substitute_path.clone(),
+            dirs: args.source_dirs.clone(),
             cache: HashMap::new(),
         }
     }
@@ -91,6 +98,26 @@ impl Sources {
             }
         }
         PathBuf::from(file)
+    }
+
+    /// Every place `file` may be on this machine, in the order tried: after
+    /// the substitutions, then under each `--source-dir`, its whole path and
+    /// each shorter tail (`a/b/c.rs`, `b/c.rs`, `c.rs`).
+    pub fn candidates(&self, file: &str) -> Vec<PathBuf> {
+        let mut out = vec![self.local_path(file)];
+        let parts: Vec<&str> = file
+            .split('/')
+            .filter(|p| !p.is_empty() && *p != ".")
+            .collect();
+        for dir in &self.dirs {
+            for start in 0..parts.len() {
+                if parts[start..].contains(&"..") {
+                    continue;
+                }
+                out.push(dir.join(parts[start..].join("/")));
+            }
+        }
+        out
     }
 
     /// The whole of `file` (as far as the agent's cap allows), cached; the
@@ -115,8 +142,15 @@ impl Sources {
     ) -> Result<Text, String> {
         let first = first.max(1);
         let local = self.local_path(file);
-        match std::fs::read(&local) {
-            Ok(bytes) => {
+        let found = self
+            .candidates(file)
+            .into_iter()
+            .find_map(|p| std::fs::read(&p).ok().map(|b| (p, b)));
+        let local_err = std::fs::read(&local)
+            .err()
+            .map_or_else(String::new, |e| e.to_string());
+        match found.ok_or(local_err) {
+            Ok((local, bytes)) => {
                 let text = String::from_utf8_lossy(&bytes);
                 let lines = text
                     .lines()
@@ -155,6 +189,10 @@ impl Sources {
 /// The agent's refusal, said plainly.
 fn served_error(e: &wire::Error) -> String {
     match e {
+        wire::Error::NoSourceService(why) if why.starts_with("a core file") => {
+            "a core file carries no source text: give --source-dir DIR or --substitute-path FROM=TO"
+                .to_string()
+        }
         wire::Error::NoSourceService(_) => {
             "the crashed process's agent does not serve source text: no copy is available"
                 .to_string()
@@ -174,7 +212,23 @@ mod tests {
                 ("/build/app".into(), "/home/me/app".into()),
                 ("demo".into(), "/src/demo".into()),
             ],
+            source_dirs: vec![PathBuf::from("/srv/src")],
         });
+        assert_eq!(
+            s.candidates("/build/x/src/main.rs"),
+            [
+                "/build/x/src/main.rs",
+                "/srv/src/build/x/src/main.rs",
+                "/srv/src/x/src/main.rs",
+                "/srv/src/src/main.rs",
+                "/srv/src/main.rs"
+            ]
+            .map(PathBuf::from)
+        );
+        assert_eq!(
+            s.candidates("../x.rs")[1..],
+            [PathBuf::from("/srv/src/x.rs")]
+        );
         assert_eq!(
             s.local_path("/build/app/src/main.rs"),
             PathBuf::from("/home/me/app/src/main.rs")

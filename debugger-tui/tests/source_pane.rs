@@ -51,6 +51,7 @@ fn the_source_pane_names_the_local_file_or_the_crashed_processs_copy() {
 
     let elsewhere = SourceArgs {
         substitute_path: vec![(root.display().to_string(), "/nonexistent".into())],
+        ..SourceArgs::default()
     };
     // Not on this machine: the crashed process's own copy, and it says so.
     let app = App::with_sources(demo.session(), Sources::new(&elsewhere)).unwrap();

@@ -32,6 +32,9 @@ pub struct Server {
     client_timeout: Duration,
     /// Give the DWARF's pages back after each request (inside a crashed process).
     trim: bool,
+    /// Why source text is not served here, where it is not (a core file:
+    /// its files are this machine's, which the client reads itself).
+    no_source: Option<String>,
 }
 
 impl Server {
@@ -46,7 +49,14 @@ impl Server {
             started: Instant::now(),
             client_timeout,
             trim: false,
+            no_source: None,
         }
+    }
+
+    /// Answers source requests with this reason instead of file text.
+    pub fn without_source(mut self, why: impl Into<String>) -> Server {
+        self.no_source = Some(why.into());
+        self
     }
 
     /// After each request, give the executable's DWARF pages back, so the
@@ -176,9 +186,12 @@ impl Server {
                 path,
                 first_line,
                 last_line,
-            } => ins
-                .source(&path, first_line, last_line)
-                .map(Response::Source),
+            } => match &self.no_source {
+                Some(why) => Err(RemoteError::new(ErrorKind::BadRequest, why.clone())),
+                None => ins
+                    .source(&path, first_line, last_line)
+                    .map(Response::Source),
+            },
             Request::Children {
                 value,
                 start,
@@ -213,4 +226,15 @@ pub fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
 /// Sends one reply.
 pub fn reply<T: Transport + ?Sized>(t: &mut T, id: u64, body: Response) -> Result<(), wire::Error> {
     t.send(&frame::encode(&Envelope { id, body })?)
+}
+
+/// Serves `server` over the in-memory transport on a thread of its own, and
+/// returns the client's session: a crash inspected in the same process.
+pub fn in_process(server: Server) -> Result<wire::Session, wire::Error> {
+    let (client, mut server_end) = wire::MemoryTransport::pair();
+    std::thread::Builder::new()
+        .name("pmdb-agent-inprocess".into())
+        .spawn(move || server.converse(&mut server_end))
+        .map_err(wire::Error::Io)?;
+    wire::Session::over(Box::new(client))
 }

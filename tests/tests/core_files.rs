@@ -589,3 +589,60 @@ fn bad_core_files_get_one_line_and_status_2() {
         "insufficient funds: bob has 75 but round 1 needs 500"
     );
 }
+
+/// A core opened away from its build tree: its source comes from
+/// `--source-dir`, and without it the report says what to give.
+#[test]
+fn a_cores_source_comes_from_source_dir() {
+    let work = TempDir::new("source-dir");
+    let (core, _, _) = agent_core(&bin("demo"), "bank", &work.0, &[]);
+    let root = std::env::current_dir()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let gone = format!("{}/demo=/nonexistent/demo", root.display());
+    let withdraw = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "report",
+            "--core",
+            core.to_str().unwrap(),
+            "--source",
+            "--substitute-path",
+            &gone,
+        ];
+        args.extend_from_slice(extra);
+        let (status, out, err) = pmdb(&args, &[]);
+        assert!(status.success(), "{err}");
+        let at = out
+            .find("demo::bank::withdraw at ")
+            .unwrap_or_else(|| panic!("{out}"));
+        out[at..]
+            .lines()
+            .skip(1)
+            .take(2)
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        withdraw(&[]),
+        [
+            "        <source not available: /nonexistent/demo/src/bank.rs is not on this machine (No such file or directory (os error 2)), and a core file carries no source text: give --source-dir DIR or --substitute-path FROM=TO>".to_string(),
+            "        account: &Account = Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }".to_string(),
+        ]
+    );
+    let src = work.0.join("src");
+    std::fs::create_dir_all(src.join("src")).unwrap();
+    std::fs::copy(root.join("demo/src/bank.rs"), src.join("src/bank.rs")).unwrap();
+    assert_eq!(
+        withdraw(&["--source-dir", src.to_str().unwrap()]),
+        [
+            format!(
+                "        source: local file {}",
+                src.join("src/bank.rs").display()
+            ),
+            "          61 |     let limit = account.balance + account.overdraft.unwrap_or(0);"
+                .to_string(),
+        ]
+    );
+}
