@@ -58,6 +58,8 @@ pub enum Input {
 struct Target {
     session: Session,
     crash: CrashInfo,
+    /// Its threads (a frozen process's do not change).
+    threads: Vec<wire::ThreadInfo>,
     /// The process, when it runs on this machine (so it can be killed).
     pid: Option<u32>,
     /// Its socket, removed after a kill.
@@ -87,6 +89,8 @@ pub struct Adapter<W: Write> {
     /// The debuggee was resumed or killed; nothing more to do to it.
     released: bool,
     tracebacks: HashMap<u64, Vec<wire::Frame>>,
+    /// Locals already fetched: the crashed frame's come with the attach.
+    locals: HashMap<wire::FrameId, Vec<RemoteValue>>,
     refs: Refs<wire::Frame, Box<RemoteValue>>,
     located: HashMap<String, Located>,
     sources: Vec<String>,
@@ -118,6 +122,7 @@ impl<W: Write> Adapter<W> {
             terminated_sent: false,
             released: false,
             tracebacks: HashMap::new(),
+            locals: HashMap::new(),
             refs: Refs::default(),
             located: HashMap::new(),
             sources: Vec::new(),
@@ -396,11 +401,22 @@ impl<W: Write> Adapter<W> {
         pid: Option<u32>,
         socket: Option<PathBuf>,
     ) -> Result<(), DapError> {
-        let crash = session.crash()?;
+        // What every editor asks for next — threads, the crashed thread's
+        // frames, the crashed frame's locals — in one round trip.
+        let screen = session.first_screen()?;
+        let crash = screen.crash;
+        if let (Ok(locals), Some(frame)) =
+            (screen.locals, screen.traceback.frames.get(screen.frame))
+        {
+            self.locals.insert(frame.info.id, locals);
+        }
+        self.tracebacks
+            .insert(crash.thread, screen.traceback.frames);
         let program = session.hello().program.clone();
         self.target = Some(Target {
             session,
             crash,
+            threads: screen.threads,
             pid,
             socket,
         });
@@ -495,12 +511,11 @@ impl<W: Write> Adapter<W> {
             return Ok(json!({"threads": []}));
         };
         let threads: Vec<p::Thread> = t
-            .session
-            .threads()?
-            .into_iter()
+            .threads
+            .iter()
             .map(|th| p::Thread {
                 id: th.id as i64,
-                name: th.name,
+                name: th.name.clone(),
             })
             .collect();
         Ok(json!({ "threads": threads }))
@@ -590,7 +605,11 @@ impl<W: Write> Adapter<W> {
         let (children, parent): (Vec<RemoteValue>, Option<(wire::ValueKind, Option<Paths>)>) =
             match node {
                 Node::Locals(frame) => {
-                    let locals = self.frame(*frame)?.locals()?;
+                    let frame = self.frame(*frame)?;
+                    let locals = match self.locals.get(&frame.info.id) {
+                        Some(known) => known.clone(),
+                        None => frame.locals()?,
+                    };
                     let end = count.map_or(locals.len(), |c| {
                         (start as usize)
                             .saturating_add(c as usize)
