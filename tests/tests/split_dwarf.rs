@@ -4,17 +4,7 @@
 //! build, live and from the agent's core.
 
 use serde_json::{Value, json};
-use tests::{TempDir, bin, crash_program, pmdb, profile_bin, run_to_end};
-
-/// `pmdb report … --json --depth 2`, which must succeed.
-fn report(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Value {
-    let mut all = vec!["report"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--json", "--depth", "2"]);
-    let (status, stdout, stderr) = pmdb(&all, env);
-    assert!(status.success(), "pmdb {all:?} failed: {stderr}");
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
-}
+use tests::{TempDir, bin, blank_addresses, crash_program, profile_bin, report_json, run_to_end};
 
 /// The crashed thread's user frames, each with its locals two levels deep;
 /// addresses (which differ between two builds) blanked.
@@ -26,23 +16,12 @@ fn user_frames(r: &Value) -> Value {
         .filter(|f| f["runtime"] == json!(false))
         .map(|f| json!({"function": f["function"], "file": f["file"], "line": f["line"], "locals": f["locals"]}))
         .collect();
-    let text = serde_json::to_string(&json!({"crash": r["crash"], "frames": frames})).unwrap();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find("0x") {
-        out.push_str(&rest[..i + 2]);
-        rest = &rest[i + 2..];
-        let hex = rest.chars().take_while(char::is_ascii_hexdigit).count();
-        out.push_str(if hex >= 5 { "…" } else { &rest[..hex] });
-        rest = &rest[hex..];
-    }
-    out.push_str(rest);
-    serde_json::from_str(&out).unwrap()
+    blank_addresses(json!({"crash": r["crash"], "frames": frames}))
 }
 
 fn live(program: &std::path::Path, scenario: &str) -> Value {
     let demo = crash_program(program, &[scenario], scenario, &[]);
-    let r = report(
+    let r = report_json(
         &[&demo.pid.to_string()],
         &[("PMDB_DIR", demo.dir.0.as_os_str())],
     );
@@ -77,6 +56,6 @@ fn a_packed_dwp_shows_what_the_ordinary_build_shows() {
         .map(|e| e.path())
         .find(|p| p.extension().is_some_and(|e| e == "core"))
         .unwrap_or_else(|| panic!("no core: {stderr}"));
-    let from_core = user_frames(&report(&["--core", core.to_str().unwrap()], &[]));
+    let from_core = user_frames(&report_json(&["--core", core.to_str().unwrap()], &[]));
     assert_eq!(from_core, live(&bin("demo"), "bank"));
 }
