@@ -70,19 +70,25 @@ pub fn report(
     Ok(())
 }
 
-/// Reads every thread, frame and local, `depth` levels deep. The locals of
-/// a thread's frames are asked for together (one round trip per thread).
+/// Reads every thread, frame and local, `depth` levels deep. Tracebacks
+/// and locals are asked for in pipelined windows, so thousands of threads
+/// cost tens of round trips, not thousands.
 pub fn walk(session: &Session, depth: u32) -> anyhow::Result<Vec<ReportThread>> {
+    let threads = session.threads()?;
+    let ids: Vec<u64> = threads.iter().map(|t| t.id).collect();
+    let mut tracebacks = Vec::with_capacity(threads.len());
+    for tb in session.tracebacks(&ids)? {
+        tracebacks.push(tb?);
+    }
+    let wanted: Vec<wire::Frame> = tracebacks
+        .iter()
+        .flat_map(|tb| tb.frames.iter())
+        .filter(|f| !f.info.runtime && depth > 0)
+        .cloned()
+        .collect();
+    let mut locals = session.locals_of(&wanted)?.into_iter();
     let mut out = Vec::new();
-    for t in session.threads()? {
-        let tb = session.traceback(t.id)?;
-        let wanted: Vec<wire::Frame> = tb
-            .frames
-            .iter()
-            .filter(|f| !f.info.runtime && depth > 0)
-            .cloned()
-            .collect();
-        let mut locals = session.locals_of(&wanted)?.into_iter();
+    for (t, tb) in threads.into_iter().zip(&tracebacks) {
         let mut frames = Vec::new();
         for f in &tb.frames {
             let (locals, error) = if f.info.runtime || depth == 0 {

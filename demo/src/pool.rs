@@ -1,0 +1,60 @@
+//! The `pool` scenario: a service with thousands of threads. `demo pool [N]`
+//! starts N worker threads (2,000 unless told), named `pool-0` … `pool-{N-1}`,
+//! each parked in `serve_slot` holding its own index and a label; once every
+//! one has started, the main thread panics. Each worker's `slot` is its
+//! index, so a test checks every frozen thread value for value.
+
+// Fields exist to be read by the debugger after the crash, not by the program.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Workers started unless the command line says otherwise.
+const DEFAULT_WORKERS: usize = 2_000;
+
+/// Workers that have entered `serve_slot`.
+static STARTED: AtomicUsize = AtomicUsize::new(0);
+
+pub fn run() {
+    let workers = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(DEFAULT_WORKERS);
+    for i in 0..workers {
+        std::thread::Builder::new()
+            .name(format!("pool-{i}"))
+            // Small stacks: ten thousand threads fit in little memory.
+            .stack_size(64 * 1024)
+            .spawn(move || serve_slot(i as u64))
+            .expect("spawn pool worker");
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while STARTED.load(Ordering::SeqCst) < workers && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    overloaded(workers);
+}
+
+/// A worker waiting for a request that never comes.
+#[inline(never)]
+fn serve_slot(slot: u64) {
+    let slot = std::hint::black_box(slot);
+    let label = std::hint::black_box(if slot % 2 == 0 { "even" } else { "odd" });
+    STARTED.fetch_add(1, Ordering::SeqCst);
+    loop {
+        std::thread::park();
+        std::hint::black_box((&slot, &label));
+    }
+}
+
+#[inline(never)]
+fn overloaded(workers: usize) {
+    let started = STARTED.load(Ordering::SeqCst);
+    // For the benchmark's clock (panic → socket).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    eprintln!("PMDB_BENCH panic_at_ns={now}");
+    panic!("{started} of {workers} workers busy: pool exhausted");
+}
