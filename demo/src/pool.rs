@@ -33,13 +33,36 @@ pub fn run() {
     while STARTED.load(Ordering::SeqCst) < workers && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
+    // Every worker asleep in `park`, so each is frozen at the same line.
+    while !all_asleep() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     overloaded(workers);
+}
+
+/// Whether every thread but this one sleeps (state `S` in its `stat`).
+fn all_asleep() -> bool {
+    let me = std::process::id().to_string();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return true;
+    };
+    tasks.flatten().all(|t| {
+        t.file_name().to_str() == Some(me.as_str())
+            || std::fs::read_to_string(t.path().join("stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit(')')
+                        .next()
+                        .map(|r| r.trim_start().starts_with('S'))
+                })
+                .unwrap_or(true)
+    })
 }
 
 /// A worker waiting for a request that never comes.
 #[inline(never)]
-fn serve_slot(slot: u64) {
-    let slot = std::hint::black_box(slot);
+fn serve_slot(index: u64) {
+    let slot = std::hint::black_box(index);
     let label = std::hint::black_box(if slot % 2 == 0 { "even" } else { "odd" });
     STARTED.fetch_add(1, Ordering::SeqCst);
     loop {

@@ -1,0 +1,105 @@
+//! Issue 14, threads at scale: `demo pool 2000` — 2,000 parked workers and
+//! a panicking main thread. Every worker is frozen and listed, each with its
+//! own traceback and locals, value for value; `pmdb report --json` lists
+//! them all.
+
+use tests::{bin, crash_program};
+
+const WORKERS: usize = 2_000;
+
+#[test]
+fn two_thousand_threads_frozen_listed_and_read_value_for_value() {
+    let demo = crash_program(&bin("demo"), &["pool", "2000"], "pool", &[]);
+    let s = demo.session();
+    let crash = s.crash().unwrap();
+    assert_eq!(crash.message, "2000 of 2000 workers busy: pool exhausted");
+    assert_eq!(crash.thread_name, "main");
+
+    let threads = s.threads().unwrap();
+    assert_eq!(threads.len(), WORKERS + 1);
+    assert_eq!(
+        (threads[0].name.as_str(), threads[0].crashed),
+        ("main", true)
+    );
+    let mut names: Vec<&str> = threads[1..].iter().map(|t| t.name.as_str()).collect();
+    names.sort_unstable();
+    let mut expected: Vec<String> = (0..WORKERS).map(|i| format!("pool-{i}")).collect();
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+    assert!(threads[1..].iter().all(|t| !t.crashed));
+
+    let ids: Vec<u64> = threads[1..].iter().map(|t| t.id).collect();
+    let tracebacks: Vec<wire::Traceback> = s
+        .tracebacks(&ids)
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let frames: Vec<wire::Frame> = tracebacks
+        .iter()
+        .map(|tb| tb.frame_named("serve_slot").unwrap().clone())
+        .collect();
+    for f in &frames {
+        assert_eq!(f.info.function, "demo::pool::serve_slot");
+        assert!(
+            f.info
+                .file
+                .as_deref()
+                .unwrap()
+                .ends_with("demo/src/pool.rs")
+        );
+        assert_eq!(f.info.line, Some(65));
+    }
+    let locals = s.locals_of(&frames).unwrap();
+    for (t, vals) in threads[1..].iter().zip(locals) {
+        let vals = vals.unwrap();
+        let index: usize = t.name.strip_prefix("pool-").unwrap().parse().unwrap();
+        let shown: Vec<(&str, &str)> = vals.iter().map(|v| (v.name(), v.preview())).collect();
+        let label = if index % 2 == 0 {
+            "\"even\""
+        } else {
+            "\"odd\""
+        };
+        assert_eq!(
+            shown,
+            [
+                ("index", index.to_string().as_str()),
+                ("slot", index.to_string().as_str()),
+                ("label", label)
+            ],
+            "thread {}",
+            t.name
+        );
+    }
+}
+
+#[test]
+fn report_json_lists_every_thread_of_a_pool() {
+    let demo = crash_program(&bin("demo"), &["pool", "2000"], "pool", &[]);
+    let (status, out, err) = tests::pmdb(
+        &["report", &demo.pid.to_string(), "--json", "--depth", "1"],
+        &[("PMDB_DIR", demo.dir.0.as_os_str())],
+    );
+    assert!(status.success(), "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let threads = json["threads"].as_array().unwrap();
+    assert_eq!(threads.len(), WORKERS + 1);
+    let pool_7 = threads.iter().find(|t| t["name"] == "pool-7").unwrap();
+    let frame = pool_7["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function"] == "demo::pool::serve_slot")
+        .unwrap();
+    assert_eq!(frame["line"], 65);
+    let locals: Vec<(&str, &str)> = frame["locals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap(), l["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        locals,
+        [("index", "7"), ("slot", "7"), ("label", "\"odd\"")]
+    );
+}
