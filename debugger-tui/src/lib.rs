@@ -12,5 +12,6 @@ pub mod remote;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod stacks;
 pub mod target;
 pub mod tui;

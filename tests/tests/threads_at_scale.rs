@@ -103,3 +103,54 @@ fn report_json_lists_every_thread_of_a_pool() {
         [("index", "7"), ("slot", "7"), ("label", "\"odd\"")]
     );
 }
+
+#[test]
+fn batch_groups_identical_tracebacks_and_filters_threads_by_name() {
+    let demo = crash_program(&bin("demo"), &["pool", "2000"], "pool", &[]);
+    let (status, out, err) = tests::pmdb(
+        &[
+            "attach",
+            demo.socket.to_str().unwrap(),
+            "--batch",
+            "-c",
+            "stacks pool",
+            "-c",
+            "threads pool-199",
+        ],
+        &[],
+    );
+    assert!(status.success(), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "(pmdb) stacks pool");
+    assert!(
+        lines[1].starts_with("2,000 threads × the same stack: pool-"),
+        "{}",
+        lines[1]
+    );
+    // One group: its frames, then the next command.
+    let frames: Vec<&str> = lines[2..]
+        .iter()
+        .take_while(|l| l.starts_with("    #"))
+        .copied()
+        .collect();
+    assert_eq!(lines[2 + frames.len()], "(pmdb) threads pool-199");
+    let serve = frames
+        .iter()
+        .find(|l| l.contains("demo::pool::serve_slot"))
+        .unwrap();
+    assert!(serve.ends_with("demo/src/pool.rs:65"), "{serve}");
+    let mut listed: Vec<&str> = lines[3 + frames.len()..]
+        .iter()
+        .map(|l| {
+            l.trim_start_matches(['*', ' '])
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+        })
+        .collect();
+    listed.sort_unstable();
+    let mut expected = vec!["pool-199".to_string()];
+    expected.extend((0..10).map(|i| format!("pool-199{i}")));
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+}

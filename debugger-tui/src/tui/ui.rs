@@ -392,15 +392,31 @@ fn output(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
 }
 
 fn threads(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let b = block("Threads", app.focus == Focus::Threads, theme);
+    let all = app.cursor.threads.len();
+    let shown = app.shown_threads();
+    let title = if app.thread_filter.is_empty() {
+        format!("Threads ({})", crate::stacks::thousands(all))
+    } else {
+        format!(
+            "Threads ({} of {} matching {:?})",
+            crate::stacks::thousands(shown.len()),
+            crate::stacks::thousands(all),
+            app.thread_filter
+        )
+    };
+    let b = block(&title, app.focus == Focus::Threads, theme);
     let inner = b.inner(area);
     f.render_widget(b, area);
-    let lines: Vec<Line> = app
-        .cursor
-        .threads
+    // A page of the list around the selected thread: thousands of threads
+    // scroll, `/` filters them by name.
+    let pos = shown
         .iter()
-        .enumerate()
-        .map(|(i, t)| {
+        .position(|&i| i == app.cursor.thread)
+        .unwrap_or(0);
+    let lines: Vec<Line> = shown[window(pos, shown.len(), inner.height as usize)]
+        .iter()
+        .map(|&i| {
+            let t = &app.cursor.threads[i];
             let text = format!(
                 "{i} {}{}",
                 t.name,
@@ -488,6 +504,7 @@ fn keybar(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         let (lead, text) = match p {
             super::app::Prompt::Command(t) => (":", t),
             super::app::Prompt::Filter(t) => ("/", t),
+            super::app::Prompt::ThreadFilter(t) => ("threads /", t),
         };
         f.render_widget(Paragraph::new(format!("{lead}{text}█")), area);
         return;
