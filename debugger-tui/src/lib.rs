@@ -14,4 +14,5 @@ pub mod run;
 pub mod source;
 pub mod stacks;
 pub mod target;
+pub mod tasks;
 pub mod tui;

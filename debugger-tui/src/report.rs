@@ -59,13 +59,14 @@ pub fn report(
     if let Some(args) = source {
         add_source(&session, &Sources::new(args), &mut threads);
     }
+    let (tasks, no_tasks) = crate::tasks::walk(&session, depth);
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(session.hello().pid, &crash, &threads))?
-        );
+        let mut out = to_json(session.hello().pid, &crash, &threads);
+        crate::tasks::add_json(&mut out, &tasks, no_tasks.as_deref());
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{}", to_text(&crash, &threads));
+        print!("{}", crate::tasks::to_text(&tasks, no_tasks.as_deref()));
     }
     Ok(())
 }
@@ -129,7 +130,7 @@ pub fn add_source(session: &Session, sources: &Sources, threads: &mut [ReportThr
     }
 }
 
-fn node(v: &wire::RemoteValue, levels: u32) -> Node {
+pub(crate) fn node(v: &wire::RemoteValue, levels: u32) -> Node {
     let children = if levels > 0 && v.child_count() > 0 {
         v.children(0, v.child_count().min(CHILDREN_PER_LEVEL))
             .map(|kids| kids.iter().map(|k| node(k, levels - 1)).collect())
@@ -146,7 +147,7 @@ fn node(v: &wire::RemoteValue, levels: u32) -> Node {
     }
 }
 
-fn node_json(n: &Node) -> Value {
+pub(crate) fn node_json(n: &Node) -> Value {
     let mut o = serde_json::Map::new();
     o.insert("name".into(), json!(n.name));
     o.insert("type".into(), json!(n.type_name));

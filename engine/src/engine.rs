@@ -28,6 +28,8 @@ pub struct Engine {
     symbol_tables: Mutex<HashMap<String, Arc<SymbolTable>>>,
     /// Lookup address → its logical frames, shared by every thread.
     symbolized: Symbolized,
+    /// What the async task finder has learnt (`tasks`).
+    tasks: crate::tasks::Caches,
 }
 
 /// The symbolisation cache: lookup address → logical frames.
@@ -45,6 +47,7 @@ impl Engine {
             shared_dwarf: Default::default(),
             symbol_tables: Default::default(),
             symbolized: Default::default(),
+            tasks: Default::default(),
         }
     }
 
@@ -112,6 +115,11 @@ impl Engine {
     /// Addresses already symbolised, and their logical frames.
     pub(crate) fn symbolized(&self) -> &Symbolized {
         &self.symbolized
+    }
+
+    /// The async task finder's caches.
+    pub(crate) fn task_caches(&self) -> &crate::tasks::Caches {
+        &self.tasks
     }
 
     /// The DWARF frames at runtime addresses in a shared object.

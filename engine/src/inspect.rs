@@ -197,6 +197,70 @@ impl Inspector {
         Ok(FrameId { thread, index })
     }
 
+    /// Every async task of every tokio runtime some thread runs
+    /// (`block_on`), each with its awaited futures as frames; or why not.
+    pub fn tasks(&self) -> Reply<wire::Tasks> {
+        let dbg = self.debug_info()?;
+        let mut roots = Vec::new();
+        for t in &self.crash.threads {
+            let Ok(frames) = self.frames(t.id) else {
+                continue;
+            };
+            for f in frames.iter().filter(|f| {
+                f.info.function.contains("Runtime>::block_on")
+                    || f.info.function.contains("Runtime::block_on")
+            }) {
+                if let Ok(vars) = variables::frame_vars(dbg, f)
+                    && let Some(v) = vars.into_iter().find(|v| v.name == "self")
+                {
+                    roots.push(v.val);
+                }
+            }
+        }
+        let found = crate::tasks::find(dbg, self.engine.task_caches(), &roots);
+        Ok(match found {
+            Ok(tasks) => wire::Tasks {
+                tasks: tasks
+                    .into_iter()
+                    .map(|task| wire::TaskInfo {
+                        id: task.id,
+                        state: task.state.name().to_string(),
+                        frames: task
+                            .frames
+                            .into_iter()
+                            .enumerate()
+                            .map(|(index, f)| wire::TaskFrame {
+                                info: FrameInfo {
+                                    id: FrameId {
+                                        thread: 0,
+                                        index: index as u32,
+                                    },
+                                    function: f.function,
+                                    file: f.file,
+                                    line: f.line,
+                                    column: None,
+                                    pc: 0,
+                                    inlined: false,
+                                    runtime: false,
+                                },
+                                locals: f
+                                    .locals
+                                    .into_iter()
+                                    .map(|(name, val)| self.info(dbg, name, val))
+                                    .collect(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                unavailable: None,
+            },
+            Err(e) => wire::Tasks {
+                tasks: Vec::new(),
+                unavailable: Some(e.to_string()),
+            },
+        })
+    }
+
     /// A frame's variables.
     pub fn locals(&self, id: FrameId) -> Reply<Page> {
         let dbg = self.debug_info()?;

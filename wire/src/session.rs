@@ -351,6 +351,39 @@ impl Session {
         }
     }
 
+    /// Every async task of the crashed process (see [`Request::Tasks`]).
+    pub fn tasks(&self) -> Result<TaskList, Error> {
+        match self.request(Request::Tasks)? {
+            Response::Tasks(t) => Ok(TaskList {
+                unavailable: t.unavailable,
+                tasks: t
+                    .tasks
+                    .into_iter()
+                    .map(|task| Task {
+                        id: task.id,
+                        state: task.state,
+                        frames: task
+                            .frames
+                            .into_iter()
+                            .map(|f| AsyncFrame {
+                                info: f.info,
+                                locals: f
+                                    .locals
+                                    .into_iter()
+                                    .map(|info| RemoteValue {
+                                        session: self.clone(),
+                                        info,
+                                    })
+                                    .collect(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// The tracebacks of each of `threads`, asked for [`PIPELINE_WINDOW`]
     /// threads per round trip: a process of 2,000 threads costs 32 round
     /// trips rather than 2,000.
@@ -1018,5 +1051,45 @@ mod tests {
         assert_eq!(last_segment("main"), "main");
         assert_eq!(last_segment("core::option::Option<T>::unwrap"), "unwrap");
         assert_eq!(last_segment("a::<impl b::C<d::E>>::f"), "f");
+    }
+}
+
+/// The async tasks of a crashed process ([`Session::tasks`]).
+#[derive(Debug, Clone)]
+pub struct TaskList {
+    pub tasks: Vec<Task>,
+    /// Why tasks could not be listed, in one line, when they could not.
+    pub unavailable: Option<String>,
+}
+
+/// One async task: its id, state and chain of awaited futures.
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub id: u64,
+    pub state: String,
+    /// Innermost first.
+    pub frames: Vec<AsyncFrame>,
+}
+
+impl Task {
+    /// The innermost frame whose function's last segment is `name`.
+    pub fn frame_named(&self, name: &str) -> Option<&AsyncFrame> {
+        self.frames
+            .iter()
+            .find(|f| last_segment(&f.info.function) == name)
+    }
+}
+
+/// One awaited future of a task, with the locals it holds across its await.
+#[derive(Debug, Clone)]
+pub struct AsyncFrame {
+    pub info: FrameInfo,
+    pub locals: Vec<RemoteValue>,
+}
+
+impl AsyncFrame {
+    /// A local by name.
+    pub fn local(&self, name: &str) -> Option<&RemoteValue> {
+        self.locals.iter().find(|v| v.name() == name)
     }
 }
