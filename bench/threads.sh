@@ -9,4 +9,6 @@ cd "$(dirname "$0")/.."
 cargo build -q -p demo
 cargo build -q --release -p debugger-tui --bin pmdb
 cargo build -q --release -p tests --bin pmdb-threads-bench
-exec target/release/pmdb-threads-bench target/debug/demo target/release/pmdb
+cargo build -q --manifest-path demo-tokio/current/Cargo.toml --target-dir target/tokio-demos
+exec target/release/pmdb-threads-bench target/debug/demo target/release/pmdb \
+  target/tokio-demos/debug/demo-tokio-current

@@ -268,8 +268,20 @@ impl Inspector {
         let frame = frames
             .get(id.index as usize)
             .ok_or_else(|| err(ErrorKind::NotFound, format!("no frame {}", id.index)))?;
-        let vars = variables::frame_vars(dbg, frame)
+        let mut vars = variables::frame_vars(dbg, frame)
             .map_err(|e| err(ErrorKind::Unavailable, e.to_string()))?;
+        // An async fn's body (its poll, with `_task_context`) has DWARF
+        // for each argument twice: the upvar of its state machine and the
+        // argument's binding. Each is listed once.
+        if vars.iter().any(|v| v.name == "_task_context") {
+            let mut seen: Vec<(String, Option<crate::debuginfo::DieRef>)> = Vec::new();
+            vars.retain(|v| {
+                let key = (v.name.clone(), v.val.ty);
+                let fresh = !seen.contains(&key);
+                seen.push(key);
+                fresh
+            });
+        }
         let values: Vec<ValueInfo> = vars
             .into_iter()
             .map(|v| self.info(dbg, v.name, v.val))

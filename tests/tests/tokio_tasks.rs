@@ -41,6 +41,22 @@ fn check_tasks(version: &str) {
     let crash = s.crash().unwrap();
     assert_eq!(crash.message, "checker: 24 orders waiting, limit 12");
 
+    // The future being polled on the crashed thread: an async fn's body
+    // lists each argument once (DWARF has each twice).
+    let tb = s.traceback(crash.thread).unwrap();
+    let body = tb
+        .frames
+        .iter()
+        .find(|f| f.info.function == format!("{krate}::checker::{{{{closure}}}}"))
+        .unwrap();
+    let names: Vec<String> = body
+        .locals()
+        .unwrap()
+        .iter()
+        .map(|v| v.name().to_string())
+        .collect();
+    assert_eq!(names, ["_task_context", "orders", "poke", "limit"]);
+
     let list = s.tasks().unwrap();
     assert_eq!(list.unavailable, None);
     let mut tasks = list.tasks;
@@ -71,7 +87,12 @@ fn check_tasks(version: &str) {
                 .as_deref()
                 .unwrap()
                 .ends_with("demo-tokio/scenario.rs")
-                || t.frames[1].info.file.as_deref().unwrap().ends_with("/../scenario.rs")
+                || t.frames[1]
+                    .info
+                    .file
+                    .as_deref()
+                    .unwrap()
+                    .ends_with("/../scenario.rs")
         );
         let reserve: Vec<(&str, &str)> = t.frames[1]
             .locals
@@ -155,7 +176,10 @@ fn check_tasks(version: &str) {
         .take(3)
         .map(|l| (l["name"].as_str().unwrap(), l["value"].as_str().unwrap()))
         .collect();
-    assert_eq!(locals, [("id", "4"), ("name", "\"order-4\""), ("qty", "40")]);
+    assert_eq!(
+        locals,
+        [("id", "4"), ("name", "\"order-4\""), ("qty", "40")]
+    );
     assert!(json.get("tasks_unavailable").is_none());
 }
 

@@ -8,7 +8,11 @@
 //! - `pmdb report PID --json --depth 1` of 2,000 parked threads, against
 //!   `gdb -p PID -batch -ex 'thread apply all bt full'` on the same process.
 //!
-//! Usage: `pmdb-threads-bench DEMO PMDB`. Prints a Markdown table.
+//! - with a third argument, `demo-tokio-current 10000`: the task list
+//!   (`Session::tasks()`, every task with its frames and locals) of 10,000
+//!   parked tokio tasks.
+//!
+//! Usage: `pmdb-threads-bench DEMO PMDB [DEMO_TOKIO]`. Prints a Markdown table.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -47,13 +51,17 @@ impl Drop for Pool {
 }
 
 fn crash_pool(demo: &Path, workers: usize, run: usize) -> Pool {
+    crash_with(demo, &["pool", &workers.to_string()], workers, run)
+}
+
+fn crash_with(demo: &Path, args: &[&str], workers: usize, run: usize) -> Pool {
     let dir = std::env::temp_dir().join(format!(
         "pmdb-threads-bench-{}-{workers}-{run}",
         std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&dir);
     let mut child = Command::new(demo)
-        .args(["pool", &workers.to_string()])
+        .args(args)
         .env("PMDB_MODE", "wait")
         .env("PMDB_DIR", &dir)
         .env("PMDB_WAIT", "600")
@@ -131,6 +139,25 @@ fn main() {
         ]));
         gdb_ms.push(ms);
         gdb_bytes = bytes;
+    }
+    drop(pool);
+    if let Some(tokio_demo) = args.get(3) {
+        let crashed = crash_with(Path::new(tokio_demo), &["10000"], 10_000, 0);
+        let socket = crashed.dir.join(format!("{}.sock", crashed.child.id()));
+        let s = wire::Session::connect(socket.as_path()).expect("connect");
+        let mut times = Vec::new();
+        let mut count = 0;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let list = s.tasks().expect("tasks");
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            count = list.tasks.len();
+        }
+        let first = times[0];
+        rows.push(format!(
+            "| task list (`Session::tasks()`, frames and locals) of {count} parked tokio tasks: first / median of 5 | {first:.1} ms / {:.1} ms |",
+            median(times)
+        ));
     }
     let (pm, gdb) = (median(report_ms), median(gdb_ms));
     println!("| measure | result |");
