@@ -49,6 +49,10 @@ pub const HELP: &[(&str, &str)] = &[
         "list the threads (whose name contains NAME) / switch to thread N",
     ),
     (
+        "tasks [TEXT]",
+        "every tokio task: id, state, awaited futures with their locals (those mentioning TEXT)",
+    ),
+    (
         "stacks [NAME]",
         "threads grouped by identical tracebacks (\"1,998 threads × the same stack\")",
     ),
@@ -201,6 +205,10 @@ impl Cursor {
                     ));
                 }
                 Ok(Output::Lines(lines))
+            }
+            "tasks" => {
+                let list = self.session.tasks().map_err(|e| e.to_string())?;
+                Ok(Output::Lines(crate::tasks::lines(&list, arg)))
             }
             "stacks" => {
                 let shown = crate::stacks::matching(&self.threads, arg);

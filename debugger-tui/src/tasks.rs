@@ -102,3 +102,47 @@ pub fn to_text(tasks: &[ReportTask], unavailable: Option<&str>) -> String {
     }
     out
 }
+
+/// The tasks as the TUI's Tasks pane and batch mode list them: a heading
+/// per task, then each awaited future (innermost first) with its locals.
+/// With `filter`, only the tasks whose text mentions it.
+pub fn lines(list: &wire::TaskList, filter: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(why) = &list.unavailable {
+        out.push(why.clone());
+    }
+    let mut shown = 0;
+    for t in &list.tasks {
+        let mut block = vec![format!("task {} ({})", t.id, t.state)];
+        for f in &t.frames {
+            let at = match (&f.info.file, f.info.line) {
+                (Some(file), Some(line)) => format!(" at {file}:{line}"),
+                _ => String::new(),
+            };
+            block.push(format!("  {}{at}", f.info.function));
+            for v in &f.locals {
+                block.push(format!(
+                    "      {}: {} = {}",
+                    v.name(),
+                    v.type_name(),
+                    v.preview()
+                ));
+            }
+        }
+        if filter.is_empty() || block.iter().any(|l| l.contains(filter)) {
+            shown += 1;
+            out.extend(block);
+        }
+    }
+    if list.unavailable.is_none() {
+        out.insert(
+            0,
+            format!(
+                "{} of {} tasks",
+                crate::stacks::thousands(shown),
+                crate::stacks::thousands(list.tasks.len())
+            ),
+        );
+    }
+    out
+}

@@ -200,3 +200,38 @@ fn a_program_without_tokio_has_no_tasks() {
     assert_eq!(list.tasks.len(), 0);
     assert_eq!(list.unavailable, None);
 }
+
+#[test]
+fn batch_lists_tasks_filtered() {
+    let crashed = crash_program(&demo("current"), &[], "tokio", &[]);
+    let (status, out, err) = tests::pmdb(
+        &[
+            "attach",
+            crashed.socket.to_str().unwrap(),
+            "--batch",
+            "-c",
+            "tasks \"order-7\"",
+        ],
+        &[],
+    );
+    assert!(status.success(), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "(pmdb) tasks \"order-7\"");
+    assert_eq!(lines[1], "1 of 27 tasks");
+    assert_eq!(lines[2], "task 8 (idle)");
+    assert_eq!(lines[3], "  Receiver<u64>");
+    assert!(lines[4].starts_with("  demo_tokio_current::reserve at "));
+    assert!(lines[4].ends_with("scenario.rs:66"), "{}", lines[4]);
+    assert_eq!(lines[5], "      shelf: u64 = 3");
+    assert_eq!(lines[6], "      id: u64 = 7");
+    assert!(lines[7].starts_with("      gate: Receiver<u64> = "));
+    assert!(lines[8].ends_with("scenario.rs:59"), "{}", lines[8]);
+    assert_eq!(
+        &lines[9..12],
+        [
+            "      id: u64 = 7",
+            "      name: String = \"order-7\"",
+            "      qty: u64 = 70"
+        ]
+    );
+}

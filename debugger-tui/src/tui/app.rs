@@ -50,6 +50,8 @@ pub enum Action {
     Scroll(u16, u16, i8),
     /// PageUp / PageDown: a pane's height up (negative) or down.
     Page(i8),
+    /// `t`: the Tasks pane (every tokio task) in the output area.
+    ShowTasks,
 }
 
 /// What the user chose when leaving.
@@ -104,6 +106,9 @@ pub struct App {
     pub areas: std::cell::Cell<Areas>,
     /// The Threads pane lists only threads whose name contains this.
     pub thread_filter: String,
+    /// The first line shown when the output area holds a long listing
+    /// (the Tasks pane), which reads from the top.
+    pub output_scroll: usize,
 }
 
 impl App {
@@ -144,6 +149,7 @@ impl App {
             lost: None,
             areas: Default::default(),
             thread_filter: String::new(),
+            output_scroll: 0,
         };
         if app.frames().is_empty() {
             app.locals_error = Some("the crashed thread has no frames".into());
@@ -256,6 +262,7 @@ impl App {
     pub fn run_command(&mut self, line: &str) {
         let (thread, frame) = (self.cursor.thread, self.cursor.frame);
         self.output = vec![format!(":{line}")];
+        self.output_scroll = 0;
         self.output_tree = None;
         match self.cursor.execute(line) {
             Ok(Output::Lines(lines)) => self.output.extend(lines),
@@ -378,6 +385,23 @@ impl App {
                 self.source_scroll = self.source_scroll.saturating_sub(1)
             }
             (Action::Down, Focus::Source) => self.source_scroll += 1,
+            (Action::ShowTasks, _) => {
+                self.run_command("tasks");
+                self.focus = Focus::Output;
+            }
+            (Action::Up, Focus::Output) if self.output_tree.is_none() => {
+                self.output_scroll = self.output_scroll.saturating_sub(1)
+            }
+            (Action::Down, Focus::Output) if self.output_tree.is_none() => {
+                self.output_scroll =
+                    (self.output_scroll + 1).min(self.output.len().saturating_sub(1))
+            }
+            (Action::Page(d), Focus::Output) if self.output_tree.is_none() => {
+                let height = self.areas.get().output.height.saturating_sub(2).max(1) as isize;
+                self.output_scroll = (self.output_scroll as isize + d as isize * height)
+                    .clamp(0, self.output.len().saturating_sub(1) as isize)
+                    as usize;
+            }
             (Action::Up, Focus::Output) => self.with_output(|t| t.move_by(-1)),
             (Action::Down, Focus::Output) => self.with_output(|t| t.move_by(1)),
             (Action::Expand, Focus::Output) => self.with_output(Tree::expand),
