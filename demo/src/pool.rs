@@ -63,7 +63,11 @@ fn all_asleep() -> bool {
 #[inline(never)]
 fn serve_slot(index: u64) {
     let slot = std::hint::black_box(index);
-    let label = std::hint::black_box(if slot % 2 == 0 { "even" } else { "odd" });
+    let label = std::hint::black_box(if slot.is_multiple_of(2) {
+        "even"
+    } else {
+        "odd"
+    });
     STARTED.fetch_add(1, Ordering::SeqCst);
     loop {
         std::thread::park();

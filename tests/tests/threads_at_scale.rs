@@ -55,7 +55,7 @@ fn two_thousand_threads_frozen_listed_and_read_value_for_value() {
         let vals = vals.unwrap();
         let index: usize = t.name.strip_prefix("pool-").unwrap().parse().unwrap();
         let shown: Vec<(&str, &str)> = vals.iter().map(|v| (v.name(), v.preview())).collect();
-        let label = if index % 2 == 0 {
+        let label = if index.is_multiple_of(2) {
             "\"even\""
         } else {
             "\"odd\""
