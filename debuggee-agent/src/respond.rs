@@ -83,6 +83,16 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
             return None;
         }
     };
+    let unfrozen = crash
+        .threads
+        .iter()
+        .filter(|t| t.name.contains(" (not frozen: "))
+        .count();
+    if unfrozen > 0 {
+        crate::freeze::write_stderr(&format!(
+            "pmdb: {unfrozen} threads were not frozen and go on running (listed as such)\n"
+        ));
+    }
     // Written past stderr's lock: a frozen thread may hold it.
     crate::freeze::write_stderr(&format!(
         "pmdb: thread '{}' {}; inspect it with `pmdb attach {pid}` (socket {}, waiting {} s)\n",

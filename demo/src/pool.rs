@@ -29,15 +29,37 @@ pub fn run() {
             .spawn(move || serve_slot(i as u64))
             .expect("spawn pool worker");
     }
+    // `demo pool N deaf`: one more thread that blocks every signal, so the
+    // freeze cannot stop it (it is listed as not frozen).
+    let deaf = std::env::args().nth(3).as_deref() == Some("deaf");
+    if deaf {
+        std::thread::Builder::new()
+            .name("deaf".into())
+            .spawn(|| {
+                // SAFETY: a zeroed sigset filled by sigfillset, then blocked
+                // for this thread only.
+                unsafe {
+                    let mut all: libc::sigset_t = std::mem::zeroed();
+                    libc::sigfillset(&mut all);
+                    libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+                }
+                STARTED.fetch_add(1, Ordering::SeqCst);
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("spawn the deaf thread");
+    }
+    let workers_and_deaf = workers + usize::from(deaf);
     let deadline = Instant::now() + Duration::from_secs(120);
-    while STARTED.load(Ordering::SeqCst) < workers && Instant::now() < deadline {
+    while STARTED.load(Ordering::SeqCst) < workers_and_deaf && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
     // Every worker asleep in `park`, so each is frozen at the same line.
     while !all_asleep() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
-    overloaded(workers);
+    overloaded(workers, STARTED.load(Ordering::SeqCst) - workers_and_deaf + workers);
 }
 
 /// Whether every thread but this one sleeps (state `S` in its `stat`).
@@ -76,8 +98,7 @@ fn serve_slot(index: u64) {
 }
 
 #[inline(never)]
-fn overloaded(workers: usize) {
-    let started = STARTED.load(Ordering::SeqCst);
+fn overloaded(workers: usize, started: usize) {
     // For the benchmark's clock (panic → socket).
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -154,3 +154,27 @@ fn batch_groups_identical_tracebacks_and_filters_threads_by_name() {
     expected.sort_unstable();
     assert_eq!(listed, expected);
 }
+
+#[test]
+fn a_thread_that_cannot_be_frozen_is_listed_as_such() {
+    let demo = crash_program(&bin("demo"), &["pool", "3", "deaf"], "pool", &[]);
+    let s = demo.session();
+    let mut names: Vec<String> = s.threads().unwrap().into_iter().map(|t| t.name).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "deaf (not frozen: did not answer)",
+            "main",
+            "pool-0",
+            "pool-1",
+            "pool-2"
+        ]
+    );
+    assert!(
+        demo.stderr()
+            .contains("pmdb: 1 threads were not frozen and go on running (listed as such)\n"),
+        "{}",
+        demo.stderr()
+    );
+}
