@@ -48,7 +48,7 @@ fn two_thousand_threads_frozen_listed_and_read_value_for_value() {
                 .unwrap()
                 .ends_with("demo/src/pool.rs")
         );
-        assert_eq!(f.info.line, Some(65));
+        assert_eq!(f.info.line, Some(95));
     }
     let locals = s.locals_of(&frames).unwrap();
     for (t, vals) in threads[1..].iter().zip(locals) {
@@ -91,7 +91,7 @@ fn report_json_lists_every_thread_of_a_pool() {
         .iter()
         .find(|f| f["function"] == "demo::pool::serve_slot")
         .unwrap();
-    assert_eq!(frame["line"], 65);
+    assert_eq!(frame["line"], 95);
     let locals: Vec<(&str, &str)> = frame["locals"]
         .as_array()
         .unwrap()
@@ -138,7 +138,7 @@ fn batch_groups_identical_tracebacks_and_filters_threads_by_name() {
         .iter()
         .find(|l| l.contains("demo::pool::serve_slot"))
         .unwrap();
-    assert!(serve.ends_with("demo/src/pool.rs:65"), "{serve}");
+    assert!(serve.ends_with("demo/src/pool.rs:95"), "{serve}");
     let mut listed: Vec<&str> = lines[3 + frames.len()..]
         .iter()
         .map(|l| {
