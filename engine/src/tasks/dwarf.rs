@@ -108,23 +108,44 @@ pub struct UnitIndex {
     structs: HashMap<String, Vec<DieRef>>,
 }
 
-/// Unit indexes built so far, by unit offset.
+/// Where a member was declared, as [`member_declared_at`] finds it.
+type Declared = (Option<String>, Option<u32>);
+
+/// Unit indexes built so far, by unit offset, and await lines found so far
+/// (10,000 tasks share a few state machines).
 #[derive(Default)]
-pub struct Indexes(Mutex<HashMap<usize, std::sync::Arc<UnitIndex>>>);
+pub struct Indexes {
+    units: Mutex<HashMap<usize, std::sync::Arc<UnitIndex>>>,
+    declared: Mutex<HashMap<(DieRef, DieRef), Declared>>,
+}
 
 impl Indexes {
     fn of(&self, dbg: &DebugInfo, die: DieRef) -> Option<std::sync::Arc<UnitIndex>> {
         let unit = dbg.unit_of(die)?;
         let key = unit.header.offset().as_debug_info_offset()?.0;
-        if let Some(i) = self.0.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(i) = self.units.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
             return Some(i.clone());
         }
         let index = std::sync::Arc::new(index_unit(dbg, unit));
-        self.0
+        self.units
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, index.clone());
         Some(index)
+    }
+
+    /// [`member_declared_at`], once per (parent, member type).
+    pub fn declared(&self, dbg: &DebugInfo, parent: DieRef, member_ty: DieRef) -> Declared {
+        let key = (parent, member_ty);
+        if let Some(d) = self.declared.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return d.clone();
+        }
+        let d = member_declared_at(dbg, parent, member_ty);
+        self.declared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, d.clone());
+        d
     }
 
     /// The full path of a type (`demo::order::{async_fn_env#0}`), when it

@@ -5,7 +5,7 @@
 //! Following `__awaitee` from the outermost future gives the frames.
 
 use crate::debuginfo::DebugInfo;
-use crate::tasks::dwarf::{Indexes, member_declared_at};
+use crate::tasks::dwarf::Indexes;
 use crate::tasks::nav;
 use crate::views::Val;
 
@@ -68,7 +68,7 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
         let (file, line) = variant
             .member
             .ty
-            .map(|t| member_declared_at(dbg, die, t))
+            .map(|t| indexes.declared(dbg, die, t))
             .unwrap_or((None, None));
         let vty = nav::ty(dbg, &val);
         let mut locals = Vec::new();
