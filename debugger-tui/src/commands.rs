@@ -206,10 +206,7 @@ impl Cursor {
                 }
                 Ok(Output::Lines(lines))
             }
-            "tasks" => {
-                let list = self.session.tasks().map_err(|e| e.to_string())?;
-                Ok(Output::Lines(crate::tasks::lines(&list, arg)))
-            }
+            "tasks" => Ok(Output::Lines(crate::tasks::lines(&self.session, arg)?)),
             "stacks" => {
                 let shown = crate::stacks::matching(&self.threads, arg);
                 let groups = crate::stacks::group(&self.session, &self.threads, &shown)

@@ -24,10 +24,23 @@ pub struct ReportAsyncFrame {
     pub locals: Vec<Node>,
 }
 
-/// The tasks, locals expanded `depth` levels; or why there are none.
+/// The tasks, locals expanded `depth` levels; or why there are none. The
+/// frames' locals are asked for in pipelined windows.
 pub fn walk(session: &Session, depth: u32) -> (Vec<ReportTask>, Option<String>) {
     let list = match session.tasks() {
         Ok(l) => l,
+        Err(e) => return (Vec::new(), Some(format!("tasks unavailable: {e}"))),
+    };
+    let frames: Vec<wire::Frame> = if depth == 0 {
+        Vec::new()
+    } else {
+        list.tasks
+            .iter()
+            .flat_map(|t| t.frames.iter().cloned())
+            .collect()
+    };
+    let mut locals = match session.locals_of(&frames) {
+        Ok(l) => l.into_iter(),
         Err(e) => return (Vec::new(), Some(format!("tasks unavailable: {e}"))),
     };
     let tasks = list
@@ -43,10 +56,10 @@ pub fn walk(session: &Session, depth: u32) -> (Vec<ReportTask>, Option<String>) 
                     function: f.info.function.clone(),
                     file: f.info.file.clone(),
                     line: f.info.line,
-                    locals: if depth == 0 {
-                        Vec::new()
-                    } else {
-                        f.locals.iter().map(|v| node(v, depth - 1)).collect()
+                    locals: match (depth, locals.next()) {
+                        (0, _) | (_, None) => Vec::new(),
+                        (_, Some(Err(_))) => Vec::new(),
+                        (_, Some(Ok(vals))) => vals.iter().map(|v| node(v, depth - 1)).collect(),
                     },
                 })
                 .collect(),
@@ -106,27 +119,23 @@ pub fn to_text(tasks: &[ReportTask], unavailable: Option<&str>) -> String {
 /// The tasks as the TUI's Tasks pane and batch mode list them: a heading
 /// per task, then each awaited future (innermost first) with its locals.
 /// With `filter`, only the tasks whose text mentions it.
-pub fn lines(list: &wire::TaskList, filter: &str) -> Vec<String> {
+pub fn lines(session: &Session, filter: &str) -> Result<Vec<String>, String> {
+    let (tasks, unavailable) = walk(session, 1);
     let mut out = Vec::new();
-    if let Some(why) = &list.unavailable {
+    if let Some(why) = &unavailable {
         out.push(why.clone());
     }
     let mut shown = 0;
-    for t in &list.tasks {
+    for t in &tasks {
         let mut block = vec![format!("task {} ({})", t.id, t.state)];
         for f in &t.frames {
-            let at = match (&f.info.file, f.info.line) {
+            let at = match (&f.file, f.line) {
                 (Some(file), Some(line)) => format!(" at {file}:{line}"),
                 _ => String::new(),
             };
-            block.push(format!("  {}{at}", f.info.function));
+            block.push(format!("  {}{at}", f.function));
             for v in &f.locals {
-                block.push(format!(
-                    "      {}: {} = {}",
-                    v.name(),
-                    v.type_name(),
-                    v.preview()
-                ));
+                block.push(format!("      {}: {} = {}", v.name, v.type_name, v.value));
             }
         }
         if filter.is_empty() || block.iter().any(|l| l.contains(filter)) {
@@ -134,15 +143,15 @@ pub fn lines(list: &wire::TaskList, filter: &str) -> Vec<String> {
             out.extend(block);
         }
     }
-    if list.unavailable.is_none() {
+    if unavailable.is_none() {
         out.insert(
             0,
             format!(
                 "{} of {} tasks",
                 crate::stacks::thousands(shown),
-                crate::stacks::thousands(list.tasks.len())
+                crate::stacks::thousands(tasks.len())
             ),
         );
     }
-    out
+    Ok(out)
 }

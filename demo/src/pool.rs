@@ -59,7 +59,10 @@ pub fn run() {
     while !all_asleep() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
-    overloaded(workers, STARTED.load(Ordering::SeqCst) - workers_and_deaf + workers);
+    overloaded(
+        workers,
+        STARTED.load(Ordering::SeqCst) - workers_and_deaf + workers,
+    );
 }
 
 /// Whether every thread but this one sleeps (state `S` in its `stat`).

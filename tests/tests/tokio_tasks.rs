@@ -94,8 +94,8 @@ fn check_tasks(version: &str) {
                     .unwrap()
                     .ends_with("/../scenario.rs")
         );
-        let reserve: Vec<(&str, &str)> = t.frames[1]
-            .locals
+        let reserve_locals = t.frames[1].locals().unwrap();
+        let reserve: Vec<(&str, &str)> = reserve_locals
             .iter()
             .map(|v| (v.name(), v.preview()))
             .collect();
@@ -106,8 +106,8 @@ fn check_tasks(version: &str) {
             [("shelf", shelf.as_str()), ("id", id_text.as_str())]
         );
         assert_eq!(reserve[2].0, "gate");
-        let order: Vec<(&str, &str)> = t.frames[2]
-            .locals
+        let order_locals = t.frames[2].locals().unwrap();
+        let order: Vec<(&str, &str)> = order_locals
             .iter()
             .map(|v| (v.name(), v.preview()))
             .collect();
@@ -143,7 +143,11 @@ fn check_tasks(version: &str) {
     let f = poke.frame_named("poke").unwrap();
     assert_eq!(f.info.line, Some(POKE_AWAIT));
     assert_eq!(
-        f.locals.iter().map(|v| v.name()).collect::<Vec<_>>(),
+        f.locals()
+            .unwrap()
+            .iter()
+            .map(|v| v.name().to_string())
+            .collect::<Vec<_>>(),
         ["rx"]
     );
 

@@ -19,7 +19,6 @@ pub use child::ChildTransport;
 pub use error::{Error, ErrorKind, RemoteError};
 pub use message::*;
 pub use session::{
-    AsyncFrame, FirstScreen, Frame, RemoteValue, Session, Target, Task, TaskList, Traceback,
-    Traffic,
+    FirstScreen, Frame, RemoteValue, Session, Target, Task, TaskList, Traceback, Traffic,
 };
 pub use transport::{MemoryTransport, StreamTransport, Transport};

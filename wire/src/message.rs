@@ -186,14 +186,18 @@ pub struct TaskInfo {
     pub frames: Vec<TaskFrame>,
 }
 
-/// One future of a task's chain, in the shape of a thread's frame.
+/// One future of a task's chain, in the shape of a thread's frame: its
+/// locals (those held across the await) come on request, as a thread
+/// frame's do ([`Request::Locals`] with this frame's id, whose `thread` is
+/// [`TASK_FRAMES`] plus the task's position in the list).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskFrame {
-    /// `FrameInfo::id` is `{thread: 0, index}`: a task frame has no thread.
     pub info: FrameInfo,
-    /// The locals (and arguments) held across the await.
-    pub locals: Vec<ValueInfo>,
 }
+
+/// Frame ids of task frames: `thread` is this bit plus the task's position
+/// in [`Tasks::tasks`] (no thread id has it).
+pub const TASK_FRAMES: u64 = 1 << 63;
 
 /// What the agent has done so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -365,16 +365,9 @@ impl Session {
                         frames: task
                             .frames
                             .into_iter()
-                            .map(|f| AsyncFrame {
+                            .map(|f| Frame {
+                                session: self.clone(),
                                 info: f.info,
-                                locals: f
-                                    .locals
-                                    .into_iter()
-                                    .map(|info| RemoteValue {
-                                        session: self.clone(),
-                                        info,
-                                    })
-                                    .collect(),
                             })
                             .collect(),
                     })
@@ -1055,41 +1048,28 @@ mod tests {
 }
 
 /// The async tasks of a crashed process ([`Session::tasks`]).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TaskList {
     pub tasks: Vec<Task>,
     /// Why tasks could not be listed, in one line, when they could not.
     pub unavailable: Option<String>,
 }
 
-/// One async task: its id, state and chain of awaited futures.
-#[derive(Debug, Clone)]
+/// One async task: its id, state and chain of awaited futures, each a
+/// [`Frame`] whose `locals()` are those held across its await.
+#[derive(Clone)]
 pub struct Task {
     pub id: u64,
     pub state: String,
     /// Innermost first.
-    pub frames: Vec<AsyncFrame>,
+    pub frames: Vec<Frame>,
 }
 
 impl Task {
     /// The innermost frame whose function's last segment is `name`.
-    pub fn frame_named(&self, name: &str) -> Option<&AsyncFrame> {
+    pub fn frame_named(&self, name: &str) -> Option<&Frame> {
         self.frames
             .iter()
             .find(|f| last_segment(&f.info.function) == name)
-    }
-}
-
-/// One awaited future of a task, with the locals it holds across its await.
-#[derive(Debug, Clone)]
-pub struct AsyncFrame {
-    pub info: FrameInfo,
-    pub locals: Vec<RemoteValue>,
-}
-
-impl AsyncFrame {
-    /// A local by name.
-    pub fn local(&self, name: &str) -> Option<&RemoteValue> {
-        self.locals.iter().find(|v| v.name() == name)
     }
 }

@@ -123,7 +123,12 @@ impl Indexes {
     fn of(&self, dbg: &DebugInfo, die: DieRef) -> Option<std::sync::Arc<UnitIndex>> {
         let unit = dbg.unit_of(die)?;
         let key = unit.header.offset().as_debug_info_offset()?.0;
-        if let Some(i) = self.units.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(i) = self
+            .units
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             return Some(i.clone());
         }
         let index = std::sync::Arc::new(index_unit(dbg, unit));
@@ -137,7 +142,12 @@ impl Indexes {
     /// [`member_declared_at`], once per (parent, member type).
     pub fn declared(&self, dbg: &DebugInfo, parent: DieRef, member_ty: DieRef) -> Declared {
         let key = (parent, member_ty);
-        if let Some(d) = self.declared.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(d) = self
+            .declared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             return d.clone();
         }
         let d = member_declared_at(dbg, parent, member_ty);
