@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 use wire::Session;
 
-use crate::report::{Node, node, node_json};
+use crate::report::{Node, node_json};
+use engine::report::node;
 
 /// One task as the report shows it.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_type};
+use crate::debuginfo::{DebugInfo, DieRef, R};
 use crate::types;
 
 /// The `DW_TAG_template_type_parameter`s of a DIE, by name.
@@ -15,7 +15,7 @@ pub fn template_params(dbg: &DebugInfo, die: DieRef) -> Vec<(String, DieRef)> {
     let Some(unit) = dbg.unit_of(die) else {
         return out;
     };
-    let Some(offset) = die.to_unit_offset(&unit.header) else {
+    let Some(offset) = dbg.local(unit, die) else {
         return out;
     };
     let Ok(mut tree) = unit.entries_tree(Some(offset)) else {
@@ -28,7 +28,7 @@ pub fn template_params(dbg: &DebugInfo, die: DieRef) -> Vec<(String, DieRef)> {
     while let Ok(Some(child)) = children.next() {
         let e = child.entry();
         if e.tag() == gimli::DW_TAG_template_type_parameter
-            && let (Some(n), Some(t)) = (die_name(&dbg.dwarf, unit, e), die_type(unit, e))
+            && let (Some(n), Some(t)) = (dbg.die_name(unit, e), dbg.die_type(unit, e))
         {
             out.push((n, t));
         }
@@ -41,7 +41,7 @@ pub fn declared_at(dbg: &DebugInfo, die: DieRef) -> (Option<String>, Option<u32>
     let Some(unit) = dbg.unit_of(die) else {
         return (None, None);
     };
-    let Some(offset) = die.to_unit_offset(&unit.header) else {
+    let Some(offset) = dbg.local(unit, die) else {
         return (None, None);
     };
     let Ok(entry) = unit.entry(offset) else {
@@ -65,7 +65,7 @@ pub fn declared_at(dbg: &DebugInfo, die: DieRef) -> (Option<String>, Option<u32>
             let program = unit.line_program.as_ref()?;
             let header = program.header();
             let file = header.file(index)?;
-            crate::symbols::render_file(&dbg.dwarf, unit, file, header)
+            crate::symbols::render_file(dbg.dwarf_for(unit), unit, file, header)
         });
     (file, line)
 }
@@ -79,7 +79,7 @@ pub fn member_declared_at(
 ) -> (Option<String>, Option<u32>) {
     let found = (|| {
         let unit = dbg.unit_of(parent)?;
-        let offset = parent.to_unit_offset(&unit.header)?;
+        let offset = dbg.local(unit, parent)?;
         let mut cursor = unit.entries_at_offset(offset).ok()?;
         let mut depth = 0isize;
         cursor.next_dfs().ok()??;
@@ -88,8 +88,8 @@ pub fn member_declared_at(
             if depth <= 0 {
                 return None;
             }
-            if entry.tag() == gimli::DW_TAG_member && die_type(unit, entry) == Some(member_ty) {
-                return entry.offset().to_debug_info_offset(&unit.header);
+            if entry.tag() == gimli::DW_TAG_member && dbg.die_type(unit, entry) == Some(member_ty) {
+                return dbg.global(unit, entry.offset());
             }
         }
         None
@@ -200,13 +200,13 @@ fn walk(
         }
         match tag {
             gimli::DW_TAG_namespace => {
-                path.push(die_name(&dbg.dwarf, unit, entry).unwrap_or_default());
+                path.push(dbg.die_name(unit, entry).unwrap_or_default());
                 walk(dbg, unit, child, path, index)?;
                 path.pop();
             }
             gimli::DW_TAG_structure_type | gimli::DW_TAG_union_type => {
-                let name = die_name(&dbg.dwarf, unit, entry).unwrap_or_default();
-                if let Some(at) = entry.offset().to_debug_info_offset(&unit.header) {
+                let name = dbg.die_name(unit, entry).unwrap_or_default();
+                if let Some(at) = dbg.global(unit, entry.offset()) {
                     if name.starts_with('{') {
                         let mut full = path.join("::");
                         full.push_str("::");
