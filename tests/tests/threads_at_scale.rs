@@ -7,6 +7,23 @@ use tests::{bin, crash_program};
 
 const WORKERS: usize = 2_000;
 
+/// The line of `serve_slot`'s `park()`, where every worker stands.
+fn park_line() -> u32 {
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../demo/src/pool.rs"))
+            .expect("demo/src/pool.rs");
+    let start = source
+        .lines()
+        .position(|l| l.starts_with("fn serve_slot"))
+        .expect("serve_slot");
+    let k = source
+        .lines()
+        .skip(start)
+        .position(|l| l.trim() == "std::thread::park();")
+        .expect("park");
+    (start + k + 1) as u32
+}
+
 #[test]
 fn two_thousand_threads_frozen_listed_and_read_value_for_value() {
     let demo = crash_program(&bin("demo"), &["pool", "2000"], "pool", &[]);
@@ -48,7 +65,7 @@ fn two_thousand_threads_frozen_listed_and_read_value_for_value() {
                 .unwrap()
                 .ends_with("demo/src/pool.rs")
         );
-        assert_eq!(f.info.line, Some(95));
+        assert_eq!(f.info.line, Some(park_line()));
     }
     let locals = s.locals_of(&frames).unwrap();
     for (t, vals) in threads[1..].iter().zip(locals) {
@@ -91,7 +108,7 @@ fn report_json_lists_every_thread_of_a_pool() {
         .iter()
         .find(|f| f["function"] == "demo::pool::serve_slot")
         .unwrap();
-    assert_eq!(frame["line"], 95);
+    assert_eq!(frame["line"], park_line());
     let locals: Vec<(&str, &str)> = frame["locals"]
         .as_array()
         .unwrap()
@@ -138,7 +155,10 @@ fn batch_groups_identical_tracebacks_and_filters_threads_by_name() {
         .iter()
         .find(|l| l.contains("demo::pool::serve_slot"))
         .unwrap();
-    assert!(serve.ends_with("demo/src/pool.rs:95"), "{serve}");
+    assert!(
+        serve.ends_with(&format!("demo/src/pool.rs:{}", park_line())),
+        "{serve}"
+    );
     let mut listed: Vec<&str> = lines[3 + frames.len()..]
         .iter()
         .map(|l| {
