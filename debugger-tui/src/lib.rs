@@ -13,5 +13,7 @@ pub mod remote;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod stacks;
 pub mod target;
+pub mod tasks;
 pub mod tui;

@@ -6,6 +6,7 @@ mod bank;
 mod big;
 mod collections;
 mod corrupt;
+mod pool;
 mod signals;
 mod threads;
 mod twice;
@@ -58,6 +59,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "twice-segv",
         "a second thread faults while the first fault is being served",
         twice::run_segv,
+    ),
+    (
+        "pool",
+        "2,000 worker threads parked (`demo pool N` for N) while main panics",
+        pool::run,
     ),
     ("ok", "exits normally with status 0", || {}),
 ];

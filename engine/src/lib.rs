@@ -32,6 +32,7 @@ pub mod signal;
 pub mod source;
 pub mod std_views;
 pub mod symbols;
+pub mod tasks;
 pub mod traceback;
 pub mod types;
 pub mod unavailable;

@@ -204,6 +204,7 @@ impl Server {
                 units_parsed: ins.engine().units_parsed(),
                 requests: self.requests.load(Ordering::Relaxed),
             })),
+            Request::Tasks => ins.tasks().map(Response::Tasks),
             Request::Resume => Ok(set(Verdict::Resume)),
             Request::Kill => Ok(set(Verdict::Kill)),
         }));

@@ -378,6 +378,54 @@ impl Session {
         }
     }
 
+    /// Every async task of the crashed process (see [`Request::Tasks`]).
+    pub fn tasks(&self) -> Result<TaskList, Error> {
+        match self.request(Request::Tasks)? {
+            Response::Tasks(t) => Ok(TaskList {
+                unavailable: t.unavailable,
+                tasks: t
+                    .tasks
+                    .into_iter()
+                    .map(|task| Task {
+                        id: task.id,
+                        state: task.state,
+                        frames: task
+                            .frames
+                            .into_iter()
+                            .map(|f| Frame {
+                                session: self.clone(),
+                                info: f.info,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// The tracebacks of each of `threads`, asked for [`PIPELINE_WINDOW`]
+    /// threads per round trip: a process of 2,000 threads costs 32 round
+    /// trips rather than 2,000.
+    pub fn tracebacks(&self, threads: &[u64]) -> Result<Vec<Result<Traceback, Error>>, Error> {
+        let mut out = Vec::with_capacity(threads.len());
+        for window in threads.chunks(PIPELINE_WINDOW) {
+            let requests = window
+                .iter()
+                .map(|&thread| Request::Traceback { thread })
+                .collect();
+            out.extend(
+                self.pipeline(requests)?
+                    .into_iter()
+                    .map(|reply| match reply? {
+                        Response::Traceback(frames) => Ok(self.frames(frames)),
+                        other => Err(unexpected(&other)),
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
     fn frames(&self, frames: Vec<FrameInfo>) -> Traceback {
         Traceback {
             frames: frames
@@ -1085,5 +1133,32 @@ mod tests {
         assert_eq!(last_segment("main"), "main");
         assert_eq!(last_segment("core::option::Option<T>::unwrap"), "unwrap");
         assert_eq!(last_segment("a::<impl b::C<d::E>>::f"), "f");
+    }
+}
+
+/// The async tasks of a crashed process ([`Session::tasks`]).
+#[derive(Clone)]
+pub struct TaskList {
+    pub tasks: Vec<Task>,
+    /// Why tasks could not be listed, in one line, when they could not.
+    pub unavailable: Option<String>,
+}
+
+/// One async task: its id, state and chain of awaited futures, each a
+/// [`Frame`] whose `locals()` are those held across its await.
+#[derive(Clone)]
+pub struct Task {
+    pub id: u64,
+    pub state: String,
+    /// Innermost first.
+    pub frames: Vec<Frame>,
+}
+
+impl Task {
+    /// The innermost frame whose function's last segment is `name`.
+    pub fn frame_named(&self, name: &str) -> Option<&Frame> {
+        self.frames
+            .iter()
+            .find(|f| last_segment(&f.info.function) == name)
     }
 }
