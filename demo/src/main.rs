@@ -5,6 +5,7 @@ mod bank;
 #[cfg(feature = "big")]
 mod big;
 mod collections;
+mod config;
 mod corrupt;
 mod signals;
 mod threads;
@@ -26,6 +27,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "collections",
         "a panic in a frame holding std collections, smart pointers, cells and locks",
         collections::run,
+    ),
+    (
+        "config",
+        "a config parser panics on a line that is not `key = value`",
+        config::run,
     ),
     (
         "corrupt",
