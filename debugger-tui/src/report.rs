@@ -18,6 +18,8 @@ const CHILDREN_PER_LEVEL: u64 = 100;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub name: String,
+    /// A binding a later one of the same name hides.
+    pub shadowed: bool,
     pub type_name: String,
     pub value: String,
     pub len: Option<u64>,
@@ -124,14 +126,20 @@ pub fn add_source(session: &Session, sources: &Sources, threads: &mut [ReportThr
 }
 
 fn node(v: &wire::RemoteValue, levels: u32) -> Node {
-    let children = if levels > 0 && v.child_count() > 0 {
-        v.children(0, v.child_count().min(CHILDREN_PER_LEVEL))
+    // A reference or `Box` to a struct lists the struct's fields.
+    let listed = match levels > 0 && v.child_count() > 0 {
+        true => v.expansion().ok(),
+        false => None,
+    };
+    let children = match listed {
+        Some(l) => l
+            .children(0, l.child_count().min(CHILDREN_PER_LEVEL))
             .map(|kids| kids.iter().map(|k| node(k, levels - 1)).collect())
-            .unwrap_or_default()
-    } else {
-        Vec::new()
+            .unwrap_or_default(),
+        None => Vec::new(),
     };
     Node {
+        shadowed: v.info.shadowed,
         name: v.name().to_string(),
         type_name: v.type_name().to_string(),
         value: v.preview().to_string(),
@@ -143,6 +151,9 @@ fn node(v: &wire::RemoteValue, levels: u32) -> Node {
 fn node_json(n: &Node) -> Value {
     let mut o = serde_json::Map::new();
     o.insert("name".into(), json!(n.name));
+    if n.shadowed {
+        o.insert("shadowed".into(), json!(true));
+    }
     o.insert("type".into(), json!(n.type_name));
     o.insert("value".into(), json!(n.value));
     if let Some(len) = n.len {
@@ -261,8 +272,12 @@ fn text_node(out: &mut String, n: &Node, indent: usize) {
     use std::fmt::Write;
     let _ = writeln!(
         out,
-        "{:indent$}    {}: {} = {}",
-        "", n.name, n.type_name, n.value
+        "{:indent$}    {}{}: {} = {}",
+        "",
+        n.name,
+        if n.shadowed { " (shadowed)" } else { "" },
+        n.type_name,
+        n.value
     );
     for c in &n.children {
         text_node(out, c, indent + 2);
@@ -276,6 +291,7 @@ mod tests {
     fn leaf(name: &str, ty: &str, value: &str, len: Option<u64>) -> Node {
         Node {
             name: name.into(),
+            shadowed: false,
             type_name: ty.into(),
             value: value.into(),
             len,

@@ -10,6 +10,7 @@ mod corrupt;
 mod signals;
 mod threads;
 mod twice;
+mod unsized_values;
 mod values;
 
 const SCENARIOS: &[(&str, &str, fn())] = &[
@@ -64,6 +65,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "twice-segv",
         "a second thread faults while the first fault is being served",
         twice::run_segv,
+    ),
+    (
+        "unsized",
+        "a panic next to unsized pointees, counted references and shadowed bindings",
+        unsized_values::run,
     ),
     ("ok", "exits normally with status 0", || {}),
 ];

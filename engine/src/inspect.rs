@@ -208,7 +208,10 @@ impl Inspector {
             .map_err(|e| err(ErrorKind::Unavailable, e.to_string()))?;
         let values: Vec<ValueInfo> = vars
             .into_iter()
-            .map(|v| self.info(dbg, v.name, v.val))
+            .map(|v| ValueInfo {
+                shadowed: v.shadowed,
+                ..self.info(dbg, v.name, v.val)
+            })
             .collect();
         Ok(Page {
             start: 0,

@@ -10,7 +10,7 @@
 //!
 //! The path of a request through the modules: [`serve`] → [`inspect`] →
 //! [`traceback`] (via [`unwind`], [`symbols`], [`debuginfo`],
-//! [`shared_dwarf`]) → [`variables`] → [`views`] / [`std_views`] / [`walk`]
+//! [`shared_dwarf`]) → [`variables`] → [`views`] / [`std_views`] / [`unsized_views`] / [`walk`]
 //! → [`values`], reading memory only through [`memory`].
 
 mod engine;
@@ -34,6 +34,7 @@ pub mod symbols;
 pub mod traceback;
 pub mod types;
 pub mod unavailable;
+pub mod unsized_views;
 pub mod unwind;
 pub mod values;
 pub mod variables;

@@ -139,11 +139,11 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     }
 }
 
-/// A raw struct field of `v` (no views applied).
+/// A raw struct field of `v` (no views applied; a DST's tail as its
+/// metadata says).
 fn field(dbg: &DebugInfo, v: &Val, ty: &Type, name: &str) -> Option<Val> {
-    let _ = dbg;
     let f = ty.field(name)?;
-    Some(Val::new(v.place.at(f.offset), f.ty))
+    Some(crate::unsized_views::member(dbg, v, ty, f, 0))
 }
 
 /// Follows raw struct fields by name.
@@ -167,11 +167,14 @@ fn only_field(ty: &Type) -> Option<(usize, &types::Field)> {
 }
 
 /// The pointee of a pointer, `NonNull` or `Unique`: the first raw pointer
-/// inside `v`, and the type it points to.
+/// inside `v`, and the type it points to (with its metadata when unsized).
 fn deref(dbg: &DebugInfo, v: &Val) -> Option<Val> {
     let mut cur = v.clone();
     for _ in 0..8 {
         let ty = types::get(dbg, cur.ty?);
+        if let Some(target) = crate::unsized_views::target(dbg, &cur, &ty) {
+            return Some(target);
+        }
         match &ty.kind {
             Kind::Pointer { pointee } => {
                 let target = cur.place.word(&dbg.mem, 0).ok()?;
@@ -442,7 +445,22 @@ fn counted(dbg: &DebugInfo, v: &Val, ty: &Type, weak: bool) -> Option<View> {
     let weak_count = count("weak")?;
     let value =
         field(dbg, &inner_val, &ity, "value").or_else(|| field(dbg, &inner_val, &ity, "data"))?;
-    let alive = number(dbg, &strong).is_some_and(|n| n > 0);
+    // As `Rc::strong_count` and `Rc::weak_count` report them: the weak
+    // field also counts the one weak reference all strong ones share.
+    // Unreadable counts (a dangling pointer) stay as they are, and say why.
+    let strong_now = number(dbg, &strong);
+    let alive = strong_now.is_some_and(|n| n > 0);
+    let (strong, weak_count) = match (strong_now, number(dbg, &weak_count)) {
+        (Some(s), Some(w)) => (
+            synth(dbg, Encoding::Unsigned, s),
+            synth(
+                dbg,
+                Encoding::Unsigned,
+                if alive { w.saturating_sub(1) } else { 0 },
+            ),
+        ),
+        _ => (strong, weak_count),
+    };
     let mut kids = Vec::new();
     if !weak || alive {
         kids.push(("*".to_string(), value));

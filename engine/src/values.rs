@@ -84,12 +84,14 @@ pub fn describe(dbg: &DebugInfo, name: String, v: &Val) -> ValueInfo {
     };
     ValueInfo {
         name,
-        type_name: display_type(dbg, &ty),
+        type_name: crate::unsized_views::type_name(dbg, v, &ty)
+            .unwrap_or_else(|| display_type(dbg, &ty)),
         kind,
         preview,
         len,
         handle: None,
         child_count: child_count(&view),
+        shadowed: false,
     }
 }
 
@@ -182,8 +184,7 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
             .iter()
             .map(|f| {
                 let name = tuple_index(&f.name).unwrap_or(&f.name).to_string();
-                let place = v.place.at(base + f.offset);
-                (name, Val::new(place, f.ty))
+                (name, crate::unsized_views::member(dbg, v, &ty, f, base))
             })
             .collect(),
         _ => Vec::new(),
