@@ -7,6 +7,7 @@ mod big;
 mod collections;
 mod config;
 mod corrupt;
+mod crates;
 mod signals;
 mod threads;
 mod twice;
@@ -33,6 +34,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "config",
         "a config parser panics on a line that is not `key = value`",
         config::run,
+    ),
+    (
+        "crates",
+        "a panic in a handler holding bytes, indexmap, smallvec, serde_json, uuid, locks and more",
+        crates::run,
     ),
     (
         "corrupt",

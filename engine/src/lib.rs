@@ -10,12 +10,13 @@
 //!
 //! The path of a request through the modules: [`serve`] → [`inspect`] →
 //! [`traceback`] (via [`unwind`], [`symbols`], [`debuginfo`],
-//! [`shared_dwarf`]) → [`variables`] → [`views`] / [`std_views`] / [`unsized_views`] / [`walk`]
+//! [`shared_dwarf`]) → [`variables`] → [`views`] / [`std_views`] / [`crate_views`] / [`unsized_views`] / [`walk`]
 //! → [`values`], reading memory only through [`memory`].
 
 mod engine;
 
 pub mod coredump;
+pub mod crate_views;
 pub mod debug_files;
 pub mod debuginfo;
 pub mod globals;

@@ -141,13 +141,13 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
 
 /// A raw struct field of `v` (no views applied; a DST's tail as its
 /// metadata says).
-fn field(dbg: &DebugInfo, v: &Val, ty: &Type, name: &str) -> Option<Val> {
+pub(crate) fn field(dbg: &DebugInfo, v: &Val, ty: &Type, name: &str) -> Option<Val> {
     let f = ty.field(name)?;
     Some(crate::unsized_views::member(dbg, v, ty, f, 0))
 }
 
 /// Follows raw struct fields by name.
-fn inner(dbg: &DebugInfo, v: &Val, path: &[&str]) -> Option<Val> {
+pub(crate) fn inner(dbg: &DebugInfo, v: &Val, path: &[&str]) -> Option<Val> {
     let mut cur = v.clone();
     for name in path {
         let ty = types::get(dbg, cur.ty?);
@@ -194,21 +194,21 @@ fn deref(dbg: &DebugInfo, v: &Val) -> Option<Val> {
 }
 
 /// A scalar of `v`'s own type, as an unsigned number.
-fn number(dbg: &DebugInfo, v: &Val) -> Option<u64> {
+pub(crate) fn number(dbg: &DebugInfo, v: &Val) -> Option<u64> {
     let ty = types::get(dbg, v.ty?);
     matches!(ty.kind, Kind::Base(_)).then_some(())?;
     v.place.uint(&dbg.mem, 0, ty.size).ok().map(|n| n as u64)
 }
 
 /// A synthesised value of a builtin type.
-fn synth(dbg: &DebugInfo, enc: Encoding, n: u64) -> Val {
+pub(crate) fn synth(dbg: &DebugInfo, enc: Encoding, n: u64) -> Val {
     Val::new(
         Place::Bytes(n.to_le_bytes().to_vec()),
         Some(types::builtin(dbg, enc)),
     )
 }
 
-fn transparent(place: Place, ty: Option<DieRef>, pointer: bool) -> Option<View> {
+pub(crate) fn transparent(place: Place, ty: Option<DieRef>, pointer: bool) -> Option<View> {
     Some(View::Wrapper {
         show: Show::Child(0),
         kids: vec![("value".into(), Val::new(place, ty))],
@@ -254,7 +254,7 @@ fn vec_deque(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     })
 }
 
-fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option<View> {
+pub(crate) fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option<View> {
     let raw = inner(dbg, v, path)?; // RawTable<T>
     let rty = types::get(dbg, raw.ty?);
     let elem = rty.param("T")?;

@@ -103,6 +103,11 @@ pub enum View {
         ptr: u64,
         len: u64,
     },
+    /// A byte string at `ptr`, `len` bytes, written `b"…"`.
+    Bytes {
+        ptr: u64,
+        len: u64,
+    },
     /// `len` elements of `elem` from `ptr` (Vec, slices).
     Seq {
         ptr: u64,
@@ -236,6 +241,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
         },
         Kind::Struct { fields, variants } => std_view(dbg, v, ty, fields)
             .or_else(|| crate::std_views::view(dbg, v, ty))
+            .or_else(|| crate::crate_views::view(dbg, v, ty))
             .or_else(|| crate::unsized_views::view(dbg, v, ty))
             .unwrap_or_else(|| match variants {
                 Some(vs) => enum_view(dbg, v, vs),
