@@ -8,6 +8,7 @@ mod collections;
 mod config;
 mod corrupt;
 mod crates;
+mod declared;
 mod signals;
 mod threads;
 mod twice;
@@ -39,6 +40,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "crates",
         "a panic in a handler holding bytes, indexmap, smallvec, serde_json, uuid, locks and more",
         crates::run,
+    ),
+    (
+        "declared",
+        "a panic next to the demo's own types, viewed as demo/.pmdb/views.toml declares",
+        declared::run,
     ),
     (
         "corrupt",

@@ -168,7 +168,7 @@ fn only_field(ty: &Type) -> Option<(usize, &types::Field)> {
 
 /// The pointee of a pointer, `NonNull` or `Unique`: the first raw pointer
 /// inside `v`, and the type it points to (with its metadata when unsized).
-fn deref(dbg: &DebugInfo, v: &Val) -> Option<Val> {
+pub(crate) fn deref(dbg: &DebugInfo, v: &Val) -> Option<Val> {
     let mut cur = v.clone();
     for _ in 0..8 {
         let ty = types::get(dbg, cur.ty?);

@@ -239,7 +239,8 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
             base: 0,
             variant: false,
         },
-        Kind::Struct { fields, variants } => std_view(dbg, v, ty, fields)
+        Kind::Struct { fields, variants } => crate::declared_views::view(dbg, v, ty)
+            .or_else(|| std_view(dbg, v, ty, fields))
             .or_else(|| crate::std_views::view(dbg, v, ty))
             .or_else(|| crate::crate_views::view(dbg, v, ty))
             .or_else(|| crate::unsized_views::view(dbg, v, ty))
