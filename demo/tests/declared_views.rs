@@ -114,3 +114,44 @@ fn outside_the_project_only_the_users_views_apply() -> Result<(), Error> {
     assert_eq!(line(&run.local("best")?), "best: &Score = \"bob\" has 5");
     Ok(())
 }
+
+fn with_views_file(scenario: &str, user: &UserConfig) -> Result<Crashed, Error> {
+    let views = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/builtin_views.toml");
+    Crashed::run(
+        Command::new(env!("CARGO_BIN_EXE_demo"))
+            .arg(scenario)
+            .current_dir(std::env::temp_dir())
+            .env("XDG_CONFIG_HOME", &user.0)
+            .env("PMDB_VIEWS", views),
+    )
+}
+
+#[test]
+fn builtin_views_written_as_files_read_the_same() -> Result<(), Error> {
+    let user = UserConfig::new("builtin", "");
+    let crash = with_views_file("crates", &user)?;
+    let run = crash.frame("run")?;
+    assert_eq!(
+        line(&run.local("order")?),
+        "order: IndexMap<&str, i32> = {\"first\": 1, \"second\": 2}"
+    );
+    assert_eq!(
+        line(&run.local("trw")?),
+        "trw: RwLock<Vec<u8>> = RwLock { data: [1, 2], locked: false }"
+    );
+    assert_eq!(
+        line(&crash.frame("main")?.local("name")?),
+        "name: String = \"crates\""
+    );
+    drop(crash);
+    let crash = with_views_file("collections", &user)?;
+    let run = crash.frame("run")?;
+    assert_eq!(
+        line(&run.local("counted")?),
+        "counted: Arc<Vec<i32>> = [1, 2]"
+    );
+    // The file's Cell view is `value`, not std's `Cell { value: 5 }`: the
+    // file's views are the ones applied.
+    assert_eq!(line(&run.local("cell")?), "cell: Cell<i32> = 5");
+    Ok(())
+}

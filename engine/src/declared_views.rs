@@ -17,7 +17,7 @@
 //! ```
 //!
 //! Kinds: `seq` and `set` (`pointer` + `length`, elements of the pointee's
-//! type), `text` and `bytes` (the same, as UTF-8 or `b"…"`), `map` (the
+//! type or of the generic parameter `element` names), `text` and `bytes` (the same, as UTF-8 or `b"…"`), `map` (the
 //! sequence at `entries`, each entry's `key` and `value` fields), `value`
 //! (the value is its `field`), `summary` (a `format` with `{field}`
 //! replaced by that field's preview; the fields stay the children). Field
@@ -67,6 +67,9 @@ pub struct Declared {
     pub kind: DeclaredKind,
     pub pointer: Option<String>,
     pub length: Option<String>,
+    /// The generic parameter that types the elements, when the pointer's
+    /// own pointee type does not (`T` of `Vec<T>`, whose buffer is `u8`).
+    pub element: Option<String>,
     pub entries: Option<String>,
     pub key: Option<String>,
     pub value: Option<String>,
@@ -185,7 +188,10 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
 fn apply(dbg: &DebugInfo, v: &Val, d: &Declared) -> Option<View> {
     match d.kind {
         DeclaredKind::Seq | DeclaredKind::Set | DeclaredKind::Text | DeclaredKind::Bytes => {
-            let target = pointee(dbg, &path(dbg, v, d.pointer.as_deref()?)?)?;
+            let mut target = pointee(dbg, &path(dbg, v, d.pointer.as_deref()?)?)?;
+            if let Some(param) = &d.element {
+                target.ty = Some(types::get(dbg, v.ty?).param(param)?);
+            }
             let len = number(dbg, &path(dbg, v, d.length.as_deref()?)?)?;
             let Place::Mem(ptr) = target.place else {
                 return None;
