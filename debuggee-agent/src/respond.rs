@@ -33,7 +33,7 @@ pub fn handle(config: &Config, crash: Crash, signal: Option<SigInfo>) -> Option<
         Mode::Report => {
             let done = std::thread::Builder::new()
                 .name("pmdb-agent-report".into())
-                .spawn(move || crate::report::print(&Inspector::new(crate::live::engine(), crash)))
+                .spawn(move || crate::report::print(Inspector::new(crate::live::engine(), crash)))
                 .map(|h| h.join());
             if !matches!(done, Ok(Ok(()))) {
                 eprintln!("pmdb: could not print the crash report");

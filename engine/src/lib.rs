@@ -27,6 +27,7 @@ pub mod objects;
 pub mod place;
 pub mod process;
 pub mod record;
+pub mod report;
 pub mod serve;
 pub mod shared_dwarf;
 pub mod signal;

@@ -227,3 +227,14 @@ pub fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
 pub fn reply<T: Transport + ?Sized>(t: &mut T, id: u64, body: Response) -> Result<(), wire::Error> {
     t.send(&frame::encode(&Envelope { id, body })?)
 }
+
+/// Serves `server` over the in-memory transport on a thread of its own, and
+/// returns the client's session: a crash inspected in the same process.
+pub fn in_process(server: Server) -> Result<wire::Session, wire::Error> {
+    let (client, mut server_end) = wire::MemoryTransport::pair();
+    std::thread::Builder::new()
+        .name("pmdb-agent-inprocess".into())
+        .spawn(move || server.converse(&mut server_end))
+        .map_err(wire::Error::Io)?;
+    wire::Session::over(Box::new(client))
+}

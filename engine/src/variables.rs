@@ -4,7 +4,7 @@
 //! bound more than once is listed at its visible (innermost) binding,
 //! followed by the bindings it shadows, innermost first, marked shadowed.
 
-use crate::debuginfo::{DebugInfo, R, die_name, die_type};
+use crate::debuginfo::{DebugInfo, R};
 use crate::place::Place;
 use crate::traceback::Frame;
 use crate::unavailable::Unavailable;
@@ -23,9 +23,7 @@ pub struct Var {
 pub fn frame_vars(dbg: &DebugInfo, frame: &Frame) -> Result<Vec<Var>, Unavailable> {
     let die = frame.die.ok_or(Unavailable::NoDebugInfo)?;
     let unit = dbg.unit_of(die).ok_or(Unavailable::NoDebugInfo)?;
-    let offset = die
-        .to_unit_offset(&unit.header)
-        .ok_or(Unavailable::NoDebugInfo)?;
+    let offset = dbg.local(unit, die).ok_or(Unavailable::NoDebugInfo)?;
     let mut tree = unit.entries_tree(Some(offset))?;
     let root = tree.root()?;
     let mut vars = Vec::new();
@@ -91,15 +89,16 @@ fn collect(
                         _ => None,
                     });
                 let named = origin.as_ref().unwrap_or(entry);
-                let Some(name) =
-                    die_name(&dbg.dwarf, unit, entry).or_else(|| die_name(&dbg.dwarf, unit, named))
+                let Some(name) = dbg
+                    .die_name(unit, entry)
+                    .or_else(|| dbg.die_name(unit, named))
                 else {
                     continue;
                 };
                 if artificial(entry) || artificial(named) {
                     continue;
                 }
-                let ty = [entry, named].iter().find_map(|e| die_type(unit, e));
+                let ty = [entry, named].iter().find_map(|e| dbg.die_type(unit, e));
                 let place = locate(dbg, unit, entry, frame);
                 let is_arg = entry.tag() == gimli::DW_TAG_formal_parameter;
                 out.push((
@@ -126,7 +125,7 @@ fn in_ranges(
     entry: &gimli::DebuggingInformationEntry<R>,
     probe: u64,
 ) -> bool {
-    let Ok(mut ranges) = dbg.dwarf.die_ranges(unit, entry) else {
+    let Ok(mut ranges) = dbg.dwarf_for(unit).die_ranges(unit, entry) else {
         return false;
     };
     while let Ok(Some(r)) = ranges.next() {
@@ -163,7 +162,7 @@ fn location_at(
     offset: gimli::LocationListsOffset<usize>,
     probe: u64,
 ) -> Option<gimli::Expression<R>> {
-    let mut list = dbg.dwarf.locations(unit, offset).ok()?;
+    let mut list = dbg.dwarf_for(unit).locations(unit, offset).ok()?;
     while let Ok(Some(entry)) = list.next() {
         if entry.range.begin <= probe && probe < entry.range.end {
             return Some(entry.data);
@@ -210,6 +209,14 @@ fn evaluate(
             }
             gimli::EvaluationResult::RequiresRelocatedAddress(a) => {
                 eval.resume_with_relocated_address(a.wrapping_add(dbg.bias))
+            }
+            // Split DWARF: addresses by index into the skeleton's `.debug_addr`.
+            gimli::EvaluationResult::RequiresIndexedAddress { index, relocate } => {
+                match dbg.dwarf_for(unit).address(unit, index) {
+                    Ok(a) if relocate => eval.resume_with_indexed_address(a.wrapping_add(dbg.bias)),
+                    Ok(a) => eval.resume_with_indexed_address(a),
+                    Err(_) => return optimized(),
+                }
             }
             _ => return optimized(),
         };

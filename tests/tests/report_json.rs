@@ -299,3 +299,44 @@ fn corrupt_report_marks_lying_memory() {
     assert_eq!(huge["len"], 10_000_000);
     assert_eq!(huge["children"].as_array().unwrap().len(), 100);
 }
+
+/// `PMDB_MODE=report` (the default where stderr is not a terminal, as in
+/// CI): the same text `pmdb report` prints, user frames only, then the
+/// program's usual panic output and status.
+#[test]
+fn report_mode_prints_the_same_report_then_the_usual_panic() {
+    let mut cmd = std::process::Command::new(tests::bin("demo"));
+    cmd.arg("bank")
+        .env("PMDB_MODE", "report")
+        .env("RUST_BACKTRACE", "0");
+    let (status, stderr, _) = tests::run_to_end(cmd, std::time::Duration::from_secs(30));
+    assert_eq!(status.code(), Some(101));
+    let head: Vec<&str> = stderr.lines().take(9).collect();
+    let demo_src = std::env::current_dir()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("demo/src");
+    assert_eq!(
+        head,
+        [
+            "pmdb: crash report (PMDB_MODE=report)".to_string(),
+            "panic in thread 'main' at demo/src/bank.rs:63:9: insufficient funds: bob has 75 but round 1 needs 500".to_string(),
+            String::new(),
+            "thread 'main' (crashed), 27 runtime frames hidden".to_string(),
+            format!("  #10  demo::bank::withdraw at {}/bank.rs:63", demo_src.display()),
+            "        account: &Account = Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }".to_string(),
+            "        amount: i64 = 500".to_string(),
+            "        memo: &str = \"round 1\"".to_string(),
+            "        limit: i64 = 75".to_string(),
+        ]
+    );
+    assert!(
+        stderr.contains("\n\nthread 'main' ("),
+        "the usual panic output follows: {stderr}"
+    );
+    assert!(
+        stderr.ends_with("panicked at demo/src/bank.rs:63:9:\ninsufficient funds: bob has 75 but round 1 needs 500\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"),
+        "{stderr}"
+    );
+}
