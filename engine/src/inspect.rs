@@ -329,7 +329,10 @@ impl Inspector {
         }
         let values: Vec<ValueInfo> = vars
             .into_iter()
-            .map(|v| self.info(dbg, v.name, v.val))
+            .map(|v| ValueInfo {
+                shadowed: v.shadowed,
+                ..self.info(dbg, v.name, v.val)
+            })
             .collect();
         Ok(Page {
             start: 0,

@@ -11,6 +11,7 @@ use crate::memory::Memory;
 use crate::place::Place;
 use crate::types::{self, Encoding, Field, Kind, Type};
 use crate::unavailable::Unavailable;
+use crate::unsized_views::Meta;
 
 /// A typed value in the frozen process.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct Val {
     pub ty: Option<DieRef>,
     /// Set for a map entry, which has no place of its own: (key, value).
     pub entry: Option<Box<(Val, Val)>>,
+    /// Set for an unsized value: what its pointer said about its size.
+    pub meta: Option<Meta>,
 }
 
 impl Val {
@@ -27,6 +30,17 @@ impl Val {
             place,
             ty,
             entry: None,
+            meta: None,
+        }
+    }
+
+    /// An unsized value: a slice, a `str`, or a custom DST.
+    pub fn with_meta(place: Place, ty: Option<DieRef>, meta: Meta) -> Val {
+        Val {
+            place,
+            ty,
+            entry: None,
+            meta: Some(meta),
         }
     }
 
@@ -36,6 +50,7 @@ impl Val {
             place: Place::Bytes(Vec::new()),
             ty: None,
             entry: Some(Box::new((key, value))),
+            meta: None,
         }
     }
 }
@@ -85,6 +100,11 @@ pub enum View {
     Scalar(Encoding, u64),
     /// UTF-8 text at `ptr`, `len` bytes.
     Str {
+        ptr: u64,
+        len: u64,
+    },
+    /// A byte string at `ptr`, `len` bytes, written `b"…"`.
+    Bytes {
         ptr: u64,
         len: u64,
     },
@@ -160,6 +180,9 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
     if let Place::Missing(why) = &v.place {
         return View::Error(why.clone());
     }
+    if let Some(view) = crate::unsized_views::own_view(v) {
+        return view;
+    }
     // Pieces that cover less than the type: part of the value is unknown.
     if let Place::Bytes(b) = &v.place
         && (b.len() as u64) < ty.size
@@ -216,8 +239,11 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
             base: 0,
             variant: false,
         },
-        Kind::Struct { fields, variants } => std_view(dbg, v, ty, fields)
+        Kind::Struct { fields, variants } => crate::declared_views::view(dbg, v, ty)
+            .or_else(|| std_view(dbg, v, ty, fields))
             .or_else(|| crate::std_views::view(dbg, v, ty))
+            .or_else(|| crate::crate_views::view(dbg, v, ty))
+            .or_else(|| crate::unsized_views::view(dbg, v, ty))
             .unwrap_or_else(|| match variants {
                 Some(vs) => enum_view(dbg, v, vs),
                 None => struct_view(ty, fields),

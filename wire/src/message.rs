@@ -323,6 +323,10 @@ pub struct ValueInfo {
     pub handle: Option<Handle>,
     /// How many children [`Request::Children`] can return.
     pub child_count: u64,
+    /// A local hidden by a later binding of the same name (listed right
+    /// after the visible one, innermost first); a path names the visible one.
+    #[serde(default)]
+    pub shadowed: bool,
 }
 
 /// A page of values: locals of a frame, or children from `start`.

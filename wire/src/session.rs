@@ -585,12 +585,14 @@ impl Frame {
         Ok(self.session.values(page))
     }
 
-    /// One local by name (the innermost when a name is shadowed).
+    /// One local by name: the visible binding when a name is shadowed.
     pub fn local(&self, name: &str) -> Result<RemoteValue, Error> {
+        // An agent that does not mark shadowed bindings lists the visible
+        // one last.
         self.locals()?
             .into_iter()
             .rev()
-            .find(|v| v.info.name == name)
+            .find(|v| v.info.name == name && !v.info.shadowed)
             .ok_or_else(|| Error::NotFound(format!("no local {name:?} in {}", self.info.function)))
     }
 
@@ -708,6 +710,27 @@ impl RemoteValue {
             )));
         }
         self.child("*")
+    }
+
+    /// The value whose children a debugger lists when this one is expanded:
+    /// for a reference or `Box` to a struct, the struct (its fields shown
+    /// directly, as VS Code does); this value itself otherwise. Raw pointers
+    /// keep their `*` step. Costs one round trip for such pointers only.
+    pub fn expansion(&self) -> Result<RemoteValue, Error> {
+        let raw = self.info.type_name.starts_with('*');
+        if self.info.kind != ValueKind::Pointer || raw || self.info.child_count != 1 {
+            return Ok(self.clone());
+        }
+        Ok(match self.children(0, 1)?.pop() {
+            Some(kid)
+                if kid.info.name == "*"
+                    && matches!(kid.info.kind, ValueKind::Struct | ValueKind::Tuple)
+                    && kid.info.child_count > 0 =>
+            {
+                kid
+            }
+            _ => self.clone(),
+        })
     }
 
     /// Evaluates a path relative to this value (`.field`, `[2]`, `field.0`, …).
@@ -919,6 +942,7 @@ mod tests {
             len: None,
             handle,
             child_count: children,
+            shadowed: false,
         }
     }
 

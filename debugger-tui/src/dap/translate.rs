@@ -295,6 +295,7 @@ mod tests {
             len: None,
             handle: (kids > 0).then_some(9),
             child_count: kids,
+            shadowed: false,
         }
     }
 
