@@ -8,6 +8,7 @@ pub mod bridge;
 pub mod commands;
 pub mod core;
 pub mod dap;
+pub mod evaluate;
 pub mod list;
 pub mod remote;
 pub mod report;

@@ -8,7 +8,7 @@
 mod cli;
 
 use debugger_tui::remote::Endpoint;
-use debugger_tui::{bridge, list, report, run, tui};
+use debugger_tui::{bridge, evaluate, list, report, run, tui};
 
 use clap::Parser;
 
@@ -44,6 +44,8 @@ fn main() {
             core,
             json,
             depth,
+            eval,
+            frame,
             source,
             remote,
             sources,
@@ -52,6 +54,9 @@ fn main() {
             None => Endpoint::new(&remote, target.as_deref()),
         }
         .and_then(|endpoint| {
+            if !eval.is_empty() {
+                return evaluate::report(&endpoint, json, depth, frame.as_deref(), &eval);
+            }
             let show = source.then_some(&sources);
             report::report(&endpoint, json, depth, show).map(|()| 0)
         }),

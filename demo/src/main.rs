@@ -9,6 +9,7 @@ mod config;
 mod corrupt;
 mod crates;
 mod declared;
+mod ledger;
 mod pool;
 mod signals;
 mod threads;
@@ -51,6 +52,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "corrupt",
         "a panic next to garbage pointers, a corrupt length, a cycle and a 10M vector",
         corrupt::run,
+    ),
+    (
+        "ledger",
+        "a panic next to 10M postings, accounts and maps, for expressions",
+        ledger::run,
     ),
     (
         "segv",

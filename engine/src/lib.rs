@@ -20,6 +20,7 @@ pub mod crate_views;
 pub mod debug_files;
 pub mod debuginfo;
 pub mod declared_views;
+pub mod eval;
 pub mod globals;
 pub mod inspect;
 pub mod memory;

@@ -605,8 +605,43 @@ impl Frame {
         self.session.source(file, first_line, last_line)
     }
 
-    /// Evaluates a path expression from this frame's locals.
+    /// Evaluates an expression in this frame, in the agent
+    /// ([`Request::Eval`]): paths (`a.b`, `v[3]`, `*p`, `m["k"]`),
+    /// arithmetic and comparisons, `len()`, slices, map keys, casts, `&x`,
+    /// filters (`v.filter(|a| a.balance < 0)`). The result is a lazy
+    /// remote value like any other, named `expr`. An error about the
+    /// expression is [`Error::Expression`], with its column. An agent that
+    /// predates `Eval` gets the path walked here, step by step.
     pub fn eval(&self, expr: &str) -> Result<RemoteValue, Error> {
+        let req = Request::Eval {
+            frame: self.info.id,
+            expr: expr.to_string(),
+        };
+        match self.session.request(req) {
+            Ok(Response::Values(page)) => self
+                .session
+                .values(page)
+                .pop()
+                .ok_or_else(|| Error::UnexpectedReply("an empty page for an expression".into())),
+            Ok(other) => Err(unexpected(&other)),
+            Err(Error::Remote(e)) => match e.column {
+                Some(column) => Err(Error::Expression {
+                    expr: expr.to_string(),
+                    column,
+                    message: e.message,
+                    kind: e.kind,
+                }),
+                // An agent that cannot decode `Eval`: walk the path here.
+                None if e.kind == ErrorKind::BadRequest => self.eval_path(expr),
+                None => Err(Error::Remote(e)),
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Evaluates a path expression by walking it from this frame's locals,
+    /// one request per step (for agents without [`Request::Eval`]).
+    pub fn eval_path(&self, expr: &str) -> Result<RemoteValue, Error> {
         let path = path::parse(expr)?;
         // Locals first; a name that is not a local may be a static.
         let mut value = match self.local(&path.root) {
@@ -1149,6 +1184,60 @@ mod tests {
         third.join().unwrap();
         let refused = Error::Remote(RemoteError::new(ErrorKind::NotFound, "no local"));
         assert!(!Session::lost(&refused));
+    }
+
+    #[test]
+    fn eval_falls_back_to_walking_the_path_on_an_agent_without_eval() {
+        let old = crashed_agent(true);
+        let (s, serve) = fake_agent(move |r| match r {
+            Request::Eval { .. } => (
+                false,
+                Response::Error(RemoteError::new(
+                    ErrorKind::BadRequest,
+                    "malformed message: unknown variant `Eval`",
+                )),
+            ),
+            r => old(r),
+        });
+        let tb = s.traceback(TID).unwrap();
+        let v = tb.frame_named("main").unwrap().eval("p.x").unwrap();
+        assert_eq!((v.name(), v.preview()), ("x", "1"));
+        drop((s, tb));
+        let seen = serve.join().unwrap();
+        assert!(matches!(seen[2], Request::Eval { ref expr, .. } if expr == "p.x"));
+        assert_eq!(
+            seen[3],
+            Request::Locals {
+                frame: FrameId {
+                    thread: TID,
+                    index: 1
+                }
+            }
+        );
+    }
+
+    #[test]
+    fn expression_errors_carry_their_column_and_draw_a_caret() {
+        let (s, _serve) = fake_agent(|r| match r {
+            Request::Eval { .. } => (
+                true,
+                Response::Error(RemoteError::at_column(
+                    ErrorKind::NotFound,
+                    "Account has no field `balanc`",
+                    9,
+                )),
+            ),
+            r => crashed_agent(true)(r),
+        });
+        let tb = s.traceback(TID).unwrap();
+        let e = tb
+            .frame_named("main")
+            .unwrap()
+            .eval("account.balanc")
+            .unwrap_err();
+        assert_eq!(e.to_string(), "Account has no field `balanc` (column 9)");
+        assert_eq!(e.remote_kind(), Some(ErrorKind::NotFound));
+        assert_eq!(e.caret(2).unwrap(), "  account.balanc\n          ^");
     }
 
     #[test]
