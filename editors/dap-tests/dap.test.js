@@ -288,18 +288,19 @@ describe('pmdb dap', () => {
     assert.deepEqual(vars.map((v) => (v === words ? 'words' : line(v))), [
       'huge: Vec<u64> = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, ..]',
       'garbage: *const (u32, u32) = 0xdead',
-      'lying: Vec<u8> = <length 1152921504606846976 looks corrupt>',
       'words',
       'dangling: ManuallyDrop<Rc<u32>> = ManuallyDrop { value: <unreadable memory at 0x50> }',
       'a: Rc<RefCell<Ring>> = RefCell { value: Ring { id: 1, next: Some(RefCell { .. }) } }',
       'b: Rc<RefCell<Ring>> = RefCell { value: Ring { id: 2, next: Some(RefCell { .. }) } }',
       'lying: ManuallyDrop<Vec<u8>> = ManuallyDrop { value: <length 1152921504606846976 looks corrupt> }',
+      'lying: Vec<u8> = <length 1152921504606846976 looks corrupt>',
     ]);
-    // A shadowed binding has no expression that reaches it; the innermost has.
+    // The shadowed binding (listed after the visible one) has no expression
+    // that reaches it; the visible one has.
     assert.deepEqual(vars.map((v) => v.evaluateName),
-      ['huge', 'garbage', undefined, 'words', 'dangling', 'a', 'b', 'lying']);
-    const byName = Object.fromEntries(vars.map((v) => [v.name, v]));
-    const shadowed = vars[2];
+      ['huge', 'garbage', 'words', 'dangling', 'a', 'b', 'lying', undefined]);
+    const byName = Object.fromEntries(vars.filter((v) => v.evaluateName).map((v) => [v.name, v]));
+    const shadowed = vars[7];
     const huge = byName.huge;
     assert.deepEqual([huge.type, huge.value, huge.indexedVariables, huge.namedVariables],
       ['Vec<u64>', '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, ..]', 10000000, undefined]);

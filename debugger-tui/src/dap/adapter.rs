@@ -637,16 +637,17 @@ impl<W: Write> Adapter<W> {
                     (kids, Some((kind, paths.clone())))
                 }
             };
+        // A shadowed local has no path that reaches it.
+        let shadowed = t::shadowed(
+            &children
+                .iter()
+                .map(|c| (c.info.name.as_str(), c.info.shadowed))
+                .collect::<Vec<_>>(),
+        );
         let mut out = Vec::with_capacity(children.len());
         for (i, child) in children.iter().enumerate() {
             let paths = match &parent {
-                // A name bound again later is shadowed: no path reaches it.
-                None if children[i + 1..]
-                    .iter()
-                    .any(|later| later.info.name == child.info.name) =>
-                {
-                    None
-                }
+                None if shadowed[i] => None,
                 None => Some(Paths::root(&child.info.name)),
                 Some((kind, Some(p))) => p.child(*kind, &child.info.name),
                 Some((_, None)) => None,

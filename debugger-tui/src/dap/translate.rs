@@ -80,6 +80,22 @@ fn is_field(name: &str) -> bool {
     }
 }
 
+/// Which of a frame's locals (name, marked shadowed by the agent) are hidden
+/// by another binding of the same name, so that no path reaches them. An
+/// agent that marks none lists the visible binding of a name last.
+pub fn shadowed(locals: &[(&str, bool)]) -> Vec<bool> {
+    if locals.iter().any(|&(_, marked)| marked) {
+        return locals.iter().map(|&(_, marked)| marked).collect();
+    }
+    (0..locals.len())
+        .map(|i| {
+            locals[i + 1..]
+                .iter()
+                .any(|(later, _)| *later == locals[i].0)
+        })
+        .collect()
+}
+
 /// Whether a value's children are elements (paged by VS Code as
 /// `indexedVariables`) rather than named members.
 pub fn indexed(kind: ValueKind) -> bool {
@@ -492,6 +508,21 @@ mod tests {
         let s = crash(CrashKind::Signal, "SIGSEGV (address not mapped) at 0x0");
         assert_eq!(crash_text(&s), "SIGSEGV");
         assert_eq!(exception_info(&s, &[]).details.type_name, None);
+    }
+
+    #[test]
+    fn shadowed_locals_are_the_marked_ones_or_else_all_but_the_last_of_a_name() {
+        // Marked by the agent: the visible binding first, the hidden after it.
+        assert_eq!(
+            shadowed(&[("a", false), ("x", false), ("x", true), ("x", true)]),
+            [false, false, true, true]
+        );
+        // Not marked: the last binding of a name is the visible one.
+        assert_eq!(
+            shadowed(&[("x", false), ("a", false), ("x", false)]),
+            [true, false, false]
+        );
+        assert_eq!(shadowed(&[]), Vec::<bool>::new());
     }
 
     #[test]
