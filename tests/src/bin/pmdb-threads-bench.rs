@@ -155,7 +155,7 @@ fn main() {
         }
         let first = times[0];
         rows.push(format!(
-            "| task list (`Session::tasks()`, frames and locals) of {count} parked tokio tasks: first / median of 5 | {first:.1} ms / {:.1} ms |",
+            "| task list (`Session::tasks()`: ids, states, awaited futures as frames; locals on request) of {count} parked tokio tasks: first request / median of 5 | {first:.1} ms / {:.1} ms |",
             median(times)
         ));
     }
