@@ -9,8 +9,8 @@
 //!   `gdb -p PID -batch -ex 'thread apply all bt full'` on the same process.
 //!
 //! - with a third argument, `demo-tokio-current 10000`: the task list
-//!   (`Session::tasks()`, every task with its frames and locals) of 10,000
-//!   parked tokio tasks.
+//!   (`Session::tasks()`: ids, states and frames; locals come on request) of
+//!   10,000 parked tokio tasks.
 //!
 //! Usage: `pmdb-threads-bench DEMO PMDB [DEMO_TOKIO]`. Prints a Markdown table.
 
