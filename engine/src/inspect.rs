@@ -81,7 +81,12 @@ impl Inspector {
             .enumerate()
             .map(|(i, t)| ThreadInfo {
                 id: t.id,
-                name: t.name.clone(),
+                // A thread the freeze could not stop that crashed since is
+                // named as its crash record names it.
+                name: later
+                    .iter()
+                    .find(|c| c.info.thread == t.id)
+                    .map_or_else(|| t.name.clone(), |c| c.info.thread_name.clone()),
                 crashed: i == 0 || crashed_later(t.id),
             })
             .collect();
