@@ -83,10 +83,10 @@ impl Inspector {
                 id: t.id,
                 // A thread the freeze could not stop that crashed since is
                 // named as its crash record names it.
-                name: later
-                    .iter()
-                    .find(|c| c.info.thread == t.id)
-                    .map_or_else(|| t.name.clone(), |c| c.info.thread_name.clone()),
+                name: match t.name.split_once(" (not frozen: ") {
+                    Some((name, _)) if crashed_later(t.id) => name.to_string(),
+                    _ => t.name.clone(),
+                },
                 crashed: i == 0 || crashed_later(t.id),
             })
             .collect();
