@@ -165,7 +165,11 @@ impl Cursor {
                 if arg.is_empty() {
                     return Err("usage: p EXPR".into());
                 }
-                let mut v = self.current().eval(arg).map_err(|e| e.to_string())?;
+                let mut v = self.current().eval(arg).map_err(|e| match e.caret(2) {
+                    // The expression again, with a caret under the column.
+                    Some(caret) => format!("{e}\n{caret}"),
+                    None => e.to_string(),
+                })?;
                 // Shown under the expression the user typed.
                 v.info.name = arg.to_string();
                 let text = format!("{arg}: {} = {}", v.type_name(), v.preview());

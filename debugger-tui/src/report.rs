@@ -65,6 +65,9 @@ pub fn add_source(session: &Session, sources: &Sources, threads: &mut [ReportThr
 pub(crate) fn node_json(n: &Node) -> Value {
     let mut o = serde_json::Map::new();
     o.insert("name".into(), json!(n.name));
+    if n.shadowed {
+        o.insert("shadowed".into(), json!(true));
+    }
     o.insert("type".into(), json!(n.type_name));
     o.insert("value".into(), json!(n.value));
     if let Some(len) = n.len {
@@ -134,6 +137,7 @@ mod tests {
     fn leaf(name: &str, ty: &str, value: &str, len: Option<u64>) -> Node {
         Node {
             name: name.into(),
+            shadowed: false,
             type_name: ty.into(),
             value: value.into(),
             len,

@@ -5,11 +5,16 @@ mod bank;
 #[cfg(feature = "big")]
 mod big;
 mod collections;
+mod config;
 mod corrupt;
+mod crates;
+mod declared;
+mod ledger;
 mod pool;
 mod signals;
 mod threads;
 mod twice;
+mod unsized_values;
 mod values;
 
 const SCENARIOS: &[(&str, &str, fn())] = &[
@@ -29,9 +34,29 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         collections::run,
     ),
     (
+        "config",
+        "a config parser panics on a line that is not `key = value`",
+        config::run,
+    ),
+    (
+        "crates",
+        "a panic in a handler holding bytes, indexmap, smallvec, serde_json, uuid, locks and more",
+        crates::run,
+    ),
+    (
+        "declared",
+        "a panic next to the demo's own types, viewed as demo/.pmdb/views.toml declares",
+        declared::run,
+    ),
+    (
         "corrupt",
         "a panic next to garbage pointers, a corrupt length, a cycle and a 10M vector",
         corrupt::run,
+    ),
+    (
+        "ledger",
+        "a panic next to 10M postings, accounts and maps, for expressions",
+        ledger::run,
     ),
     (
         "segv",
@@ -64,6 +89,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "pool",
         "2,000 worker threads parked (`demo pool N` for N) while main panics",
         pool::run,
+    ),
+    (
+        "unsized",
+        "a panic next to unsized pointees, counted references and shadowed bindings",
+        unsized_values::run,
     ),
     ("ok", "exits normally with status 0", || {}),
 ];

@@ -334,12 +334,48 @@ impl Inspector {
         }
         let values: Vec<ValueInfo> = vars
             .into_iter()
-            .map(|v| self.info(dbg, v.name, v.val))
+            .map(|v| ValueInfo {
+                shadowed: v.shadowed,
+                ..self.info(dbg, v.name, v.val)
+            })
             .collect();
         Ok(Page {
             start: 0,
             total: values.len() as u64,
             values,
+        })
+    }
+
+    /// An expression evaluated in a frame (see [`crate::eval`]), as a
+    /// one-value page named `expr`; errors point at their column.
+    pub fn eval(&self, id: FrameId, expr: &str) -> Reply<Page> {
+        let dbg = self.debug_info()?;
+        let frames = self.frames(id.thread)?;
+        let frame = frames
+            .get(id.index as usize)
+            .ok_or_else(|| err(ErrorKind::NotFound, format!("no frame {}", id.index)))?;
+        // The frame's variables, found once and only when a name needs them.
+        let vars = std::cell::OnceCell::new();
+        let local = |name: &str| {
+            vars.get_or_init(|| variables::frame_vars(dbg, frame).unwrap_or_default())
+                .iter()
+                .rev()
+                .find(|v: &&variables::Var| v.name == name)
+                .map(|v| v.val.clone())
+        };
+        let val = crate::eval::evaluate(dbg, &local, expr).map_err(|e| {
+            use crate::eval::EvalError as E;
+            let kind = match &e {
+                E::Syntax { .. } | E::Invalid { .. } => ErrorKind::BadRequest,
+                E::NotFound { .. } => ErrorKind::NotFound,
+                E::Unavailable { .. } => ErrorKind::Unavailable,
+            };
+            RemoteError::at_column(kind, e.to_string(), e.column(expr))
+        })?;
+        Ok(Page {
+            start: 0,
+            total: 1,
+            values: vec![self.info(dbg, expr.to_string(), val)],
         })
     }
 

@@ -15,6 +15,8 @@ const CHILDREN_PER_LEVEL: u64 = 100;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub name: String,
+    /// A binding a later one of the same name hides.
+    pub shadowed: bool,
     pub type_name: String,
     pub value: String,
     pub len: Option<u64>,
@@ -122,14 +124,20 @@ pub fn walk(session: &Session, depth: u32) -> Result<Vec<ReportThread>, wire::Er
 
 /// A value with `levels` levels of its children.
 pub fn node(v: &wire::RemoteValue, levels: u32) -> Node {
-    let children = if levels > 0 && v.child_count() > 0 {
-        v.children(0, v.child_count().min(CHILDREN_PER_LEVEL))
+    // A reference or `Box` to a struct lists the struct's fields.
+    let listed = match levels > 0 && v.child_count() > 0 {
+        true => v.expansion().ok(),
+        false => None,
+    };
+    let children = match listed {
+        Some(l) => l
+            .children(0, l.child_count().min(CHILDREN_PER_LEVEL))
             .map(|kids| kids.iter().map(|k| node(k, levels - 1)).collect())
-            .unwrap_or_default()
-    } else {
-        Vec::new()
+            .unwrap_or_default(),
+        None => Vec::new(),
     };
     Node {
+        shadowed: v.info.shadowed,
         name: v.name().to_string(),
         type_name: v.type_name().to_string(),
         value: v.preview().to_string(),
@@ -215,8 +223,12 @@ pub fn to_text(crash: &CrashInfo, threads: &[ReportThread], runtime: Runtime) ->
 fn text_node(out: &mut String, n: &Node, indent: usize) {
     let _ = writeln!(
         out,
-        "{:indent$}    {}: {} = {}",
-        "", n.name, n.type_name, n.value
+        "{:indent$}    {}{}: {} = {}",
+        "",
+        n.name,
+        if n.shadowed { " (shadowed)" } else { "" },
+        n.type_name,
+        n.value
     );
     for c in &n.children {
         text_node(out, c, indent + 2);
@@ -230,6 +242,7 @@ mod tests {
     fn leaf(name: &str, ty: &str, value: &str) -> Node {
         Node {
             name: name.into(),
+            shadowed: false,
             type_name: ty.into(),
             value: value.into(),
             len: None,

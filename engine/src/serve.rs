@@ -199,6 +199,10 @@ impl Server {
             } => ins.children(value, start, count).map(Response::Values),
             Request::Static { name } => ins.static_value(&name).map(Response::Values),
             Request::Fetch { value } => ins.fetch(value).map(Response::Fetched),
+            Request::Eval { frame, expr } => ins
+                .frame_named(frame)
+                .and_then(|f| ins.eval(f, &expr))
+                .map(Response::Values),
             Request::Stats => Ok(Response::Stats(wire::AgentStats {
                 bytes_read: ins.engine().mem().bytes_read(),
                 units_parsed: ins.engine().units_parsed(),

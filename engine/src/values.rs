@@ -40,7 +40,7 @@ pub fn describe(dbg: &DebugInfo, name: String, v: &Val) -> ValueInfo {
             },
             None,
         ),
-        View::Str { len, .. } => (ValueKind::Str, Some(*len)),
+        View::Str { len, .. } | View::Bytes { len, .. } => (ValueKind::Str, Some(*len)),
         View::Seq { len, .. } => (ValueKind::Sequence, Some(*len)),
         View::Array { count, .. } => (ValueKind::Array, Some(*count)),
         View::Pointer { .. } => (ValueKind::Pointer, None),
@@ -84,12 +84,14 @@ pub fn describe(dbg: &DebugInfo, name: String, v: &Val) -> ValueInfo {
     };
     ValueInfo {
         name,
-        type_name: display_type(dbg, &ty),
+        type_name: crate::unsized_views::type_name(dbg, v, &ty)
+            .unwrap_or_else(|| display_type(dbg, &ty)),
         kind,
         preview,
         len,
         handle: None,
         child_count: child_count(&view),
+        shadowed: false,
     }
 }
 
@@ -163,8 +165,9 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
                 .into_iter()
                 .zip(range.start..)
                 .map(|(item, i)| {
-                    let name = match (&item.entry, shape) {
-                        (Some(kv), Shape::Map) => short_preview(dbg, &kv.0),
+                    let name = match (&item.entry, shape, &walk) {
+                        (_, _, crate::walk::Walk::Picked(p)) => p.name(dbg, i, &item),
+                        (Some(kv), Shape::Map, _) => short_preview(dbg, &kv.0),
                         _ => format!("[{i}]"),
                     };
                     (name, item)
@@ -182,8 +185,7 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
             .iter()
             .map(|f| {
                 let name = tuple_index(&f.name).unwrap_or(&f.name).to_string();
-                let place = v.place.at(base + f.offset);
-                (name, Val::new(place, f.ty))
+                (name, crate::unsized_views::member(dbg, v, &ty, f, base))
             })
             .collect(),
         _ => Vec::new(),
@@ -203,6 +205,18 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
                 Ok(bytes) => {
                     let text = utf8_prefix(&bytes);
                     out.push_str(&format!("{text:?}"));
+                    if want < *len {
+                        out.push_str("..");
+                    }
+                }
+                Err(e) => out.push_str(&e.to_string()),
+            }
+        }
+        View::Bytes { ptr, len } => {
+            let want = (*len).min(PREVIEW_STR_BYTES);
+            match Place::Mem(*ptr).read(&dbg.mem, 0, want as usize) {
+                Ok(bytes) => {
+                    out.push_str(&format!("b\"{}\"", bytes.escape_ascii()));
                     if want < *len {
                         out.push_str("..");
                     }
@@ -351,7 +365,7 @@ fn write_items(
 }
 
 /// A short preview, for naming map entries by their key.
-fn short_preview(dbg: &DebugInfo, v: &Val) -> String {
+pub fn short_preview(dbg: &DebugInfo, v: &Val) -> String {
     let mut out = String::new();
     preview_into(dbg, v, &mut out, PREVIEW_DEPTH - 1);
     out
@@ -470,6 +484,18 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
             }
             let bytes = Place::Mem(*ptr).read(&dbg.mem, 0, *len as usize)?;
             Data::Str(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        View::Bytes { ptr, len } => {
+            if *len > MAX_READ as u64 {
+                return Err(Unavailable::StringTooLarge(*len));
+            }
+            let bytes = Place::Mem(*ptr).read(&dbg.mem, 0, *len as usize)?;
+            Data::Seq(
+                bytes
+                    .into_iter()
+                    .map(|b| Data::UInt(u64::from(b)))
+                    .collect(),
+            )
         }
         View::Seq { .. } | View::Array { .. } => Data::Seq(all(budget)?),
         View::Pointer { target, raw, .. } if *raw => Data::UInt(*target),

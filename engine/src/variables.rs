@@ -1,6 +1,8 @@
 //! A frame's variables: the arguments and locals of its function (or inlined
 //! call) whose lexical scope contains the frame's pc, in declaration order,
-//! each placed by evaluating its DWARF location against the frame.
+//! each placed by evaluating its DWARF location against the frame. A name
+//! bound more than once is listed at its visible (innermost) binding,
+//! followed by the bindings it shadows, innermost first, marked shadowed.
 
 use crate::debuginfo::{DebugInfo, R};
 use crate::place::Place;
@@ -13,6 +15,8 @@ use crate::views::Val;
 pub struct Var {
     pub name: String,
     pub val: Val,
+    /// Hidden by a later binding of the same name.
+    pub shadowed: bool,
 }
 
 /// The variables in scope at `frame`, arguments first.
@@ -26,7 +30,31 @@ pub fn frame_vars(dbg: &DebugInfo, frame: &Frame) -> Result<Vec<Var>, Unavailabl
     collect(dbg, unit, root, frame, &mut vars, 0)?;
     // Arguments first, then locals, each in declaration order.
     vars.sort_by_key(|(is_arg, _)| !*is_arg);
-    Ok(vars.into_iter().map(|(_, v)| v).collect())
+    Ok(with_shadowed(vars.into_iter().map(|(_, v)| v).collect()))
+}
+
+/// Each visible binding followed by those it shadows, innermost first. In
+/// declaration order the last binding of a name is the visible one: every
+/// scope collected contains the pc, so later ones are nested deeper.
+fn with_shadowed(vars: Vec<Var>) -> Vec<Var> {
+    let mut out = Vec::with_capacity(vars.len());
+    for (i, var) in vars.iter().enumerate() {
+        if vars[i + 1..].iter().any(|later| later.name == var.name) {
+            continue; // listed after the binding that hides it
+        }
+        out.push(var.clone());
+        out.extend(
+            vars[..i]
+                .iter()
+                .rev()
+                .filter(|v| v.name == var.name)
+                .map(|v| Var {
+                    shadowed: true,
+                    ..v.clone()
+                }),
+        );
+    }
+    out
 }
 
 fn collect(
@@ -78,6 +106,7 @@ fn collect(
                     Var {
                         name,
                         val: Val::new(place, ty),
+                        shadowed: false,
                     },
                 ));
             }

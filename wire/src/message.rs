@@ -136,6 +136,17 @@ pub enum Request {
     /// its chain of awaited futures as frames (innermost first) and the
     /// locals each holds across its await. The reply is [`Response::Tasks`].
     Tasks,
+    /// Evaluates an expression of pmdb's read-only language in a frame
+    /// (paths, arithmetic, comparisons, `len()`, slices, map keys, casts,
+    /// `&x`, `*p`, filters). The reply is [`Response::Values`] with one
+    /// value named `expr`, with a handle like any other; an expression the
+    /// agent refuses or cannot evaluate is an error reply whose
+    /// [`RemoteError::column`] points into `expr` (1-based, in characters).
+    ///
+    /// An agent that predates this request cannot decode it and answers
+    /// `BadRequest` (id 0) without a column; the client then walks the
+    /// path itself, as it did before.
+    Eval { frame: FrameId, expr: String },
     /// Let the crashed program go on (its usual panic output and exit follow).
     Resume,
     /// End the crashed program now, with its usual panic output and status.
@@ -323,6 +334,10 @@ pub struct ValueInfo {
     pub handle: Option<Handle>,
     /// How many children [`Request::Children`] can return.
     pub child_count: u64,
+    /// A local hidden by a later binding of the same name (listed right
+    /// after the visible one, innermost first); a path names the visible one.
+    #[serde(default)]
+    pub shadowed: bool,
 }
 
 /// A page of values: locals of a frame, or children from `start`.

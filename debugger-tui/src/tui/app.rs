@@ -272,7 +272,12 @@ impl App {
                 self.output_tree = Some(t);
                 self.focus = Focus::Output;
             }
-            Err(e) => self.output.push(format!("error: {e}")),
+            Err(e) => {
+                let mut lines = e.lines();
+                self.output
+                    .push(format!("error: {}", lines.next().unwrap_or_default()));
+                self.output.extend(lines.map(str::to_string));
+            }
         }
         if (thread, frame) != (self.cursor.thread, self.cursor.frame) {
             self.frame_changed();
