@@ -81,7 +81,12 @@ impl Inspector {
             .enumerate()
             .map(|(i, t)| ThreadInfo {
                 id: t.id,
-                name: t.name.clone(),
+                // A thread the freeze could not stop that crashed since is
+                // named as its crash record names it.
+                name: match t.name.split_once(" (not frozen: ") {
+                    Some((name, _)) if crashed_later(t.id) => name.to_string(),
+                    _ => t.name.clone(),
+                },
                 crashed: i == 0 || crashed_later(t.id),
             })
             .collect();

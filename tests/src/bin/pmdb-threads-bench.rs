@@ -9,8 +9,8 @@
 //!   `gdb -p PID -batch -ex 'thread apply all bt full'` on the same process.
 //!
 //! - with a third argument, `demo-tokio-current 10000`: the task list
-//!   (`Session::tasks()`, every task with its frames and locals) of 10,000
-//!   parked tokio tasks.
+//!   (`Session::tasks()`: ids, states and frames; locals come on request) of
+//!   10,000 parked tokio tasks.
 //!
 //! Usage: `pmdb-threads-bench DEMO PMDB [DEMO_TOKIO]`. Prints a Markdown table.
 
@@ -155,7 +155,7 @@ fn main() {
         }
         let first = times[0];
         rows.push(format!(
-            "| task list (`Session::tasks()`, frames and locals) of {count} parked tokio tasks: first / median of 5 | {first:.1} ms / {:.1} ms |",
+            "| task list (`Session::tasks()`: ids, states, awaited futures as frames; locals on request) of {count} parked tokio tasks: first request / median of 5 | {first:.1} ms / {:.1} ms |",
             median(times)
         ));
     }
