@@ -60,6 +60,8 @@ pub enum Command {
         #[arg(short = 'c', long = "command", value_name = "CMD")]
         commands: Vec<String>,
     },
+    /// Serve an editor over the Debug Adapter Protocol on stdin/stdout.
+    Dap,
     /// Print every thread's traceback with locals, without a TUI.
     Report {
         /// A pid or a socket path (without one: the one waiting process).
@@ -75,6 +77,14 @@ pub enum Command {
         /// Levels of locals to expand (1: locals only).
         #[arg(long, default_value_t = 1)]
         depth: u32,
+        /// Print the value of an expression instead of the traceback
+        /// (repeatable): `--eval 'postings.filter(|p| p.balance < 0).len()'`.
+        /// Evaluated in the crashed frame, or in `--frame`.
+        #[arg(long = "eval", value_name = "EXPR", allow_hyphen_values = true)]
+        eval: Vec<String>,
+        /// The frame `--eval` evaluates in: a function's name or a frame number.
+        #[arg(long, value_name = "NAME|N", requires = "eval")]
+        frame: Option<String>,
         /// Show the source lines around each frame's line (a local file
         /// when there is one, else the crashed process's copy; each says which).
         #[arg(long)]

@@ -2,12 +2,13 @@
 //! `debuggee-agent`. `pmdb run -- CMD` runs a program and opens the TUI when
 //! it crashes; `pmdb attach` opens it on a crashed process that is waiting;
 //! `pmdb list` shows those; `pmdb report` prints a crash without a terminal UI;
-//! `pmdb bridge` carries a session from another machine (`--ssh`, `--via`).
+//! `pmdb bridge` carries a session from another machine (`--ssh`, `--via`);
+//! `pmdb dap` serves an editor over the Debug Adapter Protocol.
 
 mod cli;
 
 use debugger_tui::remote::Endpoint;
-use debugger_tui::{bridge, list, report, run, tui};
+use debugger_tui::{bridge, evaluate, list, report, run, tui};
 
 use clap::Parser;
 
@@ -36,12 +37,15 @@ fn main() {
             commands,
         ),
         cli::Command::List { remote } => list::list(&remote),
+        cli::Command::Dap => debugger_tui::dap::run().map(|()| 0),
         cli::Command::Report {
             target,
             core_file,
             core,
             json,
             depth,
+            eval,
+            frame,
             source,
             remote,
             sources,
@@ -50,6 +54,9 @@ fn main() {
             None => Endpoint::new(&remote, target.as_deref()),
         }
         .and_then(|endpoint| {
+            if !eval.is_empty() {
+                return evaluate::report(&endpoint, json, depth, frame.as_deref(), &eval);
+            }
             let show = source.then_some(&sources);
             report::report(&endpoint, json, depth, show).map(|()| 0)
         }),

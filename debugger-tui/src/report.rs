@@ -29,13 +29,14 @@ pub fn report(
     if let Some(args) = source {
         add_source(&session, &Sources::new(args), &mut threads);
     }
+    let (tasks, no_tasks) = crate::tasks::walk(&session, depth);
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&to_json(session.hello().pid, &crash, &threads))?
-        );
+        let mut out = to_json(session.hello().pid, &crash, &threads);
+        crate::tasks::add_json(&mut out, &tasks, no_tasks.as_deref());
+        println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{}", to_text(&crash, &threads));
+        print!("{}", crate::tasks::to_text(&tasks, no_tasks.as_deref()));
     }
     Ok(())
 }
@@ -61,7 +62,7 @@ pub fn add_source(session: &Session, sources: &Sources, threads: &mut [ReportThr
     }
 }
 
-fn node_json(n: &Node) -> Value {
+pub(crate) fn node_json(n: &Node) -> Value {
     let mut o = serde_json::Map::new();
     o.insert("name".into(), json!(n.name));
     if n.shadowed {

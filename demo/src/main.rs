@@ -9,6 +9,8 @@ mod config;
 mod corrupt;
 mod crates;
 mod declared;
+mod ledger;
+mod pool;
 mod signals;
 mod threads;
 mod twice;
@@ -52,6 +54,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         corrupt::run,
     ),
     (
+        "ledger",
+        "a panic next to 10M postings, accounts and maps, for expressions",
+        ledger::run,
+    ),
+    (
         "segv",
         "a write through a null pointer: SIGSEGV",
         signals::segv,
@@ -77,6 +84,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "twice-segv",
         "a second thread faults while the first fault is being served",
         twice::run_segv,
+    ),
+    (
+        "pool",
+        "2,000 worker threads parked (`demo pool N` for N) while main panics",
+        pool::run,
     ),
     (
         "unsized",

@@ -72,19 +72,25 @@ pub struct ReportThread {
     pub frames: Vec<ReportFrame>,
 }
 
-/// Reads every thread, frame and local, `depth` levels deep. The locals of
-/// a thread's frames are asked for together (pipelined).
+/// Reads every thread, frame and local, `depth` levels deep. Tracebacks
+/// and locals are asked for in pipelined windows, so thousands of threads
+/// cost tens of round trips, not thousands.
 pub fn walk(session: &Session, depth: u32) -> Result<Vec<ReportThread>, wire::Error> {
+    let threads = session.threads()?;
+    let ids: Vec<u64> = threads.iter().map(|t| t.id).collect();
+    let mut tracebacks = Vec::with_capacity(threads.len());
+    for tb in session.tracebacks(&ids)? {
+        tracebacks.push(tb?);
+    }
+    let wanted: Vec<wire::Frame> = tracebacks
+        .iter()
+        .flat_map(|tb| tb.frames.iter())
+        .filter(|f| !f.info.runtime && depth > 0)
+        .cloned()
+        .collect();
+    let mut locals = session.locals_of(&wanted)?.into_iter();
     let mut out = Vec::new();
-    for t in session.threads()? {
-        let tb = session.traceback(t.id)?;
-        let wanted: Vec<wire::Frame> = tb
-            .frames
-            .iter()
-            .filter(|f| !f.info.runtime && depth > 0)
-            .cloned()
-            .collect();
-        let mut locals = session.locals_of(&wanted)?.into_iter();
+    for (t, tb) in threads.into_iter().zip(&tracebacks) {
         let mut frames = Vec::new();
         for f in &tb.frames {
             let (locals, error) = if f.info.runtime || depth == 0 {
@@ -116,7 +122,8 @@ pub fn walk(session: &Session, depth: u32) -> Result<Vec<ReportThread>, wire::Er
     Ok(out)
 }
 
-fn node(v: &wire::RemoteValue, levels: u32) -> Node {
+/// A value with `levels` levels of its children.
+pub fn node(v: &wire::RemoteValue, levels: u32) -> Node {
     // A reference or `Box` to a struct lists the struct's fields.
     let listed = match levels > 0 && v.child_count() > 0 {
         true => v.expansion().ok(),

@@ -199,11 +199,16 @@ impl Server {
             } => ins.children(value, start, count).map(Response::Values),
             Request::Static { name } => ins.static_value(&name).map(Response::Values),
             Request::Fetch { value } => ins.fetch(value).map(Response::Fetched),
+            Request::Eval { frame, expr } => ins
+                .frame_named(frame)
+                .and_then(|f| ins.eval(f, &expr))
+                .map(Response::Values),
             Request::Stats => Ok(Response::Stats(wire::AgentStats {
                 bytes_read: ins.engine().mem().bytes_read(),
                 units_parsed: ins.engine().units_parsed(),
                 requests: self.requests.load(Ordering::Relaxed),
             })),
+            Request::Tasks => ins.tasks().map(Response::Tasks),
             Request::Resume => Ok(set(Verdict::Resume)),
             Request::Kill => Ok(set(Verdict::Kill)),
         }));

@@ -88,6 +88,14 @@ impl Type {
         }
     }
 
+    /// A Rust enum's variant part, if this is one.
+    pub fn variants(&self) -> Option<&Variants> {
+        match &self.kind {
+            Kind::Struct { variants, .. } => variants.as_ref(),
+            _ => None,
+        }
+    }
+
     pub fn param(&self, name: &str) -> Option<DieRef> {
         self.params.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
     }

@@ -165,8 +165,9 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
                 .into_iter()
                 .zip(range.start..)
                 .map(|(item, i)| {
-                    let name = match (&item.entry, shape) {
-                        (Some(kv), Shape::Map) => short_preview(dbg, &kv.0),
+                    let name = match (&item.entry, shape, &walk) {
+                        (_, _, crate::walk::Walk::Picked(p)) => p.name(dbg, i, &item),
+                        (Some(kv), Shape::Map, _) => short_preview(dbg, &kv.0),
                         _ => format!("[{i}]"),
                     };
                     (name, item)
@@ -364,7 +365,7 @@ fn write_items(
 }
 
 /// A short preview, for naming map entries by their key.
-fn short_preview(dbg: &DebugInfo, v: &Val) -> String {
+pub fn short_preview(dbg: &DebugInfo, v: &Val) -> String {
     let mut out = String::new();
     preview_into(dbg, v, &mut out, PREVIEW_DEPTH - 1);
     out

@@ -22,6 +22,9 @@ pub struct Val {
     pub entry: Option<Box<(Val, Val)>>,
     /// Set for an unsized value: what its pointer said about its size.
     pub meta: Option<Meta>,
+    /// Set for an expression's result made of picked items (a filter's
+    /// matches), which has no place of its own either.
+    pub picked: Option<Arc<crate::eval::Picked>>,
 }
 
 impl Val {
@@ -31,6 +34,7 @@ impl Val {
             ty,
             entry: None,
             meta: None,
+            picked: None,
         }
     }
 
@@ -41,6 +45,7 @@ impl Val {
             ty,
             entry: None,
             meta: Some(meta),
+            picked: None,
         }
     }
 
@@ -51,6 +56,7 @@ impl Val {
             ty: None,
             entry: Some(Box::new((key, value))),
             meta: None,
+            picked: None,
         }
     }
 }
@@ -178,6 +184,13 @@ pub fn type_of(dbg: &DebugInfo, v: &Val) -> Arc<Type> {
 pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
     if let Some(entry) = &v.entry {
         return View::Entry(entry.clone());
+    }
+    if let Some(p) = &v.picked {
+        return View::Items {
+            shape: p.shape,
+            len: p.len(),
+            walk: crate::walk::Walk::Picked(p.clone()),
+        };
     }
     if let Place::Missing(why) = &v.place {
         return View::Error(why.clone());

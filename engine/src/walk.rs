@@ -55,6 +55,8 @@ pub enum Walk {
         elem_at: u64,
         elem: Option<DieRef>,
     },
+    /// Items an expression picked (a filter's matches), by position.
+    Picked(std::sync::Arc<crate::eval::Picked>),
 }
 
 /// A B-tree's layout, read from the DWARF of its leaf node.
@@ -75,6 +77,7 @@ pub struct Tree {
 pub fn items(mem: &Memory, walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, Unavailable> {
     let end = start.saturating_add(count);
     match walk {
+        Walk::Picked(p) => Ok(p.items(start, end)),
         Walk::Ring {
             ptr,
             cap,

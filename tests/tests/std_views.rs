@@ -94,6 +94,8 @@ fn std_types_expand_into_their_parts() {
     let entry = &scores.all_children().unwrap()[0];
     assert_eq!(kids(entry), ["key: String = \"ann\"", "value: i32 = 90"]);
     assert_eq!(run.eval("scores[\"ann\"]").unwrap().preview(), "90");
+    // An integer key indexes a map by key, not by position.
+    assert_eq!(run.eval("ordered[11]").unwrap().preview(), "\"odd\"");
 
     let ordered = local("ordered");
     assert_eq!(ordered.len(), Some(30));
@@ -142,6 +144,9 @@ fn std_types_expand_into_their_parts() {
             "weak: usize = 1"
         ]
     );
+    // A pointer's own members are reached by name; other fields see through it.
+    assert_eq!(run.eval("shared.strong").unwrap().preview(), "2");
+    assert_eq!(run.eval("counted[1]").unwrap().preview(), "2");
     assert_eq!(
         kids(&local("weak")),
         [

@@ -32,6 +32,10 @@ pub enum ErrorKind {
 pub struct RemoteError {
     pub kind: ErrorKind,
     pub message: String,
+    /// For an error about an expression ([`crate::Request::Eval`]): the
+    /// 1-based column (in characters) it points at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
 }
 
 impl RemoteError {
@@ -39,6 +43,15 @@ impl RemoteError {
         RemoteError {
             kind,
             message: message.into(),
+            column: None,
+        }
+    }
+
+    /// An error about an expression, pointing at `column` (1-based).
+    pub fn at_column(kind: ErrorKind, message: impl Into<String>, column: u32) -> Self {
+        RemoteError {
+            column: Some(column),
+            ..RemoteError::new(kind, message)
         }
     }
 }
@@ -68,6 +81,15 @@ pub enum Error {
     Remote(#[from] RemoteError),
     #[error("bad path expression {expr:?}: {reason}")]
     BadPath { expr: String, reason: String },
+    /// An expression the agent refused or could not evaluate, pointing at
+    /// its column (1-based, in characters); [`Error::caret`] draws it.
+    #[error("{message} (column {column})")]
+    Expression {
+        expr: String,
+        column: u32,
+        message: String,
+        kind: ErrorKind,
+    },
     #[error("{0}")]
     NotFound(String),
     /// The command carrying the session (`ssh …`, `kubectl exec …`) could
@@ -87,7 +109,24 @@ impl Error {
     pub fn remote_kind(&self) -> Option<ErrorKind> {
         match self {
             Error::Remote(e) => Some(e.kind),
+            Error::Expression { kind, .. } => Some(*kind),
             _ => None,
         }
     }
+
+    /// For an expression error: the expression and a caret under the
+    /// column it points at, each line indented by `indent` spaces.
+    pub fn caret(&self, indent: usize) -> Option<String> {
+        match self {
+            Error::Expression { expr, column, .. } => Some(caret(expr, *column, indent)),
+            _ => None,
+        }
+    }
+}
+
+/// `expr`, then a caret under column `column` (1-based, in characters).
+pub fn caret(expr: &str, column: u32, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let under = " ".repeat(column.saturating_sub(1) as usize);
+    format!("{pad}{expr}\n{pad}{under}^")
 }
