@@ -638,12 +638,16 @@ impl<W: Write> Adapter<W> {
                 }
             };
         let mut out = Vec::with_capacity(children.len());
+        // Agents mark shadowed bindings; older ones list the visible one last.
+        let marked = children.iter().any(|c| c.info.shadowed);
         for (i, child) in children.iter().enumerate() {
             let paths = match &parent {
-                // A name bound again later is shadowed: no path reaches it.
-                None if children[i + 1..]
-                    .iter()
-                    .any(|later| later.info.name == child.info.name) =>
+                // A shadowed binding: no path reaches it.
+                None if child.info.shadowed
+                    || (!marked
+                        && children[i + 1..]
+                            .iter()
+                            .any(|later| later.info.name == child.info.name)) =>
                 {
                     None
                 }
