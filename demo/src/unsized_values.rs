@@ -73,6 +73,7 @@ pub fn run() {
     let point_ref = &point;
     let point_box = Box::new(Point { x: 5, y: 6 });
     let point_raw: *const Point = &point;
+    let raw_slice: *const [u32] = &*box_slice;
     let x = 1u8;
     let _ = std::hint::black_box(x);
     {
@@ -100,6 +101,7 @@ pub fn run() {
             point_ref,
             &point_box,
             point_raw,
+            raw_slice,
         ));
         let _ = std::hint::black_box(x);
         panic!("unsized values are on the stack");

@@ -370,7 +370,7 @@ fn uuid(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         &hex[20..32]
     );
     Some(View::Wrapper {
-        show: Show::Text(text),
+        show: Show::Literal(text),
         kids: vec![("bytes".into(), bytes)],
         pointer: false,
     })

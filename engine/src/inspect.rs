@@ -359,8 +359,7 @@ impl Inspector {
         let local = |name: &str| {
             vars.get_or_init(|| variables::frame_vars(dbg, frame).unwrap_or_default())
                 .iter()
-                .rev()
-                .find(|v: &&variables::Var| v.name == name)
+                .find(|v: &&variables::Var| v.name == name && !v.shadowed)
                 .map(|v| v.val.clone())
         };
         let val = crate::eval::evaluate(dbg, &local, expr).map_err(|e| {

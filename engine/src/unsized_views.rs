@@ -73,9 +73,21 @@ pub fn target(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<Val> {
 
 /// The view of a fat pointer views do not otherwise know: `Box<[T]>` and
 /// `Box<str>` as their elements or text, a pointer to a custom DST as a
-/// pointer to it.
+/// pointer to it, a raw one (`*const [T]`) as its address over its pointee.
 pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let target = target(dbg, v, ty)?;
+    if ty.name.starts_with('*') {
+        // A raw pointer is its address, and keeps its `*` step.
+        let addr = match target.place {
+            Place::Mem(a) => a,
+            _ => 0,
+        };
+        return Some(View::Wrapper {
+            show: Show::Text(format!("{addr:#x}")),
+            kids: vec![("*".into(), target)],
+            pointer: true,
+        });
+    }
     match target.meta {
         Some(Meta::Slice(_) | Meta::Str(_)) => {
             let tty = views::type_of(dbg, &target);

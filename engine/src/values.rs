@@ -290,7 +290,7 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
                 Some((_, kid)) => preview_into(dbg, kid, out, depth),
                 None => out.push_str("<empty>"),
             },
-            Show::Text(t) => out.push_str(t),
+            Show::Text(t) | Show::Literal(t) => out.push_str(t),
             Show::Struct { label, shown, more } => {
                 out.push_str(label);
                 if deep {
@@ -568,6 +568,7 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
                 }
                 Data::Map(map)
             }
+            Show::Literal(t) => Data::Str(t.clone()),
             Show::Text(_) if kids.is_empty() => Data::Nil,
             Show::Text(_) => Data::Map(
                 kids.iter()

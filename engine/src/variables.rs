@@ -270,3 +270,43 @@ fn assemble(
     }
     Some(Place::Bytes(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn var(name: &str, n: u8) -> Var {
+        Var {
+            name: name.into(),
+            val: Val::new(Place::Bytes(vec![n]), None),
+            shadowed: false,
+        }
+    }
+
+    #[test]
+    fn shadowed_bindings_follow_the_visible_one_innermost_first() {
+        let vars = vec![
+            var("x", 1),
+            var("y", 2),
+            var("x", 3),
+            var("z", 4),
+            var("x", 5),
+        ];
+        let got: Vec<(String, Place, bool)> = with_shadowed(vars)
+            .into_iter()
+            .map(|v| (v.name, v.val.place, v.shadowed))
+            .collect();
+        let want =
+            |name: &str, n: u8, shadowed: bool| (name.to_string(), Place::Bytes(vec![n]), shadowed);
+        assert_eq!(
+            got,
+            [
+                want("y", 2, false),
+                want("z", 4, false),
+                want("x", 5, false),
+                want("x", 3, true),
+                want("x", 1, true),
+            ]
+        );
+    }
+}

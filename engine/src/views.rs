@@ -85,6 +85,8 @@ pub enum Show {
     },
     /// Fixed text.
     Text(String),
+    /// Fixed text that is also the value a full transfer gives (a UUID).
+    Literal(String),
 }
 
 /// How a struct-like value's fields are written.

@@ -188,11 +188,7 @@ impl Crashed {
     pub fn resume(mut self) -> Result<(ExitStatus, String), Error> {
         self.session.resume()?;
         let status = self.child.wait().map_err(wire::Error::Io)?;
-        // The reader thread sees end of file once the program has ended.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline && Arc::strong_count(&self.stderr) > 1 {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        drained(&self.stderr);
         Ok((status, self.stderr()))
     }
 }
@@ -225,7 +221,7 @@ impl Waiting {
         socket: &Path,
         program: &str,
         timeout: Duration,
-        stderr: &Mutex<String>,
+        stderr: &Arc<Mutex<String>>,
     ) -> Result<Session, Error> {
         let stderr_now = || stderr.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let child = self.child.as_mut().expect("the child is still ours");
@@ -233,7 +229,7 @@ impl Waiting {
         loop {
             if let Some(status) = child.try_wait().map_err(wire::Error::Io)? {
                 // Let the reader drain what the program said last.
-                std::thread::sleep(Duration::from_millis(50));
+                drained(stderr);
                 return Err(Error::Ended {
                     program: program.to_string(),
                     status,
@@ -267,6 +263,15 @@ impl Drop for Waiting {
             let _ = child.wait();
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+/// Waits (up to 5 s) for the stderr reader to see the end of the pipe,
+/// which it does once the program, and whatever inherited its stderr, ended.
+fn drained(stderr: &Arc<Mutex<String>>) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && Arc::strong_count(stderr) > 1 {
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

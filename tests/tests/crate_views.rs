@@ -104,6 +104,16 @@ fn service_crates_expand_and_fetch_as_their_contents() {
         "a compact string past twenty-four bytes"
     );
     assert_eq!(local("once").fetch::<String>().unwrap(), "set once");
+    assert_eq!(
+        local("id").fetch::<String>().unwrap(),
+        "67e55044-10b1-426f-9247-bb680e5fe0c8"
+    );
+    assert_eq!(
+        kids(&local("id")),
+        [
+            "bytes: [u8; 16] = [103, 229, 80, 68, 16, 177, 66, 111, 146, 71, 187, 104, 14, 95, 224, 200]"
+        ]
+    );
     assert_eq!(kids(&local("empty_once")), Vec::<String>::new());
     assert_eq!(
         kids(&local("trw")),

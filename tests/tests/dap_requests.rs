@@ -149,3 +149,55 @@ fn the_first_screen_is_one_round_trip_and_an_expansion_one_request() {
     assert_eq!(pointee["variables"][0]["evaluateName"], "*account");
     assert_eq!(requests() - after_screen - stats_cost, 1);
 }
+
+#[test]
+fn shadowed_bindings_are_marked_and_only_the_visible_one_has_a_path() {
+    let demo = tests::crash("unsized");
+    let mut editor = Editor::start();
+    editor.request("initialize", json!({"adapterID": "pmdb"}));
+    editor.request("attach", json!({"socket": demo.socket}));
+    editor.event("initialized");
+    editor.request("configurationDone", Value::Null);
+    let stopped = editor.event("stopped");
+    let frames = editor.request(
+        "stackTrace",
+        json!({"threadId": stopped["body"]["threadId"], "levels": 20}),
+    );
+    let run = frames["stackFrames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "demo::unsized_values::run")
+        .unwrap()
+        .clone();
+    let scopes = editor.request("scopes", json!({"frameId": run["id"]}));
+    let locals = editor.request(
+        "variables",
+        json!({"variablesReference": scopes["scopes"][0]["variablesReference"]}),
+    );
+    let xs: Vec<(String, String, Value)> = locals["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["name"].as_str().unwrap().starts_with("x"))
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap().to_string(),
+                v["value"].as_str().unwrap().to_string(),
+                v["evaluateName"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        xs,
+        [
+            ("x".to_string(), "3.5".to_string(), json!("x")),
+            (
+                "x (shadowed)".to_string(),
+                "\"two\"".to_string(),
+                Value::Null
+            ),
+            ("x (shadowed)".to_string(), "1".to_string(), Value::Null),
+        ]
+    );
+}

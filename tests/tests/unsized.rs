@@ -32,6 +32,16 @@ fn unsized_pointees_show_their_values() {
     let got: Vec<String> = run.locals().unwrap().iter().map(line).collect();
     let raw = run.local("point_raw").unwrap().preview().to_string();
     assert!(raw.starts_with("0x7ff"), "{raw}");
+    // The box's heap address, shown as an address (a raw pointer).
+    let raw_slice = run.local("raw_slice").unwrap().preview().to_string();
+    assert!(
+        raw_slice.starts_with("0x") && raw_slice != "0x0",
+        "{raw_slice}"
+    );
+    assert_eq!(
+        kids(&run.local("raw_slice").unwrap()),
+        ["*: [u32] = [6, 7, 8, 9]"]
+    );
     assert_eq!(
         got,
         [
@@ -56,6 +66,7 @@ fn unsized_pointees_show_their_values() {
             "point_ref: &Point = Point { x: 1, y: 2 }",
             "point_box: Box<Point> = Point { x: 5, y: 6 }",
             &format!("point_raw: *const Point = {raw}"),
+            &format!("raw_slice: *const [u32] = {raw_slice}"),
             "x: f64 = 3.5",
             "x (shadowed): &str = \"two\"",
             "x (shadowed): u8 = 1",
@@ -190,6 +201,7 @@ fn references_and_boxes_expand_to_the_struct() {
     );
     // A raw pointer keeps its `*` step; an Rc keeps its counts.
     assert_eq!(expanded("point_raw"), ["*: Point = Point { x: 1, y: 2 }"]);
+    assert_eq!(expanded("raw_slice"), ["*: [u32] = [6, 7, 8, 9]"]);
     assert_eq!(
         expanded("counted"),
         ["*: u8 = 5", "strong: usize = 3", "weak: usize = 1"]

@@ -116,7 +116,11 @@ pub fn variable(info: &ValueInfo, reference: i64, paths: Option<&Paths>) -> Vari
         (None, Some(info.child_count))
     };
     Variable {
-        name: info.name.clone(),
+        name: if info.shadowed {
+            format!("{} (shadowed)", info.name)
+        } else {
+            info.name.clone()
+        },
         value: info.preview.clone(),
         type_name: info.type_name.clone(),
         variables_reference: reference,
