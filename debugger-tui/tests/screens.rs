@@ -235,7 +235,7 @@ fn command_line_filter_and_threads_pane() {
             "p job.",
             vec![
                 ":p job.",
-                "error: bad path expression \"job.\": expected a field name or tuple index after '.'",
+                "error: expected a field, a tuple index or a method after `.`, found the end (column 5)",
             ],
         ),
         (
