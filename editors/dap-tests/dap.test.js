@@ -229,11 +229,11 @@ describe('pmdb dap', () => {
     assert.equal(alice.value, 'Account { id: 1, owner: "alice", balance: 100, history: [100, -20, 20], overdraft: None }');
     await assert.rejects(
       dc.evaluateRequest({ expression: 'nosuch', frameId: withdraw.id, context: 'watch' }),
-      { message: 'no local "nosuch" in demo::bank::withdraw' },
+      { message: 'no local or static named `nosuch` (column 1)' },
     );
     await assert.rejects(
       dc.evaluateRequest({ expression: 'account.', frameId: withdraw.id, context: 'hover' }),
-      { message: 'bad path expression "account.": expected a field name or tuple index after \'.\'' },
+      { message: 'expected a field, a tuple index or a method after `.`, found the end (column 9)' },
     );
 
     // The repl takes pmdb's commands too, where the frame asked stands.
@@ -293,7 +293,7 @@ describe('pmdb dap', () => {
       'a: Rc<RefCell<Ring>> = RefCell { value: Ring { id: 1, next: Some(RefCell { .. }) } }',
       'b: Rc<RefCell<Ring>> = RefCell { value: Ring { id: 2, next: Some(RefCell { .. }) } }',
       'lying: ManuallyDrop<Vec<u8>> = ManuallyDrop { value: <length 1152921504606846976 looks corrupt> }',
-      'lying: Vec<u8> = <length 1152921504606846976 looks corrupt>',
+      'lying (shadowed): Vec<u8> = <length 1152921504606846976 looks corrupt>',
     ]);
     // The shadowed binding (listed after the visible one) has no expression
     // that reaches it; the visible one has.

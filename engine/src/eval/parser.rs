@@ -694,7 +694,7 @@ mod tests {
         assert_eq!(p("1 << 2 + 3"), "(1 << (2 + 3))");
         assert_eq!(
             p("*(0x7ffd as *const demo::bank::Account)"),
-            "(*(140797 as *const demo::bank::Account))"
+            "(*(32765 as *const demo::bank::Account))"
         );
         assert_eq!(p("&x"), "(&x)");
         assert_eq!(p("p as *mut Vec<u8>"), "(p as *mut Vec<u8>)");
