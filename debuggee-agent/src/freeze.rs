@@ -8,19 +8,25 @@
 //! attach line *before* freezing; and its own thread, started at `install()`,
 //! allocates from its own malloc arena (glibc gives new threads their own
 //! arena while fewer than 8 × cores exist), so a thread frozen inside malloc
-//! does not block it. A thread that does not answer within 200 ms (signal
-//! blocked, or exiting) is listed as not stopped rather than waited for.
+//! does not block it. The freeze waits while threads keep answering and gives
+//! up once none has answered for 200 ms; a thread that did not answer
+//! (signal blocked, or exiting), or past [`MAX_THREADS`], is listed as not
+//! frozen rather than waited for or left out.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use engine::{Regs, Stack, Thread};
 
-/// Most threads frozen at once.
-const MAX_THREADS: usize = 256;
+/// Most threads frozen at once: far past what a service runs, and bounded
+/// so a runaway program costs the agent at most ~15 MB of slots.
+pub const MAX_THREADS: usize = 100_000;
 /// Most frames unwound per frozen thread.
 const MAX_FRAMES: usize = 256;
+/// How long the freeze waits for one more thread to answer: it gives up
+/// only once no thread has answered for this long.
+const QUIET: Duration = Duration::from_millis(200);
 
 struct ThreadSlot {
     tid: AtomicU64,
@@ -28,19 +34,42 @@ struct ThreadSlot {
     done: AtomicBool,
 }
 
-static SLOTS: [ThreadSlot; MAX_THREADS] = [const {
-    ThreadSlot {
-        tid: AtomicU64::new(0),
-        regs: [const { AtomicU64::new(0) }; 17],
-        done: AtomicBool::new(false),
+impl ThreadSlot {
+    const fn new() -> ThreadSlot {
+        ThreadSlot {
+            tid: AtomicU64::new(0),
+            regs: [const { AtomicU64::new(0) }; 17],
+            done: AtomicBool::new(false),
+        }
     }
-}; MAX_THREADS];
+}
+
+/// The slots the signal handler writes into, allocated before any thread is
+/// signalled (the handler never allocates) and never freed: a thread that
+/// answers late may still write into a table a later freeze has replaced.
+static TABLE: AtomicPtr<Vec<ThreadSlot>> = AtomicPtr::new(std::ptr::null_mut());
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 static RELEASE_READ: AtomicI32 = AtomicI32::new(-1);
 static RELEASE_WRITE: AtomicI32 = AtomicI32::new(-1);
 /// How many threads were signalled by the last freeze (each needs a byte to go on).
 static SIGNALLED: Mutex<usize> = Mutex::new(0);
+
+/// The slot table, with room for at least `n` threads.
+fn table_for(n: usize) -> &'static [ThreadSlot] {
+    let current = TABLE.load(Ordering::SeqCst);
+    // SAFETY: a non-null TABLE always points to a leaked, never-freed Vec.
+    if let Some(t) = unsafe { current.as_ref() }
+        && t.len() >= n
+    {
+        return t;
+    }
+    let fresh: &'static mut Vec<ThreadSlot> = Box::leak(Box::new(
+        (0..n.max(64)).map(|_| ThreadSlot::new()).collect(),
+    ));
+    TABLE.store(fresh, Ordering::SeqCst);
+    fresh
+}
 
 /// Prepares the freeze signal and its release pipe.
 pub fn install() {
@@ -49,6 +78,9 @@ pub fn install() {
     if unsafe { libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return;
     }
+    // Room for every byte `release` writes at once, so it never blocks.
+    // SAFETY: F_SETPIPE_SZ on our own pipe; failure leaves the default size.
+    unsafe { libc::fcntl(pipe[1], libc::F_SETPIPE_SZ, 1 << 20) };
     let sig = libc::SIGRTMIN() + 5;
     // SAFETY: a zeroed sigaction is valid; we set our handler, flags and an empty mask.
     let ok = unsafe {
@@ -67,10 +99,11 @@ pub fn install() {
 
 extern "C" fn handler(_sig: libc::c_int, _info: *mut libc::siginfo_t, context: *mut libc::c_void) {
     // SAFETY: the signal handler: only atomics and async-signal-safe calls
-    // (syscall, read); `context` is the kernel's ucontext for this delivery.
+    // (syscall, read); `context` is the kernel's ucontext for this delivery;
+    // TABLE, when set, points to a leaked table that is never freed.
     unsafe {
         let i = NEXT.fetch_add(1, Ordering::SeqCst);
-        if let Some(slot) = SLOTS.get(i) {
+        if let Some(slot) = TABLE.load(Ordering::SeqCst).as_ref().and_then(|t| t.get(i)) {
             let regs = crate::registers::of_context(context);
             for (r, v) in slot.regs.iter().zip(regs) {
                 r.store(v, Ordering::SeqCst);
@@ -93,8 +126,19 @@ extern "C" fn handler(_sig: libc::c_int, _info: *mut libc::siginfo_t, context: *
     }
 }
 
+/// What a thread not frozen is called in the listing: its name and why, so
+/// the listing is never silent about a thread that goes on running.
+fn not_frozen(tid: u64, name: &str, why: &str) -> Thread {
+    Thread {
+        id: tid,
+        name: format!("{name} (not frozen: {why})"),
+        stack: Stack::Unwound(Vec::new()),
+    }
+}
+
 /// Freezes every thread but `except` and the agent's own, and returns their
-/// tracebacks' machine frames.
+/// tracebacks' machine frames. Threads past [`MAX_THREADS`], or that did not
+/// answer, are listed with an empty traceback and a name that says so.
 pub fn stop_others(except: u64) -> Vec<Thread> {
     let sig = SIGNAL.load(Ordering::SeqCst);
     if sig == 0 {
@@ -109,32 +153,47 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
             };
             let name = crate::live::thread_name(tid);
             let ours = tid == crate::state::agent_tid() || name.starts_with("pmdb-agent");
-            if tid == except || ours || targets.len() >= MAX_THREADS {
+            if tid == except || ours {
                 continue;
             }
             targets.push((tid, name));
         }
     }
-    for slot in &SLOTS {
+    targets.sort_unstable();
+    let over: Vec<(u64, String)> = targets.split_off(targets.len().min(MAX_THREADS));
+    let slots = table_for(targets.len());
+    for slot in slots {
         slot.done.store(false, Ordering::SeqCst);
     }
     NEXT.store(0, Ordering::SeqCst);
     let mut signalled = 0;
-    for (tid, _) in &targets {
+    let mut refused = Vec::new();
+    for (tid, name) in &targets {
         // SAFETY: tgkill with our own pid and one of our thread ids.
         if unsafe { libc::syscall(libc::SYS_tgkill, pid, *tid, sig) } == 0 {
             signalled += 1;
+        } else {
+            refused.push((*tid, name.clone()));
         }
     }
     *SIGNALLED.lock().unwrap_or_else(|p| p.into_inner()) = signalled;
-    let deadline = Instant::now() + Duration::from_millis(200);
-    while NEXT.load(Ordering::SeqCst) < signalled && Instant::now() < deadline {
+    let (mut seen, mut last_news) = (0, Instant::now());
+    loop {
+        let now = NEXT.load(Ordering::SeqCst);
+        if now >= signalled {
+            break;
+        }
+        if now != seen {
+            (seen, last_news) = (now, Instant::now());
+        } else if last_news.elapsed() > QUIET {
+            break;
+        }
         std::thread::sleep(Duration::from_millis(1));
     }
-    let answered = NEXT.load(Ordering::SeqCst).min(MAX_THREADS);
+    let answered = NEXT.load(Ordering::SeqCst).min(slots.len());
     let tables = crate::live::engine();
     let tables = tables.tables();
-    let mut stopped: Vec<Thread> = SLOTS[..answered]
+    let mut stopped: Vec<Thread> = slots[..answered]
         .iter()
         .filter(|s| s.done.load(Ordering::SeqCst))
         .map(|s| {
@@ -143,14 +202,35 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
                 *r = Some(v.load(Ordering::SeqCst));
             }
             let tid = s.tid.load(Ordering::SeqCst);
+            let name = targets
+                .binary_search_by_key(&tid, |t| t.0)
+                .ok()
+                .map(|k| targets[k].1.clone())
+                .unwrap_or_else(|| crate::live::thread_name(tid));
             Thread {
                 id: tid,
-                name: crate::live::thread_name(tid),
+                name,
                 stack: Stack::Unwound(tables.raw_frames(regs, MAX_FRAMES)),
             }
         })
         .collect();
     stopped.sort_by_key(|s| s.id);
+    let silent = targets.iter().filter(|(tid, _)| {
+        stopped.binary_search_by_key(tid, |s| s.id).is_err() && !refused.iter().any(|r| r.0 == *tid)
+    });
+    let silent: Vec<Thread> = silent
+        .map(|(tid, name)| not_frozen(*tid, name, "did not answer"))
+        .collect();
+    stopped.extend(silent);
+    stopped.extend(
+        refused
+            .iter()
+            .map(|(tid, name)| not_frozen(*tid, name, "exited")),
+    );
+    stopped.extend(
+        over.iter()
+            .map(|(tid, name)| not_frozen(*tid, name, "past the freeze's limit")),
+    );
     stopped
 }
 
@@ -164,4 +244,18 @@ pub fn release() {
         unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
     }
     *signalled = 0;
+}
+
+/// Writes `text` to fd 2 directly, past the lock `std::io::stderr` takes:
+/// a frozen thread may hold that lock for as long as it stays frozen.
+pub fn write_stderr(text: &str) {
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        // SAFETY: writing our own buffer to fd 2.
+        let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+        if n <= 0 {
+            return;
+        }
+        rest = &rest[n as usize..];
+    }
 }

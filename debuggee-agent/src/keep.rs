@@ -30,8 +30,15 @@ pub static pmdb_crash_record: RecordSlot = RecordSlot {
 pub fn publish(crash: &Crash) {
     let later = crate::state::later();
     LATER_PUBLISHED.store(later.len(), Ordering::SeqCst);
+    // A core stops every thread: none is "not frozen" there.
+    let mut kept = crash.clone();
+    for t in &mut kept.threads {
+        if let Some((name, _)) = t.name.split_once(" (not frozen: ") {
+            t.name = name.to_string();
+        }
+    }
     let bytes: &'static [u8] =
-        Box::leak(CrashRecord::of(crash, &later).to_bytes().into_boxed_slice());
+        Box::leak(CrashRecord::of(&kept, &later).to_bytes().into_boxed_slice());
     let slot = &pmdb_crash_record;
     slot.ptr.store(bytes.as_ptr() as u64, Ordering::SeqCst);
     slot.len.store(bytes.len() as u64, Ordering::SeqCst);

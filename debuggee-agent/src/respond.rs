@@ -33,7 +33,7 @@ pub fn handle(config: &Config, crash: Crash, signal: Option<SigInfo>) -> Option<
         Mode::Report => {
             let done = std::thread::Builder::new()
                 .name("pmdb-agent-report".into())
-                .spawn(move || crate::report::print(&Inspector::new(crate::live::engine(), crash)))
+                .spawn(move || crate::report::print(Inspector::new(crate::live::engine(), crash)))
                 .map(|h| h.join());
             if !matches!(done, Ok(Ok(()))) {
                 eprintln!("pmdb: could not print the crash report");
@@ -69,15 +69,33 @@ pub fn handle(config: &Config, crash: Crash, signal: Option<SigInfo>) -> Option<
 /// Opens the socket, says how to attach, and serves until a verdict.
 fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> Option<Verdict> {
     let pid = crash.info.pid;
+    let mut crash = crash;
+    // Every thread frozen before the socket appears: a debugger that
+    // attaches at once finds the heap still.
+    crash
+        .threads
+        .extend(crate::freeze::stop_others(crash.info.thread));
     let bound = match server::bind(&config.dir, pid) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("pmdb: cannot wait for a debugger: {e}");
+            crate::freeze::write_stderr(&format!("pmdb: cannot wait for a debugger: {e}\n"));
+            crate::freeze::release();
             return None;
         }
     };
-    eprintln!(
-        "pmdb: thread '{}' {}; inspect it with `pmdb attach {pid}` (socket {}, waiting {} s)",
+    let unfrozen = crash
+        .threads
+        .iter()
+        .filter(|t| t.name.contains(" (not frozen: "))
+        .count();
+    if unfrozen > 0 {
+        crate::freeze::write_stderr(&format!(
+            "pmdb: {unfrozen} threads were not frozen and go on running (listed as such)\n"
+        ));
+    }
+    // Written past stderr's lock: a frozen thread may hold it.
+    crate::freeze::write_stderr(&format!(
+        "pmdb: thread '{}' {}; inspect it with `pmdb attach {pid}` (socket {}, waiting {} s)\n",
         crash.info.thread_name,
         match crash.info.kind {
             wire::CrashKind::Panic => "panicked".to_string(),
@@ -85,13 +103,8 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
         },
         bound.path.display(),
         config.wait.as_secs_f64()
-    );
+    ));
     let (wait, client_timeout) = (config.wait, config.client_timeout);
-    let mut crash = crash;
-    // After the attach line: a frozen thread may hold stderr's lock.
-    crash
-        .threads
-        .extend(crate::freeze::stop_others(crash.info.thread));
     crate::keep::publish(&crash);
     let inspector = Inspector::new(crate::live::engine(), crash);
     let served = std::thread::Builder::new()
@@ -101,7 +114,10 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
     let result = match served {
         Ok(Ok((v, crash, attached))) => {
             if v == Verdict::TimedOut {
-                eprintln!("pmdb: no debugger for {} s; going on", wait.as_secs_f64());
+                crate::freeze::write_stderr(&format!(
+                    "pmdb: no debugger for {} s; going on\n",
+                    wait.as_secs_f64()
+                ));
                 if !attached {
                     // Nobody looked: keep the crash, so nothing is lost.
                     save(config, &crash, signal);
@@ -110,7 +126,7 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
             Some(v)
         }
         _ => {
-            eprintln!("pmdb: the agent failed while serving; going on");
+            crate::freeze::write_stderr("pmdb: the agent failed while serving; going on\n");
             None
         }
     };
@@ -121,11 +137,11 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
 /// Saves the crash as a core and says where, in one line.
 fn save(config: &Config, crash: &Crash, signal: Option<SigInfo>) {
     match crate::save::save(&config.dir, crash, signal, config.compression) {
-        Ok(path) => eprintln!(
-            "pmdb: saved the crash to {} (open it with `pmdb open {}`)",
+        Ok(path) => crate::freeze::write_stderr(&format!(
+            "pmdb: saved the crash to {} (open it with `pmdb open {}`)\n",
             path.display(),
             path.display()
-        ),
-        Err(e) => eprintln!("pmdb: could not save the crash: {e}"),
+        )),
+        Err(e) => crate::freeze::write_stderr(&format!("pmdb: could not save the crash: {e}\n")),
     }
 }

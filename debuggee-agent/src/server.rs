@@ -216,6 +216,10 @@ pub fn serve(
         if let Some(v) = server.verdict() {
             return end(v, attached);
         }
+        // Nothing for a moment: give back the DWARF pages requests touched.
+        if server.idle() >= ACCEPT_TICK {
+            server.trim_if_touched();
+        }
         if server.idle() >= wait {
             return end(Verdict::TimedOut, attached);
         }

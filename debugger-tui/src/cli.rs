@@ -60,6 +60,8 @@ pub enum Command {
         #[arg(short = 'c', long = "command", value_name = "CMD")]
         commands: Vec<String>,
     },
+    /// Serve an editor over the Debug Adapter Protocol on stdin/stdout.
+    Dap,
     /// Print every thread's traceback with locals, without a TUI.
     Report {
         /// A pid or a socket path (without one: the one waiting process).

@@ -26,6 +26,9 @@ pub enum Output {
     Value(RemoteValue, String),
 }
 
+/// Threads the `threads` command lists before saying how many more there are.
+const THREADS_LISTED: usize = 200;
+
 pub const HELP: &[(&str, &str)] = &[
     (
         "bt",
@@ -42,8 +45,16 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("locals", "the current frame's locals"),
     (
-        "threads / thread N",
-        "list the threads / switch to thread N",
+        "threads [NAME] / thread N",
+        "list the threads (whose name contains NAME) / switch to thread N",
+    ),
+    (
+        "tasks [TEXT]",
+        "every tokio task: id, state, awaited futures with their locals (those mentioning TEXT)",
+    ),
+    (
+        "stacks [NAME]",
+        "threads grouped by identical tracebacks (\"1,998 threads × the same stack\")",
     ),
     ("list", "source around the current line"),
     ("help", "this list"),
@@ -175,11 +186,13 @@ impl Cursor {
                         .collect(),
                 ))
             }
-            "threads" => Ok(Output::Lines(
-                self.threads
+            "threads" => {
+                let shown = crate::stacks::matching(&self.threads, arg);
+                let mut lines: Vec<String> = shown
                     .iter()
-                    .enumerate()
-                    .map(|(i, t)| {
+                    .take(THREADS_LISTED)
+                    .map(|&i| {
+                        let t = &self.threads[i];
                         format!(
                             "{} {i} {}{}",
                             if i == self.thread { "*" } else { " " },
@@ -187,8 +200,23 @@ impl Cursor {
                             if t.crashed { " (crashed)" } else { "" }
                         )
                     })
-                    .collect(),
-            )),
+                    .collect();
+                if shown.len() > THREADS_LISTED {
+                    lines.push(format!(
+                        "… and {} more of {} threads (threads NAME or stacks groups them)",
+                        crate::stacks::thousands(shown.len() - THREADS_LISTED),
+                        crate::stacks::thousands(self.threads.len())
+                    ));
+                }
+                Ok(Output::Lines(lines))
+            }
+            "tasks" => Ok(Output::Lines(crate::tasks::lines(&self.session, arg)?)),
+            "stacks" => {
+                let shown = crate::stacks::matching(&self.threads, arg);
+                let groups = crate::stacks::group(&self.session, &self.threads, &shown)
+                    .map_err(|e| e.to_string())?;
+                Ok(Output::Lines(crate::stacks::render(&self.threads, &groups)))
+            }
             "thread" => {
                 let n: usize = arg.parse().map_err(|_| "usage: thread N".to_string())?;
                 self.select_thread(n).map_err(|e| e.to_string())?;

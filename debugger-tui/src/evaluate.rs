@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use wire::Session;
 
 use crate::remote::Endpoint;
-use crate::report::{Node, node, node_json};
+use crate::report::{Node, node_json};
+use engine::report::node;
 
 /// One expression's outcome.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +153,7 @@ mod tests {
                     value: "3".into(),
                     len: None,
                     children: Vec::new(),
+                    shadowed: false,
                 }),
             ),
             (

@@ -2,16 +2,19 @@
 //! without a terminal: [`report`] (the non-interactive dump), [`tui`] (state,
 //! drawing, keys), [`target`], [`run`] and [`list`] for the commands,
 //! [`core`] for core files, [`remote`] and [`bridge`] for a crash on another
-//! machine, [`source`] for where source text comes from.
+//! machine, [`source`] for where source text comes from, [`dap`] for editors.
 
 pub mod bridge;
 pub mod commands;
 pub mod core;
+pub mod dap;
 pub mod evaluate;
 pub mod list;
 pub mod remote;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod stacks;
 pub mod target;
+pub mod tasks;
 pub mod tui;

@@ -2,7 +2,8 @@
 //! `debuggee-agent`. `pmdb run -- CMD` runs a program and opens the TUI when
 //! it crashes; `pmdb attach` opens it on a crashed process that is waiting;
 //! `pmdb list` shows those; `pmdb report` prints a crash without a terminal UI;
-//! `pmdb bridge` carries a session from another machine (`--ssh`, `--via`).
+//! `pmdb bridge` carries a session from another machine (`--ssh`, `--via`);
+//! `pmdb dap` serves an editor over the Debug Adapter Protocol.
 
 mod cli;
 
@@ -21,41 +22,22 @@ fn main() {
             commands,
             remote,
             source,
-        } => Endpoint::new(&remote, target.as_deref()).and_then(|endpoint| {
-            if batch || !commands.is_empty() {
-                let session = endpoint.connect()?;
-                let commands = if commands.is_empty() {
-                    std::io::stdin().lines().collect::<Result<Vec<_>, _>>()?
-                } else {
-                    commands
-                };
-                debugger_tui::commands::batch(session, &source, commands).map(|()| 0)
-            } else {
-                tui::attach_to(&endpoint, &source).map(|()| 0)
-            }
-        }),
+        } => Endpoint::new(&remote, target.as_deref())
+            .and_then(|endpoint| inspect(&endpoint, &source, batch, commands)),
         cli::Command::Open {
             file,
             core,
             sources,
             batch,
             commands,
-        } => {
-            let endpoint = Endpoint::Core(file, core.options(&sources));
-            if batch || !commands.is_empty() {
-                endpoint.connect().and_then(|session| {
-                    let commands = if commands.is_empty() {
-                        std::io::stdin().lines().collect::<Result<Vec<_>, _>>()?
-                    } else {
-                        commands
-                    };
-                    debugger_tui::commands::batch(session, &sources, commands).map(|()| 0)
-                })
-            } else {
-                tui::attach_to(&endpoint, &sources).map(|()| 0)
-            }
-        }
+        } => inspect(
+            &Endpoint::Core(file, core.options(&sources)),
+            &sources,
+            batch,
+            commands,
+        ),
         cli::Command::List { remote } => list::list(&remote),
+        cli::Command::Dap => debugger_tui::dap::run().map(|()| 0),
         cli::Command::Report {
             target,
             core_file,
@@ -87,4 +69,24 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+/// The TUI on `endpoint`, or with `--batch`/`-c` the commands (from -c,
+/// else stdin) and their results printed.
+fn inspect(
+    endpoint: &Endpoint,
+    sources: &debugger_tui::source::SourceArgs,
+    batch: bool,
+    commands: Vec<String>,
+) -> anyhow::Result<i32> {
+    if !batch && commands.is_empty() {
+        return tui::attach_to(endpoint, sources).map(|()| 0);
+    }
+    let session = endpoint.connect()?;
+    let commands = if commands.is_empty() {
+        std::io::stdin().lines().collect::<Result<Vec<_>, _>>()?
+    } else {
+        commands
+    };
+    debugger_tui::commands::batch(session, sources, commands).map(|()| 0)
 }

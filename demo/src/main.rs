@@ -5,11 +5,16 @@ mod bank;
 #[cfg(feature = "big")]
 mod big;
 mod collections;
+mod config;
 mod corrupt;
+mod crates;
+mod declared;
 mod ledger;
+mod pool;
 mod signals;
 mod threads;
 mod twice;
+mod unsized_values;
 mod values;
 
 const SCENARIOS: &[(&str, &str, fn())] = &[
@@ -27,6 +32,21 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "collections",
         "a panic in a frame holding std collections, smart pointers, cells and locks",
         collections::run,
+    ),
+    (
+        "config",
+        "a config parser panics on a line that is not `key = value`",
+        config::run,
+    ),
+    (
+        "crates",
+        "a panic in a handler holding bytes, indexmap, smallvec, serde_json, uuid, locks and more",
+        crates::run,
+    ),
+    (
+        "declared",
+        "a panic next to the demo's own types, viewed as demo/.pmdb/views.toml declares",
+        declared::run,
     ),
     (
         "corrupt",
@@ -64,6 +84,16 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "twice-segv",
         "a second thread faults while the first fault is being served",
         twice::run_segv,
+    ),
+    (
+        "pool",
+        "2,000 worker threads parked (`demo pool N` for N) while main panics",
+        pool::run,
+    ),
+    (
+        "unsized",
+        "a panic next to unsized pointees, counted references and shadowed bindings",
+        unsized_values::run,
     ),
     ("ok", "exits normally with status 0", || {}),
 ];

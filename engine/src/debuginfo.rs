@@ -65,6 +65,28 @@ pub struct DebugInfo {
     pub(crate) types: crate::types::Cache,
     /// Statics and vtables, indexed on first need.
     pub(crate) globals: OnceLock<crate::globals::Globals>,
+    /// rustc's `-C split-debuginfo=packed`: the `.dwp` beside the file, whose
+    /// split units hold what the skeleton units here only point to.
+    package: Option<gimli::DwarfPackage<R>>,
+    /// Split units read so far (kept for the life of the process).
+    splits: std::sync::Mutex<Vec<&'static Split>>,
+}
+
+/// Where split units' DIEs live in the global DIE numbering: their offset
+/// in the package's `.debug_info.dwo`, above every offset of `.debug_info`
+/// (and below the engine's synthesised builtin types, at the very top).
+const SPLIT_BASE: usize = 1 << 60;
+
+/// One split unit of a `.dwp`, with its own sections and its skeleton's
+/// relocated attributes.
+struct Split {
+    dwarf: gimli::Dwarf<R>,
+    unit: gimli::Unit<R>,
+    /// Where its DIEs start in the global numbering.
+    base: usize,
+    len: usize,
+    /// Its skeleton unit in the executable.
+    skeleton: DieRef,
 }
 
 impl DebugInfo {
@@ -101,6 +123,7 @@ impl DebugInfo {
             Ok(gimli::EndianSlice::new(bytes, endian))
         };
         let dwarf = gimli::Dwarf::load(load)?;
+        let package = load_package(path, endian);
         let has_dwarf = file.section_by_name(".debug_info").is_some();
         let has_aranges = file
             .section_by_name(".debug_aranges")
@@ -118,6 +141,8 @@ impl DebugInfo {
             units_parsed: AtomicU64::new(0),
             types: Default::default(),
             globals: OnceLock::new(),
+            package,
+            splits: Default::default(),
         })
     }
 
@@ -158,6 +183,9 @@ impl DebugInfo {
 
     /// The unit holding the DIE at `offset`, parsed on first use.
     pub fn unit_of(&self, offset: DieRef) -> Option<&gimli::Unit<R>> {
+        if offset.0 >= SPLIT_BASE {
+            return self.split_holding(offset).map(|s| &s.unit);
+        }
         let units = self.slots();
         let i = units
             .partition_point(|u| u.offset.0 <= offset.0)
@@ -196,9 +224,145 @@ impl DebugInfo {
         };
         let origin = |o: DieRef| self.unit_of(o);
         symbols::per_unit(&units, addrs, |start, here| match self.unit_of(start) {
-            Some(unit) => symbols::frames_in_unit(&self.dwarf, unit, here, &origin),
+            Some(unit) => match self.split_of(start, unit) {
+                // A skeleton: its functions are in the split unit, its
+                // lines stay here.
+                Some(split) => {
+                    let mut frames =
+                        symbols::frames_in_unit(&split.dwarf, &split.unit, here, &origin);
+                    for f in frames.iter_mut().flatten() {
+                        f.die = f.die.map(|d| gimli::DebugInfoOffset(d.0 + split.base));
+                    }
+                    frames
+                }
+                None => symbols::frames_in_unit(&self.dwarf, unit, here, &origin),
+            },
             None => vec![Vec::new(); here.len()],
         })
+    }
+
+    /// The split unit of the skeleton unit at `start`, read on first use,
+    /// when the executable came with a `.dwp`.
+    fn split_of(&self, start: DieRef, skeleton: &gimli::Unit<R>) -> Option<&'static Split> {
+        let package = self.package.as_ref()?;
+        let id = skeleton.dwo_id?;
+        let mut splits = self.splits.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = splits.iter().find(|s| s.skeleton == start) {
+            return Some(s);
+        }
+        let dwarf = package.find_cu(id, &self.dwarf).ok()??;
+        let header = dwarf.units().next().ok()??;
+        let mut unit = dwarf.unit(header).ok()?;
+        unit.copy_relocated_attributes(skeleton);
+        // Line tables are not split: the skeleton's serve the split unit.
+        unit.line_program = skeleton.line_program.clone();
+        unit.comp_dir = skeleton.comp_dir;
+        let whole = gimli::Section::reader(&package.debug_info).slice().as_ptr() as usize;
+        let here = gimli::Section::reader(&dwarf.debug_info).slice();
+        let base = SPLIT_BASE + (here.as_ptr() as usize).checked_sub(whole)?;
+        self.units_parsed.fetch_add(1, Ordering::Relaxed);
+        let split: &'static Split = Box::leak(Box::new(Split {
+            len: here.len(),
+            dwarf,
+            unit,
+            base,
+            skeleton: start,
+        }));
+        splits.push(split);
+        Some(split)
+    }
+
+    /// The split unit whose DIEs hold global offset `offset`.
+    fn split_holding(&self, offset: DieRef) -> Option<&'static Split> {
+        let splits = self.splits.lock().unwrap_or_else(|p| p.into_inner());
+        splits
+            .iter()
+            .find(|s| s.base <= offset.0 && offset.0 < s.base + s.len)
+            .copied()
+    }
+
+    /// The split unit `unit` is, if it is one.
+    fn split_unit(&self, unit: &gimli::Unit<R>) -> Option<&'static Split> {
+        let splits = self.splits.lock().unwrap_or_else(|p| p.into_inner());
+        splits.iter().find(|s| std::ptr::eq(&s.unit, unit)).copied()
+    }
+
+    /// The sections `unit`'s attributes refer to (its split unit's own, for
+    /// a unit of a `.dwp`).
+    pub fn dwarf_for(&self, unit: &gimli::Unit<R>) -> &gimli::Dwarf<R> {
+        match self.split_unit(unit) {
+            Some(s) => &s.dwarf,
+            None => &self.dwarf,
+        }
+    }
+
+    /// Every unit whose DIEs describe the program: the executable's, and in
+    /// place of each skeleton its split unit.
+    pub fn content_units(&self) -> Vec<&gimli::Unit<R>> {
+        self.slots()
+            .iter()
+            .filter_map(|s| {
+                let unit = self.unit_of(s.offset)?;
+                Some(match self.split_of(s.offset, unit) {
+                    Some(split) => &split.unit,
+                    None => unit,
+                })
+            })
+            .collect()
+    }
+
+    /// A DIE of `unit` in the global numbering.
+    pub fn global(
+        &self,
+        unit: &gimli::Unit<R>,
+        offset: gimli::UnitOffset<usize>,
+    ) -> Option<DieRef> {
+        let at = offset.to_debug_info_offset(&unit.header)?;
+        Some(match self.split_unit(unit) {
+            Some(s) => gimli::DebugInfoOffset(at.0 + s.base),
+            None => at,
+        })
+    }
+
+    /// A global DIE offset within `unit`, the unit holding it.
+    pub fn local(&self, unit: &gimli::Unit<R>, die: DieRef) -> Option<gimli::UnitOffset<usize>> {
+        let at = match self.split_unit(unit) {
+            Some(s) => gimli::DebugInfoOffset(die.0.checked_sub(s.base)?),
+            None => die,
+        };
+        at.to_unit_offset(&unit.header)
+    }
+
+    /// Reads a DIE reference attribute as a global offset.
+    pub fn die_ref(
+        &self,
+        unit: &gimli::Unit<R>,
+        value: gimli::AttributeValue<R>,
+    ) -> Option<DieRef> {
+        match value {
+            gimli::AttributeValue::UnitRef(o) => self.global(unit, o),
+            gimli::AttributeValue::DebugInfoRef(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// The type a DIE names with `DW_AT_type`, as a global offset.
+    pub fn die_type(
+        &self,
+        unit: &gimli::Unit<R>,
+        entry: &gimli::DebuggingInformationEntry<R>,
+    ) -> Option<DieRef> {
+        let value = entry.attr_value(gimli::DW_AT_type).ok().flatten()?;
+        self.die_ref(unit, value)
+    }
+
+    /// A DIE's name.
+    pub fn die_name(
+        &self,
+        unit: &gimli::Unit<R>,
+        entry: &gimli::DebuggingInformationEntry<R>,
+    ) -> Option<String> {
+        die_name(self.dwarf_for(unit), unit, entry)
     }
 
     /// Every unit with its root DIE's ranges.
@@ -274,24 +438,6 @@ pub fn demangle(name: &str) -> String {
     format!("{:#}", rustc_demangle::demangle(name))
 }
 
-/// Reads a DIE reference attribute as a global offset.
-pub fn die_ref(unit: &gimli::Unit<R>, value: gimli::AttributeValue<R>) -> Option<DieRef> {
-    match value {
-        gimli::AttributeValue::UnitRef(o) => o.to_debug_info_offset(&unit.header),
-        gimli::AttributeValue::DebugInfoRef(o) => Some(o),
-        _ => None,
-    }
-}
-
-/// The type a DIE names with `DW_AT_type`, as a global offset.
-pub fn die_type(
-    unit: &gimli::Unit<R>,
-    entry: &gimli::DebuggingInformationEntry<R>,
-) -> Option<DieRef> {
-    let value = entry.attr_value(gimli::DW_AT_type).ok().flatten()?;
-    die_ref(unit, value)
-}
-
 /// A DIE's name attribute as a string.
 pub fn die_name(
     dwarf: &gimli::Dwarf<R>,
@@ -301,4 +447,27 @@ pub fn die_name(
     let attr = entry.attr_value(gimli::DW_AT_name).ok()??;
     let s = dwarf.attr_string(unit, attr).ok()?;
     Some(s.to_string_lossy().into_owned())
+}
+
+/// The `.dwp` beside `path` (`path.dwp`, as rustc's `-C
+/// split-debuginfo=packed` writes it), mapped and read.
+fn load_package(path: &Path, endian: gimli::RunTimeEndian) -> Option<gimli::DwarfPackage<R>> {
+    let dwp = {
+        let mut p = path.as_os_str().to_owned();
+        p.push(".dwp");
+        std::path::PathBuf::from(p)
+    };
+    let map = crate::debug_files::map(&dwp)?;
+    let map: &'static memmap2::Mmap = Box::leak(Box::new(map));
+    let file: &'static object::File<'static> =
+        Box::leak(Box::new(object::File::parse(&map[..]).ok()?));
+    let load = |id: gimli::SectionId| -> Result<R, gimli::Error> {
+        let bytes: &'static [u8] = id
+            .dwo_name()
+            .and_then(|n| file.section_by_name(n))
+            .and_then(|s| s.data().ok())
+            .unwrap_or(&[]);
+        Ok(gimli::EndianSlice::new(bytes, endian))
+    };
+    gimli::DwarfPackage::load(load, gimli::EndianSlice::new(&[], endian)).ok()
 }

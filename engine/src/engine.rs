@@ -26,7 +26,14 @@ pub struct Engine {
     debug_roots: Vec<PathBuf>,
     shared_dwarf: shared_dwarf::Cache,
     symbol_tables: Mutex<HashMap<String, Arc<SymbolTable>>>,
+    /// Lookup address → its logical frames, shared by every thread.
+    symbolized: Symbolized,
+    /// What the async task finder has learnt (`tasks`).
+    tasks: crate::tasks::Caches,
 }
+
+/// The symbolisation cache: lookup address → logical frames.
+pub(crate) type Symbolized = Mutex<HashMap<u64, Arc<Vec<Located>>>>;
 
 impl Engine {
     /// An engine over `process`; nothing is read until asked for.
@@ -39,6 +46,8 @@ impl Engine {
             debug_roots: Vec::new(),
             shared_dwarf: Default::default(),
             symbol_tables: Default::default(),
+            symbolized: Default::default(),
+            tasks: Default::default(),
         }
     }
 
@@ -101,6 +110,16 @@ impl Engine {
             .get()
             .and_then(|r| r.as_ref().ok())
             .map_or(0, DebugInfo::units_parsed)
+    }
+
+    /// Addresses already symbolised, and their logical frames.
+    pub(crate) fn symbolized(&self) -> &Symbolized {
+        &self.symbolized
+    }
+
+    /// The async task finder's caches.
+    pub(crate) fn task_caches(&self) -> &crate::tasks::Caches {
+        &self.tasks
     }
 
     /// The DWARF frames at runtime addresses in a shared object.

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::debuginfo::{DebugInfo, DieRef, R, die_name, die_ref, die_type};
+use crate::debuginfo::{DebugInfo, DieRef, R};
 
 /// Why a static was not found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,12 +67,13 @@ pub fn find_static(dbg: &DebugInfo, name: &str) -> Result<(String, DieRef), Stat
 /// The static variable's address and type.
 pub fn static_place(dbg: &DebugInfo, die: DieRef) -> Option<(u64, Option<DieRef>)> {
     let unit = dbg.unit_of(die)?;
-    let entry = unit.entry(die.to_unit_offset(&unit.header)?).ok()?;
-    let ty = die_type(unit, &entry);
-    Some((location_addr(&entry, unit)?.wrapping_add(dbg.bias), ty))
+    let entry = unit.entry(dbg.local(unit, die)?).ok()?;
+    let ty = dbg.die_type(unit, &entry);
+    Some((location_addr(dbg, &entry, unit)?.wrapping_add(dbg.bias), ty))
 }
 
 fn location_addr(
+    dbg: &DebugInfo,
     entry: &gimli::DebuggingInformationEntry<R>,
     unit: &gimli::Unit<R>,
 ) -> Option<u64> {
@@ -83,22 +84,22 @@ fn location_addr(
     let mut ops = expr.operations(unit.encoding());
     match ops.next().ok()? {
         Some(gimli::Operation::Address { address }) => Some(address),
+        // Split DWARF: the address by index into the skeleton's `.debug_addr`.
+        Some(gimli::Operation::AddressIndex { index }) => {
+            dbg.dwarf_for(unit).address(unit, index).ok()
+        }
         _ => None,
     }
 }
 
 fn build(dbg: &DebugInfo) -> Globals {
     let mut g = Globals::default();
-    let mut headers = dbg.dwarf.units();
-    while let Ok(Some(header)) = headers.next() {
-        let Ok(unit) = dbg.dwarf.unit(header) else {
-            continue;
-        };
+    for unit in dbg.content_units() {
         let Ok(mut tree) = unit.entries_tree(None) else {
             continue;
         };
         let Ok(root) = tree.root() else { continue };
-        let _ = scan(dbg, &unit, root, &mut Vec::new(), &mut g);
+        let _ = scan(dbg, unit, root, &mut Vec::new(), &mut g);
     }
     g
 }
@@ -115,24 +116,26 @@ fn scan(
         let entry = child.entry();
         match entry.tag() {
             gimli::DW_TAG_namespace if path.len() < 32 => {
-                let name = die_name(&dbg.dwarf, unit, entry).unwrap_or_default();
+                let name = dbg.die_name(unit, entry).unwrap_or_default();
                 path.push(name);
                 scan(dbg, unit, child, path, g)?;
                 path.pop();
             }
             gimli::DW_TAG_variable => {
-                let Some(name) = die_name(&dbg.dwarf, unit, entry) else {
+                let Some(name) = dbg.die_name(unit, entry) else {
                     continue;
                 };
-                let Some(at) = entry.offset().to_debug_info_offset(&unit.header) else {
+                let Some(at) = dbg.global(unit, entry.offset()) else {
                     continue;
                 };
                 if name.ends_with("::{vtable}") {
-                    let concrete = die_type(unit, entry).and_then(|t| containing_type(dbg, t));
-                    if let (Some(addr), Some(ty)) = (location_addr(entry, unit), concrete) {
+                    let concrete = dbg
+                        .die_type(unit, entry)
+                        .and_then(|t| containing_type(dbg, t));
+                    if let (Some(addr), Some(ty)) = (location_addr(dbg, entry, unit), concrete) {
                         g.vtables.insert(addr, ty);
                     }
-                } else if location_addr(entry, unit).is_some_and(|a| a != 0) {
+                } else if location_addr(dbg, entry, unit).is_some_and(|a| a != 0) {
                     // Address 0: the linker dropped an unused static.
                     let mut full = path.join("::");
                     if !full.is_empty() {
@@ -150,6 +153,6 @@ fn scan(
 
 fn containing_type(dbg: &DebugInfo, vtable_type: DieRef) -> Option<DieRef> {
     let unit = dbg.unit_of(vtable_type)?;
-    let entry = unit.entry(vtable_type.to_unit_offset(&unit.header)?).ok()?;
-    die_ref(unit, entry.attr_value(gimli::DW_AT_containing_type).ok()??)
+    let entry = unit.entry(dbg.local(unit, vtable_type)?).ok()?;
+    dbg.die_ref(unit, entry.attr_value(gimli::DW_AT_containing_type).ok()??)
 }

@@ -33,10 +33,15 @@ pub struct Inspector {
     pub crash: Crash,
     engine: Arc<Engine>,
     tracebacks: Mutex<HashMap<u64, Arc<Vec<Frame>>>>,
+    /// The async tasks, found on first request (the process is frozen).
+    tasks: Mutex<Option<FoundTasks>>,
     handles: Mutex<Vec<Val>>,
 }
 
 type Reply<T> = Result<T, RemoteError>;
+
+/// The async tasks as found, or why not.
+type FoundTasks = Arc<Result<Vec<crate::tasks::Task>, crate::tasks::TasksError>>;
 
 fn err(kind: ErrorKind, message: impl Into<String>) -> RemoteError {
     RemoteError::new(kind, message)
@@ -48,6 +53,7 @@ impl Inspector {
             crash,
             engine,
             tracebacks: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(None),
             handles: Mutex::new(Vec::new()),
         }
     }
@@ -75,7 +81,12 @@ impl Inspector {
             .enumerate()
             .map(|(i, t)| ThreadInfo {
                 id: t.id,
-                name: t.name.clone(),
+                // A thread the freeze could not stop that crashed since is
+                // named as its crash record names it.
+                name: match t.name.split_once(" (not frozen: ") {
+                    Some((name, _)) if crashed_later(t.id) => name.to_string(),
+                    _ => t.name.clone(),
+                },
                 crashed: i == 0 || crashed_later(t.id),
             })
             .collect();
@@ -197,18 +208,136 @@ impl Inspector {
         Ok(FrameId { thread, index })
     }
 
+    /// Every async task of every tokio runtime some thread runs
+    /// (`block_on`), found once per inspection.
+    fn found_tasks(&self) -> Reply<FoundTasks> {
+        let dbg = self.debug_info()?;
+        let mut cache = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(done) = &*cache {
+            return Ok(done.clone());
+        }
+        let mut roots = Vec::new();
+        for t in &self.crash.threads {
+            let Ok(frames) = self.frames(t.id) else {
+                continue;
+            };
+            for f in frames.iter().filter(|f| {
+                f.info.function.contains("Runtime>::block_on")
+                    || f.info.function.contains("Runtime::block_on")
+            }) {
+                if let Ok(vars) = variables::frame_vars(dbg, f)
+                    && let Some(v) = vars.into_iter().find(|v| v.name == "self")
+                {
+                    roots.push(v.val);
+                }
+            }
+        }
+        let found = Arc::new(crate::tasks::find(dbg, self.engine.task_caches(), &roots));
+        *cache = Some(found.clone());
+        Ok(found)
+    }
+
+    /// The async tasks, each with its awaited futures as frames (their
+    /// locals on request, through [`Inspector::locals`]); or why not.
+    pub fn tasks(&self) -> Reply<wire::Tasks> {
+        Ok(match &*self.found_tasks()? {
+            Ok(tasks) => wire::Tasks {
+                tasks: tasks
+                    .iter()
+                    .enumerate()
+                    .map(|(position, task)| wire::TaskInfo {
+                        id: task.id,
+                        state: task.state.name().to_string(),
+                        frames: task
+                            .frames
+                            .iter()
+                            .enumerate()
+                            .map(|(index, f)| wire::TaskFrame {
+                                info: FrameInfo {
+                                    id: FrameId {
+                                        thread: wire::TASK_FRAMES | position as u64,
+                                        index: index as u32,
+                                    },
+                                    function: f.function.clone(),
+                                    file: f.file.clone(),
+                                    line: f.line,
+                                    column: None,
+                                    pc: 0,
+                                    inlined: false,
+                                    runtime: false,
+                                },
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+                unavailable: None,
+            },
+            Err(e) => wire::Tasks {
+                tasks: Vec::new(),
+                unavailable: Some(e.to_string()),
+            },
+        })
+    }
+
+    /// The locals a task frame holds across its await.
+    fn task_locals(&self, id: FrameId) -> Reply<Page> {
+        let dbg = self.debug_info()?;
+        let found = self.found_tasks()?;
+        let position = (id.thread & !wire::TASK_FRAMES) as usize;
+        let frame = found
+            .as_ref()
+            .as_ref()
+            .ok()
+            .and_then(|tasks| tasks.get(position))
+            .and_then(|t| t.frames.get(id.index as usize))
+            .ok_or_else(|| {
+                err(
+                    ErrorKind::NotFound,
+                    format!("no task frame {position}.{}", id.index),
+                )
+            })?;
+        let values: Vec<ValueInfo> = frame
+            .locals
+            .iter()
+            .map(|(name, val)| self.info(dbg, name.clone(), val.clone()))
+            .collect();
+        Ok(Page {
+            start: 0,
+            total: values.len() as u64,
+            values,
+        })
+    }
+
     /// A frame's variables.
     pub fn locals(&self, id: FrameId) -> Reply<Page> {
+        if id.thread & wire::TASK_FRAMES != 0 {
+            return self.task_locals(id);
+        }
         let dbg = self.debug_info()?;
         let frames = self.frames(id.thread)?;
         let frame = frames
             .get(id.index as usize)
             .ok_or_else(|| err(ErrorKind::NotFound, format!("no frame {}", id.index)))?;
-        let vars = variables::frame_vars(dbg, frame)
+        let mut vars = variables::frame_vars(dbg, frame)
             .map_err(|e| err(ErrorKind::Unavailable, e.to_string()))?;
+        // An async fn's body (its poll, with `_task_context`) has DWARF
+        // for each argument twice: the upvar of its state machine and the
+        // argument's binding. Each is listed once.
+        if vars.iter().any(|v| v.name == "_task_context") {
+            let mut seen: Vec<(String, Option<crate::debuginfo::DieRef>)> = Vec::new();
+            vars.retain(|v| {
+                let key = (v.name.clone(), v.val.ty);
+                let fresh = !seen.contains(&key);
+                seen.push(key);
+                fresh
+            });
+        }
         let values: Vec<ValueInfo> = vars
             .into_iter()
-            .map(|v| self.info(dbg, v.name, v.val))
+            .map(|v| ValueInfo {
+                shadowed: v.shadowed,
+                ..self.info(dbg, v.name, v.val)
+            })
             .collect();
         Ok(Page {
             start: 0,
@@ -230,8 +359,7 @@ impl Inspector {
         let local = |name: &str| {
             vars.get_or_init(|| variables::frame_vars(dbg, frame).unwrap_or_default())
                 .iter()
-                .rev()
-                .find(|v: &&variables::Var| v.name == name)
+                .find(|v: &&variables::Var| v.name == name && !v.shadowed)
                 .map(|v| v.val.clone())
         };
         let val = crate::eval::evaluate(dbg, &local, expr).map_err(|e| {

@@ -10,14 +10,16 @@
 //!
 //! The path of a request through the modules: [`serve`] → [`inspect`] →
 //! [`traceback`] (via [`unwind`], [`symbols`], [`debuginfo`],
-//! [`shared_dwarf`]) → [`variables`] → [`views`] / [`std_views`] / [`walk`]
+//! [`shared_dwarf`]) → [`variables`] → [`views`] / [`declared_views`] / [`std_views`] / [`crate_views`] / [`unsized_views`] / [`walk`]
 //! → [`values`], reading memory only through [`memory`].
 
 mod engine;
 
 pub mod coredump;
+pub mod crate_views;
 pub mod debug_files;
 pub mod debuginfo;
+pub mod declared_views;
 pub mod eval;
 pub mod globals;
 pub mod inspect;
@@ -26,15 +28,18 @@ pub mod objects;
 pub mod place;
 pub mod process;
 pub mod record;
+pub mod report;
 pub mod serve;
 pub mod shared_dwarf;
 pub mod signal;
 pub mod source;
 pub mod std_views;
 pub mod symbols;
+pub mod tasks;
 pub mod traceback;
 pub mod types;
 pub mod unavailable;
+pub mod unsized_views;
 pub mod unwind;
 pub mod values;
 pub mod variables;

@@ -13,6 +13,9 @@ use wire::{
 
 use crate::inspect::Inspector;
 
+/// Longest a burst of requests keeps the DWARF pages it touched.
+pub const TRIM_EVERY: Duration = Duration::from_millis(100);
+
 /// How serving ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -30,8 +33,12 @@ pub struct Server {
     requests: AtomicU64,
     started: Instant,
     client_timeout: Duration,
-    /// Give the DWARF's pages back after each request (inside a crashed process).
+    /// Give the DWARF's pages back between requests (inside a crashed process).
     trim: bool,
+    /// When the pages were last given back (ms since `started`), and
+    /// whether requests have touched them since.
+    last_trim: AtomicU64,
+    touched: std::sync::atomic::AtomicBool,
     /// Why source text is not served here, where it is not (a core file:
     /// its files are this machine's, which the client reads itself).
     no_source: Option<String>,
@@ -49,6 +56,8 @@ impl Server {
             started: Instant::now(),
             client_timeout,
             trim: false,
+            last_trim: AtomicU64::new(0),
+            touched: std::sync::atomic::AtomicBool::new(false),
             no_source: None,
         }
     }
@@ -59,11 +68,25 @@ impl Server {
         self
     }
 
-    /// After each request, give the executable's DWARF pages back, so the
-    /// process being served keeps the RSS it had.
+    /// Give the executable's DWARF pages back between requests, so the
+    /// process being served keeps the RSS it had: after a request when the
+    /// last give-back is over [`TRIM_EVERY`] old, and whenever the host says
+    /// it is idle ([`Server::trim_if_touched`]). A burst of requests (a
+    /// report of thousands of threads) refaults its pages once per period,
+    /// not once per request.
     pub fn trimming(mut self) -> Server {
         self.trim = true;
         self
+    }
+
+    /// Gives the DWARF's pages back if requests touched them since the
+    /// last time (the agent calls it when nothing has come for a moment).
+    pub fn trim_if_touched(&self) {
+        if self.trim && self.touched.swap(false, Ordering::Relaxed) {
+            self.inspector.engine().trim();
+            self.last_trim
+                .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+        }
     }
 
     /// The crash being served.
@@ -155,7 +178,13 @@ impl Server {
                 _ => self.dispatch(request),
             };
             if self.trim {
-                self.inspector.engine().trim();
+                self.touched.store(true, Ordering::Relaxed);
+                let now = self.started.elapsed().as_millis() as u64;
+                if now.saturating_sub(self.last_trim.load(Ordering::Relaxed))
+                    >= TRIM_EVERY.as_millis() as u64
+                {
+                    self.trim_if_touched();
+                }
             }
             if reply(transport, id, response).is_err() {
                 return;
@@ -208,6 +237,7 @@ impl Server {
                 units_parsed: ins.engine().units_parsed(),
                 requests: self.requests.load(Ordering::Relaxed),
             })),
+            Request::Tasks => ins.tasks().map(Response::Tasks),
             Request::Resume => Ok(set(Verdict::Resume)),
             Request::Kill => Ok(set(Verdict::Kill)),
         }));
@@ -230,4 +260,15 @@ pub fn error(kind: ErrorKind, message: impl Into<String>) -> Response {
 /// Sends one reply.
 pub fn reply<T: Transport + ?Sized>(t: &mut T, id: u64, body: Response) -> Result<(), wire::Error> {
     t.send(&frame::encode(&Envelope { id, body })?)
+}
+
+/// Serves `server` over the in-memory transport on a thread of its own, and
+/// returns the client's session: a crash inspected in the same process.
+pub fn in_process(server: Server) -> Result<wire::Session, wire::Error> {
+    let (client, mut server_end) = wire::MemoryTransport::pair();
+    std::thread::Builder::new()
+        .name("pmdb-agent-inprocess".into())
+        .spawn(move || server.converse(&mut server_end))
+        .map_err(wire::Error::Io)?;
+    wire::Session::over(Box::new(client))
 }

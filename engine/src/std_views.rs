@@ -139,15 +139,15 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     }
 }
 
-/// A raw struct field of `v` (no views applied).
-fn field(dbg: &DebugInfo, v: &Val, ty: &Type, name: &str) -> Option<Val> {
-    let _ = dbg;
+/// A raw struct field of `v` (no views applied; a DST's tail as its
+/// metadata says).
+pub(crate) fn field(dbg: &DebugInfo, v: &Val, ty: &Type, name: &str) -> Option<Val> {
     let f = ty.field(name)?;
-    Some(Val::new(v.place.at(f.offset), f.ty))
+    Some(crate::unsized_views::member(dbg, v, ty, f, 0))
 }
 
 /// Follows raw struct fields by name.
-fn inner(dbg: &DebugInfo, v: &Val, path: &[&str]) -> Option<Val> {
+pub(crate) fn inner(dbg: &DebugInfo, v: &Val, path: &[&str]) -> Option<Val> {
     let mut cur = v.clone();
     for name in path {
         let ty = types::get(dbg, cur.ty?);
@@ -167,11 +167,14 @@ fn only_field(ty: &Type) -> Option<(usize, &types::Field)> {
 }
 
 /// The pointee of a pointer, `NonNull` or `Unique`: the first raw pointer
-/// inside `v`, and the type it points to.
-fn deref(dbg: &DebugInfo, v: &Val) -> Option<Val> {
+/// inside `v`, and the type it points to (with its metadata when unsized).
+pub(crate) fn deref(dbg: &DebugInfo, v: &Val) -> Option<Val> {
     let mut cur = v.clone();
     for _ in 0..8 {
         let ty = types::get(dbg, cur.ty?);
+        if let Some(target) = crate::unsized_views::target(dbg, &cur, &ty) {
+            return Some(target);
+        }
         match &ty.kind {
             Kind::Pointer { pointee } => {
                 let target = cur.place.word(&dbg.mem, 0).ok()?;
@@ -191,21 +194,21 @@ fn deref(dbg: &DebugInfo, v: &Val) -> Option<Val> {
 }
 
 /// A scalar of `v`'s own type, as an unsigned number.
-fn number(dbg: &DebugInfo, v: &Val) -> Option<u64> {
+pub(crate) fn number(dbg: &DebugInfo, v: &Val) -> Option<u64> {
     let ty = types::get(dbg, v.ty?);
     matches!(ty.kind, Kind::Base(_)).then_some(())?;
     v.place.uint(&dbg.mem, 0, ty.size).ok().map(|n| n as u64)
 }
 
 /// A synthesised value of a builtin type.
-fn synth(dbg: &DebugInfo, enc: Encoding, n: u64) -> Val {
+pub(crate) fn synth(dbg: &DebugInfo, enc: Encoding, n: u64) -> Val {
     Val::new(
         Place::Bytes(n.to_le_bytes().to_vec()),
         Some(types::builtin(dbg, enc)),
     )
 }
 
-fn transparent(place: Place, ty: Option<DieRef>, pointer: bool) -> Option<View> {
+pub(crate) fn transparent(place: Place, ty: Option<DieRef>, pointer: bool) -> Option<View> {
     Some(View::Wrapper {
         show: Show::Child(0),
         kids: vec![("value".into(), Val::new(place, ty))],
@@ -251,7 +254,7 @@ fn vec_deque(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     })
 }
 
-fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option<View> {
+pub(crate) fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option<View> {
     let raw = inner(dbg, v, path)?; // RawTable<T>
     let rty = types::get(dbg, raw.ty?);
     let elem = rty.param("T")?;
@@ -442,7 +445,22 @@ fn counted(dbg: &DebugInfo, v: &Val, ty: &Type, weak: bool) -> Option<View> {
     let weak_count = count("weak")?;
     let value =
         field(dbg, &inner_val, &ity, "value").or_else(|| field(dbg, &inner_val, &ity, "data"))?;
-    let alive = number(dbg, &strong).is_some_and(|n| n > 0);
+    // As `Rc::strong_count` and `Rc::weak_count` report them: the weak
+    // field also counts the one weak reference all strong ones share.
+    // Unreadable counts (a dangling pointer) stay as they are, and say why.
+    let strong_now = number(dbg, &strong);
+    let alive = strong_now.is_some_and(|n| n > 0);
+    let (strong, weak_count) = match (strong_now, number(dbg, &weak_count)) {
+        (Some(s), Some(w)) => (
+            synth(dbg, Encoding::Unsigned, s),
+            synth(
+                dbg,
+                Encoding::Unsigned,
+                if alive { w.saturating_sub(1) } else { 0 },
+            ),
+        ),
+        _ => (strong, weak_count),
+    };
     let mut kids = Vec::new();
     if !weak || alive {
         kids.push(("*".to_string(), value));

@@ -392,7 +392,7 @@ fn lines_at<R: Reader<Offset = usize>>(
 
 /// A file entry as a path: the unit's directory, the entry's directory,
 /// its name (an absolute part replaces what comes before it).
-fn render_file<R: Reader<Offset = usize>>(
+pub(crate) fn render_file<R: Reader<Offset = usize>>(
     dwarf: &gimli::Dwarf<R>,
     unit: &gimli::Unit<R>,
     file: &gimli::FileEntry<R>,

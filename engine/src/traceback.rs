@@ -38,6 +38,77 @@ pub fn symbolize(engine: &Engine, dbg: &DebugInfo, thread: u64, raw: &[RawFrame]
             }
         })
         .collect();
+    let located = resolve(engine, dbg, &pcs);
+    let tables = engine.tables();
+    let mut out = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        // Code in shared objects (libc, …) is never the user's.
+        let in_lib = tables.object_of(pcs[i]).filter(|o| !o.main);
+        let logical = &located[i];
+        let n = logical.len();
+        for (k, f) in logical.iter().enumerate() {
+            let function = f.function.clone().unwrap_or_else(|| match in_lib {
+                // As gdb writes an unknown function, with where it is.
+                Some(o) => format!("?? ({}+{:#x})", o.file_name(), pcs[i].wrapping_sub(o.bias)),
+                None => format!("?? ({:#x})", r.ip),
+            });
+            let runtime = in_lib.is_some() || is_runtime(&function, f.file.as_deref());
+            out.push(Frame {
+                info: FrameInfo {
+                    id: FrameId {
+                        thread,
+                        index: out.len() as u32,
+                    },
+                    function,
+                    file: f.file.clone(),
+                    line: f.line,
+                    column: f.column,
+                    pc: r.ip,
+                    inlined: k + 1 < n,
+                    runtime,
+                },
+                sp: r.sp,
+                probe: pcs[i].wrapping_sub(dbg.bias),
+                die: if in_lib.is_none() { f.die } else { None },
+                regs: r.regs,
+            });
+        }
+    }
+    out
+}
+
+/// The logical frames at each lookup address, through the engine's cache:
+/// an address is resolved once however many threads stand on it (a pool of
+/// 2,000 parked threads shares a handful of addresses).
+fn resolve(engine: &Engine, dbg: &DebugInfo, pcs: &[u64]) -> Vec<std::sync::Arc<Vec<Located>>> {
+    let cache = engine.symbolized();
+    let mut missing: Vec<u64> = {
+        let known = cache.lock().unwrap_or_else(|p| p.into_inner());
+        pcs.iter()
+            .copied()
+            .filter(|pc| !known.contains_key(pc))
+            .collect()
+    };
+    missing.sort_unstable();
+    missing.dedup();
+    if !missing.is_empty() {
+        let found = locate(engine, dbg, &missing);
+        let mut known = cache.lock().unwrap_or_else(|p| p.into_inner());
+        for (pc, frames) in missing.into_iter().zip(found) {
+            known.insert(pc, std::sync::Arc::new(frames));
+        }
+    }
+    let known = cache.lock().unwrap_or_else(|p| p.into_inner());
+    pcs.iter()
+        .map(|pc| known.get(pc).cloned().unwrap_or_default())
+        .collect()
+}
+
+/// Looks distinct addresses up: the executable's DWARF here while shared
+/// objects' (libc's) is read on a second thread — the two are independent,
+/// and both cores are the debuggee's to use. Each address gets at least one
+/// frame (named from the symbol table when DWARF has none).
+fn locate(engine: &Engine, dbg: &DebugInfo, pcs: &[u64]) -> Vec<Vec<Located>> {
     // Code in shared objects (libc, …) is never the user's.
     let tables = engine.tables();
     let libs: Vec<Option<&Object>> = pcs
@@ -48,7 +119,7 @@ pub fn symbolize(engine: &Engine, dbg: &DebugInfo, thread: u64, raw: &[RawFrame]
     let (mut exe, mut shared) = std::thread::scope(|scope| {
         let helper = std::thread::Builder::new()
             .name("pmdb-agent-symbols".into())
-            .spawn_scoped(scope, || shared_frames(engine, &pcs, &libs));
+            .spawn_scoped(scope, || shared_frames(engine, pcs, &libs));
         // Shared objects' addresses stand as 0 here: no unit covers 0
         // (ranges at 0 are dropped code and ignored), so they stay empty.
         let in_exe: Vec<u64> = probes
@@ -59,13 +130,13 @@ pub fn symbolize(engine: &Engine, dbg: &DebugInfo, thread: u64, raw: &[RawFrame]
         let exe = dbg.locate(&in_exe);
         let shared = match helper {
             Ok(h) => h.join().unwrap_or_default(),
-            Err(_) => shared_frames(engine, &pcs, &libs),
+            Err(_) => shared_frames(engine, pcs, &libs),
         };
         (exe, shared)
     });
     // Functions DWARF names only plainly (C code, crates built with line
     // tables only) take their full name from the symbol table.
-    let plain: Vec<u64> = (0..raw.len())
+    let plain: Vec<u64> = (0..pcs.len())
         .filter(|&i| libs[i].is_none())
         .filter(|&i| exe[i].last().is_none_or(|f| !f.qualified))
         .map(|i| probes[i])
@@ -77,9 +148,8 @@ pub fn symbolize(engine: &Engine, dbg: &DebugInfo, thread: u64, raw: &[RawFrame]
             .position(|&p| p == probe)
             .and_then(|k| named[k].clone())
     };
-    let mut out = Vec::new();
-    for (i, r) in raw.iter().enumerate() {
-        let in_lib = libs[i];
+    let mut out = Vec::with_capacity(pcs.len());
+    for (i, &in_lib) in libs.iter().enumerate() {
         let mut logical = match in_lib {
             Some(_) => std::mem::take(&mut shared[i]),
             None => std::mem::take(&mut exe[i]),
@@ -100,34 +170,7 @@ pub fn symbolize(engine: &Engine, dbg: &DebugInfo, thread: u64, raw: &[RawFrame]
                 ..Located::default()
             });
         }
-        let n = logical.len();
-        for (k, f) in logical.into_iter().enumerate() {
-            let function = f.function.unwrap_or_else(|| match in_lib {
-                // As gdb writes an unknown function, with where it is.
-                Some(o) => format!("?? ({}+{:#x})", o.file_name(), pcs[i].wrapping_sub(o.bias)),
-                None => format!("?? ({:#x})", r.ip),
-            });
-            let runtime = in_lib.is_some() || is_runtime(&function, f.file.as_deref());
-            out.push(Frame {
-                info: FrameInfo {
-                    id: FrameId {
-                        thread,
-                        index: out.len() as u32,
-                    },
-                    function,
-                    file: f.file,
-                    line: f.line,
-                    column: f.column,
-                    pc: r.ip,
-                    inlined: k + 1 < n,
-                    runtime,
-                },
-                sp: r.sp,
-                probe: probes[i],
-                die: if in_lib.is_none() { f.die } else { None },
-                regs: r.regs,
-            });
-        }
+        out.push(logical);
     }
     out
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::debuginfo::{DebugInfo, DieRef, die_name, die_type};
+use crate::debuginfo::{DebugInfo, DieRef};
 
 /// How a base type's bytes are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,14 @@ impl Type {
         }
     }
 
+    /// A Rust enum's variant part, if this is one.
+    pub fn variants(&self) -> Option<&Variants> {
+        match &self.kind {
+            Kind::Struct { variants, .. } => variants.as_ref(),
+            _ => None,
+        }
+    }
+
     pub fn param(&self, name: &str) -> Option<DieRef> {
         self.params.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
     }
@@ -147,19 +155,18 @@ pub fn get(dbg: &DebugInfo, at: DieRef) -> Arc<Type> {
 
 fn read(dbg: &DebugInfo, at: DieRef, depth: u32) -> Option<Type> {
     let unit = dbg.unit_of(at)?;
-    let dwarf = &*dbg.dwarf;
-    let offset = at.to_unit_offset(&unit.header)?;
+    let offset = dbg.local(unit, at)?;
     let mut tree = unit.entries_tree(Some(offset)).ok()?;
     let root = tree.root().ok()?;
     let entry = root.entry().clone();
-    let name = die_name(dwarf, unit, &entry).unwrap_or_default();
+    let name = dbg.die_name(unit, &entry).unwrap_or_default();
     let size = entry
         .attr_value(gimli::DW_AT_byte_size)
         .ok()
         .flatten()
         .and_then(|v| v.udata_value())
         .unwrap_or(0);
-    let ty_attr = |e: &gimli::DebuggingInformationEntry<crate::debuginfo::R>| die_type(unit, e);
+    let ty_attr = |e: &gimli::DebuggingInformationEntry<crate::debuginfo::R>| dbg.die_type(unit, e);
     let mut params = Vec::new();
     let kind = match entry.tag() {
         gimli::DW_TAG_base_type => {
@@ -184,16 +191,16 @@ fn read(dbg: &DebugInfo, at: DieRef, depth: u32) -> Option<Type> {
                 let e = child.entry().clone();
                 match e.tag() {
                     gimli::DW_TAG_member => {
-                        if let Some(f) = field(dwarf, unit, &e) {
+                        if let Some(f) = field(dbg, unit, &e) {
                             fields.push(f)
                         }
                     }
                     gimli::DW_TAG_template_type_parameter => {
-                        if let (Some(n), Some(t)) = (die_name(dwarf, unit, &e), ty_attr(&e)) {
+                        if let (Some(n), Some(t)) = (dbg.die_name(unit, &e), ty_attr(&e)) {
                             params.push((n, t));
                         }
                     }
-                    gimli::DW_TAG_variant_part => variants = variant_part(dwarf, unit, child),
+                    gimli::DW_TAG_variant_part => variants = variant_part(dbg, unit, child),
                     _ => {}
                 }
             }
@@ -221,7 +228,7 @@ fn read(dbg: &DebugInfo, at: DieRef, depth: u32) -> Option<Type> {
                     Some(v) => v.udata_value().map(|u| u as i128),
                     None => None,
                 };
-                if let (Some(n), Some(v)) = (die_name(dwarf, unit, e), v) {
+                if let (Some(n), Some(v)) = (dbg.die_name(unit, e), v) {
                     values.push((n, v));
                 }
             }
@@ -286,7 +293,7 @@ fn read(dbg: &DebugInfo, at: DieRef, depth: u32) -> Option<Type> {
 }
 
 fn field(
-    dwarf: &gimli::Dwarf<crate::debuginfo::R>,
+    dbg: &DebugInfo,
     unit: &gimli::Unit<crate::debuginfo::R>,
     e: &gimli::DebuggingInformationEntry<crate::debuginfo::R>,
 ) -> Option<Field> {
@@ -297,14 +304,14 @@ fn field(
         None => 0,
     };
     Some(Field {
-        name: die_name(dwarf, unit, e).unwrap_or_default(),
+        name: dbg.die_name(unit, e).unwrap_or_default(),
         offset,
-        ty: die_type(unit, e),
+        ty: dbg.die_type(unit, e),
     })
 }
 
 fn variant_part(
-    dwarf: &gimli::Dwarf<crate::debuginfo::R>,
+    dbg: &DebugInfo,
     unit: &gimli::Unit<crate::debuginfo::R>,
     node: gimli::EntriesTreeNode<crate::debuginfo::R>,
 ) -> Option<Variants> {
@@ -318,7 +325,7 @@ fn variant_part(
     while let Ok(Some(child)) = children.next() {
         let e = child.entry().clone();
         match e.tag() {
-            gimli::DW_TAG_member if Some(e.offset()) == discr_at => discr = field(dwarf, unit, &e),
+            gimli::DW_TAG_member if Some(e.offset()) == discr_at => discr = field(dbg, unit, &e),
             gimli::DW_TAG_variant => {
                 let value = e
                     .attr_value(gimli::DW_AT_discr_value)
@@ -331,7 +338,7 @@ fn variant_part(
                 let mut members = child.children();
                 while let Ok(Some(m)) = members.next() {
                     if m.entry().tag() == gimli::DW_TAG_member {
-                        if let Some(member) = field(dwarf, unit, m.entry()) {
+                        if let Some(member) = field(dbg, unit, m.entry()) {
                             variants.push(Variant {
                                 discr: value,
                                 member,

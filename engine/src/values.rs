@@ -40,7 +40,7 @@ pub fn describe(dbg: &DebugInfo, name: String, v: &Val) -> ValueInfo {
             },
             None,
         ),
-        View::Str { len, .. } => (ValueKind::Str, Some(*len)),
+        View::Str { len, .. } | View::Bytes { len, .. } => (ValueKind::Str, Some(*len)),
         View::Seq { len, .. } => (ValueKind::Sequence, Some(*len)),
         View::Array { count, .. } => (ValueKind::Array, Some(*count)),
         View::Pointer { .. } => (ValueKind::Pointer, None),
@@ -84,12 +84,14 @@ pub fn describe(dbg: &DebugInfo, name: String, v: &Val) -> ValueInfo {
     };
     ValueInfo {
         name,
-        type_name: display_type(dbg, &ty),
+        type_name: crate::unsized_views::type_name(dbg, v, &ty)
+            .unwrap_or_else(|| display_type(dbg, &ty)),
         kind,
         preview,
         len,
         handle: None,
         child_count: child_count(&view),
+        shadowed: false,
     }
 }
 
@@ -183,8 +185,7 @@ pub fn children(dbg: &DebugInfo, v: &Val, start: u64, count: u64) -> Vec<(String
             .iter()
             .map(|f| {
                 let name = tuple_index(&f.name).unwrap_or(&f.name).to_string();
-                let place = v.place.at(base + f.offset);
-                (name, Val::new(place, f.ty))
+                (name, crate::unsized_views::member(dbg, v, &ty, f, base))
             })
             .collect(),
         _ => Vec::new(),
@@ -204,6 +205,18 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
                 Ok(bytes) => {
                     let text = utf8_prefix(&bytes);
                     out.push_str(&format!("{text:?}"));
+                    if want < *len {
+                        out.push_str("..");
+                    }
+                }
+                Err(e) => out.push_str(&e.to_string()),
+            }
+        }
+        View::Bytes { ptr, len } => {
+            let want = (*len).min(PREVIEW_STR_BYTES);
+            match Place::Mem(*ptr).read(&dbg.mem, 0, want as usize) {
+                Ok(bytes) => {
+                    out.push_str(&format!("b\"{}\"", bytes.escape_ascii()));
                     if want < *len {
                         out.push_str("..");
                     }
@@ -277,7 +290,7 @@ fn write_preview(dbg: &DebugInfo, v: &Val, ty: &Type, view: &View, out: &mut Str
                 Some((_, kid)) => preview_into(dbg, kid, out, depth),
                 None => out.push_str("<empty>"),
             },
-            Show::Text(t) => out.push_str(t),
+            Show::Text(t) | Show::Literal(t) => out.push_str(t),
             Show::Struct { label, shown, more } => {
                 out.push_str(label);
                 if deep {
@@ -472,6 +485,18 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
             let bytes = Place::Mem(*ptr).read(&dbg.mem, 0, *len as usize)?;
             Data::Str(String::from_utf8_lossy(&bytes).into_owned())
         }
+        View::Bytes { ptr, len } => {
+            if *len > MAX_READ as u64 {
+                return Err(Unavailable::StringTooLarge(*len));
+            }
+            let bytes = Place::Mem(*ptr).read(&dbg.mem, 0, *len as usize)?;
+            Data::Seq(
+                bytes
+                    .into_iter()
+                    .map(|b| Data::UInt(u64::from(b)))
+                    .collect(),
+            )
+        }
         View::Seq { .. } | View::Array { .. } => Data::Seq(all(budget)?),
         View::Pointer { target, raw, .. } if *raw => Data::UInt(*target),
         View::Pointer { .. } => match children(dbg, v, 0, 1).pop() {
@@ -543,6 +568,7 @@ fn fetch_in(dbg: &DebugInfo, v: &Val, budget: &mut u64, depth: u32) -> Result<Da
                 }
                 Data::Map(map)
             }
+            Show::Literal(t) => Data::Str(t.clone()),
             Show::Text(_) if kids.is_empty() => Data::Nil,
             Show::Text(_) => Data::Map(
                 kids.iter()

@@ -1,8 +1,10 @@
 //! A frame's variables: the arguments and locals of its function (or inlined
 //! call) whose lexical scope contains the frame's pc, in declaration order,
-//! each placed by evaluating its DWARF location against the frame.
+//! each placed by evaluating its DWARF location against the frame. A name
+//! bound more than once is listed at its visible (innermost) binding,
+//! followed by the bindings it shadows, innermost first, marked shadowed.
 
-use crate::debuginfo::{DebugInfo, R, die_name, die_type};
+use crate::debuginfo::{DebugInfo, R};
 use crate::place::Place;
 use crate::traceback::Frame;
 use crate::unavailable::Unavailable;
@@ -13,22 +15,46 @@ use crate::views::Val;
 pub struct Var {
     pub name: String,
     pub val: Val,
+    /// Hidden by a later binding of the same name.
+    pub shadowed: bool,
 }
 
 /// The variables in scope at `frame`, arguments first.
 pub fn frame_vars(dbg: &DebugInfo, frame: &Frame) -> Result<Vec<Var>, Unavailable> {
     let die = frame.die.ok_or(Unavailable::NoDebugInfo)?;
     let unit = dbg.unit_of(die).ok_or(Unavailable::NoDebugInfo)?;
-    let offset = die
-        .to_unit_offset(&unit.header)
-        .ok_or(Unavailable::NoDebugInfo)?;
+    let offset = dbg.local(unit, die).ok_or(Unavailable::NoDebugInfo)?;
     let mut tree = unit.entries_tree(Some(offset))?;
     let root = tree.root()?;
     let mut vars = Vec::new();
     collect(dbg, unit, root, frame, &mut vars, 0)?;
     // Arguments first, then locals, each in declaration order.
     vars.sort_by_key(|(is_arg, _)| !*is_arg);
-    Ok(vars.into_iter().map(|(_, v)| v).collect())
+    Ok(with_shadowed(vars.into_iter().map(|(_, v)| v).collect()))
+}
+
+/// Each visible binding followed by those it shadows, innermost first. In
+/// declaration order the last binding of a name is the visible one: every
+/// scope collected contains the pc, so later ones are nested deeper.
+fn with_shadowed(vars: Vec<Var>) -> Vec<Var> {
+    let mut out = Vec::with_capacity(vars.len());
+    for (i, var) in vars.iter().enumerate() {
+        if vars[i + 1..].iter().any(|later| later.name == var.name) {
+            continue; // listed after the binding that hides it
+        }
+        out.push(var.clone());
+        out.extend(
+            vars[..i]
+                .iter()
+                .rev()
+                .filter(|v| v.name == var.name)
+                .map(|v| Var {
+                    shadowed: true,
+                    ..v.clone()
+                }),
+        );
+    }
+    out
 }
 
 fn collect(
@@ -63,15 +89,16 @@ fn collect(
                         _ => None,
                     });
                 let named = origin.as_ref().unwrap_or(entry);
-                let Some(name) =
-                    die_name(&dbg.dwarf, unit, entry).or_else(|| die_name(&dbg.dwarf, unit, named))
+                let Some(name) = dbg
+                    .die_name(unit, entry)
+                    .or_else(|| dbg.die_name(unit, named))
                 else {
                     continue;
                 };
                 if artificial(entry) || artificial(named) {
                     continue;
                 }
-                let ty = [entry, named].iter().find_map(|e| die_type(unit, e));
+                let ty = [entry, named].iter().find_map(|e| dbg.die_type(unit, e));
                 let place = locate(dbg, unit, entry, frame);
                 let is_arg = entry.tag() == gimli::DW_TAG_formal_parameter;
                 out.push((
@@ -79,6 +106,7 @@ fn collect(
                     Var {
                         name,
                         val: Val::new(place, ty),
+                        shadowed: false,
                     },
                 ));
             }
@@ -97,7 +125,7 @@ fn in_ranges(
     entry: &gimli::DebuggingInformationEntry<R>,
     probe: u64,
 ) -> bool {
-    let Ok(mut ranges) = dbg.dwarf.die_ranges(unit, entry) else {
+    let Ok(mut ranges) = dbg.dwarf_for(unit).die_ranges(unit, entry) else {
         return false;
     };
     while let Ok(Some(r)) = ranges.next() {
@@ -134,7 +162,7 @@ fn location_at(
     offset: gimli::LocationListsOffset<usize>,
     probe: u64,
 ) -> Option<gimli::Expression<R>> {
-    let mut list = dbg.dwarf.locations(unit, offset).ok()?;
+    let mut list = dbg.dwarf_for(unit).locations(unit, offset).ok()?;
     while let Ok(Some(entry)) = list.next() {
         if entry.range.begin <= probe && probe < entry.range.end {
             return Some(entry.data);
@@ -181,6 +209,14 @@ fn evaluate(
             }
             gimli::EvaluationResult::RequiresRelocatedAddress(a) => {
                 eval.resume_with_relocated_address(a.wrapping_add(dbg.bias))
+            }
+            // Split DWARF: addresses by index into the skeleton's `.debug_addr`.
+            gimli::EvaluationResult::RequiresIndexedAddress { index, relocate } => {
+                match dbg.dwarf_for(unit).address(unit, index) {
+                    Ok(a) if relocate => eval.resume_with_indexed_address(a.wrapping_add(dbg.bias)),
+                    Ok(a) => eval.resume_with_indexed_address(a),
+                    Err(_) => return optimized(),
+                }
             }
             _ => return optimized(),
         };
@@ -233,4 +269,44 @@ fn assemble(
         bytes.extend_from_slice(&part);
     }
     Some(Place::Bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn var(name: &str, n: u8) -> Var {
+        Var {
+            name: name.into(),
+            val: Val::new(Place::Bytes(vec![n]), None),
+            shadowed: false,
+        }
+    }
+
+    #[test]
+    fn shadowed_bindings_follow_the_visible_one_innermost_first() {
+        let vars = vec![
+            var("x", 1),
+            var("y", 2),
+            var("x", 3),
+            var("z", 4),
+            var("x", 5),
+        ];
+        let got: Vec<(String, Place, bool)> = with_shadowed(vars)
+            .into_iter()
+            .map(|v| (v.name, v.val.place, v.shadowed))
+            .collect();
+        let want =
+            |name: &str, n: u8, shadowed: bool| (name.to_string(), Place::Bytes(vec![n]), shadowed);
+        assert_eq!(
+            got,
+            [
+                want("y", 2, false),
+                want("z", 4, false),
+                want("x", 5, false),
+                want("x", 3, true),
+                want("x", 1, true),
+            ]
+        );
+    }
 }

@@ -11,6 +11,7 @@ use crate::memory::Memory;
 use crate::place::Place;
 use crate::types::{self, Encoding, Field, Kind, Type};
 use crate::unavailable::Unavailable;
+use crate::unsized_views::Meta;
 
 /// A typed value in the frozen process.
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct Val {
     pub ty: Option<DieRef>,
     /// Set for a map entry, which has no place of its own: (key, value).
     pub entry: Option<Box<(Val, Val)>>,
+    /// Set for an unsized value: what its pointer said about its size.
+    pub meta: Option<Meta>,
     /// Set for an expression's result made of picked items (a filter's
     /// matches), which has no place of its own either.
     pub picked: Option<Arc<crate::eval::Picked>>,
@@ -30,6 +33,18 @@ impl Val {
             place,
             ty,
             entry: None,
+            meta: None,
+            picked: None,
+        }
+    }
+
+    /// An unsized value: a slice, a `str`, or a custom DST.
+    pub fn with_meta(place: Place, ty: Option<DieRef>, meta: Meta) -> Val {
+        Val {
+            place,
+            ty,
+            entry: None,
+            meta: Some(meta),
             picked: None,
         }
     }
@@ -40,6 +55,7 @@ impl Val {
             place: Place::Bytes(Vec::new()),
             ty: None,
             entry: Some(Box::new((key, value))),
+            meta: None,
             picked: None,
         }
     }
@@ -69,6 +85,8 @@ pub enum Show {
     },
     /// Fixed text.
     Text(String),
+    /// Fixed text that is also the value a full transfer gives (a UUID).
+    Literal(String),
 }
 
 /// How a struct-like value's fields are written.
@@ -90,6 +108,11 @@ pub enum View {
     Scalar(Encoding, u64),
     /// UTF-8 text at `ptr`, `len` bytes.
     Str {
+        ptr: u64,
+        len: u64,
+    },
+    /// A byte string at `ptr`, `len` bytes, written `b"…"`.
+    Bytes {
         ptr: u64,
         len: u64,
     },
@@ -172,6 +195,9 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
     if let Place::Missing(why) = &v.place {
         return View::Error(why.clone());
     }
+    if let Some(view) = crate::unsized_views::own_view(v) {
+        return view;
+    }
     // Pieces that cover less than the type: part of the value is unknown.
     if let Place::Bytes(b) = &v.place
         && (b.len() as u64) < ty.size
@@ -228,8 +254,11 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> View {
             base: 0,
             variant: false,
         },
-        Kind::Struct { fields, variants } => std_view(dbg, v, ty, fields)
+        Kind::Struct { fields, variants } => crate::declared_views::view(dbg, v, ty)
+            .or_else(|| std_view(dbg, v, ty, fields))
             .or_else(|| crate::std_views::view(dbg, v, ty))
+            .or_else(|| crate::crate_views::view(dbg, v, ty))
+            .or_else(|| crate::unsized_views::view(dbg, v, ty))
             .unwrap_or_else(|| match variants {
                 Some(vs) => enum_view(dbg, v, vs),
                 None => struct_view(ty, fields),

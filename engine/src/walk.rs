@@ -1,6 +1,7 @@
 //! Walking std containers whose elements are not one stride apart:
 //! `VecDeque`'s ring, hashbrown's tables (`HashMap`, `HashSet`), B-tree nodes
-//! (`BTreeMap`, `BTreeSet`) and `LinkedList`'s nodes. Each walk yields one
+//! (`BTreeMap`, `BTreeSet`), `LinkedList`'s nodes, entries laid out in a
+//! vector (`IndexMap`), and several tables one after another (`DashMap`). Each walk yields one
 //! page of items and reads only the storage needed to reach that page, never
 //! more than its bounds allow, whatever the (possibly corrupt) memory says.
 
@@ -37,6 +38,16 @@ pub enum Walk {
     },
     /// A B-tree: the root node, its height and the node layout.
     Tree(Box<Tree>),
+    /// Entries one `stride` apart from `ptr`, the key (and a map's value)
+    /// at an offset inside each.
+    Entries {
+        ptr: u64,
+        stride: u64,
+        key: (u64, Option<DieRef>),
+        value: Option<(u64, Option<DieRef>)>,
+    },
+    /// Several containers' items in turn, each with its length.
+    Concat(Vec<(u64, Walk)>),
     /// A linked list: the first node, and where `next` and the element sit.
     List {
         head: u64,
@@ -110,6 +121,33 @@ pub fn items(mem: &Memory, walk: &Walk, start: u64, count: u64) -> Result<Vec<Va
                     seen += 1;
                 }
                 i += chunk as u64;
+            }
+            Ok(out)
+        }
+        Walk::Entries {
+            ptr,
+            stride,
+            key,
+            value,
+        } => Ok((start..end)
+            .map(|i| {
+                let at = ptr.wrapping_add(i.wrapping_mul(*stride));
+                let k = Val::new(Place::Mem(at + key.0), key.1);
+                match value {
+                    Some((off, ty)) => Val::entry(k, Val::new(Place::Mem(at + off), *ty)),
+                    None => k,
+                }
+            })
+            .collect()),
+        Walk::Concat(parts) => {
+            let mut out = Vec::new();
+            let mut first = 0u64;
+            for (len, part) in parts {
+                let (lo, hi) = (start.max(first), end.min(first.saturating_add(*len)));
+                if lo < hi {
+                    out.extend(items(mem, part, lo - first, hi - lo)?);
+                }
+                first = first.saturating_add(*len);
             }
             Ok(out)
         }

@@ -263,3 +263,30 @@ pub fn pmdb(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (ExitStatus, Str
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `pmdb report ARGS… --json --depth 2`, which must succeed, as JSON.
+pub fn report_json(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> serde_json::Value {
+    let mut all = vec!["report"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--json", "--depth", "2"]);
+    let (status, stdout, stderr) = pmdb(&all, env);
+    assert!(status.success(), "pmdb {all:?} failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
+
+/// `value` with every address of five hex digits or more blanked to `0x…`:
+/// what differs between two runs or two builds of the same program.
+pub fn blank_addresses(value: serde_json::Value) -> serde_json::Value {
+    let text = serde_json::to_string(&value).unwrap();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("0x") {
+        out.push_str(&rest[..i + 2]);
+        rest = &rest[i + 2..];
+        let hex = rest.chars().take_while(char::is_ascii_hexdigit).count();
+        out.push_str(if hex >= 5 { "…" } else { &rest[..hex] });
+        rest = &rest[hex..];
+    }
+    out.push_str(rest);
+    serde_json::from_str(&out).unwrap()
+}

@@ -12,16 +12,12 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::{TempDir, bin, crash, crash_program, pmdb, profile_bin, run_to_end};
+use tests::{
+    TempDir, bin, blank_addresses, crash, crash_program, pmdb, profile_bin, report_json, run_to_end,
+};
 
-/// `pmdb report … --json --depth 2`, which must succeed.
 fn report(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Value {
-    let mut all = vec!["report"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--json", "--depth", "2"]);
-    let (status, stdout, stderr) = pmdb(&all, env);
-    assert!(status.success(), "pmdb {all:?} failed: {stderr}");
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+    report_json(args, env)
 }
 
 fn report_core(core: &Path, extra: &[&str]) -> Value {
@@ -99,18 +95,7 @@ fn across_runs(mut r: Value) -> Value {
             }
         }
     }
-    let text = serde_json::to_string(&r).unwrap();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find("0x") {
-        out.push_str(&rest[..i + 2]);
-        rest = &rest[i + 2..];
-        let hex = rest.chars().take_while(char::is_ascii_hexdigit).count();
-        out.push_str(if hex >= 5 { "…" } else { &rest[..hex] });
-        rest = &rest[hex..];
-    }
-    out.push_str(rest);
-    serde_json::from_str(&out).unwrap()
+    blank_addresses(r)
 }
 
 /// Equal reports, or a panic naming the first lines that differ.
@@ -144,6 +129,21 @@ fn no_aslr() -> PathBuf {
     PathBuf::from("setarch")
 }
 
+/// `pmdb report` of a live crash and of a gcore of that same frozen process
+/// are equal in every byte; the live report and the gcore's directory.
+fn live_and_gcore_agree(demo: &tests::Crashed, scenario: &str) -> (Value, TempDir) {
+    let env = [("PMDB_DIR", demo.dir.0.as_os_str())];
+    let live = report(&[&demo.pid.to_string()], &env);
+    let work = TempDir::new("cores");
+    let g = gcore(demo.pid, &work.0);
+    assert_same(
+        &report_core(&g, &[]),
+        &live,
+        &format!("gcore of {scenario}"),
+    );
+    (live, work)
+}
+
 /// The live crash, a gcore of it, and the agent's own core of another run
 /// of the same scenario agree.
 fn same_values(scenario: &str) {
@@ -154,16 +154,8 @@ fn same_values(scenario: &str) {
         scenario,
         &[],
     );
-    let env = [("PMDB_DIR", demo.dir.0.as_os_str())];
-    let live = report(&[&demo.pid.to_string()], &env);
-    let work = TempDir::new("cores");
-    let g = gcore(demo.pid, &work.0);
     // The same process: equal in every byte, addresses and all.
-    assert_same(
-        &report_core(&g, &[]),
-        &live,
-        &format!("gcore of {scenario}"),
-    );
+    let (live, _gcore_dir) = live_and_gcore_agree(&demo, scenario);
 
     // Another run, the agent writing its own core: same environment size
     // (PMDB_MODE=core for wait, the same PMDB_DIR and PMDB_WAIT).
@@ -247,21 +239,13 @@ fn threads_agree_live_gcore_and_agent_core() {
 fn second_crashes_agree_live_and_gcore() {
     for scenario in ["twice", "twice-segv"] {
         let demo = crash(scenario);
-        let env = [("PMDB_DIR", demo.dir.0.as_os_str())];
         // The second crash is recorded while the first is served.
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while demo.session().crashes().unwrap().len() < 2 {
             assert!(std::time::Instant::now() < deadline, "{}", demo.stderr());
             std::thread::sleep(Duration::from_millis(20));
         }
-        let live = report(&[&demo.pid.to_string()], &env);
-        let work = TempDir::new("cores");
-        let g = gcore(demo.pid, &work.0);
-        assert_same(
-            &report_core(&g, &[]),
-            &live,
-            &format!("gcore of {scenario}"),
-        );
+        live_and_gcore_agree(&demo, scenario);
     }
 }
 

@@ -55,8 +55,9 @@ fn optimized_bank_shows_true_values_or_optimized_out() {
             "to_id = <optimized out>",
             "amount = <optimized out>",
             "memo = <optimized out>",
-            "from = <optimized out>",
-            "from = Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }"
+            // The visible binding, then the one it shadows.
+            "from = Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }",
+            "from = <optimized out>"
         ]
     );
     assert_eq!(

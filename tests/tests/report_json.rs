@@ -85,12 +85,14 @@ fn bank_report_has_the_crash_and_the_frames() {
             "name": "account",
             "type": "&Account",
             "value": "Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }",
-            "children": [{
-                "name": "*",
-                "type": "Account",
-                "value": "Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }",
-                "children": []
-            }]
+            // A reference to a struct lists the struct's fields.
+            "children": [
+                {"name": "id", "type": "u32", "value": "2", "children": []},
+                {"name": "owner", "type": "String", "value": "\"bob\"", "len": 3, "children": []},
+                {"name": "balance", "type": "i64", "value": "50", "children": []},
+                {"name": "history", "type": "Vec<i64>", "value": "[50]", "len": 1, "children": []},
+                {"name": "overdraft", "type": "Option<i64>", "value": "Some(25)", "children": []}
+            ]
         })
     );
     assert_eq!(
@@ -194,10 +196,10 @@ fn values_report_shows_every_kind_at_depth_three() {
         local(run, "boxed"),
         &json!({
             "name": "boxed", "type": "Box<Point>", "value": "Point { x: 5, y: 6 }",
-            "children": [{"name": "*", "type": "Point", "value": "Point { x: 5, y: 6 }", "children": [
+            "children": [
                 {"name": "x", "type": "i32", "value": "5", "children": []},
                 {"name": "y", "type": "i32", "value": "6", "children": []}
-            ]}]
+            ]
         })
     );
     assert_eq!(
@@ -243,7 +245,7 @@ fn collections_report_expands_std_views_at_depth_four() {
             "children": [
                 {"name": "*", "type": "String", "value": "\"shared\"", "len": 6, "children": []},
                 {"name": "strong", "type": "usize", "value": "2", "children": []},
-                {"name": "weak", "type": "usize", "value": "2", "children": []}
+                {"name": "weak", "type": "usize", "value": "1", "children": []}
             ]
         })
     );
@@ -260,7 +262,7 @@ fn collections_report_expands_std_views_at_depth_four() {
                     {"name": "borrow", "type": "isize", "value": "0", "children": []}
                 ]},
                 {"name": "strong", "type": "usize", "value": "2", "children": []},
-                {"name": "weak", "type": "usize", "value": "1", "children": []}
+                {"name": "weak", "type": "usize", "value": "0", "children": []}
             ]
         })
     );
@@ -270,9 +272,7 @@ fn collections_report_expands_std_views_at_depth_four() {
     );
     assert_eq!(
         local(run, "dyn_box")["children"][0],
-        json!({"name": "*", "type": "Square", "value": "Square { side: 2.0 }", "children": [
-            {"name": "side", "type": "f64", "value": "2.0", "children": []}
-        ]})
+        json!({"name": "side", "type": "f64", "value": "2.0", "children": []})
     );
 }
 
@@ -285,11 +285,11 @@ fn corrupt_report_marks_lying_memory() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|l| l["name"] == "lying")
+        .find(|l| l["name"] == "lying" && l["shadowed"] == true)
         .unwrap();
     assert_eq!(
         lying,
-        &json!({"name": "lying", "type": "Vec<u8>", "value": "<length 1152921504606846976 looks corrupt>", "children": []})
+        &json!({"name": "lying", "shadowed": true, "type": "Vec<u8>", "value": "<length 1152921504606846976 looks corrupt>", "children": []})
     );
     assert_eq!(
         local(run, "garbage")["children"][0],
@@ -298,4 +298,45 @@ fn corrupt_report_marks_lying_memory() {
     let huge = local(run, "huge");
     assert_eq!(huge["len"], 10_000_000);
     assert_eq!(huge["children"].as_array().unwrap().len(), 100);
+}
+
+/// `PMDB_MODE=report` (the default where stderr is not a terminal, as in
+/// CI): the same text `pmdb report` prints, user frames only, then the
+/// program's usual panic output and status.
+#[test]
+fn report_mode_prints_the_same_report_then_the_usual_panic() {
+    let mut cmd = std::process::Command::new(tests::bin("demo"));
+    cmd.arg("bank")
+        .env("PMDB_MODE", "report")
+        .env("RUST_BACKTRACE", "0");
+    let (status, stderr, _) = tests::run_to_end(cmd, std::time::Duration::from_secs(30));
+    assert_eq!(status.code(), Some(101));
+    let head: Vec<&str> = stderr.lines().take(9).collect();
+    let demo_src = std::env::current_dir()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("demo/src");
+    assert_eq!(
+        head,
+        [
+            "pmdb: crash report (PMDB_MODE=report)".to_string(),
+            "panic in thread 'main' at demo/src/bank.rs:63:9: insufficient funds: bob has 75 but round 1 needs 500".to_string(),
+            String::new(),
+            "thread 'main' (crashed), 27 runtime frames hidden".to_string(),
+            format!("  #10  demo::bank::withdraw at {}/bank.rs:63", demo_src.display()),
+            "        account: &Account = Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }".to_string(),
+            "        amount: i64 = 500".to_string(),
+            "        memo: &str = \"round 1\"".to_string(),
+            "        limit: i64 = 75".to_string(),
+        ]
+    );
+    assert!(
+        stderr.contains("\n\nthread 'main' ("),
+        "the usual panic output follows: {stderr}"
+    );
+    assert!(
+        stderr.ends_with("panicked at demo/src/bank.rs:63:9:\ninsufficient funds: bob has 75 but round 1 needs 500\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"),
+        "{stderr}"
+    );
 }

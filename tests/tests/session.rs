@@ -168,23 +168,22 @@ fn errors_are_typed_and_the_agent_keeps_serving() {
     let tb = s.traceback(s.crash().unwrap().thread).unwrap();
     let withdraw = tb.frame_named("withdraw").unwrap();
 
-    let e = withdraw.eval("nosuch").unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "no local or static named `nosuch` (column 1)"
-    );
-    let e = withdraw.eval("account.").unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "expected a field, a tuple index or a method after `.`, found the end (column 9)"
-    );
-    let e = withdraw.eval("account.history[5]").unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "index 5 is out of bounds: the Vec<i64> has 1 elements (column 17)"
-    );
-    let e = withdraw.eval("amount.x").unwrap_err();
-    assert_eq!(e.to_string(), "i64 has no field `x` (column 8)");
+    // The expression language's errors name what is wrong and point at
+    // the column.
+    for (expr, want) in [
+        ("nosuch", "no local or static named `nosuch` (column 1)"),
+        (
+            "account.",
+            "expected a field, a tuple index or a method after `.`, found the end (column 9)",
+        ),
+        (
+            "account.history[5]",
+            "index 5 is out of bounds: the Vec<i64> has 1 elements (column 17)",
+        ),
+        ("amount.x", "i64 has no field `x` (column 8)"),
+    ] {
+        assert_eq!(withdraw.eval(expr).unwrap_err().to_string(), want, "{expr}");
+    }
     assert!(tb.frame_named("nosuch").is_err());
     let e = s.traceback(1).err().unwrap();
     assert_eq!(e.remote_kind(), Some(ErrorKind::NotFound));

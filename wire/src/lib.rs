@@ -18,5 +18,7 @@ pub mod transport;
 pub use child::ChildTransport;
 pub use error::{Error, ErrorKind, RemoteError, caret};
 pub use message::*;
-pub use session::{FirstScreen, Frame, RemoteValue, Session, Target, Traceback, Traffic};
+pub use session::{
+    FirstScreen, Frame, RemoteValue, Session, Target, Task, TaskList, Traceback, Traffic,
+};
 pub use transport::{MemoryTransport, StreamTransport, Transport};

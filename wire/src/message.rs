@@ -132,6 +132,10 @@ pub enum Request {
         first_line: u32,
         last_line: u32,
     },
+    /// Every async task of every tokio runtime in the process, each with
+    /// its chain of awaited futures as frames (innermost first) and the
+    /// locals each holds across its await. The reply is [`Response::Tasks`].
+    Tasks,
     /// Evaluates an expression of pmdb's read-only language in a frame
     /// (paths, arithmetic, comparisons, `len()`, slices, map keys, casts,
     /// `&x`, `*p`, filters). The reply is [`Response::Values`] with one
@@ -164,9 +168,47 @@ pub enum Response {
     Stats(AgentStats),
     /// Lines of a source file ([`Request::Source`]).
     Source(SourceText),
+    /// The async tasks ([`Request::Tasks`]).
+    Tasks(Tasks),
     Ok,
     Error(RemoteError),
 }
+
+/// The async tasks of the crashed process ([`Request::Tasks`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Tasks {
+    /// Each task of each runtime found, in list order.
+    pub tasks: Vec<TaskInfo>,
+    /// Why tasks could not be listed, in one line (`"tasks unavailable:
+    /// tokio 1.x layout not recognised"`); `None` when the list is whole
+    /// (empty when the process runs no tokio runtime).
+    pub unavailable: Option<String>,
+}
+
+/// One async task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskInfo {
+    /// The runtime's task id (`tokio::task::Id`).
+    pub id: u64,
+    /// `idle`, `notified`, `running`, `complete` or `cancelled`.
+    pub state: String,
+    /// The awaited futures, innermost first: each the async fn (or block)
+    /// suspended at an await, with the locals held across it.
+    pub frames: Vec<TaskFrame>,
+}
+
+/// One future of a task's chain, in the shape of a thread's frame: its
+/// locals (those held across the await) come on request, as a thread
+/// frame's do ([`Request::Locals`] with this frame's id, whose `thread` is
+/// [`TASK_FRAMES`] plus the task's position in the list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskFrame {
+    pub info: FrameInfo,
+}
+
+/// Frame ids of task frames: `thread` is this bit plus the task's position
+/// in [`Tasks::tasks`] (no thread id has it).
+pub const TASK_FRAMES: u64 = 1 << 63;
 
 /// What the agent has done so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -292,6 +334,10 @@ pub struct ValueInfo {
     pub handle: Option<Handle>,
     /// How many children [`Request::Children`] can return.
     pub child_count: u64,
+    /// A local hidden by a later binding of the same name (listed right
+    /// after the visible one, innermost first); a path names the visible one.
+    #[serde(default)]
+    pub shadowed: bool,
 }
 
 /// A page of values: locals of a frame, or children from `start`.

@@ -144,22 +144,49 @@ impl Session {
                 program: String::new(),
             },
         };
-        let reply = session.request(Request::Hello {
+        session.hello = session.greet()?;
+        Ok(session)
+    }
+
+    /// The hello exchange on the current connection.
+    fn greet(&self) -> Result<Hello, Error> {
+        match self.request(Request::Hello {
             version: PROTOCOL_VERSION,
             client: format!("wire {}", env!("CARGO_PKG_VERSION")),
-        });
-        match reply {
-            Ok(Response::Hello(h)) if h.version == PROTOCOL_VERSION => session.hello = h,
-            Ok(Response::Hello(h)) => {
-                return Err(Error::VersionMismatch {
-                    ours: PROTOCOL_VERSION,
-                    theirs: h.version,
-                });
-            }
-            Ok(other) => return Err(unexpected(&other)),
-            Err(e) => return Err(e),
+        })? {
+            Response::Hello(h) if h.version == PROTOCOL_VERSION => Ok(h),
+            Response::Hello(h) => Err(Error::VersionMismatch {
+                ours: PROTOCOL_VERSION,
+                theirs: h.version,
+            }),
+            other => Err(unexpected(&other)),
         }
-        Ok(session)
+    }
+
+    /// Replaces the connection under this session and every clone of it
+    /// (frames and values hold clones), and exchanges the hello again: the
+    /// agent closes a connection that stays silent, but handles belong to the
+    /// crash, so everything already fetched stays valid.
+    pub fn reconnect(&self, transport: Box<dyn Transport>) -> Result<(), Error> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .transport = transport;
+        let hello = self.greet()?;
+        if hello.pid != self.hello.pid {
+            return Err(Error::UnexpectedReply(format!(
+                "another process answered: pid {}, not {}",
+                hello.pid, self.hello.pid
+            )));
+        }
+        Ok(())
+    }
+
+    /// Whether `e` means the connection is gone (closed by the agent, or
+    /// out of step after its timeout reply) rather than a refused request.
+    pub fn lost(e: &Error) -> bool {
+        matches!(e, Error::Closed | Error::Io(_) | Error::OutOfOrder { .. })
+            || e.remote_kind() == Some(ErrorKind::TimedOut)
     }
 
     /// The agent's hello: pid, program, protocol version.
@@ -351,6 +378,54 @@ impl Session {
         }
     }
 
+    /// Every async task of the crashed process (see [`Request::Tasks`]).
+    pub fn tasks(&self) -> Result<TaskList, Error> {
+        match self.request(Request::Tasks)? {
+            Response::Tasks(t) => Ok(TaskList {
+                unavailable: t.unavailable,
+                tasks: t
+                    .tasks
+                    .into_iter()
+                    .map(|task| Task {
+                        id: task.id,
+                        state: task.state,
+                        frames: task
+                            .frames
+                            .into_iter()
+                            .map(|f| Frame {
+                                session: self.clone(),
+                                info: f.info,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }),
+            other => Err(unexpected(&other)),
+        }
+    }
+
+    /// The tracebacks of each of `threads`, asked for [`PIPELINE_WINDOW`]
+    /// threads per round trip: a process of 2,000 threads costs 32 round
+    /// trips rather than 2,000.
+    pub fn tracebacks(&self, threads: &[u64]) -> Result<Vec<Result<Traceback, Error>>, Error> {
+        let mut out = Vec::with_capacity(threads.len());
+        for window in threads.chunks(PIPELINE_WINDOW) {
+            let requests = window
+                .iter()
+                .map(|&thread| Request::Traceback { thread })
+                .collect();
+            out.extend(
+                self.pipeline(requests)?
+                    .into_iter()
+                    .map(|reply| match reply? {
+                        Response::Traceback(frames) => Ok(self.frames(frames)),
+                        other => Err(unexpected(&other)),
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
     fn frames(&self, frames: Vec<FrameInfo>) -> Traceback {
         Traceback {
             frames: frames
@@ -510,12 +585,14 @@ impl Frame {
         Ok(self.session.values(page))
     }
 
-    /// One local by name (the innermost when a name is shadowed).
+    /// One local by name: the visible binding when a name is shadowed.
     pub fn local(&self, name: &str) -> Result<RemoteValue, Error> {
+        // An agent that does not mark shadowed bindings lists the visible
+        // one last.
         self.locals()?
             .into_iter()
             .rev()
-            .find(|v| v.info.name == name)
+            .find(|v| v.info.name == name && !v.info.shadowed)
             .ok_or_else(|| Error::NotFound(format!("no local {name:?} in {}", self.info.function)))
     }
 
@@ -670,6 +747,27 @@ impl RemoteValue {
         self.child("*")
     }
 
+    /// The value whose children a debugger lists when this one is expanded:
+    /// for a reference or `Box` to a struct, the struct (its fields shown
+    /// directly, as VS Code does); this value itself otherwise. Raw pointers
+    /// keep their `*` step. Costs one round trip for such pointers only.
+    pub fn expansion(&self) -> Result<RemoteValue, Error> {
+        let raw = self.info.type_name.starts_with('*');
+        if self.info.kind != ValueKind::Pointer || raw || self.info.child_count != 1 {
+            return Ok(self.clone());
+        }
+        Ok(match self.children(0, 1)?.pop() {
+            Some(kid)
+                if kid.info.name == "*"
+                    && matches!(kid.info.kind, ValueKind::Struct | ValueKind::Tuple)
+                    && kid.info.child_count > 0 =>
+            {
+                kid
+            }
+            _ => self.clone(),
+        })
+    }
+
     /// Evaluates a path relative to this value (`.field`, `[2]`, `field.0`, …).
     pub fn eval(&self, expr: &str) -> Result<RemoteValue, Error> {
         // Relative to this value: `.field`, `[2]`, or a bare `field.more`.
@@ -688,13 +786,25 @@ impl RemoteValue {
     }
 
     fn step(&self, step: &Step) -> Result<RemoteValue, Error> {
-        // Like Rust's auto-deref: fields and indexes see through pointers.
+        // Like Rust's auto-deref: fields and indexes see through pointers,
+        // except to a pointer's own members (an `Rc`'s `strong`, `weak`).
         if self.info.kind == ValueKind::Pointer && *step != Step::Deref {
-            return self.deref()?.step(step);
+            let mut kids = self.all_children()?;
+            if let Step::Field(name) = step
+                && let Some(i) = kids.iter().position(|c| c.info.name == *name)
+            {
+                return Ok(kids.swap_remove(i));
+            }
+            return match kids.into_iter().find(|c| c.info.name == "*") {
+                Some(pointee) => pointee.step(step),
+                None => self.child("*"),
+            };
         }
         match step {
             Step::Deref => self.deref(),
             Step::Field(name) => self.child(name),
+            // `m[11]` on a map: the value under the integer key 11.
+            Step::Index(i) if self.info.kind == ValueKind::Map => self.entry_value(&i.to_string()),
             Step::Index(i) => {
                 if !matches!(
                     self.info.kind,
@@ -715,19 +825,19 @@ impl RemoteValue {
                     .pop()
                     .ok_or_else(|| Error::NotFound(format!("no element {i}")))
             }
-            Step::Key(key) => {
-                let wanted = format!("{key:?}");
-                let entry = self
-                    .all_children()?
-                    .into_iter()
-                    .find(|c| c.info.name == wanted)
-                    .ok_or_else(|| {
-                        Error::NotFound(format!("{} has no key {wanted}", self.info.name))
-                    })?;
-                // Map entries expand as key and value; the path means the value.
-                entry.child("value")
-            }
+            Step::Key(key) => self.entry_value(&format!("{key:?}")),
         }
+    }
+
+    /// The value of the map entry named `wanted` (a key's `{:?}`).
+    fn entry_value(&self, wanted: &str) -> Result<RemoteValue, Error> {
+        let entry = self
+            .all_children()?
+            .into_iter()
+            .find(|c| c.info.name == wanted)
+            .ok_or_else(|| Error::NotFound(format!("{} has no key {wanted}", self.info.name)))?;
+        // Map entries expand as key and value; the path means the value.
+        entry.child("value")
     }
 
     /// Transfers the whole value and decodes it into a local serde type.
@@ -867,6 +977,7 @@ mod tests {
             len: None,
             handle,
             child_count: children,
+            shadowed: false,
         }
     }
 
@@ -1025,6 +1136,56 @@ mod tests {
         assert_eq!(text.lines, ["line 1", "line 2"]);
     }
 
+    /// An agent on `transport` that answers the hello (as `pid`), then
+    /// `replies`, then closes the connection.
+    fn agent(mut transport: crate::MemoryTransport, pid: u32, replies: Vec<Response>) {
+        use crate::Transport;
+        let hello = Response::Hello(Hello {
+            version: PROTOCOL_VERSION,
+            pid,
+            program: "p".into(),
+        });
+        for reply in std::iter::once(hello).chain(replies) {
+            let req: Envelope<Request> = frame::decode(&transport.recv().unwrap()).unwrap();
+            let bytes = frame::encode(&Envelope {
+                id: req.id,
+                body: reply,
+            })
+            .unwrap();
+            transport.send(&bytes).unwrap();
+        }
+    }
+
+    #[test]
+    fn reconnect_replaces_the_connection_under_every_clone() {
+        let (client, far) = crate::MemoryTransport::pair();
+        let first = std::thread::spawn(move || agent(far, 7, vec![]));
+        let s = Session::over(Box::new(client)).unwrap();
+        first.join().unwrap();
+        let clone = s.clone();
+        let e = clone.stats().unwrap_err();
+        assert!(Session::lost(&e), "{e}");
+
+        let (client, far) = crate::MemoryTransport::pair();
+        let second =
+            std::thread::spawn(move || agent(far, 7, vec![Response::Stats(AgentStats::default())]));
+        s.reconnect(Box::new(client)).unwrap();
+        assert_eq!(clone.stats().unwrap(), AgentStats::default());
+        second.join().unwrap();
+
+        // Another process on the socket is refused.
+        let (client, far) = crate::MemoryTransport::pair();
+        let third = std::thread::spawn(move || agent(far, 8, vec![]));
+        let e = s.reconnect(Box::new(client)).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unexpected reply: another process answered: pid 8, not 7"
+        );
+        third.join().unwrap();
+        let refused = Error::Remote(RemoteError::new(ErrorKind::NotFound, "no local"));
+        assert!(!Session::lost(&refused));
+    }
+
     #[test]
     fn eval_falls_back_to_walking_the_path_on_an_agent_without_eval() {
         let old = crashed_agent(true);
@@ -1085,5 +1246,32 @@ mod tests {
         assert_eq!(last_segment("main"), "main");
         assert_eq!(last_segment("core::option::Option<T>::unwrap"), "unwrap");
         assert_eq!(last_segment("a::<impl b::C<d::E>>::f"), "f");
+    }
+}
+
+/// The async tasks of a crashed process ([`Session::tasks`]).
+#[derive(Clone)]
+pub struct TaskList {
+    pub tasks: Vec<Task>,
+    /// Why tasks could not be listed, in one line, when they could not.
+    pub unavailable: Option<String>,
+}
+
+/// One async task: its id, state and chain of awaited futures, each a
+/// [`Frame`] whose `locals()` are those held across its await.
+#[derive(Clone)]
+pub struct Task {
+    pub id: u64,
+    pub state: String,
+    /// Innermost first.
+    pub frames: Vec<Frame>,
+}
+
+impl Task {
+    /// The innermost frame whose function's last segment is `name`.
+    pub fn frame_named(&self, name: &str) -> Option<&Frame> {
+        self.frames
+            .iter()
+            .find(|f| last_segment(&f.info.function) == name)
     }
 }

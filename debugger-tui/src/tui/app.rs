@@ -48,6 +48,10 @@ pub enum Action {
     Click(u16, u16),
     /// The wheel over a terminal cell: up (negative) or down.
     Scroll(u16, u16, i8),
+    /// PageUp / PageDown: a pane's height up (negative) or down.
+    Page(i8),
+    /// `t`: the Tasks pane (every tokio task) in the output area.
+    ShowTasks,
 }
 
 /// What the user chose when leaving.
@@ -62,6 +66,8 @@ pub enum Exit {
 pub enum Prompt {
     Command(String),
     Filter(String),
+    /// `/` in the Threads pane: keep the threads whose name contains it.
+    ThreadFilter(String),
 }
 
 /// A source file's lines, or why it cannot be shown.
@@ -98,6 +104,11 @@ pub struct App {
     pub output_tree: Option<Tree>,
     pub lost: Option<String>,
     pub areas: std::cell::Cell<Areas>,
+    /// The Threads pane lists only threads whose name contains this.
+    pub thread_filter: String,
+    /// The first line shown when the output area holds a long listing
+    /// (the Tasks pane), which reads from the top.
+    pub output_scroll: usize,
 }
 
 impl App {
@@ -137,6 +148,8 @@ impl App {
             output_tree: None,
             lost: None,
             areas: Default::default(),
+            thread_filter: String::new(),
+            output_scroll: 0,
         };
         if app.frames().is_empty() {
             app.locals_error = Some("the crashed thread has no frames".into());
@@ -249,6 +262,7 @@ impl App {
     pub fn run_command(&mut self, line: &str) {
         let (thread, frame) = (self.cursor.thread, self.cursor.frame);
         self.output = vec![format!(":{line}")];
+        self.output_scroll = 0;
         self.output_tree = None;
         match self.cursor.execute(line) {
             Ok(Output::Lines(lines)) => self.output.extend(lines),
@@ -296,6 +310,10 @@ impl App {
                         self.tree.filter = s.clone();
                         self.tree.selected = 0;
                     }
+                    Prompt::ThreadFilter(s) => {
+                        s.push(c);
+                        self.thread_filter = s.clone();
+                    }
                 },
                 Action::Backspace => match prompt {
                     Prompt::Command(s) => {
@@ -305,15 +323,29 @@ impl App {
                         s.pop();
                         self.tree.filter = s.clone();
                     }
-                },
-                Action::Submit => {
-                    if let Some(Prompt::Command(line)) = self.prompt.take() {
-                        self.run_command(&line);
+                    Prompt::ThreadFilter(s) => {
+                        s.pop();
+                        self.thread_filter = s.clone();
                     }
-                }
+                },
+                Action::Submit => match self.prompt.take() {
+                    Some(Prompt::Command(line)) => self.run_command(&line),
+                    Some(Prompt::ThreadFilter(_)) => {
+                        let shown = self.shown_threads();
+                        if !shown.contains(&self.cursor.thread)
+                            && let Some(&first) = shown.first()
+                        {
+                            self.select_thread(first);
+                        }
+                    }
+                    _ => {}
+                },
                 Action::Cancel | Action::Quit => {
                     if let Some(Prompt::Filter(_)) = self.prompt {
                         self.tree.filter.clear();
+                    }
+                    if let Some(Prompt::ThreadFilter(_)) = self.prompt {
+                        self.thread_filter.clear();
                     }
                     self.prompt = None;
                 }
@@ -321,11 +353,13 @@ impl App {
             }
             return;
         }
-        let threads = self.cursor.threads.len();
         match (action, self.focus) {
             (Action::Quit, _) => self.quitting = true,
             (Action::ToggleHelp, _) => self.help = true,
             (Action::StartCommand, _) => self.prompt = Some(Prompt::Command(String::new())),
+            (Action::StartFilter, Focus::Threads) => {
+                self.prompt = Some(Prompt::ThreadFilter(self.thread_filter.clone()));
+            }
             (Action::StartFilter, _) => {
                 self.focus = Focus::Locals;
                 self.prompt = Some(Prompt::Filter(String::new()));
@@ -356,15 +390,36 @@ impl App {
                 self.source_scroll = self.source_scroll.saturating_sub(1)
             }
             (Action::Down, Focus::Source) => self.source_scroll += 1,
+            (Action::ShowTasks, _) => {
+                self.run_command("tasks");
+                self.focus = Focus::Output;
+            }
+            (Action::Up, Focus::Output) if self.output_tree.is_none() => {
+                self.output_scroll = self.output_scroll.saturating_sub(1)
+            }
+            (Action::Down, Focus::Output) if self.output_tree.is_none() => {
+                self.output_scroll =
+                    (self.output_scroll + 1).min(self.output.len().saturating_sub(1))
+            }
+            (Action::Page(d), Focus::Output) if self.output_tree.is_none() => {
+                let height = self.areas.get().output.height.saturating_sub(2).max(1) as isize;
+                self.output_scroll = (self.output_scroll as isize + d as isize * height)
+                    .clamp(0, self.output.len().saturating_sub(1) as isize)
+                    as usize;
+            }
             (Action::Up, Focus::Output) => self.with_output(|t| t.move_by(-1)),
             (Action::Down, Focus::Output) => self.with_output(|t| t.move_by(1)),
             (Action::Expand, Focus::Output) => self.with_output(Tree::expand),
             (Action::Collapse, Focus::Output) => self.with_output(Tree::collapse),
-            (Action::Up, Focus::Threads) => {
-                self.select_thread(self.cursor.thread.saturating_sub(1));
+            (Action::Up, Focus::Threads) => self.move_thread(-1),
+            (Action::Down, Focus::Threads) => self.move_thread(1),
+            (Action::Page(d), Focus::Threads) => {
+                let height = self.areas.get().threads.height.saturating_sub(2).max(1);
+                self.move_thread(d as isize * height as isize);
             }
-            (Action::Down, Focus::Threads) if self.cursor.thread + 1 < threads => {
-                self.select_thread(self.cursor.thread + 1);
+            (Action::Page(d), Focus::Locals) => {
+                let height = self.areas.get().locals.height.saturating_sub(2).max(1);
+                self.tree.move_by(d as isize * height as isize);
             }
             (Action::Click(x, y), _) => self.click(x, y),
             (Action::Scroll(x, y, d), _) => self.scroll(x, y, d),
@@ -434,8 +489,17 @@ impl App {
                     self.tree.selected = target;
                 }
             }
-            Focus::Threads if (row as usize) < self.cursor.threads.len() => {
-                self.select_thread(row as usize);
+            Focus::Threads => {
+                let shown = self.shown_threads();
+                let pos = shown
+                    .iter()
+                    .position(|&i| i == self.cursor.thread)
+                    .unwrap_or(0);
+                let height = self.areas.get().threads.height.saturating_sub(2) as usize;
+                let start = crate::tui::ui::window(pos, shown.len(), height).start;
+                if let Some(&i) = shown.get(start + row as usize) {
+                    self.select_thread(i);
+                }
             }
             _ => {}
         }
@@ -453,7 +517,28 @@ impl App {
             Focus::Locals => self.tree.move_by(d * 3),
             Focus::Traceback => self.move_frame(d),
             Focus::Output => self.with_output(|t| t.move_by(d * 3)),
-            Focus::Threads => {}
+            Focus::Threads => self.move_thread(d * 3),
+        }
+    }
+
+    /// The threads the Threads pane lists (the name filter applied).
+    pub fn shown_threads(&self) -> Vec<usize> {
+        crate::stacks::matching(&self.cursor.threads, &self.thread_filter)
+    }
+
+    /// Moves `delta` threads through those listed, staying in the list.
+    fn move_thread(&mut self, delta: isize) {
+        let shown = self.shown_threads();
+        if shown.is_empty() {
+            return;
+        }
+        let pos = shown.iter().position(|&i| i == self.cursor.thread);
+        let next = match pos {
+            Some(p) => (p as isize + delta).clamp(0, shown.len() as isize - 1) as usize,
+            None => 0,
+        };
+        if Some(next) != pos {
+            self.select_thread(shown[next]);
         }
     }
 }

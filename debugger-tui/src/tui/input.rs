@@ -46,6 +46,9 @@ pub fn action(key: KeyEvent, mode: Mode) -> Option<Action> {
             KeyCode::Char('r') => Action::ToggleRuntime,
             KeyCode::Char('u') => Action::FrameUp,
             KeyCode::Char('d') => Action::FrameDown,
+            KeyCode::Char('t') => Action::ShowTasks,
+            KeyCode::PageUp => Action::Page(-1),
+            KeyCode::PageDown => Action::Page(1),
             _ => return None,
         }),
     }

@@ -8,6 +8,9 @@ pub const PAGE: u64 = 100;
 
 struct Node {
     value: RemoteValue,
+    /// Whose children are listed: the value, or the struct a reference or
+    /// `Box` points to ([`RemoteValue::expansion`]); set on first expansion.
+    source: Option<RemoteValue>,
     depth: usize,
     expanded: bool,
     /// Fetched children, in order; `None` until first expanded.
@@ -41,7 +44,8 @@ pub struct Tree {
 pub struct RowView<'a> {
     pub depth: usize,
     pub marker: &'static str,
-    pub name: &'a str,
+    /// The name, `x (shadowed)` for a binding a later one hides.
+    pub name: std::borrow::Cow<'a, str>,
     pub type_name: &'a str,
     pub preview: &'a str,
     pub more: Option<u64>,
@@ -61,6 +65,7 @@ impl Tree {
     fn push(&mut self, value: RemoteValue, depth: usize) -> usize {
         self.nodes.push(Node {
             value,
+            source: None,
             depth,
             expanded: false,
             children: None,
@@ -90,7 +95,8 @@ impl Tree {
             for &k in kids {
                 self.walk(k, out);
             }
-            let remaining = n.value.child_count().saturating_sub(kids.len() as u64);
+            let listed = n.source.as_ref().unwrap_or(&n.value);
+            let remaining = listed.child_count().saturating_sub(kids.len() as u64);
             if remaining > 0 {
                 out.push(Row::More {
                     parent: i,
@@ -113,7 +119,11 @@ impl Tree {
                     } else {
                         "▸"
                     },
-                    name: n.value.name(),
+                    name: if n.value.info.shadowed {
+                        format!("{} (shadowed)", n.value.name()).into()
+                    } else {
+                        n.value.name().into()
+                    },
                     type_name: n.value.type_name(),
                     preview: n.value.preview(),
                     more: None,
@@ -123,7 +133,7 @@ impl Tree {
             Row::More { parent, remaining } => RowView {
                 depth: self.nodes[parent].depth + 1,
                 marker: " ",
-                name: "",
+                name: "".into(),
                 type_name: "",
                 preview: "",
                 more: Some(remaining),
@@ -168,6 +178,13 @@ impl Tree {
             return;
         }
         if self.nodes[i].children.is_none() {
+            match self.nodes[i].value.expansion() {
+                Ok(source) => self.nodes[i].source = Some(source),
+                Err(e) => {
+                    self.nodes[i].error = Some(e.to_string());
+                    return;
+                }
+            }
             self.nodes[i].children = Some(Vec::new());
             self.fetch_page(i);
         }
@@ -176,7 +193,11 @@ impl Tree {
 
     fn fetch_page(&mut self, i: usize) {
         let start = self.nodes[i].children.as_ref().map_or(0, Vec::len) as u64;
-        match self.nodes[i].value.children(start, PAGE) {
+        let listed = self.nodes[i]
+            .source
+            .as_ref()
+            .unwrap_or(&self.nodes[i].value);
+        match listed.children(start, PAGE) {
             Ok(kids) => {
                 let depth = self.nodes[i].depth + 1;
                 let ids: Vec<usize> = kids.into_iter().map(|k| self.push(k, depth)).collect();

@@ -45,7 +45,15 @@ pub const HELP: &[(&str, &str)] = &[
     ("Tab / Shift-Tab", "next / previous pane"),
     ("u / d", "up / down the stack (caller / callee)"),
     ("r", "show or hide runtime frames"),
-    ("/", "filter the locals by name (Esc clears)"),
+    (
+        "/",
+        "filter the locals (or, in Threads, the threads) by name",
+    ),
+    ("PgUp / PgDn", "a page up / down (threads, locals, output)"),
+    (
+        "t",
+        "the Tasks pane: every tokio task, its awaits and locals",
+    ),
     (":", "command line: bt, frame N|NAME, up, down, p EXPR, …"),
     ("mouse", "click selects, the wheel scrolls"),
     ("?", "this help (Esc closes)"),
@@ -356,11 +364,16 @@ fn tree_lines(
 }
 
 fn output(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let b = block(
-        "Output — : runs a command (help lists them)",
-        app.focus == Focus::Output,
-        theme,
-    );
+    let tasks = app.output.first().is_some_and(|l| l.starts_with(":tasks"));
+    let title = if tasks {
+        format!(
+            "Tasks — {} (↑↓ PgUp PgDn scroll, :tasks TEXT filters)",
+            app.output.get(1).map_or("", String::as_str)
+        )
+    } else {
+        "Output — : runs a command (help lists them)".to_string()
+    };
+    let b = block(&title, app.focus == Focus::Output, theme);
     let inner = b.inner(area);
     f.render_widget(b, area);
     let width = inner.width as usize;
@@ -383,8 +396,13 @@ fn output(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         };
         lines.extend(tree_lines(t, app.focus == Focus::Output, room, theme));
     }
-    // The latest lines are the ones to see.
-    let skip = lines.len().saturating_sub(inner.height as usize);
+    // A listing reads from the top, scrolled; else the latest lines are
+    // the ones to see.
+    let skip = if app.output_tree.is_none() && (tasks || app.output_scroll > 0) {
+        app.output_scroll
+    } else {
+        lines.len().saturating_sub(inner.height as usize)
+    };
     f.render_widget(
         Paragraph::new(lines.split_off(skip.min(lines.len()))),
         inner,
@@ -392,15 +410,31 @@ fn output(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
 }
 
 fn threads(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
-    let b = block("Threads", app.focus == Focus::Threads, theme);
+    let all = app.cursor.threads.len();
+    let shown = app.shown_threads();
+    let title = if app.thread_filter.is_empty() {
+        format!("Threads ({})", crate::stacks::thousands(all))
+    } else {
+        format!(
+            "Threads ({} of {} matching {:?})",
+            crate::stacks::thousands(shown.len()),
+            crate::stacks::thousands(all),
+            app.thread_filter
+        )
+    };
+    let b = block(&title, app.focus == Focus::Threads, theme);
     let inner = b.inner(area);
     f.render_widget(b, area);
-    let lines: Vec<Line> = app
-        .cursor
-        .threads
+    // A page of the list around the selected thread: thousands of threads
+    // scroll, `/` filters them by name.
+    let pos = shown
         .iter()
-        .enumerate()
-        .map(|(i, t)| {
+        .position(|&i| i == app.cursor.thread)
+        .unwrap_or(0);
+    let lines: Vec<Line> = shown[window(pos, shown.len(), inner.height as usize)]
+        .iter()
+        .map(|&i| {
+            let t = &app.cursor.threads[i];
             let text = format!(
                 "{i} {}{}",
                 t.name,
@@ -488,6 +522,7 @@ fn keybar(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         let (lead, text) = match p {
             super::app::Prompt::Command(t) => (":", t),
             super::app::Prompt::Filter(t) => ("/", t),
+            super::app::Prompt::ThreadFilter(t) => ("threads /", t),
         };
         f.render_widget(Paragraph::new(format!("{lead}{text}█")), area);
         return;

@@ -153,14 +153,9 @@ pub fn open_session(path: &Path, options: &Options) -> Result<wire::Session, Ope
 
 /// Serves `crash` over the in-memory transport on a thread of its own.
 pub fn serve_in_process(engine: Arc<Engine>, crash: Crash) -> Result<wire::Session, wire::Error> {
-    let (client, mut server_end) = wire::MemoryTransport::pair();
     let server = Server::new(Inspector::new(engine, crash), Duration::from_secs(3600))
         .without_source("a core file carries no source text");
-    std::thread::Builder::new()
-        .name("pmdb-core".into())
-        .spawn(move || server.converse(&mut server_end))
-        .map_err(wire::Error::Io)?;
-    wire::Session::over(Box::new(client))
+    crate::serve::in_process(server)
 }
 
 /// `AT_ENTRY`: the program's entry point in the auxiliary vector.

@@ -233,6 +233,17 @@ impl<'a> Cx<'a> {
 
     pub fn field(&self, v: Val, name: &str, at: usize) -> Result<Val, EvalError> {
         let ty_name = self.type_name(&v);
+        // A smart pointer's own members (an `Rc`'s `strong` and `weak`) are
+        // reached before seeing through it, as the tree shows them.
+        if let View::Wrapper {
+            pointer: true,
+            kids,
+            ..
+        } = self.view(&v)
+            && let Some((_, kid)) = kids.iter().find(|(n, _)| n == name)
+        {
+            return Ok(kid.clone());
+        }
         let (v, view) = self.autoderef(v, at)?;
         if !matches!(
             view,

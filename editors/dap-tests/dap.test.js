@@ -1,0 +1,603 @@
+// `pmdb dap` driven by @vscode/debugadapter-testsupport's DebugClient (the
+// client VS Code's own adapters are tested with) against real crashed demo
+// processes: exact values, paging, evaluate, exceptionInfo, and what each way
+// of ending does to the program. Run by `cargo test -p tests --test dap_client`
+// (which builds nothing: `cargo build --workspace` first), or `npm test` here.
+'use strict';
+
+const { describe, it, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+const cp = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { DebugClient } = require('@vscode/debugadapter-testsupport');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = process.env.PMDB_BIN_DIR || path.join(ROOT, 'target', 'debug');
+const PMDB = path.join(BIN, 'pmdb');
+const DEMO = path.join(BIN, 'demo');
+const TIMEOUT = 20000;
+const BANK_RS = path.join(ROOT, 'demo', 'src', 'bank.rs');
+
+const cleanups = [];
+afterEach(async () => {
+  while (cleanups.length) {
+    await cleanups.pop()();
+  }
+});
+
+/** A fresh private socket directory. */
+function tempDir(tag) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pmdb-dap-test-${tag}-`));
+  fs.chmodSync(dir, 0o700);
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Starts `demo SCENARIO` in wait mode; resolves once it serves its crash. */
+async function crash(scenario, dir = tempDir(scenario), env = {}) {
+  const child = cp.spawn(DEMO, [scenario], {
+    cwd: ROOT,
+    env: { ...process.env, PMDB_MODE: 'wait', PMDB_DIR: dir, PMDB_WAIT: '60', RUST_BACKTRACE: '0', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  cleanups.push(async () => { child.kill('SIGKILL'); await exited; });
+  const socket = path.join(dir, `${child.pid}.sock`);
+  const deadline = Date.now() + TIMEOUT;
+  while (!fs.existsSync(socket)) {
+    if (Date.now() > deadline) throw new Error(`demo ${scenario} did not crash:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return {
+    pid: child.pid, dir, socket,
+    /** The exit, with everything written to stderr. */
+    ended: async () => ({ ...(await withTimeout(exited, 'the demo to end')), stderr }),
+  };
+}
+
+function withTimeout(promise, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), TIMEOUT); }),
+  ]);
+}
+
+/** A running `pmdb dap`, its working directory the workspace root. */
+async function adapter() {
+  const dc = new DebugClient(PMDB, 'dap', 'pmdb', { cwd: ROOT }, true);
+  dc.defaultTimeout = TIMEOUT;
+  await dc.start();
+  cleanups.push(async () => { dc.stopAdapter ? dc.stopAdapter() : null; });
+  return dc;
+}
+
+/** initialize, attach with `args`, configurationDone; the stopped event. */
+async function attach(dc, args) {
+  const init = await dc.initializeRequest();
+  dc._supportsConfigurationDoneRequest = init.body.supportsConfigurationDoneRequest;
+  const [, , stopped] = await Promise.all([
+    dc.configurationSequence(),
+    dc.attachRequest(args),
+    dc.waitForEvent('stopped'),
+  ]);
+  return stopped;
+}
+
+async function frames(dc, threadId) {
+  return (await dc.stackTraceRequest({ threadId })).body.stackFrames;
+}
+
+async function frameNamed(dc, threadId, name) {
+  const f = (await frames(dc, threadId)).find((f) => f.name === name);
+  assert.ok(f, `no frame ${name}`);
+  return f;
+}
+
+async function locals(dc, frameId) {
+  const scopes = (await dc.scopesRequest({ frameId })).body.scopes;
+  assert.deepEqual(scopes.map((s) => [s.name, s.presentationHint, s.expensive]), [['Locals', 'locals', false]]);
+  return (await dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+}
+
+async function children(dc, v, extra = {}) {
+  return (await dc.variablesRequest({ variablesReference: v.variablesReference, ...extra })).body.variables;
+}
+
+/** name: type = value, as `pmdb report` prints a local. */
+const line = (v) => `${v.name}: ${v.type} = ${v.value}`;
+
+/** Whether process `pid` is gone (reaped or never ours). */
+async function gone(pid) {
+  const deadline = Date.now() + TIMEOUT;
+  while (Date.now() < deadline) {
+    let stat;
+    try {
+      process.kill(pid, 0);
+      stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return true;
+    }
+    if (stat.split(') ')[1].startsWith('Z')) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
+}
+
+describe('pmdb dap', () => {
+  it('attaches by pid and shows the bank crash: threads, frames, values, evaluate, exceptionInfo; disconnect resumes', async () => {
+    const demo = await crash('bank');
+    const dc = await adapter();
+    const init = await dc.initializeRequest();
+    assert.deepEqual(init.body, {
+      supportsConfigurationDoneRequest: true,
+      supportsExceptionInfoRequest: true,
+      supportsDelayedStackTraceLoading: true,
+      supportsEvaluateForHovers: true,
+      supportTerminateDebuggee: true,
+      supportsTerminateRequest: true,
+      supportsVariablePaging: true,
+      supportsValueFormattingOptions: false,
+    });
+    dc._supportsConfigurationDoneRequest = true;
+    const process_ = dc.waitForEvent('process');
+    const [, , stopped] = await Promise.all([
+      dc.configurationSequence(),
+      dc.attachRequest({ pid: demo.pid, pmdbDir: demo.dir }),
+      dc.waitForEvent('stopped'),
+    ]);
+    assert.deepEqual((await process_).body, {
+      name: 'demo', systemProcessId: demo.pid, isLocalProcess: true, startMethod: 'attach',
+    });
+    const tid = stopped.body.threadId;
+    assert.deepEqual(stopped.body, {
+      reason: 'exception',
+      description: 'insufficient funds: bob has 75 but round 1 needs 500',
+      text: 'panic',
+      threadId: tid,
+      allThreadsStopped: true,
+    });
+    assert.deepEqual((await dc.threadsRequest()).body.threads, [{ id: tid, name: 'main' }]);
+
+    // Delayed loading: one frame, then the rest, with the total each time.
+    const all = await frames(dc, tid);
+    const first = await dc.stackTraceRequest({ threadId: tid, startFrame: 0, levels: 1 });
+    assert.equal(first.body.stackFrames.length, 1);
+    assert.equal(first.body.totalFrames, all.length);
+    const rest = await dc.stackTraceRequest({ threadId: tid, startFrame: 1, levels: Number.MAX_SAFE_INTEGER });
+    assert.deepEqual(rest.body.stackFrames, all.slice(1));
+    assert.equal(rest.body.totalFrames, all.length);
+    const user = all.filter((f) => f.presentationHint !== 'subtle');
+    assert.deepEqual(user.map((f) => f.name).slice(0, 5), [
+      'demo::bank::withdraw', 'demo::bank::transfer', 'demo::bank::settle', 'demo::bank::run', 'demo::main',
+    ]);
+    // The panic machinery above the user's frames is there, but subtle.
+    assert.equal(all[0].presentationHint, 'subtle');
+    const withdraw = user[0];
+    assert.deepEqual([withdraw.source.path, withdraw.source.name, withdraw.line, withdraw.column], [BANK_RS, 'bank.rs', 63, 9]);
+    assert.equal(user[2].line, 48);
+
+    // The crashed frame's locals, exactly as `pmdb report` prints them.
+    const vars = await locals(dc, withdraw.id);
+    assert.deepEqual(vars.map(line), [
+      'account: &Account = Account { id: 2, owner: "bob", balance: 50, history: [50], overdraft: Some(25) }',
+      'amount: i64 = 500',
+      'memo: &str = "round 1"',
+      'limit: i64 = 75',
+    ]);
+    assert.deepEqual(vars.map((v) => v.evaluateName), ['account', 'amount', 'memo', 'limit']);
+    const [account, amount] = vars;
+    assert.equal(amount.variablesReference, 0);
+    assert.equal(account.namedVariables, 1);
+    const [pointee] = await children(dc, account);
+    assert.deepEqual([line(pointee), pointee.evaluateName, pointee.namedVariables], [
+      '*: Account = Account { id: 2, owner: "bob", balance: 50, history: [50], overdraft: Some(25) }',
+      '*account', 5,
+    ]);
+    const fields = await children(dc, pointee);
+    assert.deepEqual(fields.map(line), [
+      'id: u32 = 2', 'owner: String = "bob"', 'balance: i64 = 50', 'history: Vec<i64> = [50]', 'overdraft: Option<i64> = Some(25)',
+    ]);
+    assert.deepEqual(fields.map((f) => f.evaluateName), [
+      'account.id', 'account.owner', 'account.balance', 'account.history', 'account.overdraft',
+    ]);
+    const history = fields[3];
+    assert.equal(history.indexedVariables, 1);
+    const [h0] = await children(dc, history, { filter: 'indexed', start: 0, count: 1 });
+    assert.deepEqual([line(h0), h0.evaluateName], ['[0]: i64 = 50', 'account.history[0]']);
+    const [some] = await children(dc, fields[4]);
+    assert.deepEqual([line(some), some.evaluateName], ['0: i64 = 25', 'account.overdraft.0']);
+
+    // Every evaluateName evaluates to the value it names.
+    for (const v of [account, pointee, ...fields, h0, some]) {
+      const r = await dc.evaluateRequest({ expression: v.evaluateName, frameId: withdraw.id, context: 'watch' });
+      assert.deepEqual([r.body.result, r.body.type], [v.value, v.type], v.evaluateName);
+    }
+    // Hover, and a frame further up.
+    const hover = await dc.evaluateRequest({ expression: 'account.owner', frameId: withdraw.id, context: 'hover' });
+    assert.deepEqual(hover.body, { result: '"bob"', type: 'String', variablesReference: 0 });
+    const transfer = user[1];
+    const accounts = await dc.evaluateRequest({ expression: 'bank.accounts', frameId: transfer.id, context: 'watch' });
+    assert.equal(accounts.body.type, 'Vec<Account>');
+    assert.equal(accounts.body.indexedVariables, 2);
+    const [alice] = await children(dc, accounts.body, { filter: 'indexed', start: 0, count: 1 });
+    assert.equal(alice.evaluateName, 'bank.accounts[0]');
+    assert.equal(alice.value, 'Account { id: 1, owner: "alice", balance: 100, history: [100, -20, 20], overdraft: None }');
+    await assert.rejects(
+      dc.evaluateRequest({ expression: 'nosuch', frameId: withdraw.id, context: 'watch' }),
+      { message: 'no local or static named `nosuch` (column 1)' },
+    );
+    await assert.rejects(
+      dc.evaluateRequest({ expression: 'account.', frameId: withdraw.id, context: 'hover' }),
+      { message: 'expected a field, a tuple index or a method after `.`, found the end (column 9)' },
+    );
+
+    // The repl takes pmdb's commands too, where the frame asked stands.
+    const bt = await dc.evaluateRequest({ expression: 'bt', frameId: withdraw.id, context: 'repl' });
+    const btLines = bt.body.result.split('\n');
+    assert.equal(btLines.length, all.length);
+    // The current frame (the one asked) is marked.
+    assert.deepEqual(btLines.filter((l) => l.startsWith('>')).map((l) => l.replace(/#\d+/, '#N')),
+      [`> #N demo::bank::withdraw at ${BANK_RS}:63`], bt.body.result);
+    const threads = await dc.evaluateRequest({ expression: 'threads', frameId: withdraw.id, context: 'repl' });
+    assert.equal(threads.body.result, '* 0 main (crashed)');
+    const p = await dc.evaluateRequest({ expression: 'p account.history', frameId: withdraw.id, context: 'repl' });
+    assert.deepEqual([p.body.result, p.body.type, p.body.indexedVariables], ['[50]', 'Vec<i64>', 1]);
+    const label = await dc.evaluateRequest({ expression: 'label', frameId: user[2].id, context: 'repl' });
+    assert.equal(label.body.result, '"round 1"');
+    await assert.rejects(
+      dc.evaluateRequest({ expression: 'frame nosuch', frameId: withdraw.id, context: 'repl' }),
+      { message: 'no frame "nosuch" (bt lists them)' },
+    );
+
+    const info = await dc.exceptionInfoRequest({ threadId: tid });
+    assert.equal(info.body.exceptionId, 'panic');
+    assert.equal(info.body.breakMode, 'always');
+    assert.equal(info.body.description,
+      "thread 'main' panicked at demo/src/bank.rs:63:9: insufficient funds: bob has 75 but round 1 needs 500");
+    assert.equal(info.body.details.message, 'insufficient funds: bob has 75 but round 1 needs 500');
+    assert.equal(info.body.details.typeName, 'String');
+    assert.equal(info.body.details.stackTrace.split('\n').filter(Boolean).length, all.length);
+    assert.ok(info.body.details.stackTrace.includes(` demo::bank::withdraw at ${BANK_RS}:63\n`), info.body.details.stackTrace);
+
+    // A crashed program cannot step; the editor is told why.
+    await assert.rejects(dc.nextRequest({ threadId: tid }), {
+      message: 'next is not possible: pmdb inspects a crashed program, which cannot run on; disconnect to let it end',
+    });
+
+    // Disconnect without terminateDebuggee: the program ends as it would have.
+    await dc.disconnectRequest({});
+    const end = await demo.ended();
+    assert.deepEqual([end.code, end.signal], [101, null]);
+    assert.ok(end.stderr.includes('panicked at demo/src/bank.rs:63:9:\ninsufficient funds: bob has 75 but round 1 needs 500\n'), end.stderr);
+  });
+
+  it('pages a 10M-element Vec and shows lying memory; disconnect with terminateDebuggee kills', async () => {
+    const demo = await crash('corrupt');
+    const dc = await adapter();
+    const stopped = await attach(dc, { socket: demo.socket });
+    assert.equal(stopped.body.description, 'memory lies here');
+    const run = await frameNamed(dc, stopped.body.threadId, 'demo::corrupt::run');
+    const vars = await locals(dc, run.id);
+    const words = vars.find((v) => v.name === 'words');
+    assert.match(words.value, /^0x7ff[0-9a-f]+$/);
+    assert.deepEqual(vars.map((v) => (v === words ? 'words' : line(v))), [
+      'huge: Vec<u64> = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, ..]',
+      'garbage: *const (u32, u32) = 0xdead',
+      'words',
+      'dangling: ManuallyDrop<Rc<u32>> = ManuallyDrop { value: <unreadable memory at 0x50> }',
+      'a: Rc<RefCell<Ring>> = RefCell { value: Ring { id: 1, next: Some(RefCell { .. }) } }',
+      'b: Rc<RefCell<Ring>> = RefCell { value: Ring { id: 2, next: Some(RefCell { .. }) } }',
+      'lying: ManuallyDrop<Vec<u8>> = ManuallyDrop { value: <length 1152921504606846976 looks corrupt> }',
+      'lying (shadowed): Vec<u8> = <length 1152921504606846976 looks corrupt>',
+    ]);
+    // The shadowed binding (listed after the visible one) has no expression
+    // that reaches it; the visible one has.
+    assert.deepEqual(vars.map((v) => v.evaluateName),
+      ['huge', 'garbage', 'words', 'dangling', 'a', 'b', 'lying', undefined]);
+    const byName = Object.fromEntries(vars.filter((v) => v.evaluateName).map((v) => [v.name, v]));
+    const shadowed = vars[7];
+    const huge = byName.huge;
+    assert.deepEqual([huge.type, huge.value, huge.indexedVariables, huge.namedVariables],
+      ['Vec<u64>', '[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, ..]', 10000000, undefined]);
+    // VS Code asks for named members and then pages of indexed ones.
+    assert.deepEqual(await children(dc, huge, { filter: 'named' }), []);
+    const tail = await children(dc, huge, { filter: 'indexed', start: 9999998, count: 100 });
+    assert.deepEqual(tail.map(line), ['[9999998]: u64 = 9999998', '[9999999]: u64 = 9999999']);
+    assert.deepEqual(tail.map((v) => v.evaluateName), ['huge[9999998]', 'huge[9999999]']);
+    const middle = await children(dc, huge, { filter: 'indexed', start: 5000000, count: 3 });
+    assert.deepEqual(middle.map(line), ['[5000000]: u64 = 5000000', '[5000001]: u64 = 5000001', '[5000002]: u64 = 5000002']);
+    const page = await children(dc, huge, { filter: 'indexed', start: 0, count: 100 });
+    assert.equal(page.length, 100);
+    assert.equal(line(page[99]), '[99]: u64 = 99');
+    const last = await dc.evaluateRequest({ expression: 'huge[9999999]', frameId: run.id, context: 'watch' });
+    assert.equal(last.body.result, '9999999');
+
+    assert.equal(shadowed.variablesReference, 0);
+    const [inner] = await children(dc, byName.lying);
+    assert.deepEqual([line(inner), inner.evaluateName],
+      ['value: MaybeDangling<Vec<u8>> = <length 1152921504606846976 looks corrupt>', 'lying.value']);
+    const viaPath = await dc.evaluateRequest({ expression: 'lying.value', frameId: run.id, context: 'watch' });
+    assert.equal(viaPath.body.result, '<length 1152921504606846976 looks corrupt>');
+    assert.equal(line(byName.garbage), 'garbage: *const (u32, u32) = 0xdead');
+    const [target] = await children(dc, byName.garbage);
+    assert.deepEqual([line(target), target.evaluateName], ['*: (u32, u32) = <unreadable memory at 0xdead>', '*garbage']);
+    // The cycle a → b → a expands as far as one cares to click.
+    const id = await dc.evaluateRequest({ expression: 'a.value.next.0.value.next.0.value.id', frameId: run.id, context: 'watch' });
+    assert.equal(id.body.result, '1');
+
+    await dc.disconnectRequest({ terminateDebuggee: true });
+    const end = await demo.ended();
+    assert.deepEqual([end.code, end.signal], [null, 'SIGKILL']);
+  });
+
+  it('names every child of std collections with an expression evaluate accepts', async () => {
+    const demo = await crash('collections');
+    const dc = await adapter();
+    const stopped = await attach(dc, { pid: demo.pid, pmdbDir: demo.dir });
+    const run = await frameNamed(dc, stopped.body.threadId, 'demo::collections::run');
+    const vars = await locals(dc, run.id);
+    const byName = Object.fromEntries(vars.map((v) => [v.name, v]));
+    const [ann] = await children(dc, byName.scores);
+    assert.deepEqual([line(ann), ann.evaluateName], ['"ann": i32 = 90', 'scores["ann"]']);
+    const entry = await children(dc, ann);
+    assert.deepEqual(entry.map((v) => [line(v), v.evaluateName]),
+      [['key: String = "ann"', undefined], ['value: i32 = 90', 'scores["ann"]']]);
+    assert.equal(byName.ordered.indexedVariables, 30);
+    const page = await children(dc, byName.ordered, { filter: 'indexed', start: 10, count: 2 });
+    assert.deepEqual(page.map((v) => [line(v), v.evaluateName]),
+      [['11: &str = "odd"', 'ordered[11]'], ['12: &str = "even"', 'ordered[12]']]);
+    // Every named child, two levels down, evaluates to what the tree shows.
+    let checked = 0;
+    const walk = async (v, depth) => {
+      if (v.evaluateName !== undefined) {
+        const r = await dc.evaluateRequest({ expression: v.evaluateName, frameId: run.id, context: 'watch' });
+        assert.deepEqual([r.body.result, r.body.type], [v.value, v.type], v.evaluateName);
+        checked += 1;
+      }
+      if (depth > 0 && v.variablesReference > 0) {
+        for (const c of await children(dc, v, { start: 0, count: 20 })) await walk(c, depth - 1);
+      }
+    };
+    for (const v of vars) await walk(v, 2);
+    assert.ok(checked > 100, `${checked}`);
+    await dc.disconnectRequest({ terminateDebuggee: true });
+  });
+
+  it('maps sources through sourceMap, asks the crashed program for the rest, says plainly when neither has it', async () => {
+    const demo = await crash('bank');
+    const copy = tempDir('sources');
+    fs.mkdirSync(path.join(copy, 'src'));
+    fs.copyFileSync(BANK_RS, path.join(copy, 'src', 'bank.rs'));
+    const dc = await adapter();
+    const stopped = await attach(dc, {
+      pid: demo.pid, pmdbDir: demo.dir,
+      sourceMap: { [path.join(ROOT, 'demo')]: copy, [path.join(ROOT, 'demo', 'src', 'main.rs')]: '/nonexistent/main.rs' },
+    });
+    const all = await frames(dc, stopped.body.threadId);
+    const withdraw = all.find((f) => f.name === 'demo::bank::withdraw');
+    assert.deepEqual(withdraw.source, { name: 'bank.rs', path: path.join(copy, 'src', 'bank.rs') });
+    // main.rs is mapped nowhere here: the crashed program sends its copy.
+    const main = all.find((f) => f.name === 'demo::main');
+    const mainRs = path.join(ROOT, 'demo', 'src', 'main.rs');
+    assert.deepEqual([main.source.name, main.source.path, main.source.origin], ['main.rs', mainRs, 'not on this machine']);
+    assert.ok(main.source.sourceReference > 0);
+    const served = await dc.sourceRequest({ source: main.source, sourceReference: main.source.sourceReference });
+    assert.equal(served.body.content, fs.readFileSync(mainRs, 'utf8'));
+    // The standard library's sources are on neither machine.
+    const std = all.find((f) => f.source && f.source.path.startsWith('/rustc/'));
+    assert.ok(std.source.sourceReference > 0);
+    await assert.rejects(dc.sourceRequest({ source: std.source, sourceReference: std.source.sourceReference }), {
+      message: `no copy of ${std.source.path} is on this machine, and the crashed program could not send one (${std.source.path}: No such file or directory (os error 2)); a "sourceMap" in the configuration can point to a local copy`,
+    });
+    await dc.disconnectRequest({ terminateDebuggee: true });
+  });
+
+  it('shows a fatal signal as the exception; disconnect lets the signal kill the program', async () => {
+    const demo = await crash('segv');
+    const dc = await adapter();
+    const stopped = await attach(dc, { pid: demo.pid, pmdbDir: demo.dir });
+    assert.deepEqual([stopped.body.reason, stopped.body.text, stopped.body.description],
+      ['exception', 'SIGSEGV', 'SIGSEGV (address not mapped) at 0x0']);
+    const info = await dc.exceptionInfoRequest({ threadId: stopped.body.threadId });
+    assert.deepEqual([info.body.exceptionId, info.body.breakMode, info.body.details.message, info.body.details.typeName],
+      ['SIGSEGV', 'always', 'SIGSEGV (address not mapped) at 0x0', undefined]);
+    assert.equal(info.body.description,
+      `thread 'main' received a fatal signal at ${path.join(ROOT, 'demo', 'src', 'signals.rs')}:27:14: SIGSEGV (address not mapped) at 0x0`);
+    await dc.disconnectRequest({});
+    const end = await demo.ended();
+    assert.deepEqual([end.code, end.signal], [null, 'SIGSEGV']);
+  });
+
+  it('opens a core file the agent saved, with the same frames and values', async () => {
+    const dir = tempDir('core');
+    const run = cp.spawnSync(DEMO, ['bank'], {
+      cwd: ROOT,
+      env: { ...process.env, PMDB_MODE: 'core', PMDB_DIR: dir, RUST_BACKTRACE: '0' },
+      encoding: 'utf8',
+      timeout: TIMEOUT,
+    });
+    assert.equal(run.status, 101, run.stderr);
+    const saved = run.stderr.match(/pmdb: saved the crash to (\S+) /);
+    assert.ok(saved, run.stderr);
+    const core = saved[1];
+    assert.ok(fs.existsSync(core), core);
+    const dc = await adapter();
+    const processEvent = dc.waitForEvent('process');
+    const stopped = await attach(dc, { core, program: DEMO });
+    assert.deepEqual((await processEvent).body, { name: 'demo', isLocalProcess: false, startMethod: 'attach' });
+    assert.deepEqual([stopped.body.reason, stopped.body.text, stopped.body.description],
+      ['exception', 'panic', 'insufficient funds: bob has 75 but round 1 needs 500']);
+    const withdraw = await frameNamed(dc, stopped.body.threadId, 'demo::bank::withdraw');
+    assert.deepEqual([withdraw.source.path, withdraw.line], [BANK_RS, 63]);
+    assert.deepEqual((await locals(dc, withdraw.id)).map(line), [
+      'account: &Account = Account { id: 2, owner: "bob", balance: 50, history: [50], overdraft: Some(25) }',
+      'amount: i64 = 500',
+      'memo: &str = "round 1"',
+      'limit: i64 = 75',
+    ]);
+    const owner = await dc.evaluateRequest({ expression: 'account.history[0]', frameId: withdraw.id, context: 'watch' });
+    assert.equal(owner.body.result, '50');
+    const info = await dc.exceptionInfoRequest({ threadId: stopped.body.threadId });
+    assert.equal(info.body.details.typeName, 'String');
+    await assert.rejects(dc.attachRequest({ core: path.join(dir, 'nosuch.core'), program: DEMO }), {
+      message: 'this session is already attached',
+    });
+    await dc.disconnectRequest({ terminateDebuggee: true });
+  });
+
+  it('attaches through a command (via: pmdb bridge), as on another machine; terminateDebuggee is the agent\'s kill', async () => {
+    const demo = await crash('bank');
+    const dc = await adapter();
+    const processEvent = dc.waitForEvent('process');
+    const stopped = await attach(dc, { via: `${PMDB} bridge ${demo.socket}` });
+    assert.deepEqual((await processEvent).body, { name: 'demo', isLocalProcess: false, startMethod: 'attach' });
+    assert.equal(stopped.body.description, 'insufficient funds: bob has 75 but round 1 needs 500');
+    const withdraw = await frameNamed(dc, stopped.body.threadId, 'demo::bank::withdraw');
+    assert.deepEqual((await locals(dc, withdraw.id)).map(line).slice(1), [
+      'amount: i64 = 500', 'memo: &str = "round 1"', 'limit: i64 = 75',
+    ]);
+    await dc.disconnectRequest({ terminateDebuggee: true });
+    const end = await demo.ended();
+    // Killed by its agent: at once, with the usual panic output and status.
+    assert.deepEqual([end.code, end.signal], [101, null]);
+    assert.ok(end.stderr.includes('insufficient funds: bob has 75 but round 1 needs 500'), end.stderr);
+
+    const failing = await adapter();
+    await failing.initializeRequest();
+    const gone = path.join(demo.dir, 'gone.sock');
+    await assert.rejects(failing.attachRequest({ via: `${PMDB} bridge ${gone}` }), {
+      message: `cannot attach: ${PMDB} bridge ${gone}: pmdb: cannot reach the agent at ${gone}: No such file or directory (os error 2) (exit status 2)`,
+    });
+    await failing.disconnectRequest({});
+  });
+
+  it('waits for the next crash (waitFor) and ends it with terminate', async () => {
+    const dir = tempDir('waitfor');
+    const dc = await adapter();
+    await dc.initializeRequest();
+    dc._supportsConfigurationDoneRequest = true;
+    const stopped = dc.waitForEvent('stopped');
+    await Promise.all([dc.configurationSequence(), dc.attachRequest({ waitFor: true, pmdbDir: dir })]);
+    assert.deepEqual((await dc.threadsRequest()).body.threads, []);
+    const demo = await crash('threads', dir);
+    const s = await stopped;
+    assert.deepEqual([s.body.description, s.body.text], ['checker saw 2 items, limit 3', 'panic']);
+    const names = (await dc.threadsRequest()).body.threads.map((t) => t.name).sort();
+    assert.deepEqual(names, ['checker', 'main', 'worker-1', 'worker-2']);
+    const terminated = dc.waitForEvent('terminated');
+    await dc.terminateRequest({});
+    await terminated;
+    const end = await demo.ended();
+    assert.deepEqual([end.code, end.signal], [null, 'SIGKILL']);
+    await dc.disconnectRequest({});
+  });
+
+  it('launches a program: stops at its crash, or reports its exit', async () => {
+    const dc = await adapter();
+    await dc.initializeRequest();
+    dc._supportsConfigurationDoneRequest = true;
+    const processEvent = dc.waitForEvent('process');
+    const [, , stopped] = await Promise.all([
+      dc.configurationSequence(),
+      dc.launchRequest({ program: DEMO, args: ['bank'], cwd: ROOT, env: { RUST_BACKTRACE: '0' } }),
+      dc.waitForEvent('stopped'),
+    ]);
+    const pid = (await processEvent).body.systemProcessId;
+    assert.equal(stopped.body.description, 'insufficient funds: bob has 75 but round 1 needs 500');
+    const withdraw = await frameNamed(dc, stopped.body.threadId, 'demo::bank::withdraw');
+    const memo = await dc.evaluateRequest({ expression: 'memo', frameId: withdraw.id, context: 'hover' });
+    assert.equal(memo.body.result, '"round 1"');
+    const exited = dc.waitForEvent('exited');
+    await dc.disconnectRequest({ terminateDebuggee: true });
+    assert.deepEqual((await exited).body, { exitCode: 128 + 9 });
+    assert.ok(await gone(pid));
+
+    const ok = await adapter();
+    await ok.initializeRequest();
+    const events = Promise.all([ok.waitForEvent('exited'), ok.waitForEvent('terminated')]);
+    await ok.launchRequest({ program: DEMO, args: ['ok'] });
+    const [exit] = await events;
+    assert.deepEqual(exit.body, { exitCode: 0 });
+    await ok.disconnectRequest({});
+  });
+
+  it('leaves the crash served when the editor goes away', async () => {
+    const demo = await crash('bank');
+    const first = await adapter();
+    await attach(first, { pid: demo.pid, pmdbDir: demo.dir });
+    const adapterProcess = first._adapterProcess;
+    const exited = new Promise((r) => adapterProcess.on('exit', r));
+    adapterProcess.stdin.end();
+    await withTimeout(exited, 'the adapter to end');
+    // The program still waits, and the next editor finds it as it was.
+    const second = await adapter();
+    const stopped = await attach(second, { pid: demo.pid, pmdbDir: demo.dir });
+    assert.equal(stopped.body.description, 'insufficient funds: bob has 75 but round 1 needs 500');
+    await second.disconnectRequest({});
+    const end = await demo.ended();
+    assert.equal(end.code, 101);
+  });
+
+  it('reconnects when the agent closes an idle connection; what was fetched stays valid', async () => {
+    const demo = await crash('bank', undefined, { PMDB_CLIENT_TIMEOUT: '1' });
+    const dc = await adapter();
+    const stopped = await attach(dc, { pid: demo.pid, pmdbDir: demo.dir });
+    const withdraw = await frameNamed(dc, stopped.body.threadId, 'demo::bank::withdraw');
+    const [account] = await locals(dc, withdraw.id);
+    const idle = () => new Promise((r) => setTimeout(r, 1500));
+    await idle();
+    const [pointee] = await children(dc, account);
+    assert.equal(pointee.value, 'Account { id: 2, owner: "bob", balance: 50, history: [50], overdraft: Some(25) }');
+    await idle();
+    const owner = await dc.evaluateRequest({ expression: 'account.owner', frameId: withdraw.id, context: 'hover' });
+    assert.equal(owner.body.result, '"bob"');
+    await idle();
+    const threads = await dc.evaluateRequest({ expression: 'threads', frameId: withdraw.id, context: 'repl' });
+    assert.equal(threads.body.result, '* 0 main (crashed)');
+    await idle();
+    await dc.disconnectRequest({});
+    const end = await demo.ended();
+    assert.deepEqual([end.code, end.signal], [101, null]);
+  });
+
+  it('answers bad targets, malformed messages and unknown requests with errors it can show', async () => {
+    const dir = tempDir('errors');
+    const dc = await adapter();
+    await dc.initializeRequest();
+    await assert.rejects(dc.attachRequest({ pid: 999999999, pmdbDir: dir }), {
+      message: `process 999999999 is not waiting for a debugger: no socket ${dir}/999999999.sock (is it a crashed program that links debuggee-agent, with PMDB_MODE=wait?)`,
+    });
+    await assert.rejects(dc.attachRequest({ core: path.join(dir, 'nosuch.core'), program: DEMO }), {
+      message: `no such core file: ${dir}/nosuch.core`,
+    });
+    await assert.rejects(dc.attachRequest({}), {
+      message: 'attach needs one of "pid", "socket", "core" (with "program") or "waitFor": true',
+    });
+    await assert.rejects(dc.attachRequest({ pid: 'abc' }), {
+      message: 'invalid arguments for attach: "abc" is not a pid',
+    });
+    await assert.rejects(dc.launchRequest({ program: '/nonexistent/prog' }), {
+      message: 'cannot run /nonexistent/prog: No such file or directory (os error 2)',
+    });
+    await assert.rejects(dc.customRequest('frobnicate', {}), {
+      message: 'pmdb\'s debug adapter does not handle the request "frobnicate"',
+    });
+    await assert.rejects(dc.variablesRequest({ variablesReference: 77 }), { message: 'no variables reference 77' });
+    await assert.rejects(dc.variablesRequest({ variablesReference: -Number.MAX_SAFE_INTEGER }), {
+      message: `no variables reference ${-Number.MAX_SAFE_INTEGER}`,
+    });
+    await assert.rejects(dc.scopesRequest({ frameId: 0 }), { message: 'no frame 0 (ask stackTrace first)' });
+    await assert.rejects(dc.variablesRequest({ variablesReference: 'x' }), {
+      message: 'invalid arguments for variables: invalid type: string "x", expected i64',
+    });
+    // Garbage on the wire is answered, and the adapter reads on.
+    dc._adapterProcess.stdin.write('Content-Length: 5\r\n\r\nnope!');
+    assert.deepEqual((await dc.threadsRequest()).body.threads, []);
+    await dc.disconnectRequest({});
+  });
+});

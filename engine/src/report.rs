@@ -1,0 +1,309 @@
+//! The crash report, one model and one text for every front: `pmdb report`
+//! (text and JSON), and the agent's `PMDB_MODE=report`, which serves its
+//! engine in-process and walks the same session. The walk over a session is
+//! kept apart from the rendering, which is a pure function.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use wire::{CrashInfo, Session};
+
+/// Children fetched per value at each level.
+const CHILDREN_PER_LEVEL: u64 = 100;
+
+/// A value with its expanded children.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub name: String,
+    /// A binding a later one of the same name hides.
+    pub shadowed: bool,
+    pub type_name: String,
+    pub value: String,
+    pub len: Option<u64>,
+    pub children: Vec<Node>,
+}
+
+/// Which copy of a source file a report shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceOrigin {
+    /// A file on this machine, at this path.
+    Local(PathBuf),
+    /// The text the crashed process served.
+    Served,
+}
+
+impl SourceOrigin {
+    /// A few words for a title or a report line.
+    pub fn label(&self) -> String {
+        match self {
+            SourceOrigin::Local(p) => format!("local file {}", p.display()),
+            SourceOrigin::Served => "copy served by the crashed process".to_string(),
+        }
+    }
+}
+
+/// Lines of source around a frame's line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceLines {
+    pub origin: SourceOrigin,
+    /// The number of `lines[0]` (from 1).
+    pub first_line: u32,
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFrame {
+    pub index: u32,
+    pub function: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub runtime: bool,
+    pub locals: Vec<Node>,
+    /// Why the locals could not be read, if they could not.
+    pub error: Option<String>,
+    /// The lines around `line`, when asked for, or why not.
+    pub source: Option<Result<SourceLines, String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportThread {
+    pub name: String,
+    pub crashed: bool,
+    pub frames: Vec<ReportFrame>,
+}
+
+/// Reads every thread, frame and local, `depth` levels deep. Tracebacks
+/// and locals are asked for in pipelined windows, so thousands of threads
+/// cost tens of round trips, not thousands.
+pub fn walk(session: &Session, depth: u32) -> Result<Vec<ReportThread>, wire::Error> {
+    let threads = session.threads()?;
+    let ids: Vec<u64> = threads.iter().map(|t| t.id).collect();
+    let mut tracebacks = Vec::with_capacity(threads.len());
+    for tb in session.tracebacks(&ids)? {
+        tracebacks.push(tb?);
+    }
+    let wanted: Vec<wire::Frame> = tracebacks
+        .iter()
+        .flat_map(|tb| tb.frames.iter())
+        .filter(|f| !f.info.runtime && depth > 0)
+        .cloned()
+        .collect();
+    let mut locals = session.locals_of(&wanted)?.into_iter();
+    let mut out = Vec::new();
+    for (t, tb) in threads.into_iter().zip(&tracebacks) {
+        let mut frames = Vec::new();
+        for f in &tb.frames {
+            let (locals, error) = if f.info.runtime || depth == 0 {
+                (Vec::new(), None)
+            } else {
+                match locals.next() {
+                    Some(Ok(vals)) => (vals.iter().map(|v| node(v, depth - 1)).collect(), None),
+                    Some(Err(e)) => (Vec::new(), Some(e.to_string())),
+                    None => (Vec::new(), Some("no reply for this frame".to_string())),
+                }
+            };
+            frames.push(ReportFrame {
+                index: f.info.id.index,
+                function: f.info.function.clone(),
+                file: f.info.file.clone(),
+                line: f.info.line,
+                runtime: f.info.runtime,
+                locals,
+                error,
+                source: None,
+            });
+        }
+        out.push(ReportThread {
+            name: t.name,
+            crashed: t.crashed,
+            frames,
+        });
+    }
+    Ok(out)
+}
+
+/// A value with `levels` levels of its children.
+pub fn node(v: &wire::RemoteValue, levels: u32) -> Node {
+    // A reference or `Box` to a struct lists the struct's fields.
+    let listed = match levels > 0 && v.child_count() > 0 {
+        true => v.expansion().ok(),
+        false => None,
+    };
+    let children = match listed {
+        Some(l) => l
+            .children(0, l.child_count().min(CHILDREN_PER_LEVEL))
+            .map(|kids| kids.iter().map(|k| node(k, levels - 1)).collect())
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    Node {
+        shadowed: v.info.shadowed,
+        name: v.name().to_string(),
+        type_name: v.type_name().to_string(),
+        value: v.preview().to_string(),
+        len: v.len(),
+        children,
+    }
+}
+
+/// How much of the report the text shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runtime {
+    /// Every frame, runtime ones marked.
+    Shown,
+    /// User frames only, with a count of the runtime frames left out.
+    Hidden,
+}
+
+/// The report as text: runtime frames marked (or hidden), locals indented
+/// by level.
+pub fn to_text(crash: &CrashInfo, threads: &[ReportThread], runtime: Runtime) -> String {
+    let mut out = String::new();
+    let at = match (&crash.file, crash.line, crash.column) {
+        (Some(f), Some(l), Some(c)) => format!(" at {f}:{l}:{c}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "{} in thread '{}'{at}: {}",
+        match crash.kind {
+            wire::CrashKind::Panic => "panic",
+            wire::CrashKind::Signal => "signal",
+        },
+        crash.thread_name,
+        crash.message
+    );
+    for t in threads {
+        let hidden = t.frames.iter().filter(|f| f.runtime).count();
+        let note = match runtime {
+            Runtime::Hidden if hidden > 0 => format!(", {hidden} runtime frames hidden"),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "\nthread '{}'{}{note}",
+            t.name,
+            if t.crashed { " (crashed)" } else { "" }
+        );
+        for f in &t.frames {
+            if f.runtime && runtime == Runtime::Hidden {
+                continue;
+            }
+            let loc = match (&f.file, f.line) {
+                (Some(file), Some(line)) => format!(" at {file}:{line}"),
+                _ => String::new(),
+            };
+            let mark = if f.runtime { "  [runtime]" } else { "" };
+            let _ = writeln!(out, "  #{:<3} {}{loc}{mark}", f.index, f.function);
+            match &f.source {
+                Some(Ok(t)) => {
+                    let _ = writeln!(out, "        source: {}", t.origin.label());
+                    for (i, l) in t.lines.iter().enumerate() {
+                        let n = t.first_line + i as u32;
+                        let mark = if Some(n) == f.line { ">" } else { " " };
+                        let _ = writeln!(out, "      {mark}{n:>5} | {l}");
+                    }
+                }
+                Some(Err(e)) => {
+                    let _ = writeln!(out, "        <{e}>");
+                }
+                None => {}
+            }
+            if let Some(e) = &f.error {
+                let _ = writeln!(out, "        <{e}>");
+            }
+            for n in &f.locals {
+                text_node(&mut out, n, 4);
+            }
+        }
+    }
+    out
+}
+
+fn text_node(out: &mut String, n: &Node, indent: usize) {
+    let _ = writeln!(
+        out,
+        "{:indent$}    {}{}: {} = {}",
+        "",
+        n.name,
+        if n.shadowed { " (shadowed)" } else { "" },
+        n.type_name,
+        n.value
+    );
+    for c in &n.children {
+        text_node(out, c, indent + 2);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(name: &str, ty: &str, value: &str) -> Node {
+        Node {
+            name: name.into(),
+            shadowed: false,
+            type_name: ty.into(),
+            value: value.into(),
+            len: None,
+            children: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn text_marks_or_hides_runtime_frames_and_indents_children() {
+        let crash = CrashInfo {
+            kind: wire::CrashKind::Panic,
+            message: "boom".into(),
+            payload_type: None,
+            file: Some("src/main.rs".into()),
+            line: Some(3),
+            column: Some(5),
+            thread: 1,
+            thread_name: "main".into(),
+            pid: 9,
+            program: "p".into(),
+            time: 0,
+        };
+        let mut p = leaf("p", "Point", "Point { x: 1 }");
+        p.children.push(leaf("x", "i32", "1"));
+        let threads = [ReportThread {
+            name: "main".into(),
+            crashed: true,
+            frames: vec![
+                ReportFrame {
+                    index: 0,
+                    function: "core::panicking::panic".into(),
+                    file: None,
+                    line: None,
+                    runtime: true,
+                    locals: vec![],
+                    error: None,
+                    source: None,
+                },
+                ReportFrame {
+                    index: 1,
+                    function: "p::main".into(),
+                    file: Some("src/main.rs".into()),
+                    line: Some(3),
+                    runtime: false,
+                    locals: vec![p],
+                    error: None,
+                    source: Some(Ok(SourceLines {
+                        origin: SourceOrigin::Served,
+                        first_line: 2,
+                        lines: vec!["fn main() {".into(), "    boom();".into()],
+                    })),
+                },
+            ],
+        }];
+        assert_eq!(
+            to_text(&crash, &threads, Runtime::Shown),
+            "panic in thread 'main' at src/main.rs:3:5: boom\n\nthread 'main' (crashed)\n  #0   core::panicking::panic  [runtime]\n  #1   p::main at src/main.rs:3\n        source: copy served by the crashed process\n           2 | fn main() {\n      >    3 |     boom();\n        p: Point = Point { x: 1 }\n          x: i32 = 1\n"
+        );
+        assert_eq!(
+            to_text(&crash, &threads, Runtime::Hidden),
+            "panic in thread 'main' at src/main.rs:3:5: boom\n\nthread 'main' (crashed), 1 runtime frames hidden\n  #1   p::main at src/main.rs:3\n        source: copy served by the crashed process\n           2 | fn main() {\n      >    3 |     boom();\n        p: Point = Point { x: 1 }\n          x: i32 = 1\n"
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! A future's chain of awaits: an `async fn`'s (or block's) state machine
+//! is an enum whose suspend variants (`Suspend0`, …) hold the locals kept
+//! across each await and the awaited future itself (`__awaitee`); rustc
+//! records each suspend variant's await line as its `DW_AT_decl_line`.
+//! Following `__awaitee` from the outermost future gives the frames.
+
+use crate::debuginfo::DebugInfo;
+use crate::tasks::dwarf::Indexes;
+use crate::tasks::nav;
+use crate::views::Val;
+
+/// Most futures followed in one chain.
+const MAX_DEPTH: usize = 64;
+
+/// One future of a chain, shaped like a thread's frame.
+#[derive(Debug, Clone)]
+pub struct AsyncFrame {
+    /// The async fn (`demo::order`), or the async block
+    /// (`demo::serve::{async_block#0}`), or for a future that is not an
+    /// async fn's state machine (a leaf: `Sleep`, a channel), its type.
+    pub function: String,
+    /// Where it is suspended: the await's file and line.
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// The locals (and arguments) held across that await, each once.
+    pub locals: Vec<(String, Val)>,
+    /// Not started yet, returned, or panicked: the state's name.
+    pub state: Option<String>,
+}
+
+/// The frames of the chain starting at `future`, innermost first.
+pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame> {
+    let mut out = Vec::new();
+    let mut cur = Some(future);
+    while let Some(fut) = cur.take() {
+        let Some(fut) = nav::unwrap_box(dbg, &fut) else {
+            break;
+        };
+        if out.len() >= MAX_DEPTH {
+            break;
+        }
+        let Some(ty) = nav::ty(dbg, &fut) else { break };
+        let Some(die) = fut.ty else { break };
+        let is_async =
+            ty.name.starts_with("{async_fn_env#") || ty.name.starts_with("{async_block_env#");
+        if !is_async {
+            out.push(AsyncFrame {
+                function: crate::values::display_type(dbg, &ty),
+                file: None,
+                line: None,
+                locals: Vec::new(),
+                state: None,
+            });
+            break;
+        }
+        let path = indexes.path(dbg, die).unwrap_or_else(|| ty.name.clone());
+        let function = function_name(&path);
+        let Some((variant, val)) = nav::variant(dbg, &fut) else {
+            out.push(AsyncFrame {
+                function,
+                file: None,
+                line: None,
+                locals: Vec::new(),
+                state: Some("unknown state".into()),
+            });
+            break;
+        };
+        let (file, line) = variant
+            .member
+            .ty
+            .map(|t| indexes.declared(dbg, die, t))
+            .unwrap_or((None, None));
+        let vty = nav::ty(dbg, &val);
+        let mut locals = Vec::new();
+        if let Some(crate::types::Kind::Struct { fields, .. }) = vty.as_deref().map(|t| &t.kind) {
+            for f in fields {
+                if f.name == "__awaitee" {
+                    cur = Some(Val::new(val.place.at(f.offset), f.ty));
+                } else if f.name.starts_with("__") {
+                    // The compiler's own temporaries and drop flags.
+                } else if !locals.iter().any(|(n, _): &(String, Val)| *n == f.name) {
+                    locals.push((f.name.clone(), Val::new(val.place.at(f.offset), f.ty)));
+                }
+            }
+        }
+        let name = nav::variant_name(dbg, &variant);
+        let name = name.as_str();
+        let suspended = name.starts_with("Suspend");
+        out.push(AsyncFrame {
+            function,
+            file: if suspended { file } else { None },
+            line: if suspended { line } else { None },
+            locals,
+            state: (!suspended).then(|| match name {
+                "Unresumed" => "not started".to_string(),
+                other => other.to_lowercase(),
+            }),
+        });
+    }
+    out.reverse();
+    out
+}
+
+/// `demo::order` for `demo::order::{async_fn_env#0}`; an async block keeps
+/// its place (`demo::serve::{async_block#0}`).
+fn function_name(path: &str) -> String {
+    if let Some(fun) = path.strip_suffix("::{async_fn_env#0}") {
+        return fun.to_string();
+    }
+    path.replace("{async_block_env#", "{async_block#")
+        .replace("{async_fn_env#", "{async_fn#")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::function_name;
+
+    #[test]
+    fn async_fn_names() {
+        assert_eq!(
+            function_name("demo::order::{async_fn_env#0}"),
+            "demo::order"
+        );
+        assert_eq!(
+            function_name("demo::serve::{async_block_env#1}"),
+            "demo::serve::{async_block#1}"
+        );
+    }
+}

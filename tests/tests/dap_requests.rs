@@ -1,0 +1,203 @@
+//! What `pmdb dap` asks of the agent, counted by the agent itself
+//! (`Request::Stats`): the editor's first screen — threads, stack trace,
+//! scopes and the crashed frame's locals — comes with the attach (one
+//! pipelined round trip), and expanding a value is one request more.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::{Value, json};
+
+/// The editor's side of `pmdb dap`, just enough to count with.
+struct Editor {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    seq: i64,
+    events: Vec<Value>,
+}
+
+impl Editor {
+    fn start() -> Editor {
+        let mut child = Command::new(tests::bin("pmdb"))
+            .arg("dap")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run pmdb dap");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Editor {
+            child,
+            stdin,
+            stdout,
+            seq: 0,
+            events: Vec::new(),
+        }
+    }
+
+    fn read(&mut self) -> Value {
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "adapter closed"
+            );
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(n) = line.strip_prefix("Content-Length: ") {
+                length = n.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        self.stdout.read_exact(&mut body).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    fn request(&mut self, command: &str, arguments: Value) -> Value {
+        self.seq += 1;
+        let body = serde_json::to_vec(
+            &json!({"seq": self.seq, "type": "request", "command": command, "arguments": arguments}),
+        )
+        .unwrap();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
+        self.stdin.write_all(&body).unwrap();
+        self.stdin.flush().unwrap();
+        loop {
+            let m = self.read();
+            if m["type"] == "event" {
+                self.events.push(m);
+            } else if m["request_seq"] == self.seq {
+                assert_eq!(m["success"], true, "{command}: {m}");
+                return m["body"].clone();
+            }
+        }
+    }
+
+    fn event(&mut self, name: &str) -> Value {
+        loop {
+            if let Some(i) = self.events.iter().position(|e| e["event"] == name) {
+                return self.events.remove(i);
+            }
+            let m = self.read();
+            self.events.push(m);
+        }
+    }
+}
+
+impl Drop for Editor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_first_screen_is_one_round_trip_and_an_expansion_one_request() {
+    let demo = tests::crash("bank");
+    let counter = demo.session();
+    let requests = || counter.stats().unwrap().requests;
+    // What one look at the counter costs.
+    let (a, b) = (requests(), requests());
+    let stats_cost = b - a;
+
+    let mut editor = Editor::start();
+    let before = requests();
+    editor.request("initialize", json!({"adapterID": "pmdb"}));
+    editor.request("attach", json!({"socket": demo.socket}));
+    // The connection (the agent counts an accepted one as activity), the
+    // hello, then crash, threads, traceback and locals, pipelined.
+    let after_attach = requests();
+    assert_eq!(after_attach - before - stats_cost, 6);
+    editor.event("initialized");
+    editor.request("configurationDone", Value::Null);
+    let stopped = editor.event("stopped");
+    let thread = stopped["body"]["threadId"].clone();
+    let threads = editor.request("threads", Value::Null);
+    assert_eq!(threads["threads"][0]["name"], "main");
+    let frames = editor.request("stackTrace", json!({"threadId": thread, "levels": 20}));
+    let withdraw = frames["stackFrames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["presentationHint"] != "subtle")
+        .unwrap()
+        .clone();
+    assert_eq!(withdraw["name"], "demo::bank::withdraw");
+    let scopes = editor.request("scopes", json!({"frameId": withdraw["id"]}));
+    let locals = editor.request(
+        "variables",
+        json!({"variablesReference": scopes["scopes"][0]["variablesReference"]}),
+    );
+    let names: Vec<&str> = locals["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["account", "amount", "memo", "limit"]);
+    // Nothing more for threads, stackTrace, scopes and variables: the
+    // attach brought them.
+    let after_screen = requests();
+    assert_eq!(after_screen - after_attach - stats_cost, 0);
+
+    let account = locals["variables"][0]["variablesReference"].clone();
+    let pointee = editor.request("variables", json!({"variablesReference": account}));
+    assert_eq!(pointee["variables"][0]["evaluateName"], "*account");
+    assert_eq!(requests() - after_screen - stats_cost, 1);
+}
+
+#[test]
+fn shadowed_bindings_are_marked_and_only_the_visible_one_has_a_path() {
+    let demo = tests::crash("unsized");
+    let mut editor = Editor::start();
+    editor.request("initialize", json!({"adapterID": "pmdb"}));
+    editor.request("attach", json!({"socket": demo.socket}));
+    editor.event("initialized");
+    editor.request("configurationDone", Value::Null);
+    let stopped = editor.event("stopped");
+    let frames = editor.request(
+        "stackTrace",
+        json!({"threadId": stopped["body"]["threadId"], "levels": 20}),
+    );
+    let run = frames["stackFrames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "demo::unsized_values::run")
+        .unwrap()
+        .clone();
+    let scopes = editor.request("scopes", json!({"frameId": run["id"]}));
+    let locals = editor.request(
+        "variables",
+        json!({"variablesReference": scopes["scopes"][0]["variablesReference"]}),
+    );
+    let xs: Vec<(String, String, Value)> = locals["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["name"].as_str().unwrap().starts_with("x"))
+        .map(|v| {
+            (
+                v["name"].as_str().unwrap().to_string(),
+                v["value"].as_str().unwrap().to_string(),
+                v["evaluateName"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        xs,
+        [
+            ("x".to_string(), "3.5".to_string(), json!("x")),
+            (
+                "x (shadowed)".to_string(),
+                "\"two\"".to_string(),
+                Value::Null
+            ),
+            ("x (shadowed)".to_string(), "1".to_string(), Value::Null),
+        ]
+    );
+}
