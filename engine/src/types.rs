@@ -41,6 +41,22 @@ pub struct Variants {
     pub variants: Vec<Variant>,
 }
 
+impl Variants {
+    /// The variant whose discriminant (`size` bytes, read as `raw`) is
+    /// `raw`, else the one without a discriminant (the niche's dataful one).
+    pub fn active(&self, raw: u64, size: u64) -> Option<&Variant> {
+        let mask = if size >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (size * 8)) - 1
+        };
+        self.variants
+            .iter()
+            .find(|var| var.discr.is_some_and(|d| d & mask == raw & mask))
+            .or_else(|| self.variants.iter().find(|var| var.discr.is_none()))
+    }
+}
+
 /// What a type is.
 #[derive(Debug, Clone)]
 pub enum Kind {

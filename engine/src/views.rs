@@ -311,15 +311,7 @@ pub fn enum_view(dbg: &DebugInfo, v: &Val, vs: &types::Variants) -> View {
                 Ok(raw) => raw as u64,
                 Err(e) => return View::Error(e),
             };
-            let mask = if size >= 8 {
-                u64::MAX
-            } else {
-                (1u64 << (size * 8)) - 1
-            };
-            vs.variants
-                .iter()
-                .find(|var| var.discr.is_some_and(|d| d & mask == raw & mask))
-                .or_else(|| vs.variants.iter().find(|var| var.discr.is_none()))
+            vs.active(raw, size)
         }
     };
     let Some(active) = active else {

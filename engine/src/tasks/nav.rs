@@ -80,15 +80,7 @@ pub fn variant(dbg: &DebugInfo, v: &Val) -> Option<(Variant, Val)> {
         Some(d) => {
             let size = d.ty.map_or(0, |t| types::get(dbg, t).size);
             let raw = v.place.uint(&dbg.mem, d.offset, size).ok()? as u64;
-            let mask = if size >= 8 {
-                u64::MAX
-            } else {
-                (1u64 << (size * 8)) - 1
-            };
-            vs.variants
-                .iter()
-                .find(|var| var.discr.is_some_and(|d| d & mask == raw & mask))
-                .or_else(|| vs.variants.iter().find(|var| var.discr.is_none()))
+            vs.active(raw, size)
         }
     }?;
     let val = Val::new(v.place.at(active.member.offset), active.member.ty);
