@@ -12,6 +12,7 @@ pub mod evaluate;
 pub mod list;
 pub mod remote;
 pub mod report;
+pub mod report_json;
 pub mod run;
 pub mod source;
 pub mod stacks;

@@ -2,7 +2,9 @@
 //! as text for people or as one JSON object for scripts. The walk over the
 //! session is kept apart from the rendering, which is a pure function.
 
-use serde_json::{Value, json};
+use std::io::Write;
+
+use serde_json::Value;
 use wire::{CrashInfo, Session};
 
 use crate::remote::Endpoint;
@@ -31,9 +33,17 @@ pub fn report(
     }
     let (tasks, no_tasks) = crate::tasks::walk(&session, depth);
     if json {
-        let mut out = to_json(session.hello().pid, &crash, &threads);
-        crate::tasks::add_json(&mut out, &tasks, no_tasks.as_deref());
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        let report = crate::report_json::Report {
+            crash: crate::report_json::Crash::of(&crash),
+            pid: session.hello().pid,
+            tasks: &tasks,
+            tasks_unavailable: no_tasks.as_deref(),
+            threads: &threads,
+        };
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+        out.flush()?;
     } else {
         print!("{}", to_text(&crash, &threads));
         print!("{}", crate::tasks::to_text(&tasks, no_tasks.as_deref()));
@@ -62,67 +72,9 @@ pub fn add_source(session: &Session, sources: &Sources, threads: &mut [ReportThr
     }
 }
 
+/// A value and its expanded children as JSON.
 pub(crate) fn node_json(n: &Node) -> Value {
-    let mut o = serde_json::Map::new();
-    o.insert("name".into(), json!(n.name));
-    if n.shadowed {
-        o.insert("shadowed".into(), json!(true));
-    }
-    o.insert("type".into(), json!(n.type_name));
-    o.insert("value".into(), json!(n.value));
-    if let Some(len) = n.len {
-        o.insert("len".into(), json!(len));
-    }
-    o.insert(
-        "children".into(),
-        Value::Array(n.children.iter().map(node_json).collect()),
-    );
-    Value::Object(o)
-}
-
-fn source_json(source: &Result<SourceLines, String>) -> Value {
-    match source {
-        Ok(t) => json!({
-            "origin": match t.origin { SourceOrigin::Local(_) => "local", SourceOrigin::Served => "served" },
-            "path": match &t.origin { SourceOrigin::Local(p) => json!(p), SourceOrigin::Served => Value::Null },
-            "first_line": t.first_line,
-            "lines": t.lines,
-        }),
-        Err(e) => json!({ "error": e }),
-    }
-}
-
-/// The report as one JSON object.
-pub fn to_json(pid: u32, crash: &CrashInfo, threads: &[ReportThread]) -> Value {
-    json!({
-        "pid": pid,
-        "crash": {
-            "kind": crash.kind,
-            "message": crash.message,
-            "file": crash.file,
-            "line": crash.line,
-            "column": crash.column,
-            "thread": crash.thread_name,
-        },
-        "threads": threads.iter().map(|t| json!({
-            "name": t.name,
-            "crashed": t.crashed,
-            "frames": t.frames.iter().map(|f| {
-                let mut o = json!({
-                    "index": f.index,
-                    "function": f.function,
-                    "file": f.file,
-                    "line": f.line,
-                    "runtime": f.runtime,
-                    "locals": f.locals.iter().map(node_json).collect::<Vec<_>>(),
-                });
-                if let Some(src) = &f.source {
-                    o["source"] = source_json(src);
-                }
-                o
-            }).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
+    serde_json::to_value(crate::report_json::JsonNode(n)).unwrap_or(Value::Null)
 }
 
 /// The report as text, every frame shown (runtime ones marked).
@@ -133,6 +85,7 @@ pub fn to_text(crash: &CrashInfo, threads: &[ReportThread]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn leaf(name: &str, ty: &str, value: &str, len: Option<u64>) -> Node {
         Node {

@@ -3,10 +3,9 @@
 //! locals it holds across its await), as JSON (a top-level `tasks` array)
 //! or as text after the threads.
 
-use serde_json::{Value, json};
 use wire::Session;
 
-use crate::report::{Node, node_json};
+use crate::report::Node;
 use engine::report::node;
 
 /// One task as the report shows it.
@@ -67,31 +66,6 @@ pub fn walk(session: &Session, depth: u32) -> (Vec<ReportTask>, Option<String>) 
         })
         .collect();
     (tasks, list.unavailable)
-}
-
-/// Adds `tasks` (and `tasks_unavailable`, when they could not be listed)
-/// to a report's JSON object.
-pub fn add_json(out: &mut Value, tasks: &[ReportTask], unavailable: Option<&str>) {
-    out["tasks"] = Value::Array(
-        tasks
-            .iter()
-            .map(|t| {
-                json!({
-                    "id": t.id,
-                    "state": t.state,
-                    "frames": t.frames.iter().map(|f| json!({
-                        "function": f.function,
-                        "file": f.file,
-                        "line": f.line,
-                        "locals": f.locals.iter().map(node_json).collect::<Vec<_>>(),
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect(),
-    );
-    if let Some(why) = unavailable {
-        out["tasks_unavailable"] = Value::String(why.to_string());
-    }
 }
 
 /// The tasks as text, one block per task; nothing when there are none.

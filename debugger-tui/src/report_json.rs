@@ -1,0 +1,269 @@
+//! The report's JSON shape, serialized straight from the report model.
+//!
+//! A report of thousands of threads is megabytes of JSON; building it as a
+//! `serde_json::Value` tree first cost more than walking the crash. These
+//! borrowed views write the same object (keys in alphabetical order, as a
+//! `Value` map prints them) with no tree in between.
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use wire::{CrashInfo, CrashKind};
+
+use crate::tasks::{ReportAsyncFrame, ReportTask};
+use engine::report::{Node, ReportFrame, ReportThread, SourceLines, SourceOrigin};
+
+/// The whole report: `pid`, `crash`, `threads`, `tasks` and, when tasks
+/// could not be listed, `tasks_unavailable`.
+#[derive(Serialize)]
+pub struct Report<'a> {
+    pub crash: Crash<'a>,
+    pub pid: u32,
+    #[serde(serialize_with = "tasks")]
+    pub tasks: &'a [ReportTask],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tasks_unavailable: Option<&'a str>,
+    #[serde(serialize_with = "threads")]
+    pub threads: &'a [ReportThread],
+}
+
+#[derive(Serialize)]
+pub struct Crash<'a> {
+    column: Option<u32>,
+    file: &'a Option<String>,
+    kind: &'a CrashKind,
+    line: Option<u32>,
+    message: &'a str,
+    thread: &'a str,
+}
+
+impl<'a> Crash<'a> {
+    pub fn of(c: &'a CrashInfo) -> Self {
+        Crash {
+            column: c.column,
+            file: &c.file,
+            kind: &c.kind,
+            line: c.line,
+            message: &c.message,
+            thread: &c.thread_name,
+        }
+    }
+}
+
+/// A value and its expanded children: `name`, `type`, `value`, `children`,
+/// `len` for containers and `shadowed` for hidden bindings.
+pub struct JsonNode<'a>(pub &'a Node);
+
+impl Serialize for JsonNode<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let n = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("children", &Nodes(&n.children))?;
+        if let Some(len) = n.len {
+            m.serialize_entry("len", &len)?;
+        }
+        m.serialize_entry("name", &n.name)?;
+        if n.shadowed {
+            m.serialize_entry("shadowed", &true)?;
+        }
+        m.serialize_entry("type", &n.type_name)?;
+        m.serialize_entry("value", &n.value)?;
+        m.end()
+    }
+}
+
+/// A list of values.
+pub struct Nodes<'a>(pub &'a [Node]);
+
+impl Serialize for Nodes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(JsonNode))
+    }
+}
+
+fn threads<S: Serializer>(threads: &&[ReportThread], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(threads.iter().map(|t| Thread {
+        crashed: t.crashed,
+        frames: t.frames.iter().map(Frame).collect(),
+        name: &t.name,
+    }))
+}
+
+#[derive(Serialize)]
+struct Thread<'a> {
+    crashed: bool,
+    frames: Vec<Frame<'a>>,
+    name: &'a str,
+}
+
+struct Frame<'a>(&'a ReportFrame);
+
+impl Serialize for Frame<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("file", &f.file)?;
+        m.serialize_entry("function", &f.function)?;
+        m.serialize_entry("index", &f.index)?;
+        m.serialize_entry("line", &f.line)?;
+        m.serialize_entry("locals", &Nodes(&f.locals))?;
+        m.serialize_entry("runtime", &f.runtime)?;
+        if let Some(src) = &f.source {
+            m.serialize_entry("source", &Source(src))?;
+        }
+        m.end()
+    }
+}
+
+/// Lines around a frame's line (`origin`, `path`, `first_line`, `lines`),
+/// or `{"error": why}`.
+struct Source<'a>(&'a Result<SourceLines, String>);
+
+impl Serialize for Source<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        match self.0 {
+            Ok(t) => {
+                m.serialize_entry("first_line", &t.first_line)?;
+                m.serialize_entry("lines", &t.lines)?;
+                let (origin, path) = match &t.origin {
+                    SourceOrigin::Local(p) => ("local", Some(p)),
+                    SourceOrigin::Served => ("served", None),
+                };
+                m.serialize_entry("origin", origin)?;
+                m.serialize_entry("path", &path)?;
+            }
+            Err(e) => m.serialize_entry("error", e)?,
+        }
+        m.end()
+    }
+}
+
+fn tasks<S: Serializer>(tasks: &&[ReportTask], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(tasks.iter().map(|t| Task {
+        frames: t.frames.iter().map(AsyncFrame).collect(),
+        id: t.id,
+        state: &t.state,
+    }))
+}
+
+#[derive(Serialize)]
+struct Task<'a> {
+    frames: Vec<AsyncFrame<'a>>,
+    id: u64,
+    state: &'a str,
+}
+
+struct AsyncFrame<'a>(&'a ReportAsyncFrame);
+
+impl Serialize for AsyncFrame<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let f = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("file", &f.file)?;
+        m.serialize_entry("function", &f.function)?;
+        m.serialize_entry("line", &f.line)?;
+        m.serialize_entry("locals", &Nodes(&f.locals))?;
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::path::PathBuf;
+
+    fn node(name: &str, value: &str, children: Vec<Node>) -> Node {
+        Node {
+            name: name.into(),
+            shadowed: name == "x",
+            type_name: "u64".into(),
+            value: value.into(),
+            len: (!children.is_empty()).then_some(children.len() as u64),
+            children,
+        }
+    }
+
+    #[test]
+    fn the_report_has_one_shape() {
+        let crash = CrashInfo {
+            kind: CrashKind::Panic,
+            message: "boom".into(),
+            payload_type: None,
+            file: Some("src/main.rs".into()),
+            line: Some(7),
+            column: Some(5),
+            thread: 1,
+            thread_name: "main".into(),
+            pid: 42,
+            program: "demo".into(),
+            time: 0,
+        };
+        let frame = |index, source| ReportFrame {
+            index,
+            function: "demo::f".into(),
+            file: Some("src/main.rs".into()),
+            line: Some(7),
+            runtime: false,
+            locals: vec![node("v", "[1]", vec![node("x", "1", vec![])])],
+            error: None,
+            source,
+        };
+        let threads = [ReportThread {
+            name: "main".into(),
+            crashed: true,
+            frames: vec![
+                frame(
+                    0,
+                    Some(Ok(SourceLines {
+                        origin: SourceOrigin::Local(PathBuf::from("/src/main.rs")),
+                        first_line: 6,
+                        lines: vec!["a".into(), "b".into()],
+                    })),
+                ),
+                frame(1, Some(Err("no file".into()))),
+            ],
+        }];
+        let tasks = [ReportTask {
+            id: 3,
+            state: "idle".into(),
+            frames: vec![ReportAsyncFrame {
+                function: "demo::order".into(),
+                file: None,
+                line: Some(9),
+                locals: vec![],
+            }],
+        }];
+        let report = Report {
+            crash: Crash::of(&crash),
+            pid: 42,
+            tasks: &tasks,
+            tasks_unavailable: Some("why"),
+            threads: &threads,
+        };
+        let locals = json!([{"name": "v", "type": "u64", "value": "[1]", "len": 1, "children": [
+            {"name": "x", "shadowed": true, "type": "u64", "value": "1", "children": []}
+        ]}]);
+        let frame_json = |index, source| {
+            json!({"index": index, "function": "demo::f", "file": "src/main.rs", "line": 7,
+                   "runtime": false, "locals": locals, "source": source})
+        };
+        assert_eq!(
+            serde_json::to_value(&report).unwrap(),
+            json!({
+                "pid": 42,
+                "crash": {"kind": "panic", "message": "boom", "file": "src/main.rs",
+                          "line": 7, "column": 5, "thread": "main"},
+                "threads": [{"name": "main", "crashed": true, "frames": [
+                    frame_json(0, json!({"origin": "local", "path": "/src/main.rs",
+                                         "first_line": 6, "lines": ["a", "b"]})),
+                    frame_json(1, json!({"error": "no file"})),
+                ]}],
+                "tasks": [{"id": 3, "state": "idle", "frames": [
+                    {"function": "demo::order", "file": null, "line": 9, "locals": []}
+                ]}],
+                "tasks_unavailable": "why",
+            })
+        );
+    }
+}
