@@ -38,6 +38,10 @@ impl Process for LiveProcess {
         loaded()
     }
 
+    fn cache_pages(&self) -> bool {
+        true
+    }
+
     fn later_crashes(&self) -> Vec<LaterCrash> {
         crate::state::later()
     }

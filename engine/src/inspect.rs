@@ -297,9 +297,9 @@ impl Inspector {
                 )
             })?;
         let values: Vec<ValueInfo> = frame
-            .locals
-            .iter()
-            .map(|(name, val)| self.info(dbg, name.clone(), val.clone()))
+            .locals(dbg)
+            .into_iter()
+            .map(|(name, val)| self.info(dbg, name, val))
             .collect();
         Ok(Page {
             start: 0,

@@ -25,6 +25,7 @@ pub mod globals;
 pub mod inspect;
 pub mod memory;
 pub mod objects;
+pub mod page_cache;
 pub mod place;
 pub mod process;
 pub mod record;

@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::page_cache::{PageCache, Scope};
 use crate::process::Process;
 
 /// The largest single read the engine makes (1 MiB); callers page above it.
@@ -21,19 +22,29 @@ pub enum ReadError {
     TooLarge(u64),
 }
 
-/// The crashed process's memory, with a count of the bytes read.
+/// The crashed process's memory, with a count of the bytes the engine
+/// asked for (not of the whole pages a cache may have read to answer).
 #[derive(Clone)]
 pub struct Memory {
     process: Arc<dyn Process>,
     bytes_read: Arc<AtomicU64>,
+    /// For a process whose reads are system calls.
+    cache: Option<PageCache>,
 }
 
 impl Memory {
     pub fn new(process: Arc<dyn Process>) -> Memory {
         Memory {
+            cache: process.cache_pages().then(PageCache::default),
             process,
             bytes_read: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Keeps whole pages read until the scope ends (see
+    /// [`crate::page_cache`]); a no-op for a process with cheap reads.
+    pub fn cached(&self) -> Option<Scope> {
+        self.cache.as_ref().map(PageCache::scope)
     }
 
     /// The process behind this memory.
@@ -80,6 +91,11 @@ impl Memory {
             .fetch_add(buf.len() as u64, Ordering::Relaxed);
         if addr == 0 || addr.checked_add(buf.len() as u64).is_none() {
             return Err(ReadError::Unreadable(addr));
+        }
+        if let Some(cache) = &self.cache
+            && cache.read(&*self.process, addr, buf).is_some()
+        {
+            return Ok(());
         }
         self.process.read_into(addr, buf)
     }

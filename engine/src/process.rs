@@ -102,6 +102,11 @@ pub trait Process: Send + Sync {
     fn read_into(&self, addr: u64, buf: &mut [u8]) -> Result<(), ReadError>;
     /// The loaded objects, the executable first.
     fn objects(&self) -> Vec<Object>;
+    /// Whether each read is costly enough (a system call) that the engine
+    /// should read whole pages and keep them for the length of a request.
+    fn cache_pages(&self) -> bool {
+        false
+    }
     /// Crashes that happened while this one was being served.
     fn later_crashes(&self) -> Vec<LaterCrash> {
         Vec::new()

@@ -198,6 +198,9 @@ impl Server {
             *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(v);
             Response::Ok
         };
+        // The debuggee stands still while a request is answered: pages read
+        // once answer every later read in them, until the reply.
+        let _pages = ins.engine().mem().cached();
         // A bug in the engine must not take the debuggee (or pmdb) down.
         let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match request {
             Request::Hello { .. } => unreachable!("handled by the connection"),

@@ -22,8 +22,10 @@ pub struct AsyncFrame {
     /// Where it is suspended: the await's file and line.
     pub file: Option<String>,
     pub line: Option<u32>,
-    /// The locals (and arguments) held across that await, each once.
-    pub locals: Vec<(String, Val)>,
+    /// The state machine's active variant, whose fields are the locals
+    /// (and arguments) held across that await: read by [`AsyncFrame::locals`]
+    /// on request, so a list of 10,000 tasks builds none of them.
+    pub held: Option<Val>,
     /// Not started yet, returned, or panicked: the state's name.
     pub state: Option<String>,
 }
@@ -48,7 +50,7 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
                 function: crate::values::display_type(dbg, &ty),
                 file: None,
                 line: None,
-                locals: Vec::new(),
+                held: None,
                 state: None,
             });
             break;
@@ -60,7 +62,7 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
                 function,
                 file: None,
                 line: None,
-                locals: Vec::new(),
+                held: None,
                 state: Some("unknown state".into()),
             });
             break;
@@ -71,17 +73,10 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
             .map(|t| indexes.declared(dbg, die, t))
             .unwrap_or((None, None));
         let vty = nav::ty(dbg, &val);
-        let mut locals = Vec::new();
-        if let Some(crate::types::Kind::Struct { fields, .. }) = vty.as_deref().map(|t| &t.kind) {
-            for f in fields {
-                if f.name == "__awaitee" {
-                    cur = Some(Val::new(val.place.at(f.offset), f.ty));
-                } else if f.name.starts_with("__") {
-                    // The compiler's own temporaries and drop flags.
-                } else if !locals.iter().any(|(n, _): &(String, Val)| *n == f.name) {
-                    locals.push((f.name.clone(), Val::new(val.place.at(f.offset), f.ty)));
-                }
-            }
+        if let Some(crate::types::Kind::Struct { fields, .. }) = vty.as_deref().map(|t| &t.kind)
+            && let Some(f) = fields.iter().find(|f| f.name == "__awaitee")
+        {
+            cur = Some(Val::new(val.place.at(f.offset), f.ty));
         }
         let name = nav::variant_name(dbg, &variant);
         let name = name.as_str();
@@ -90,7 +85,7 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
             function,
             file: if suspended { file } else { None },
             line: if suspended { line } else { None },
-            locals,
+            held: Some(val),
             state: (!suspended).then(|| match name {
                 "Unresumed" => "not started".to_string(),
                 other => other.to_lowercase(),
@@ -99,6 +94,26 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
     }
     out.reverse();
     out
+}
+
+impl AsyncFrame {
+    /// The locals (and arguments) held across the await, each once, in
+    /// declaration order; not the compiler's own (`__awaitee`, drop flags).
+    pub fn locals(&self, dbg: &DebugInfo) -> Vec<(String, Val)> {
+        let Some(held) = &self.held else {
+            return Vec::new();
+        };
+        let mut locals: Vec<(String, Val)> = Vec::new();
+        let ty = nav::ty(dbg, held);
+        if let Some(crate::types::Kind::Struct { fields, .. }) = ty.as_deref().map(|t| &t.kind) {
+            for f in fields {
+                if !f.name.starts_with("__") && !locals.iter().any(|(n, _)| *n == f.name) {
+                    locals.push((f.name.clone(), Val::new(held.place.at(f.offset), f.ty)));
+                }
+            }
+        }
+        locals
+    }
 }
 
 /// `demo::order` for `demo::order::{async_fn_env#0}`; an async block keeps

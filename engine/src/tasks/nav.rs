@@ -146,14 +146,16 @@ pub fn unwrap_box(dbg: &DebugInfo, v: &Val) -> Option<Val> {
     let mut cur = v.clone();
     for _ in 0..4 {
         let t = ty(dbg, &cur)?;
-        let name = crate::types::short_name(&t.name);
-        if name.starts_with("Pin<") {
+        // The type's own name, without its path or parameters.
+        let (generic, _) = t.name.split_once('<').unwrap_or_default();
+        let name = generic.rsplit("::").next().unwrap_or_default();
+        if name == "Pin" {
             let f = match &t.kind {
                 Kind::Struct { fields, .. } if fields.len() == 1 => fields[0].clone(),
                 _ => return None,
             };
             cur = Val::new(cur.place.at(f.offset), f.ty);
-        } else if name.starts_with("Box<") {
+        } else if name == "Box" {
             cur = deref(dbg, &cur)?;
         } else {
             return Some(cur);
