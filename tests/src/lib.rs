@@ -78,6 +78,22 @@ impl Drop for TempDir {
     }
 }
 
+/// `demo-tokio-current` or `demo-tokio-older`, built into
+/// `target/tokio-demos` (`.ci/run` builds both).
+pub fn tokio_demo(version: &str) -> PathBuf {
+    let path = bin_dir()
+        .parent()
+        .expect("target dir")
+        .join("tokio-demos/debug")
+        .join(format!("demo-tokio-{version}"));
+    assert!(
+        path.exists(),
+        "{} is missing: cargo build --manifest-path demo-tokio/{version}/Cargo.toml --target-dir target/tokio-demos",
+        path.display()
+    );
+    path
+}
+
 /// A demo process that crashed and waits for a debugger.
 pub struct Crashed {
     child: Option<Child>,

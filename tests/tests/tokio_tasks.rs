@@ -20,17 +20,7 @@ const TICKER_AWAIT: u32 = 72;
 const POKE_AWAIT: u32 = 77;
 
 fn demo(version: &str) -> PathBuf {
-    let path = tests::bin_dir()
-        .parent()
-        .expect("target dir")
-        .join("tokio-demos/debug")
-        .join(format!("demo-tokio-{version}"));
-    assert!(
-        path.exists(),
-        "{} is missing: cargo build --manifest-path demo-tokio/{version}/Cargo.toml --target-dir target/tokio-demos",
-        path.display()
-    );
-    path
+    tests::tokio_demo(version)
 }
 
 fn check_tasks(version: &str) {

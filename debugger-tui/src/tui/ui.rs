@@ -396,9 +396,9 @@ fn output(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         };
         lines.extend(tree_lines(t, app.focus == Focus::Output, room, theme));
     }
-    // A listing reads from the top, scrolled; else the latest lines are
-    // the ones to see.
-    let skip = if app.output_tree.is_none() && (tasks || app.output_scroll > 0) {
+    // A listing (`stacks`, `tasks`, `bt`) reads from its command line down,
+    // scrolled; a printed value's tree keeps its latest lines in view.
+    let skip = if app.output_tree.is_none() {
         app.output_scroll
     } else {
         lines.len().saturating_sub(inner.height as usize)
