@@ -19,6 +19,9 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     rmp_serde::from_slice(bytes).map_err(|e| Error::Decode(e.to_string()))
 }
 
+/// Frames up to this size are written with their prefix in one write.
+const SMALL_FRAME: usize = 64 * 1024;
+
 /// Writes `body` with its length prefix.
 pub fn write_frame(w: &mut impl std::io::Write, body: &[u8]) -> Result<(), Error> {
     if body.len() > MAX_FRAME {
@@ -27,10 +30,18 @@ pub fn write_frame(w: &mut impl std::io::Write, body: &[u8]) -> Result<(), Error
             max: MAX_FRAME,
         });
     }
-    let mut buf = Vec::with_capacity(4 + body.len());
-    buf.extend_from_slice(&(body.len() as u32).to_be_bytes());
-    buf.extend_from_slice(body);
-    w.write_all(&buf)?;
+    let len = (body.len() as u32).to_be_bytes();
+    if body.len() <= SMALL_FRAME {
+        // One write for the common small frame.
+        let mut buf = Vec::with_capacity(4 + body.len());
+        buf.extend_from_slice(&len);
+        buf.extend_from_slice(body);
+        w.write_all(&buf)?;
+    } else {
+        // A big one (a task list is megabytes) is not copied to prefix it.
+        w.write_all(&len)?;
+        w.write_all(body)?;
+    }
     w.flush()?;
     Ok(())
 }
@@ -93,6 +104,18 @@ mod tests {
         assert_eq!(&wire[..4], &((wire.len() - 4) as u32).to_be_bytes());
         let back: Envelope<Request> = decode(&read_frame(&mut &wire[..]).unwrap()).unwrap();
         assert_eq!(back, msg);
+    }
+
+    #[test]
+    fn small_and_big_frames_carry_the_same_prefix() {
+        for len in [0, 1, SMALL_FRAME, SMALL_FRAME + 1, 3 * SMALL_FRAME + 5] {
+            let body: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+            let mut wire = Vec::new();
+            write_frame(&mut wire, &body).unwrap();
+            assert_eq!(wire.len(), 4 + len);
+            assert_eq!(&wire[..4], &(len as u32).to_be_bytes());
+            assert_eq!(read_frame(&mut &wire[..]).unwrap(), body);
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! generic struct found by its parameters.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::debuginfo::{DebugInfo, DieRef, R};
 use crate::types;
@@ -108,19 +108,22 @@ pub struct UnitIndex {
     structs: HashMap<String, Vec<DieRef>>,
 }
 
-/// Where a member was declared, as [`member_declared_at`] finds it.
-type Declared = (Option<String>, Option<u32>);
+/// Where a member was declared, as [`member_declared_at`] finds it; the
+/// file shared by every task suspended there.
+type Declared = (Option<Arc<str>>, Option<u32>);
 
 /// Unit indexes built so far, by unit offset, and await lines found so far
 /// (10,000 tasks share a few state machines).
 #[derive(Default)]
 pub struct Indexes {
-    units: Mutex<HashMap<usize, std::sync::Arc<UnitIndex>>>,
+    units: Mutex<HashMap<usize, Arc<UnitIndex>>>,
     declared: Mutex<HashMap<(DieRef, DieRef), Declared>>,
+    /// What each future type is called as a frame.
+    names: Mutex<HashMap<DieRef, Arc<str>>>,
 }
 
 impl Indexes {
-    fn of(&self, dbg: &DebugInfo, die: DieRef) -> Option<std::sync::Arc<UnitIndex>> {
+    fn of(&self, dbg: &DebugInfo, die: DieRef) -> Option<Arc<UnitIndex>> {
         let unit = dbg.unit_of(die)?;
         let key = unit.header.offset().as_debug_info_offset()?.0;
         if let Some(i) = self
@@ -131,7 +134,7 @@ impl Indexes {
         {
             return Some(i.clone());
         }
-        let index = std::sync::Arc::new(index_unit(dbg, unit));
+        let index = Arc::new(index_unit(dbg, unit));
         self.units
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -150,12 +153,19 @@ impl Indexes {
         {
             return d.clone();
         }
-        let d = member_declared_at(dbg, parent, member_ty);
+        let (file, line) = member_declared_at(dbg, parent, member_ty);
+        let d = (file.map(Arc::from), line);
         self.declared
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, d.clone());
         d
+    }
+
+    /// `name(ty)`, once per type.
+    pub fn name(&self, ty: DieRef, name: impl FnOnce() -> String) -> Arc<str> {
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        names.entry(ty).or_insert_with(|| Arc::from(name())).clone()
     }
 
     /// The full path of a type (`demo::order::{async_fn_env#0}`), when it

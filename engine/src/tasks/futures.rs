@@ -4,6 +4,8 @@
 //! records each suspend variant's await line as its `DW_AT_decl_line`.
 //! Following `__awaitee` from the outermost future gives the frames.
 
+use std::sync::Arc;
+
 use crate::debuginfo::DebugInfo;
 use crate::tasks::dwarf::Indexes;
 use crate::tasks::nav;
@@ -18,9 +20,9 @@ pub struct AsyncFrame {
     /// The async fn (`demo::order`), or the async block
     /// (`demo::serve::{async_block#0}`), or for a future that is not an
     /// async fn's state machine (a leaf: `Sleep`, a channel), its type.
-    pub function: String,
+    pub function: Arc<str>,
     /// Where it is suspended: the await's file and line.
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     pub line: Option<u32>,
     /// The state machine's active variant, whose fields are the locals
     /// (and arguments) held across that await: read by [`AsyncFrame::locals`]
@@ -32,7 +34,7 @@ pub struct AsyncFrame {
 
 /// The frames of the chain starting at `future`, innermost first.
 pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(4);
     let mut cur = Some(future);
     while let Some(fut) = cur.take() {
         let Some(fut) = nav::unwrap_box(dbg, &fut) else {
@@ -47,7 +49,7 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
             ty.name.starts_with("{async_fn_env#") || ty.name.starts_with("{async_block_env#");
         if !is_async {
             out.push(AsyncFrame {
-                function: crate::values::display_type(dbg, &ty),
+                function: indexes.name(die, || crate::values::display_type(dbg, &ty)),
                 file: None,
                 line: None,
                 held: None,
@@ -55,8 +57,9 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
             });
             break;
         }
-        let path = indexes.path(dbg, die).unwrap_or_else(|| ty.name.clone());
-        let function = function_name(&path);
+        let function = indexes.name(die, || {
+            function_name(&indexes.path(dbg, die).unwrap_or_else(|| ty.name.clone()))
+        });
         let Some((variant, val)) = nav::variant(dbg, &fut) else {
             out.push(AsyncFrame {
                 function,
