@@ -8,6 +8,13 @@
 //! - `ticker`: parked at a plain `sleep` far in the future, holding `every`.
 //! - `checker`: wakes `order-0`'s neighbour `poke` (so one task is notified
 //!   but not yet run) and panics while it runs.
+//!
+//! By default the tasks run on a current-thread runtime inside `block_on`
+//! on the main thread. With `multi` (`demo-tokio N multi`), they run on a
+//! multi-thread runtime of one worker, and the main thread waits outside
+//! any runtime: `serve` is itself a task, and no thread is in `block_on`.
+//! With `held`, the main thread spawns `serve` on a current-thread runtime
+//! it never enters and panics holding it: one task, never polled.
 
 // Fields exist to be read by the debugger after the crash, not by the program.
 #![allow(dead_code)]
@@ -24,14 +31,34 @@ static PARKED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(
 
 fn main() {
     debuggee_agent::install();
-    let orders = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let orders = args
+        .first()
         .and_then(|n| n.parse::<u64>().ok())
         .unwrap_or(DEFAULT_ORDERS);
+    if args.iter().any(|a| a == "multi") {
+        // One worker, so the woken `poke` cannot run while `checker` does.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let (done, finished) = std::sync::mpsc::channel();
+        runtime.spawn(async move {
+            serve(orders).await;
+            let _ = done.send(());
+        });
+        let _ = finished.recv();
+        return;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    if args.iter().any(|a| a == "held") {
+        runtime.spawn(serve(orders));
+        panic!("startup failed with {orders} orders queued");
+    }
     runtime.block_on(serve(orders));
 }
 

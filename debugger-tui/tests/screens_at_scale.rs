@@ -154,7 +154,10 @@ fn the_tasks_pane_lists_scrolls_and_filters_tokio_tasks() {
         .unwrap()
         .display()
         .to_string();
-    let at = |line: u32| format!(" at {repo}/demo-tokio/current/../scenario.rs:{line}");
+    let at = |text: &str| {
+        let line = tests::line_containing("demo-tokio/scenario.rs", text);
+        format!(" at {repo}/demo-tokio/current/../scenario.rs:{line}")
+    };
 
     app.apply(Action::ShowTasks);
     assert_eq!(app.focus, Focus::Output);
@@ -170,7 +173,10 @@ fn the_tasks_pane_lists_scrolls_and_filters_tokio_tasks() {
             "27 of 27 tasks".into(),
             "task 24 (idle)".into(),
             "  Receiver<u64>".into(),
-            format!("  demo_tokio_current::reserve{}", at(66)),
+            format!(
+                "  demo_tokio_current::reserve{}",
+                at("let got = gate.await")
+            ),
         ]
     );
     // A page on: the locals `reserve` holds across its await, then its caller.
@@ -185,7 +191,10 @@ fn the_tasks_pane_lists_scrolls_and_filters_tokio_tasks() {
     assert_eq!(
         rows[3..],
         [
-            format!("  demo_tokio_current::order{}", at(59)),
+            format!(
+                "  demo_tokio_current::order{}",
+                at("let got = reserve(id, gate).await")
+            ),
             "      id: u64 = 23".into()
         ]
     );
@@ -198,7 +207,7 @@ fn the_tasks_pane_lists_scrolls_and_filters_tokio_tasks() {
             "1 of 27 tasks".into(),
             "task 25 (idle)".into(),
             "  Sleep".into(),
-            format!("  demo_tokio_current::ticker{}", at(72)),
+            format!("  demo_tokio_current::ticker{}", at("tokio::time::sleep(")),
             "      every: u64 = 3600".into(),
         ]
     );

@@ -208,27 +208,40 @@ impl Inspector {
         Ok(FrameId { thread, index })
     }
 
-    /// Every async task of every tokio runtime some thread runs
-    /// (`block_on`), found once per inspection.
+    /// Every async task of every tokio runtime in the process, found once
+    /// per inspection from the threads inside a runtime (see
+    /// [`crate::tasks::Roots`]).
     fn found_tasks(&self) -> Reply<FoundTasks> {
         let dbg = self.debug_info()?;
         let mut cache = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(done) = &*cache {
             return Ok(done.clone());
         }
-        let mut roots = Vec::new();
+        let mut roots = crate::tasks::Roots::default();
         for t in &self.crash.threads {
             let Ok(frames) = self.frames(t.id) else {
                 continue;
             };
-            for f in frames.iter().filter(|f| {
-                f.info.function.contains("Runtime>::block_on")
-                    || f.info.function.contains("Runtime::block_on")
-            }) {
+            for f in frames.iter() {
+                let Some(name) = crate::tasks::Roots::variable_in(&f.info.function) else {
+                    continue;
+                };
                 if let Ok(vars) = variables::frame_vars(dbg, f)
-                    && let Some(v) = vars.into_iter().find(|v| v.name == "self")
+                    && let Some(v) = vars.into_iter().find(|v| v.name == name)
                 {
-                    roots.push(v.val);
+                    roots.inside.push(v.val);
+                }
+            }
+        }
+        // No thread inside a runtime: the crashed thread's own `Runtime`s.
+        if roots.inside.is_empty()
+            && let Ok(frames) = self.frames(self.crash.info.thread)
+        {
+            for f in frames.iter().filter(|f| !f.info.runtime) {
+                for v in variables::frame_vars(dbg, f).unwrap_or_default() {
+                    if crate::tasks::Roots::may_hold_runtime(dbg, &v.val) {
+                        roots.held.push(v.val);
+                    }
                 }
             }
         }

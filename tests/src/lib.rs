@@ -94,6 +94,19 @@ pub fn tokio_demo(version: &str) -> PathBuf {
     path
 }
 
+/// The number (from 1) of the first line of the repository's `file` that
+/// contains `text`: a test names a line by what it says, not by a number
+/// that moves when the file does.
+pub fn line_containing(file: &str, text: &str) -> u32 {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+    let source = std::fs::read_to_string(&path).expect("read a demo's source");
+    let index = source
+        .lines()
+        .position(|l| l.contains(text))
+        .unwrap_or_else(|| panic!("no line of {file} contains {text:?}"));
+    index as u32 + 1
+}
+
 /// A demo process that crashed and waits for a debugger.
 pub struct Crashed {
     child: Option<Child>,

@@ -14,19 +14,133 @@ use std::path::PathBuf;
 use tests::crash_program;
 
 /// `scenario.rs` lines: the awaits each task is parked at.
-const ORDER_AWAIT: u32 = 59;
-const RESERVE_AWAIT: u32 = 66;
-const TICKER_AWAIT: u32 = 72;
-const POKE_AWAIT: u32 = 77;
+fn await_line(text: &str) -> u32 {
+    tests::line_containing("demo-tokio/scenario.rs", text)
+}
+fn order_await() -> u32 {
+    await_line("let got = reserve(id, gate).await")
+}
+fn reserve_await() -> u32 {
+    await_line("let got = gate.await")
+}
+fn ticker_await() -> u32 {
+    await_line("tokio::time::sleep(")
+}
+fn poke_await() -> u32 {
+    await_line("rx.await")
+}
+/// `serve`'s await on the checker, and `main`'s on `serve` (with `multi`).
+fn serve_await() -> u32 {
+    await_line("let _ = checker.await")
+}
+fn main_await() -> u32 {
+    await_line("serve(orders).await;")
+}
 
 fn demo(version: &str) -> PathBuf {
     tests::tokio_demo(version)
 }
 
+/// One of the 24 orders: parked in `reserve` at `gate.await`, holding its
+/// id, name and quantity, value for value.
+fn check_order(t: &wire::Task, id: u64, krate: &str) {
+    assert_eq!(t.state, "idle", "order {id}");
+    let functions: Vec<&str> = t.frames.iter().map(|f| f.info.function.as_str()).collect();
+    assert_eq!(
+        functions,
+        [
+            "Receiver<u64>".to_string(),
+            format!("{krate}::reserve"),
+            format!("{krate}::order")
+        ],
+        "order {id}"
+    );
+    let lines: Vec<Option<u32>> = t.frames.iter().map(|f| f.info.line).collect();
+    assert_eq!(lines, [None, Some(reserve_await()), Some(order_await())]);
+    assert!(
+        t.frames[1]
+            .info
+            .file
+            .as_deref()
+            .unwrap()
+            .ends_with("demo-tokio/scenario.rs")
+            || t.frames[1]
+                .info
+                .file
+                .as_deref()
+                .unwrap()
+                .ends_with("/../scenario.rs")
+    );
+    let reserve_locals = t.frames[1].locals().unwrap();
+    let reserve: Vec<(&str, &str)> = reserve_locals
+        .iter()
+        .map(|v| (v.name(), v.preview()))
+        .collect();
+    let shelf = (id % 4).to_string();
+    let id_text = id.to_string();
+    assert_eq!(
+        &reserve[..2],
+        [("shelf", shelf.as_str()), ("id", id_text.as_str())]
+    );
+    assert_eq!(reserve[2].0, "gate");
+    let order_locals = t.frames[2].locals().unwrap();
+    let order: Vec<(&str, &str)> = order_locals
+        .iter()
+        .map(|v| (v.name(), v.preview()))
+        .collect();
+    let name = format!("\"order-{id}\"");
+    let qty = (id * 10).to_string();
+    assert_eq!(
+        &order[..3],
+        [
+            ("id", id_text.as_str()),
+            ("name", name.as_str()),
+            ("qty", qty.as_str())
+        ]
+    );
+    // Each local once, however many variants hold it.
+    let mut names: Vec<&str> = order.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), order.len());
+    let qty: u64 = t.frames[2].local("qty").unwrap().fetch().unwrap();
+    assert_eq!(qty, id * 10);
+}
+
+/// The ticker asleep, `poke` woken but not run, `checker` running.
+fn check_last_three(krate: &str, tasks: &[wire::Task]) {
+    let ticker = &tasks[0];
+    assert_eq!(ticker.state, "idle");
+    let f = ticker.frame_named("ticker").unwrap();
+    assert_eq!(f.info.function, format!("{krate}::ticker"));
+    assert_eq!(f.info.line, Some(ticker_await()));
+    assert_eq!(f.local("every").unwrap().preview(), "3600");
+    assert_eq!(ticker.frames[0].info.function, "Sleep");
+
+    let poke = &tasks[1];
+    assert_eq!(poke.state, "notified");
+    let f = poke.frame_named("poke").unwrap();
+    assert_eq!(f.info.line, Some(poke_await()));
+    assert_eq!(
+        f.locals()
+            .unwrap()
+            .iter()
+            .map(|v| v.name().to_string())
+            .collect::<Vec<_>>(),
+        ["rx"]
+    );
+
+    let checker = &tasks[2];
+    assert_eq!(checker.state, "running");
+    let f = checker.frame_named("checker").unwrap();
+    // Panicking in its first poll: not suspended at any await yet.
+    assert_eq!(f.info.line, None);
+    assert_eq!(f.local("orders").unwrap().preview(), "24");
+}
+
 fn check_tasks(version: &str) {
-    let program = demo(version);
     let krate = format!("demo_tokio_{version}");
-    let crashed = crash_program(&program, &[], "tokio", &[]);
+    let crashed = crash_program(&demo(version), &[], "tokio", &[]);
     let s = crashed.session();
     let crash = s.crash().unwrap();
     assert_eq!(crash.message, "checker: 24 orders waiting, limit 12");
@@ -56,97 +170,9 @@ fn check_tasks(version: &str) {
     assert_eq!(ids, (1..=27).collect::<Vec<u64>>());
 
     for (k, t) in tasks[..24].iter().enumerate() {
-        let id = k as u64;
-        assert_eq!(t.state, "idle", "order {id}");
-        let functions: Vec<&str> = t.frames.iter().map(|f| f.info.function.as_str()).collect();
-        assert_eq!(
-            functions,
-            [
-                "Receiver<u64>".to_string(),
-                format!("{krate}::reserve"),
-                format!("{krate}::order")
-            ],
-            "order {id}"
-        );
-        let lines: Vec<Option<u32>> = t.frames.iter().map(|f| f.info.line).collect();
-        assert_eq!(lines, [None, Some(RESERVE_AWAIT), Some(ORDER_AWAIT)]);
-        assert!(
-            t.frames[1]
-                .info
-                .file
-                .as_deref()
-                .unwrap()
-                .ends_with("demo-tokio/scenario.rs")
-                || t.frames[1]
-                    .info
-                    .file
-                    .as_deref()
-                    .unwrap()
-                    .ends_with("/../scenario.rs")
-        );
-        let reserve_locals = t.frames[1].locals().unwrap();
-        let reserve: Vec<(&str, &str)> = reserve_locals
-            .iter()
-            .map(|v| (v.name(), v.preview()))
-            .collect();
-        let shelf = (id % 4).to_string();
-        let id_text = id.to_string();
-        assert_eq!(
-            &reserve[..2],
-            [("shelf", shelf.as_str()), ("id", id_text.as_str())]
-        );
-        assert_eq!(reserve[2].0, "gate");
-        let order_locals = t.frames[2].locals().unwrap();
-        let order: Vec<(&str, &str)> = order_locals
-            .iter()
-            .map(|v| (v.name(), v.preview()))
-            .collect();
-        let name = format!("\"order-{id}\"");
-        let qty = (id * 10).to_string();
-        assert_eq!(
-            &order[..3],
-            [
-                ("id", id_text.as_str()),
-                ("name", name.as_str()),
-                ("qty", qty.as_str())
-            ]
-        );
-        // Each local once, however many variants hold it.
-        let mut names: Vec<&str> = order.iter().map(|(n, _)| *n).collect();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), order.len());
-        let qty: u64 = t.frames[2].local("qty").unwrap().fetch().unwrap();
-        assert_eq!(qty, id * 10);
+        check_order(t, k as u64, &krate);
     }
-
-    let ticker = &tasks[24];
-    assert_eq!(ticker.state, "idle");
-    let f = ticker.frame_named("ticker").unwrap();
-    assert_eq!(f.info.function, format!("{krate}::ticker"));
-    assert_eq!(f.info.line, Some(TICKER_AWAIT));
-    assert_eq!(f.local("every").unwrap().preview(), "3600");
-    assert_eq!(ticker.frames[0].info.function, "Sleep");
-
-    let poke = &tasks[25];
-    assert_eq!(poke.state, "notified");
-    let f = poke.frame_named("poke").unwrap();
-    assert_eq!(f.info.line, Some(POKE_AWAIT));
-    assert_eq!(
-        f.locals()
-            .unwrap()
-            .iter()
-            .map(|v| v.name().to_string())
-            .collect::<Vec<_>>(),
-        ["rx"]
-    );
-
-    let checker = &tasks[26];
-    assert_eq!(checker.state, "running");
-    let f = checker.frame_named("checker").unwrap();
-    // Panicking in its first poll: not suspended at any await yet.
-    assert_eq!(f.info.line, None);
-    assert_eq!(f.local("orders").unwrap().preview(), "24");
+    check_last_three(&krate, &tasks[24..]);
 
     // The same tasks in `pmdb report --json`.
     let (status, out, err) = tests::pmdb(
@@ -161,8 +187,8 @@ fn check_tasks(version: &str) {
     assert_eq!(t5["state"], "idle");
     let frames = t5["frames"].as_array().unwrap();
     assert_eq!(frames[1]["function"], format!("{krate}::reserve"));
-    assert_eq!(frames[1]["line"], RESERVE_AWAIT);
-    assert_eq!(frames[2]["line"], ORDER_AWAIT);
+    assert_eq!(frames[1]["line"], reserve_await());
+    assert_eq!(frames[2]["line"], order_await());
     let locals: Vec<(&str, &str)> = frames[2]["locals"]
         .as_array()
         .unwrap()
@@ -177,6 +203,65 @@ fn check_tasks(version: &str) {
     assert!(json.get("tasks_unavailable").is_none());
 }
 
+/// A multi-thread runtime and no thread in `block_on`: the runtime is
+/// found from its worker (in `enter_runtime`), and `serve` is a task too.
+fn check_tasks_without_block_on(version: &str) {
+    let krate = format!("demo_tokio_{version}");
+    let crashed = crash_program(&demo(version), &["24", "multi"], "tokio", &[]);
+    let s = crashed.session();
+    let crash = s.crash().unwrap();
+    assert_eq!(crash.message, "checker: 24 orders waiting, limit 12");
+    // tokio renamed its worker threads between the two versions.
+    let worker = match version {
+        "older" => "tokio-runtime-worker",
+        _ => "tokio-rt-worker",
+    };
+    assert_eq!(crash.thread_name, worker);
+    for t in s.threads().unwrap() {
+        let tb = s.traceback(t.id).unwrap();
+        assert!(
+            !tb.frames
+                .iter()
+                .any(|f| f.info.function.contains("block_on")),
+            "thread {} is in block_on",
+            t.name
+        );
+    }
+
+    let list = s.tasks().unwrap();
+    assert_eq!(list.unavailable, None);
+    let mut tasks = list.tasks;
+    tasks.sort_by_key(|t| t.id);
+    // Task 1 is the worker itself (a blocking task, not in the owned
+    // list); then serve, the 24 orders, ticker, poke and checker.
+    let ids: Vec<u64> = tasks.iter().map(|t| t.id).collect();
+    assert_eq!(ids, (2..=29).collect::<Vec<u64>>());
+
+    let serve = &tasks[0];
+    assert_eq!(serve.state, "idle");
+    let frames: Vec<(&str, Option<u32>)> = serve
+        .frames
+        .iter()
+        .map(|f| (f.info.function.as_str(), f.info.line))
+        .collect();
+    assert_eq!(
+        frames,
+        [
+            ("JoinHandle<()>", None),
+            (format!("{krate}::serve").as_str(), Some(serve_await())),
+            (
+                format!("{krate}::main::{{async_block#2}}").as_str(),
+                Some(main_await())
+            ),
+        ]
+    );
+    assert_eq!(serve.frames[1].local("orders").unwrap().preview(), "24");
+    for (k, t) in tasks[1..25].iter().enumerate() {
+        check_order(t, k as u64, &krate);
+    }
+    check_last_three(&krate, &tasks[25..]);
+}
+
 #[test]
 fn every_task_of_tokio_current() {
     check_tasks("current");
@@ -185,6 +270,52 @@ fn every_task_of_tokio_current() {
 #[test]
 fn every_task_of_tokio_older() {
     check_tasks("older");
+}
+
+#[test]
+fn every_task_of_a_multi_thread_runtime_without_block_on_current() {
+    check_tasks_without_block_on("current");
+}
+
+#[test]
+fn every_task_of_a_multi_thread_runtime_without_block_on_older() {
+    check_tasks_without_block_on("older");
+}
+
+/// No thread inside any runtime: the runtime the crashed thread holds in
+/// a local is found, and its one task, spawned but never polled.
+fn check_held_runtime(version: &str) {
+    let krate = format!("demo_tokio_{version}");
+    let crashed = crash_program(&demo(version), &["24", "held"], "tokio", &[]);
+    let s = crashed.session();
+    assert_eq!(
+        s.crash().unwrap().message,
+        "startup failed with 24 orders queued"
+    );
+    let list = s.tasks().unwrap();
+    assert_eq!(list.unavailable, None);
+    assert_eq!(list.tasks.len(), 1);
+    let serve = &list.tasks[0];
+    assert_eq!((serve.id, serve.state.as_str()), (1, "notified"));
+    let frames: Vec<(&str, Option<u32>)> = serve
+        .frames
+        .iter()
+        .map(|f| (f.info.function.as_str(), f.info.line))
+        .collect();
+    assert_eq!(frames, [(format!("{krate}::serve").as_str(), None)]);
+    let locals: Vec<(String, String)> = serve.frames[0]
+        .locals()
+        .unwrap()
+        .iter()
+        .map(|v| (v.name().to_string(), v.preview().to_string()))
+        .collect();
+    assert_eq!(locals, [("orders".to_string(), "24".to_string())]);
+}
+
+#[test]
+fn a_runtime_no_thread_is_in_is_found_from_the_crashed_threads_locals() {
+    check_held_runtime("current");
+    check_held_runtime("older");
 }
 
 #[test]
@@ -215,11 +346,19 @@ fn batch_lists_tasks_filtered() {
     assert_eq!(lines[2], "task 8 (idle)");
     assert_eq!(lines[3], "  Receiver<u64>");
     assert!(lines[4].starts_with("  demo_tokio_current::reserve at "));
-    assert!(lines[4].ends_with("scenario.rs:66"), "{}", lines[4]);
+    assert!(
+        lines[4].ends_with(&format!("scenario.rs:{}", reserve_await())),
+        "{}",
+        lines[4]
+    );
     assert_eq!(lines[5], "      shelf: u64 = 3");
     assert_eq!(lines[6], "      id: u64 = 7");
     assert!(lines[7].starts_with("      gate: Receiver<u64> = "));
-    assert!(lines[8].ends_with("scenario.rs:59"), "{}", lines[8]);
+    assert!(
+        lines[8].ends_with(&format!("scenario.rs:{}", order_await())),
+        "{}",
+        lines[8]
+    );
     assert_eq!(
         &lines[9..12],
         [

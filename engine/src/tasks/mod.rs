@@ -1,8 +1,11 @@
 //! Async tasks: every task of every tokio runtime in the crashed process,
 //! each with its chain of awaited futures as frames.
 //!
-//! The runtimes are found from the threads standing in
-//! `Runtime::block_on` (its `self`): `Runtime.handle.inner` is the
+//! The runtimes are found from the threads inside one ([`Roots`]): a
+//! thread in `Runtime::block_on` (its `self`), and every thread that
+//! entered a runtime, a multi-thread runtime's workers included
+//! (`context::runtime::enter_runtime`, its `handle`); with none, from the
+//! `Runtime`s the crashed thread holds. `Runtime.handle.inner` is the
 //! scheduler's handle (current-thread or multi-thread), whose `owned` task
 //! list (one linked list, or since tokio 1.3x a sharded set of them) links
 //! every live task's `Header` through its `Trailer`. Each header gives the
@@ -155,14 +158,55 @@ impl HeaderLayout {
     }
 }
 
-/// Every task of every runtime whose `block_on` some thread stands in.
-/// `roots` are the `self` arguments of those frames.
-pub fn find(dbg: &DebugInfo, caches: &Caches, roots: &[Val]) -> Result<Vec<Task>, TasksError> {
+/// Where the runtimes are found.
+#[derive(Default)]
+pub struct Roots {
+    /// From threads inside a runtime: a `&Runtime` or a `&scheduler::Handle`.
+    /// A layout not recognised here refuses the list.
+    pub inside: Vec<Val>,
+    /// Values that may be (or point to) a tokio `Runtime`, held by the
+    /// crashed thread's own frames; one that is not is skipped.
+    pub held: Vec<Val>,
+}
+
+impl Roots {
+    /// The variable of a frame of `function` that leads to its runtime.
+    pub fn variable_in(function: &str) -> Option<&'static str> {
+        if function.contains("Runtime>::block_on") || function.contains("Runtime::block_on") {
+            Some("self")
+        } else if function.starts_with("tokio::runtime::context::runtime::enter_runtime") {
+            Some("handle")
+        } else {
+            None
+        }
+    }
+
+    /// Whether `v` is a `Runtime` (or a reference to one), by its type name.
+    pub fn may_hold_runtime(dbg: &DebugInfo, v: &Val) -> bool {
+        let mut ty = v.ty;
+        for _ in 0..2 {
+            let Some(t) = ty.map(|t| types::get(dbg, t)) else {
+                return false;
+            };
+            match t.kind {
+                types::Kind::Pointer { pointee } => ty = pointee,
+                _ => return t.name == "Runtime",
+            }
+        }
+        false
+    }
+}
+
+/// Every task of every runtime the roots lead to.
+pub fn find(dbg: &DebugInfo, caches: &Caches, roots: &Roots) -> Result<Vec<Task>, TasksError> {
     let mut out = Vec::new();
     let mut seen_lists = HashSet::new();
-    for root in roots {
-        let Some(heads) = owned_lists(dbg, root)? else {
-            continue;
+    let held = roots.held.iter().map(|r| (r, false));
+    for (root, strict) in roots.inside.iter().map(|r| (r, true)).chain(held) {
+        let heads = match owned_lists(dbg, root) {
+            Ok(heads) => heads,
+            Err(e) if strict => return Err(e),
+            Err(_) => continue,
         };
         for (list_addr, head, header_ty) in heads {
             if !seen_lists.insert(list_addr) {
@@ -175,15 +219,31 @@ pub fn find(dbg: &DebugInfo, caches: &Caches, roots: &[Val]) -> Result<Vec<Task>
     Ok(out)
 }
 
+/// The scheduler handle a root leads to: through references, and from a
+/// `Runtime` to its `handle.inner`.
+fn scheduler_handle(dbg: &DebugInfo, root: &Val) -> Result<Val, TasksError> {
+    let mut v = root.clone();
+    for _ in 0..3 {
+        let t = nav::ty(dbg, &v).ok_or_else(|| layout("the runtime's type"))?;
+        match &t.kind {
+            types::Kind::Pointer { .. } => {
+                v = nav::deref(dbg, &v).ok_or_else(|| layout("a reference to the runtime"))?;
+            }
+            _ if t.variants().is_some() => return Ok(v),
+            _ => {
+                return nav::field(dbg, &v, "handle")
+                    .and_then(|h| nav::field(dbg, &h, "inner"))
+                    .ok_or_else(|| layout("Runtime.handle.inner"));
+            }
+        }
+    }
+    Err(layout("the runtime's handle"))
+}
+
 /// The heads of a runtime's owned-task lists: (the list's address, its
 /// first header, the `Header` type).
-#[allow(clippy::type_complexity)]
-fn owned_lists(dbg: &DebugInfo, root: &Val) -> Result<Option<Vec<(u64, u64, DieRef)>>, TasksError> {
-    // `&Runtime` → Runtime.handle.inner: scheduler::Handle.
-    let runtime = nav::deref(dbg, root).ok_or_else(|| layout("Runtime"))?;
-    let inner = nav::field(dbg, &runtime, "handle")
-        .and_then(|h| nav::field(dbg, &h, "inner"))
-        .ok_or_else(|| layout("Runtime.handle.inner"))?;
+fn owned_lists(dbg: &DebugInfo, root: &Val) -> Result<Vec<(u64, u64, DieRef)>, TasksError> {
+    let inner = scheduler_handle(dbg, root)?;
     let (variant, arc) = nav::variant(dbg, &inner).ok_or_else(|| layout("scheduler::Handle"))?;
     let name = nav::variant_name(dbg, &variant);
     if !matches!(name.as_str(), "CurrentThread" | "MultiThread") {
@@ -223,7 +283,7 @@ fn owned_lists(dbg: &DebugInfo, root: &Val) -> Result<Option<Vec<(u64, u64, DieR
         // Older tokio: one `LinkedList` under a mutex.
         heads.push(list_head(dbg, &owned)?);
     }
-    Ok(Some(heads))
+    Ok(heads)
 }
 
 fn list_head(dbg: &DebugInfo, within: &Val) -> Result<(u64, u64, DieRef), TasksError> {
