@@ -73,7 +73,8 @@ async fn serve(orders: u64) {
     let (poke_tx, poke_rx) = oneshot::channel::<u64>();
     tokio::spawn(poke(poke_rx));
     while PARKED.load(std::sync::atomic::Ordering::SeqCst) < orders + 2 {
-        tokio::task::yield_now().await;
+        // `let _`: tokio 1.0 marks the output `must_use`.
+        let _ = tokio::task::yield_now().await;
     }
     let checker = tokio::spawn(checker(orders, poke_tx));
     let _ = checker.await;

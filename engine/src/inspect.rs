@@ -223,7 +223,7 @@ impl Inspector {
                 continue;
             };
             for f in frames.iter() {
-                let Some(name) = crate::tasks::Roots::variable_in(&f.info.function) else {
+                let Some(name) = roots.variable_in(&f.info.function) else {
                     continue;
                 };
                 if let Ok(vars) = variables::frame_vars(dbg, f)
@@ -239,7 +239,7 @@ impl Inspector {
         {
             for f in frames.iter().filter(|f| !f.info.runtime) {
                 for v in variables::frame_vars(dbg, f).unwrap_or_default() {
-                    if crate::tasks::Roots::may_hold_runtime(dbg, &v.val) {
+                    if self.engine.task_caches().holds_tokio_runtime(dbg, &v.val) {
                         roots.held.push(v.val);
                     }
                 }

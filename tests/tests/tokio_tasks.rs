@@ -318,6 +318,40 @@ fn a_runtime_no_thread_is_in_is_found_from_the_crashed_threads_locals() {
     check_held_runtime("older");
 }
 
+/// tokio 1.0.3 predates the layout pmdb reads: each way of finding its
+/// runtime ends in the same one line, never a list (empty or otherwise).
+#[test]
+fn a_runtime_layout_pmdb_does_not_know_is_said_in_one_line() {
+    for (mode, why) in [
+        ("block_on", "Runtime.handle.inner"),
+        (
+            "multi",
+            "threads run in tokio's runtime, none where a runtime is found",
+        ),
+        ("held", "Runtime.handle.inner"),
+    ] {
+        let crashed = crash_program(&demo("oldest"), &["24", mode], "tokio", &[]);
+        let line = format!("tasks unavailable: tokio 1.x layout not recognised ({why})");
+        let list = crashed.session().tasks().unwrap();
+        assert_eq!(list.unavailable.as_deref(), Some(line.as_str()), "{mode}");
+        assert_eq!(list.tasks.len(), 0, "{mode}");
+
+        let (status, out, err) = tests::pmdb(
+            &["report", &crashed.pid.to_string(), "--depth", "0"],
+            &[("PMDB_DIR", crashed.dir.0.as_os_str())],
+        );
+        assert!(status.success(), "{err}");
+        let said: Vec<&str> = out.lines().filter(|l| l.contains("tasks")).collect();
+        assert_eq!(said, [line.as_str()], "{mode}");
+        let json = tests::report_json(
+            &[&crashed.pid.to_string()],
+            &[("PMDB_DIR", crashed.dir.0.as_os_str())],
+        );
+        assert_eq!(json["tasks"], serde_json::json!([]), "{mode}");
+        assert_eq!(json["tasks_unavailable"], line.as_str(), "{mode}");
+    }
+}
+
 #[test]
 fn a_program_without_tokio_has_no_tasks() {
     let crashed = tests::crash("bank");

@@ -101,7 +101,8 @@ pub fn member_declared_at(
 }
 
 /// Per unit: the full path of each closure-like type (`{async_fn_env#0}`,
-/// `{async_block_env#0}`), and each struct by name, found in one pass.
+/// `{async_block_env#0}`) and of each `Runtime`, and each struct by name,
+/// found in one pass.
 #[derive(Default)]
 pub struct UnitIndex {
     paths: HashMap<DieRef, String>,
@@ -169,7 +170,7 @@ impl Indexes {
     }
 
     /// The full path of a type (`demo::order::{async_fn_env#0}`), when it
-    /// is a closure-like type.
+    /// is a closure-like type or a `Runtime`.
     pub fn path(&self, dbg: &DebugInfo, ty: DieRef) -> Option<String> {
         self.of(dbg, ty)?.paths.get(&ty).cloned()
     }
@@ -217,7 +218,7 @@ fn walk(
             gimli::DW_TAG_structure_type | gimli::DW_TAG_union_type => {
                 let name = dbg.die_name(unit, entry).unwrap_or_default();
                 if let Some(at) = dbg.global(unit, entry.offset()) {
-                    if name.starts_with('{') {
+                    if name.starts_with('{') || name == "Runtime" {
                         let mut full = path.join("::");
                         full.push_str("::");
                         full.push_str(&name);

@@ -158,21 +158,28 @@ impl HeaderLayout {
     }
 }
 
-/// Where the runtimes are found.
+/// Where the runtimes are found. A layout not recognised at any root
+/// refuses the list.
 #[derive(Default)]
 pub struct Roots {
     /// From threads inside a runtime: a `&Runtime` or a `&scheduler::Handle`.
-    /// A layout not recognised here refuses the list.
     pub inside: Vec<Val>,
-    /// Values that may be (or point to) a tokio `Runtime`, held by the
-    /// crashed thread's own frames; one that is not is skipped.
+    /// tokio `Runtime`s (or references to one) the crashed thread's own
+    /// frames hold.
     pub held: Vec<Val>,
+    /// Whether any thread stands in tokio's runtime code: with no root
+    /// found, the runtime is there but not where pmdb knows to look.
+    pub tokio_frames: bool,
 }
 
 impl Roots {
-    /// The variable of a frame of `function` that leads to its runtime.
-    pub fn variable_in(function: &str) -> Option<&'static str> {
-        if function.contains("Runtime>::block_on") || function.contains("Runtime::block_on") {
+    /// Looks at one frame of `function`: the variable that leads to its
+    /// runtime, if it has one.
+    pub fn variable_in(&mut self, function: &str) -> Option<&'static str> {
+        let tokio =
+            function.starts_with("tokio::runtime::") || function.starts_with("<tokio::runtime::");
+        self.tokio_frames |= tokio;
+        if tokio && function.contains("Runtime>::block_on") {
             Some("self")
         } else if function.starts_with("tokio::runtime::context::runtime::enter_runtime") {
             Some("handle")
@@ -180,17 +187,26 @@ impl Roots {
             None
         }
     }
+}
 
-    /// Whether `v` is a `Runtime` (or a reference to one), by its type name.
-    pub fn may_hold_runtime(dbg: &DebugInfo, v: &Val) -> bool {
+impl Caches {
+    /// Whether `v` is tokio's `Runtime` (or a reference to one): a struct
+    /// named `Runtime` declared in `tokio::runtime`.
+    pub fn holds_tokio_runtime(&self, dbg: &DebugInfo, v: &Val) -> bool {
         let mut ty = v.ty;
         for _ in 0..2 {
-            let Some(t) = ty.map(|t| types::get(dbg, t)) else {
+            let Some((die, t)) = ty.map(|d| (d, types::get(dbg, d))) else {
                 return false;
             };
             match t.kind {
                 types::Kind::Pointer { pointee } => ty = pointee,
-                _ => return t.name == "Runtime",
+                _ => {
+                    return t.name == "Runtime"
+                        && self
+                            .indexes
+                            .path(dbg, die)
+                            .is_some_and(|p| p.starts_with("tokio::runtime::"));
+                }
             }
         }
         false
@@ -199,16 +215,15 @@ impl Roots {
 
 /// Every task of every runtime the roots lead to.
 pub fn find(dbg: &DebugInfo, caches: &Caches, roots: &Roots) -> Result<Vec<Task>, TasksError> {
+    if roots.inside.is_empty() && roots.held.is_empty() && roots.tokio_frames {
+        return Err(layout(
+            "threads run in tokio's runtime, none where a runtime is found",
+        ));
+    }
     let mut out = Vec::new();
     let mut seen_lists = HashSet::new();
-    let held = roots.held.iter().map(|r| (r, false));
-    for (root, strict) in roots.inside.iter().map(|r| (r, true)).chain(held) {
-        let heads = match owned_lists(dbg, root) {
-            Ok(heads) => heads,
-            Err(e) if strict => return Err(e),
-            Err(_) => continue,
-        };
-        for (list_addr, head, header_ty) in heads {
+    for root in roots.inside.iter().chain(&roots.held) {
+        for (list_addr, head, header_ty) in owned_lists(dbg, root)? {
             if !seen_lists.insert(list_addr) {
                 continue;
             }
