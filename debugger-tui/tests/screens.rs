@@ -1,27 +1,10 @@
 //! The TUI's screens drawn with ratatui's `TestBackend` from the state of a
 //! real crashed demo, asserted line by line (the pid redacted).
 
-use debugger_tui::tui::app::{Action, App, Focus};
-use debugger_tui::tui::ui::{Theme, draw};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+mod common;
 
-fn screen(app: &App, width: u16, height: u16) -> Vec<String> {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|f| draw(f, app, Theme { color: false }))
-        .unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    (0..height)
-        .map(|y| {
-            let line: String = (0..width)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect();
-            line.trim_end()
-                .replace(&format!("pid {}", app.crash.pid), "pid PID")
-        })
-        .collect()
-}
+use common::screen;
+use debugger_tui::tui::app::{Action, App, Focus};
 
 #[test]
 fn bank_crash_first_screen_and_expansion() {
@@ -297,7 +280,8 @@ fn command_line_filter_and_threads_pane() {
 
 #[test]
 fn while_a_request_is_outstanding_the_last_picture_stays_with_a_spinner() {
-    use debugger_tui::tui::ui::draw_busy;
+    use debugger_tui::tui::ui::{Theme, draw, draw_busy};
+    use ratatui::{Terminal, backend::TestBackend};
     let demo = tests::crash("bank");
     let app = App::new(demo.session()).unwrap();
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();

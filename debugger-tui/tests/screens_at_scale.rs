@@ -2,29 +2,15 @@
 //! by identical tracebacks, and the Tasks pane of a tokio program: drawn
 //! with ratatui's `TestBackend` from real crashed demos, line by line.
 
+mod common;
+
 use debugger_tui::tui::app::{Action, App, Focus};
-use debugger_tui::tui::ui::{Theme, draw};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 const WIDTH: u16 = 120;
 const HEIGHT: u16 = 40;
 
 fn screen(app: &App) -> Vec<String> {
-    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
-    terminal
-        .draw(|f| draw(f, app, Theme { color: false }))
-        .unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    (0..HEIGHT)
-        .map(|y| {
-            let line: String = (0..WIDTH)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect();
-            line.trim_end()
-                .replace(&format!("pid {}", app.crash.pid), "pid PID")
-        })
-        .collect()
+    common::screen(app, WIDTH, HEIGHT)
 }
 
 /// The rows of the pane whose top border starts with `title`, without

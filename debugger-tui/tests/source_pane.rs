@@ -2,27 +2,13 @@
 //! — when there is none here — plainly that the crashed process's agent has
 //! no copy to give (today's agent does not serve source text).
 
+mod common;
+
 use debugger_tui::source::{SourceArgs, Sources};
 use debugger_tui::tui::app::App;
-use debugger_tui::tui::ui::{Theme, draw};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 fn screen(app: &App) -> Vec<String> {
-    let mut terminal = Terminal::new(TestBackend::new(110, 30)).unwrap();
-    terminal
-        .draw(|f| draw(f, app, Theme { color: false }))
-        .unwrap();
-    let buffer = terminal.backend().buffer().clone();
-    (0..30)
-        .map(|y| {
-            (0..110)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect::<String>()
-                .trim_end()
-                .to_string()
-        })
-        .collect()
+    common::screen(app, 110, 30)
 }
 
 /// The source pane's part of each line (right of the traceback pane).
