@@ -5,6 +5,7 @@
 //! The binaries are the workspace's own build (`cargo build --workspace`
 //! before `cargo test`), found next to the test executable's directory.
 
+pub mod dap;
 pub mod sshd;
 pub mod tmux;
 

@@ -3,97 +3,8 @@
 //! scopes and the crashed frame's locals — comes with the attach (one
 //! pipelined round trip), and expanding a value is one request more.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-
 use serde_json::{Value, json};
-
-/// The editor's side of `pmdb dap`, just enough to count with.
-struct Editor {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    seq: i64,
-    events: Vec<Value>,
-}
-
-impl Editor {
-    fn start() -> Editor {
-        let mut child = Command::new(tests::bin("pmdb"))
-            .arg("dap")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("run pmdb dap");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Editor {
-            child,
-            stdin,
-            stdout,
-            seq: 0,
-            events: Vec::new(),
-        }
-    }
-
-    fn read(&mut self) -> Value {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            assert!(
-                self.stdout.read_line(&mut line).unwrap() > 0,
-                "adapter closed"
-            );
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(n) = line.strip_prefix("Content-Length: ") {
-                length = n.parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        self.stdout.read_exact(&mut body).unwrap();
-        serde_json::from_slice(&body).unwrap()
-    }
-
-    fn request(&mut self, command: &str, arguments: Value) -> Value {
-        self.seq += 1;
-        let body = serde_json::to_vec(
-            &json!({"seq": self.seq, "type": "request", "command": command, "arguments": arguments}),
-        )
-        .unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
-        self.stdin.write_all(&body).unwrap();
-        self.stdin.flush().unwrap();
-        loop {
-            let m = self.read();
-            if m["type"] == "event" {
-                self.events.push(m);
-            } else if m["request_seq"] == self.seq {
-                assert_eq!(m["success"], true, "{command}: {m}");
-                return m["body"].clone();
-            }
-        }
-    }
-
-    fn event(&mut self, name: &str) -> Value {
-        loop {
-            if let Some(i) = self.events.iter().position(|e| e["event"] == name) {
-                return self.events.remove(i);
-            }
-            let m = self.read();
-            self.events.push(m);
-        }
-    }
-}
-
-impl Drop for Editor {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use tests::dap::DapClient;
 
 #[test]
 fn the_first_screen_is_one_round_trip_and_an_expansion_one_request() {
@@ -104,7 +15,7 @@ fn the_first_screen_is_one_round_trip_and_an_expansion_one_request() {
     let (a, b) = (requests(), requests());
     let stats_cost = b - a;
 
-    let mut editor = Editor::start();
+    let mut editor = DapClient::start(&tests::bin("pmdb"));
     let before = requests();
     editor.request("initialize", json!({"adapterID": "pmdb"}));
     editor.request("attach", json!({"socket": demo.socket}));
@@ -153,7 +64,7 @@ fn the_first_screen_is_one_round_trip_and_an_expansion_one_request() {
 #[test]
 fn shadowed_bindings_are_marked_and_only_the_visible_one_has_a_path() {
     let demo = tests::crash("unsized");
-    let mut editor = Editor::start();
+    let mut editor = DapClient::start(&tests::bin("pmdb"));
     editor.request("initialize", json!({"adapterID": "pmdb"}));
     editor.request("attach", json!({"socket": demo.socket}));
     editor.event("initialized");

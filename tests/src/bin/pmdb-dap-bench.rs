@@ -5,12 +5,12 @@
 //!
 //! Usage: `pmdb-dap-bench BIG_DEMO PMDB`.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use tests::dap::DapClient;
 
 /// Fresh crashes on which the cold first screen is measured.
 const CRASHES: usize = 7;
@@ -19,129 +19,35 @@ const WARM: usize = 15;
 /// `variables` pages timed.
 const PAGES: usize = 101;
 
-/// A `pmdb dap` process and the editor's side of the conversation.
-struct Dap {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-    seq: i64,
-    events: Vec<Value>,
-}
-
-impl Dap {
-    fn start(pmdb: &Path) -> Dap {
-        let mut child = Command::new(pmdb)
-            .arg("dap")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("run pmdb dap");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Dap {
-            child,
-            stdin,
-            stdout,
-            seq: 0,
-            events: Vec::new(),
-        }
-    }
-
-    fn read(&mut self) -> Value {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            assert!(
-                self.stdout.read_line(&mut line).unwrap() > 0,
-                "adapter closed"
-            );
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some(n) = line.strip_prefix("Content-Length: ") {
-                length = n.parse().unwrap();
-            }
-        }
-        let mut body = vec![0; length];
-        self.stdout.read_exact(&mut body).unwrap();
-        serde_json::from_slice(&body).unwrap()
-    }
-
-    fn request(&mut self, command: &str, arguments: Value) -> Value {
-        self.seq += 1;
-        let body = serde_json::to_vec(
-            &json!({"seq": self.seq, "type": "request", "command": command, "arguments": arguments}),
-        )
-        .unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).unwrap();
-        self.stdin.write_all(&body).unwrap();
-        self.stdin.flush().unwrap();
-        loop {
-            let m = self.read();
-            if m["type"] == "event" {
-                self.events.push(m);
-            } else if m["request_seq"] == self.seq {
-                assert_eq!(m["success"], true, "{command}: {m}");
-                return m["body"].clone();
-            }
-        }
-    }
-
-    fn event(&mut self, name: &str) -> Value {
-        if let Some(i) = self.events.iter().position(|e| e["event"] == name) {
-            return self.events.remove(i);
-        }
-        loop {
-            let m = self.read();
-            if m["event"] == name {
-                return m;
-            }
-            if m["type"] == "event" {
-                self.events.push(m);
-            }
-        }
-    }
-
-    /// initialize → the crashed frame's locals answered; the locals.
-    fn first_screen(&mut self, socket: &Path) -> Vec<Value> {
-        self.request(
-            "initialize",
-            json!({"adapterID": "pmdb", "linesStartAt1": true, "supportsVariablePaging": true}),
-        );
-        self.request("attach", json!({"socket": socket}));
-        self.event("initialized");
-        self.request("configurationDone", Value::Null);
-        let stopped = self.event("stopped");
-        let thread = stopped["body"]["threadId"].clone();
-        self.request("threads", Value::Null);
-        let frames = self.request(
-            "stackTrace",
-            json!({"threadId": thread, "startFrame": 0, "levels": 20}),
-        );
-        let frame = frames["stackFrames"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["presentationHint"] != "subtle")
-            .expect("a user frame")["id"]
-            .clone();
-        let scopes = self.request("scopes", json!({"frameId": frame}));
-        let locals = self.request(
-            "variables",
-            json!({"variablesReference": scopes["scopes"][0]["variablesReference"]}),
-        );
-        locals["variables"].as_array().unwrap().clone()
-    }
-}
-
-impl Drop for Dap {
-    fn drop(&mut self) {
-        // Closing stdin leaves the crash as it stands.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// initialize → the crashed frame's locals answered; the locals.
+fn first_screen(dap: &mut DapClient, socket: &Path) -> Vec<Value> {
+    dap.request(
+        "initialize",
+        json!({"adapterID": "pmdb", "linesStartAt1": true, "supportsVariablePaging": true}),
+    );
+    dap.request("attach", json!({"socket": socket}));
+    dap.event("initialized");
+    dap.request("configurationDone", Value::Null);
+    let stopped = dap.event("stopped");
+    let thread = stopped["body"]["threadId"].clone();
+    dap.request("threads", Value::Null);
+    let frames = dap.request(
+        "stackTrace",
+        json!({"threadId": thread, "startFrame": 0, "levels": 20}),
+    );
+    let frame = frames["stackFrames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["presentationHint"] != "subtle")
+        .expect("a user frame")["id"]
+        .clone();
+    let scopes = dap.request("scopes", json!({"frameId": frame}));
+    let locals = dap.request(
+        "variables",
+        json!({"variablesReference": scopes["scopes"][0]["variablesReference"]}),
+    );
+    locals["variables"].as_array().unwrap().clone()
 }
 
 /// The big demo, crashed in wait mode. Killed on drop.
@@ -196,10 +102,10 @@ fn main() {
     let mut cold = Vec::new();
     let mut last = None;
     for _ in 0..CRASHES {
-        let mut dap = Dap::start(pmdb);
+        let mut dap = DapClient::start(pmdb);
         let crashed = Crashed::new(demo, &dir);
         let t = Instant::now();
-        let locals = dap.first_screen(&crashed.socket);
+        let locals = first_screen(&mut dap, &crashed.socket);
         cold.push(ms(t.elapsed()));
         assert!(locals.iter().any(|v| v["name"] == "huge"), "{locals:?}");
         drop(dap);
@@ -213,16 +119,16 @@ fn main() {
     let mut with_start = Vec::new();
     for _ in 0..WARM {
         let t = Instant::now();
-        let mut dap = Dap::start(pmdb);
+        let mut dap = DapClient::start(pmdb);
         let started = t.elapsed();
-        dap.first_screen(&crashed.socket);
+        first_screen(&mut dap, &crashed.socket);
         with_start.push(ms(t.elapsed()));
         warm.push(ms(t.elapsed() - started));
     }
 
     // One page of the 10M `Vec`, where VS Code would ask for it.
-    let mut dap = Dap::start(pmdb);
-    let locals = dap.first_screen(&crashed.socket);
+    let mut dap = DapClient::start(pmdb);
+    let locals = first_screen(&mut dap, &crashed.socket);
     let huge = locals.iter().find(|v| v["name"] == "huge").unwrap();
     assert_eq!(huge["indexedVariables"], 10_000_000);
     let reference = huge["variablesReference"].clone();
