@@ -14,10 +14,16 @@ pub fn print(inspector: Inspector) {
     let server = Server::new(inspector, Duration::from_secs(30));
     let text = engine::serve::in_process(server)
         .map_err(|e| e.to_string())
-        .and_then(|session| report::walk(&session, 1).map_err(|e| e.to_string()))
-        .map_or_else(
-            |e| format!("pmdb: no traceback: {e}\n"),
-            |threads| report::to_text(&crash, &threads, Runtime::Hidden),
-        );
+        .and_then(|session| {
+            let threads = report::walk(&session, 1).map_err(|e| e.to_string())?;
+            let warnings: String = session
+                .hello()
+                .warnings
+                .iter()
+                .map(|w| format!("pmdb: warning: {w}\n"))
+                .collect();
+            Ok(warnings + &report::to_text(&crash, &threads, Runtime::Hidden))
+        })
+        .unwrap_or_else(|e| format!("pmdb: no traceback: {e}\n"));
     eprint!("pmdb: crash report (PMDB_MODE=report)\n{text}");
 }

@@ -275,6 +275,7 @@ impl Cursor {
 
 /// Batch mode: runs each command and prints its result as text.
 pub fn batch(session: Session, source: &SourceArgs, commands: Vec<String>) -> anyhow::Result<()> {
+    crate::report::say_warnings(&session);
     let mut cursor = Cursor::new(session)?;
     cursor.sources = Sources::new(source);
     for line in commands {

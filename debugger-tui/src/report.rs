@@ -26,6 +26,7 @@ pub fn report(
     source: Option<&SourceArgs>,
 ) -> anyhow::Result<()> {
     let session = endpoint.connect()?;
+    say_warnings(&session);
     let crash = session.crash()?;
     let mut threads = walk(&session, depth)?;
     if let Some(args) = source {
@@ -49,6 +50,13 @@ pub fn report(
         print!("{}", crate::tasks::to_text(&tasks, no_tasks.as_deref()));
     }
     Ok(())
+}
+
+/// What the agent could not use (a views file), on stderr, a line each.
+pub fn say_warnings(session: &Session) {
+    for w in &session.hello().warnings {
+        eprintln!("pmdb: warning: {w}");
+    }
 }
 
 /// The lines around each user frame's line.

@@ -361,3 +361,31 @@ fn mouse_clicks_select_and_the_wheel_scrolls() {
     app.apply(Action::Scroll(10, locals_at + 2, -1));
     assert_eq!(app.tree.selected, 1);
 }
+
+#[test]
+fn a_view_the_agent_could_not_use_is_the_first_thing_the_output_says() {
+    let dir = tests::TempDir::new("views");
+    let views = dir.0.join("views.toml");
+    std::fs::write(&views, "[[view]]\ntype = \"Celsius\"\nkind = \"summary\"\n").unwrap();
+    let demo = tests::crash_with(
+        "declared",
+        &[
+            ("PMDB_VIEWS", views.to_str().unwrap()),
+            ("XDG_CONFIG_HOME", dir.0.to_str().unwrap()),
+        ],
+    );
+    let app = App::new(demo.session()).unwrap();
+    let s = screen(&app, 200, 30);
+    let out_at = s.iter().position(|l| l.starts_with("┌ Output")).unwrap();
+    let row = s[out_at + 1]
+        .trim_start_matches('│')
+        .trim_end_matches('│')
+        .trim_end();
+    assert_eq!(
+        row,
+        format!(
+            "warning: view not used: {}:1: the Summary view of Celsius needs `format`",
+            views.display()
+        )
+    );
+}

@@ -155,3 +155,35 @@ fn builtin_views_written_as_files_read_the_same() -> Result<(), Error> {
     assert_eq!(line(&run.local("cell")?), "cell: Cell<i32> = 5");
     Ok(())
 }
+
+#[test]
+fn a_bad_view_is_said_to_the_client_and_the_good_ones_still_apply() -> Result<(), Error> {
+    let user = UserConfig::new(
+        "bad",
+        concat!(
+            "[[view]]\n",
+            "type = \"Score\"\n",
+            "kind = \"summary\"\n",
+            "format = \"{name} has {points}\"\n",
+            "\n",
+            "[[view]]\n",
+            "type = \"Tags\"\n",
+            "kind = \"tree\"\n",
+        ),
+    );
+    let crash = declared(PathBuf::from(env!("CARGO_MANIFEST_DIR")), &user)?;
+    let file = user.0.join("pmdb").join("views.toml");
+    assert_eq!(
+        crash.session().hello().warnings,
+        [format!(
+            "view not used: {}:6: the view of Tags: unknown variant `tree`, expected one of `seq`, `set`, `text`, `bytes`, `map`, `value`, `summary`",
+            file.display()
+        )]
+    );
+    let run = crash.frame("run")?;
+    // The user's good view, and the project's views, all apply.
+    assert_eq!(line(&run.local("best")?), "best: &Score = \"bob\" has 5");
+    assert_eq!(line(&run.local("outside")?), "outside: Celsius = -4 °C");
+    assert_eq!(line(&run.local("tags")?), "tags: Tags = {7, 9}");
+    Ok(())
+}

@@ -36,12 +36,21 @@ use crate::types::{self, Kind, Type};
 use crate::views::{self, Shape, Show, Val, View};
 use crate::walk::Walk;
 
-/// One file's views.
+/// One file's views, each kept with where it starts, so that a bad one is
+/// skipped (and said, with its line) while the others apply.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ViewFile {
+struct ViewFile {
     #[serde(default)]
-    pub view: Vec<Declared>,
+    view: Vec<toml::Spanned<toml::Table>>,
+}
+
+/// What a views file gave: the views that can be used, and why the others
+/// cannot.
+#[derive(Debug, Default)]
+pub struct ViewsRead {
+    pub views: Vec<Declared>,
+    pub skipped: Vec<ViewFileError>,
 }
 
 /// What a declared view shows.
@@ -77,7 +86,8 @@ pub struct Declared {
     pub format: Option<String>,
 }
 
-/// Why a views file could not be used.
+/// Why a views file, or one view in it, could not be used: one line, the
+/// file and line first.
 #[derive(Debug, thiserror::Error)]
 pub enum ViewFileError {
     #[error("cannot read {path}: {source}")]
@@ -85,53 +95,93 @@ pub enum ViewFileError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {source}")]
+    /// Not TOML, or not a list of `[[view]]`s: nothing in it is used.
+    #[error("{path}:{line}: {message}")]
     Parse {
         path: PathBuf,
-        source: Box<toml::de::Error>,
+        line: usize,
+        message: String,
     },
-    #[error("{path}: the {kind:?} view of {type_name} needs `{needs}`")]
+    /// One `[[view]]` that is not a view: that one is skipped.
+    #[error("{path}:{line}: the view of {type_name}: {message}")]
+    View {
+        path: PathBuf,
+        line: usize,
+        type_name: String,
+        message: String,
+    },
+    #[error("{path}:{line}: the {kind:?} view of {type_name} needs `{needs}`")]
     Incomplete {
         path: PathBuf,
+        line: usize,
         type_name: String,
         kind: DeclaredKind,
         needs: &'static str,
     },
 }
 
-/// Reads one views file.
-pub fn read(path: &Path) -> Result<Vec<Declared>, ViewFileError> {
+/// The line (from 1) of byte `at` of `text`.
+fn line_at(text: &str, at: usize) -> usize {
+    text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+/// Reads one views file: its views, and each one skipped with why. A file
+/// that cannot be read or parsed at all is an error.
+pub fn read(path: &Path) -> Result<ViewsRead, ViewFileError> {
     let text = std::fs::read_to_string(path).map_err(|source| ViewFileError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let file: ViewFile = toml::from_str(&text).map_err(|source| ViewFileError::Parse {
+    let file: ViewFile = toml::from_str(&text).map_err(|e| ViewFileError::Parse {
         path: path.to_path_buf(),
-        source: Box::new(source),
+        line: e.span().map_or(1, |s| line_at(&text, s.start)),
+        message: e.message().trim().replace('\n', " "),
     })?;
-    for d in &file.view {
-        let needs: &[(&'static str, &Option<String>)] = match d.kind {
-            DeclaredKind::Seq | DeclaredKind::Set | DeclaredKind::Text | DeclaredKind::Bytes => {
-                &[("pointer", &d.pointer), ("length", &d.length)]
-            }
-            DeclaredKind::Map => &[
-                ("entries", &d.entries),
-                ("key", &d.key),
-                ("value", &d.value),
-            ],
-            DeclaredKind::Value => &[("field", &d.field)],
-            DeclaredKind::Summary => &[("format", &d.format)],
+    let mut out = ViewsRead::default();
+    for entry in file.view {
+        let line = line_at(&text, entry.span().start);
+        let table = entry.into_inner();
+        let type_name = match table.get("type") {
+            Some(toml::Value::String(t)) => t.clone(),
+            _ => "a type not named".to_string(),
         };
-        if let Some((needs, _)) = needs.iter().find(|(_, v)| v.is_none()) {
-            return Err(ViewFileError::Incomplete {
+        match Declared::deserialize(toml::Value::Table(table)) {
+            Ok(d) => match missing(&d) {
+                None => out.views.push(d),
+                Some(needs) => out.skipped.push(ViewFileError::Incomplete {
+                    path: path.to_path_buf(),
+                    line,
+                    type_name,
+                    kind: d.kind,
+                    needs,
+                }),
+            },
+            Err(e) => out.skipped.push(ViewFileError::View {
                 path: path.to_path_buf(),
-                type_name: d.type_name.clone(),
-                kind: d.kind,
-                needs,
-            });
+                line,
+                type_name,
+                message: e.message().trim().replace('\n', " "),
+            }),
         }
     }
-    Ok(file.view)
+    Ok(out)
+}
+
+/// The first field `d`'s kind needs and `d` lacks.
+fn missing(d: &Declared) -> Option<&'static str> {
+    let needs: &[(&'static str, &Option<String>)] = match d.kind {
+        DeclaredKind::Seq | DeclaredKind::Set | DeclaredKind::Text | DeclaredKind::Bytes => {
+            &[("pointer", &d.pointer), ("length", &d.length)]
+        }
+        DeclaredKind::Map => &[
+            ("entries", &d.entries),
+            ("key", &d.key),
+            ("value", &d.value),
+        ],
+        DeclaredKind::Value => &[("field", &d.field)],
+        DeclaredKind::Summary => &[("format", &d.format)],
+    };
+    needs.iter().find(|(_, v)| v.is_none()).map(|(n, _)| *n)
 }
 
 /// The files to read, in order of precedence.
@@ -158,16 +208,42 @@ pub fn view_files() -> Vec<PathBuf> {
     out
 }
 
-/// Every declared view, read once (a file that cannot be used is skipped).
-fn declared() -> &'static [Declared] {
-    static VIEWS: OnceLock<Vec<Declared>> = OnceLock::new();
-    VIEWS.get_or_init(|| {
-        view_files()
-            .iter()
-            .filter_map(|p| read(p).ok())
-            .flatten()
-            .collect()
+/// The declared views, and why each file that could not be used was not.
+struct Loaded {
+    views: Vec<Declared>,
+    problems: Vec<String>,
+}
+
+/// Every views file, read once: a file that cannot be used is skipped, and
+/// said so ([`problems`]).
+fn loaded() -> &'static Loaded {
+    static LOADED: OnceLock<Loaded> = OnceLock::new();
+    LOADED.get_or_init(|| {
+        let mut out = Loaded {
+            views: Vec::new(),
+            problems: Vec::new(),
+        };
+        for path in view_files() {
+            match read(&path) {
+                Ok(read) => {
+                    out.views.extend(read.views);
+                    out.problems
+                        .extend(read.skipped.iter().map(|e| format!("view not used: {e}")));
+                }
+                Err(e) => out.problems.push(format!("views file not used: {e}")),
+            }
+        }
+        out
     })
+}
+
+fn declared() -> &'static [Declared] {
+    &loaded().views
+}
+
+/// Why views files were skipped, one line each (the clients show them).
+pub fn problems() -> &'static [String] {
+    &loaded().problems
 }
 
 /// The declared view of `v`, if a file names its type and its fields fit.
@@ -331,36 +407,62 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_views_file_reads_and_says_what_is_missing() {
+    fn a_bad_view_is_skipped_and_said_and_the_others_apply() {
         let dir = std::env::temp_dir().join(format!("pmdb-views-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let good = dir.join("good.toml");
+        let file = dir.join("views.toml");
         std::fs::write(
-            &good,
-            "[[view]]\ntype = \"a::Samples\"\nkind = \"seq\"\npointer = \"data\"\nlength = \"count\"\n",
+            &file,
+            [
+                "[[view]]",
+                "type = \"a::Samples\"",
+                "kind = \"seq\"",
+                "pointer = \"data\"",
+                "length = \"count\"",
+                "",
+                "[[view]]",
+                "type = \"Scores\"",
+                "kind = \"map\"",
+                "key = \"name\"",
+                "",
+                "[[view]]",
+                "type = \"X\"",
+                "kind = \"tree\"",
+                "",
+                "[[view]]",
+                "type = \"Label\"",
+                "kind = \"value\"",
+                "field = \"text\"",
+                "colour = \"red\"",
+            ]
+            .join("\n"),
         )
         .unwrap();
-        let views = read(&good).unwrap();
-        assert_eq!(views.len(), 1);
-        assert_eq!(views[0].type_name, "a::Samples");
-        assert_eq!(views[0].kind, DeclaredKind::Seq);
-        let bad = dir.join("bad.toml");
-        std::fs::write(
-            &bad,
-            "[[view]]\ntype = \"Scores\"\nkind = \"map\"\nkey = \"name\"\n",
-        )
-        .unwrap();
+        let read = read(&file).unwrap();
+        let types: Vec<&str> = read.views.iter().map(|d| d.type_name.as_str()).collect();
+        assert_eq!(types, ["a::Samples"]);
+        assert_eq!(read.views[0].kind, DeclaredKind::Seq);
+        let said: Vec<String> = read.skipped.iter().map(|e| e.to_string()).collect();
+        let f = file.display();
         assert_eq!(
-            read(&bad).unwrap_err().to_string(),
-            format!("{}: the Map view of Scores needs `entries`", bad.display())
+            said,
+            [
+                format!("{f}:7: the Map view of Scores needs `entries`"),
+                format!(
+                    "{f}:12: the view of X: unknown variant `tree`, expected one of `seq`, `set`, `text`, `bytes`, `map`, `value`, `summary`"
+                ),
+                format!(
+                    "{f}:16: the view of Label: unknown field `colour`, expected one of `type`, `kind`, `pointer`, `length`, `element`, `entries`, `key`, `value`, `field`, `format`"
+                ),
+            ]
         );
-        let unknown = dir.join("unknown.toml");
-        std::fs::write(&unknown, "[[view]]\ntype = \"X\"\nkind = \"tree\"\n").unwrap();
-        assert!(
-            read(&unknown)
-                .unwrap_err()
-                .to_string()
-                .contains("unknown variant `tree`"),
+
+        // Not TOML at all: nothing in it is used, and where it breaks is said.
+        std::fs::write(&file, "[[view]]\ntype = \"A\"\nkind = seq\n").unwrap();
+        let e = super::read(&file).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("{f}:3: string values must be quoted, expected literal string")
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

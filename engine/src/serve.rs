@@ -172,6 +172,7 @@ impl Server {
                         version: PROTOCOL_VERSION,
                         pid: self.inspector.crash.info.pid,
                         program: self.inspector.crash.info.program.clone(),
+                        warnings: crate::declared_views::problems().to_vec(),
                     })
                 }
                 (_, false) => error(ErrorKind::BadRequest, "the first request must be a hello"),

@@ -112,3 +112,45 @@ fn batch_commands_from_stdin() {
         ]
     );
 }
+
+/// A view the agent could not use is said once, on stderr, by `report` and
+/// by batch mode; the output itself is unchanged.
+#[test]
+fn a_view_the_agent_could_not_use_is_said_on_stderr() {
+    let dir = tests::TempDir::new("views");
+    let views = dir.0.join("views.toml");
+    std::fs::write(&views, "[[view]]\ntype = \"Celsius\"\nkind = \"gauge\"\n").unwrap();
+    // No user-level views file of whoever runs the tests.
+    let demo = tests::crash_with(
+        "declared",
+        &[
+            ("PMDB_VIEWS", views.to_str().unwrap()),
+            ("XDG_CONFIG_HOME", dir.0.to_str().unwrap()),
+        ],
+    );
+    let warning = format!(
+        "pmdb: warning: view not used: {}:1: the view of Celsius: unknown variant `gauge`, expected one of `seq`, `set`, `text`, `bytes`, `map`, `value`, `summary`\n",
+        views.display()
+    );
+    let env = [("PMDB_DIR", demo.dir.0.as_os_str())];
+    let (status, stdout, stderr) = pmdb(&["report", &demo.pid.to_string(), "--depth", "0"], &env);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stderr, warning);
+    assert!(stdout.starts_with("panic in thread 'main'"), "{stdout}");
+    let (status, stdout, stderr) = pmdb(
+        &[
+            "attach",
+            demo.socket.to_str().unwrap(),
+            "--batch",
+            "-c",
+            "p outside",
+        ],
+        &[],
+    );
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stderr, warning);
+    assert_eq!(
+        stdout,
+        "(pmdb) p outside\noutside: Celsius = Celsius { degrees: -4 }\n"
+    );
+}

@@ -241,6 +241,10 @@ pub struct Hello {
     pub version: u32,
     pub pid: u32,
     pub program: String,
+    /// What the agent could not use and the user should hear of, a line
+    /// each (a views file that does not parse, and why).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// How the program died.

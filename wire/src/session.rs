@@ -142,6 +142,7 @@ impl Session {
                 version: PROTOCOL_VERSION,
                 pid: 0,
                 program: String::new(),
+                warnings: Vec::new(),
             },
         };
         session.hello = session.greet()?;
@@ -869,6 +870,7 @@ mod tests {
                     version: PROTOCOL_VERSION,
                     pid: 1,
                     program: "p".into(),
+                    warnings: Vec::new(),
                 }),
                 Response::Ok,
             ] {
@@ -933,6 +935,7 @@ mod tests {
                             version: PROTOCOL_VERSION,
                             pid: 7,
                             program: "p".into(),
+                            warnings: Vec::new(),
                         }),
                     ),
                     r => answer(r),
@@ -1144,6 +1147,7 @@ mod tests {
             version: PROTOCOL_VERSION,
             pid,
             program: "p".into(),
+            warnings: Vec::new(),
         });
         for reply in std::iter::once(hello).chain(replies) {
             let req: Envelope<Request> = frame::decode(&transport.recv().unwrap()).unwrap();

@@ -413,6 +413,10 @@ impl<W: Write> Adapter<W> {
         self.tracebacks
             .insert(crash.thread, screen.traceback.frames);
         let program = session.hello().program.clone();
+        for w in &session.hello().warnings {
+            let text = format!("pmdb: warning: {w}\n");
+            self.event("output", json!({"category": "important", "output": text}));
+        }
         self.target = Some(Target {
             session,
             crash,

@@ -129,6 +129,14 @@ impl App {
             .position(|t| t.id == first.crash.thread)
             .unwrap_or(0);
         cursor.sources = sources;
+        // What the agent could not use is the first thing the output says.
+        let warnings = cursor
+            .session
+            .hello()
+            .warnings
+            .iter()
+            .map(|w| format!("warning: {w}"))
+            .collect();
         let mut app = App {
             cursor,
             crash: first.crash,
@@ -144,7 +152,7 @@ impl App {
             exit: None,
             status: String::new(),
             prompt: None,
-            output: Vec::new(),
+            output: warnings,
             output_tree: None,
             lost: None,
             areas: Default::default(),

@@ -383,6 +383,8 @@ fn output(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         .map(|l| {
             let style = if l.starts_with("error: ") {
                 theme.fg(Color::Red)
+            } else if l.starts_with("warning: ") {
+                theme.fg(Color::Yellow)
             } else {
                 Style::default()
             };
