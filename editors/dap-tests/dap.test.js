@@ -192,13 +192,10 @@ describe('pmdb dap', () => {
     assert.deepEqual(vars.map((v) => v.evaluateName), ['account', 'amount', 'memo', 'limit']);
     const [account, amount] = vars;
     assert.equal(amount.variablesReference, 0);
-    assert.equal(account.namedVariables, 1);
-    const [pointee] = await children(dc, account);
-    assert.deepEqual([line(pointee), pointee.evaluateName, pointee.namedVariables], [
-      '*: Account = Account { id: 2, owner: "bob", balance: 50, history: [50], overdraft: Some(25) }',
-      '*account', 5,
-    ]);
-    const fields = await children(dc, pointee);
+    // A reference to a struct expands to the struct's fields, as in the
+    // TUI; its count is not known before it is expanded.
+    assert.equal(account.namedVariables, undefined);
+    const fields = await children(dc, account);
     assert.deepEqual(fields.map(line), [
       'id: u32 = 2', 'owner: String = "bob"', 'balance: i64 = 50', 'history: Vec<i64> = [50]', 'overdraft: Option<i64> = Some(25)',
     ]);
@@ -213,7 +210,7 @@ describe('pmdb dap', () => {
     assert.deepEqual([line(some), some.evaluateName], ['0: i64 = 25', 'account.overdraft.0']);
 
     // Every evaluateName evaluates to the value it names.
-    for (const v of [account, pointee, ...fields, h0, some]) {
+    for (const v of [account, ...fields, h0, some]) {
       const r = await dc.evaluateRequest({ expression: v.evaluateName, frameId: withdraw.id, context: 'watch' });
       assert.deepEqual([r.body.result, r.body.type], [v.value, v.type], v.evaluateName);
     }
@@ -551,8 +548,8 @@ describe('pmdb dap', () => {
     const [account] = await locals(dc, withdraw.id);
     const idle = () => new Promise((r) => setTimeout(r, 1500));
     await idle();
-    const [pointee] = await children(dc, account);
-    assert.equal(pointee.value, 'Account { id: 2, owner: "bob", balance: 50, history: [50], overdraft: Some(25) }');
+    const [id] = await children(dc, account);
+    assert.deepEqual([id.name, id.value, id.evaluateName], ['id', '2', 'account.id']);
     await idle();
     const owner = await dc.evaluateRequest({ expression: 'account.owner', frameId: withdraw.id, context: 'hover' });
     assert.equal(owner.body.result, '"bob"');

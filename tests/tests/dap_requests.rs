@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use tests::dap::DapClient;
 
 #[test]
-fn the_first_screen_is_one_round_trip_and_an_expansion_one_request() {
+fn the_first_screen_is_one_round_trip_and_an_expansion_one_request_or_two_through_a_reference() {
     let demo = tests::crash("bank");
     let counter = demo.session();
     let requests = || counter.stats().unwrap().requests;
@@ -55,10 +55,23 @@ fn the_first_screen_is_one_round_trip_and_an_expansion_one_request() {
     let after_screen = requests();
     assert_eq!(after_screen - after_attach - stats_cost, 0);
 
+    // A reference to a struct expands to its fields: the pointee, then its
+    // children, two requests.
     let account = locals["variables"][0]["variablesReference"].clone();
-    let pointee = editor.request("variables", json!({"variablesReference": account}));
-    assert_eq!(pointee["variables"][0]["evaluateName"], "*account");
-    assert_eq!(requests() - after_screen - stats_cost, 1);
+    let fields = editor.request("variables", json!({"variablesReference": account}));
+    assert_eq!(fields["variables"][0]["evaluateName"], "account.id");
+    assert_eq!(fields["variables"][0]["value"], "2");
+    assert_eq!(requests() - after_screen - stats_cost, 2);
+    let after_account = requests();
+    // Any other expansion is one request.
+    let history = fields["variables"][3].clone();
+    assert_eq!(history["evaluateName"], "account.history");
+    let elements = editor.request(
+        "variables",
+        json!({"variablesReference": history["variablesReference"]}),
+    );
+    assert_eq!(elements["variables"][0]["value"], "50");
+    assert_eq!(requests() - after_account - stats_cost, 1);
 }
 
 #[test]
@@ -110,5 +123,33 @@ fn shadowed_bindings_are_marked_and_only_the_visible_one_has_a_path() {
             ),
             ("x (shadowed)".to_string(), "1".to_string(), Value::Null),
         ]
+    );
+}
+
+#[test]
+fn a_view_the_agent_could_not_use_is_an_output_event() {
+    let dir = tests::TempDir::new("views");
+    let views = dir.0.join("views.toml");
+    std::fs::write(&views, "[[view]]\nkind = \"seq\"\n").unwrap();
+    let demo = tests::crash_with(
+        "declared",
+        &[
+            ("PMDB_VIEWS", views.to_str().unwrap()),
+            ("XDG_CONFIG_HOME", dir.0.to_str().unwrap()),
+        ],
+    );
+    let mut editor = DapClient::start(&tests::bin("pmdb"));
+    editor.request("initialize", json!({"adapterID": "pmdb"}));
+    editor.request("attach", json!({"socket": demo.socket}));
+    let output = editor.event("output");
+    assert_eq!(
+        output["body"],
+        json!({
+            "category": "important",
+            "output": format!(
+                "pmdb: warning: view not used: {}:1: the view of a type not named: missing field `type`\n",
+                views.display()
+            )
+        })
     );
 }

@@ -623,6 +623,23 @@ impl<W: Write> Adapter<W> {
                     (locals[start..end].to_vec(), None)
                 }
                 Node::Value { value, paths } => {
+                    // A reference to a struct lists the struct's members
+                    // (one round trip more, to reach the pointee).
+                    let (value, paths) = match t::flattens(&value.info) {
+                        true => {
+                            let target = value.expansion()?;
+                            match target.info.handle == value.info.handle {
+                                true => (target, paths.clone()),
+                                false => {
+                                    let paths = paths
+                                        .as_ref()
+                                        .and_then(|p| p.child(wire::ValueKind::Pointer, "*"));
+                                    (target, paths)
+                                }
+                            }
+                        }
+                        false => (value.as_ref().clone(), paths.clone()),
+                    };
                     let kind = value.info.kind;
                     let total = value.info.child_count;
                     let wanted = match a.filter.as_deref() {
@@ -638,7 +655,7 @@ impl<W: Write> Adapter<W> {
                     } else {
                         value.children(start, wanted)?
                     };
-                    (kids, Some((kind, paths.clone())))
+                    (kids, Some((kind, paths)))
                 }
             };
         // A shadowed local has no path that reaches it.

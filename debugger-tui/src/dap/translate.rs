@@ -105,16 +105,25 @@ pub fn indexed(kind: ValueKind) -> bool {
     )
 }
 
+/// Whether expanding the value may list its pointee's members instead of
+/// its one child `*`: a reference or `Box` (not a raw pointer), as the TUI
+/// and other Rust debuggers show `&Account` with the account's fields.
+pub fn flattens(info: &ValueInfo) -> bool {
+    info.kind == ValueKind::Pointer && !info.type_name.starts_with('*') && info.child_count == 1
+}
+
 /// A value as a DAP variable: its name, `report`'s preview and type, the
-/// reference to expand it with (0: nothing inside), and its child counts.
+/// reference to expand it with (0: nothing inside), and its child counts
+/// (none for a reference, whose pointee's are not known yet).
 pub fn variable(info: &ValueInfo, reference: i64, paths: Option<&Paths>) -> Variable {
-    let (indexed_variables, named_variables) = if reference == 0 || info.child_count == 0 {
-        (None, None)
-    } else if indexed(info.kind) {
-        (Some(info.child_count), None)
-    } else {
-        (None, Some(info.child_count))
-    };
+    let (indexed_variables, named_variables) =
+        if reference == 0 || info.child_count == 0 || flattens(info) {
+            (None, None)
+        } else if indexed(info.kind) {
+            (Some(info.child_count), None)
+        } else {
+            (None, Some(info.child_count))
+        };
     Variable {
         name: if info.shadowed {
             format!("{} (shadowed)", info.name)
