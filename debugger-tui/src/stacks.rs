@@ -22,6 +22,10 @@ pub struct Group {
     pub threads: Vec<usize>,
     /// The shared traceback, one `#N function at file:line` per frame.
     pub frames: Vec<String>,
+    /// Where the threads stand, in a few words: the innermost frame of the
+    /// program's own (`demo::pool::serve_slot pool.rs:98`), else the
+    /// innermost frame.
+    pub at: String,
 }
 
 /// Groups `threads` (indexes into `all`) by traceback, the biggest group
@@ -59,9 +63,29 @@ pub fn group_tracebacks(threads: &[usize], tracebacks: &[Traceback]) -> Vec<Grou
             Some(&g) => groups[g].threads.push(t),
             None => {
                 index.insert(frames.clone(), groups.len());
+                let at = tb
+                    .frames
+                    .iter()
+                    .find(|f| !f.info.runtime)
+                    .or(tb.frames.first())
+                    .map(|f| {
+                        let file = f
+                            .info
+                            .file
+                            .as_deref()
+                            .map(|p| p.rsplit('/').next().unwrap_or(p));
+                        match (file, f.info.line) {
+                            (Some(file), Some(line)) => {
+                                format!("{} {file}:{line}", f.info.function)
+                            }
+                            _ => f.info.function.clone(),
+                        }
+                    })
+                    .unwrap_or_else(|| "no frames".to_string());
                 groups.push(Group {
                     threads: vec![t],
                     frames,
+                    at,
                 });
             }
         }
@@ -147,10 +171,12 @@ mod tests {
             Group {
                 threads: vec![7],
                 frames: vec!["#0 main".into()],
+                at: "main".into(),
             },
             Group {
                 threads: (0..7).collect(),
                 frames: vec!["#0 park".into(), "#1 serve_slot at pool.rs:65".into()],
+                at: "serve_slot pool.rs:65".into(),
             },
         ];
         let mut sorted = groups.clone();

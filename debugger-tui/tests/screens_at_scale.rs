@@ -118,6 +118,39 @@ fn the_threads_pane_pages_filters_and_groups_a_pool() {
         ]
     );
 
+    // `g` groups the listed threads by stack: a line per stack, how many
+    // threads stand there and where; the selection stays on its thread.
+    app.apply(Action::ToggleGroups);
+    let s = screen(&app);
+    assert_eq!(s[0], "pmdb  demo (pid PID)  thread 'pool-55' [57 of 61]");
+    let (title, rows) = pane(&s, "Threads");
+    assert_eq!(title, "Threads (11 matching \"pool-5\") in 1 stack");
+    assert_eq!(rows[..2], ["11 × demo::pool::serve_slot pool.rs:98", ""]);
+    // Without the filter: every thread, in two stacks, biggest first.
+    app.apply(Action::StartFilter);
+    apply_all(&mut app, std::iter::repeat_n(Action::Backspace, 6));
+    app.apply(Action::Submit);
+    let (title, rows) = pane(&screen(&app), "Threads");
+    assert_eq!(title, "Threads (61) in 2 stacks");
+    assert_eq!(
+        rows[..3],
+        [
+            "60 × demo::pool::serve_slot pool.rs:98",
+            "1 × demo::pool::overloaded pool.rs:110",
+            ""
+        ]
+    );
+    // Down to the next stack: its (first) thread is selected.
+    app.apply(Action::Down);
+    let s = screen(&app);
+    assert_eq!(s[0], "pmdb  demo (pid PID)  thread 'main' [1 of 61]");
+    assert!(
+        pane(&s, "Traceback").1[0].starts_with("#10 demo::pool::overloaded  pool.rs:110"),
+        "{s:#?}"
+    );
+    app.apply(Action::ToggleGroups);
+    assert_eq!(pane(&screen(&app), "Threads").0, "Threads (61)");
+
     // `:stacks` groups identical tracebacks, read from the top.
     command(&mut app, "stacks pool");
     let (_, out) = pane(&screen(&app), "Output");

@@ -351,11 +351,18 @@ mod tests {
             "Account { id: 2, .. }",
             1,
         );
-        let got = variable(&s, 4, Some(&paths));
-        assert_eq!(
-            (got.named_variables, got.indexed_variables),
-            (Some(1), None)
-        );
+        // A reference opens on its pointee's members: their count is not
+        // known yet. A raw pointer keeps its one child, `*`; a struct counts
+        // its fields.
+        let counts = |v: &ValueInfo| {
+            let got = variable(v, 4, Some(&paths));
+            (got.named_variables, got.indexed_variables)
+        };
+        assert_eq!(counts(&s), (None, None));
+        let raw = value("p", "*const Account", ValueKind::Pointer, "0x10", 1);
+        assert_eq!(counts(&raw), (Some(1), None));
+        let fields = value("a", "Account", ValueKind::Struct, "Account { .. }", 5);
+        assert_eq!(counts(&fields), (Some(5), None));
         let n = value("limit", "i64", ValueKind::Int, "75", 0);
         let got = variable(&n, 0, None);
         assert_eq!(

@@ -52,6 +52,9 @@ pub enum Action {
     Page(i8),
     /// `t`: the Tasks pane (every tokio task) in the output area.
     ShowTasks,
+    /// `g`: the Threads pane lists threads grouped by identical stacks, or
+    /// one by one again.
+    ToggleGroups,
 }
 
 /// What the user chose when leaving.
@@ -106,6 +109,11 @@ pub struct App {
     pub areas: std::cell::Cell<Areas>,
     /// The Threads pane lists only threads whose name contains this.
     pub thread_filter: String,
+    /// When the Threads pane groups threads by identical stacks (`g`): the
+    /// groups of every thread, biggest first, read once.
+    pub thread_groups: Option<Vec<crate::stacks::Group>>,
+    /// Whether the Threads pane shows the groups.
+    pub grouped: bool,
     /// The first line shown when the output area holds a long listing
     /// (the Tasks pane), which reads from the top.
     pub output_scroll: usize,
@@ -157,6 +165,8 @@ impl App {
             lost: None,
             areas: Default::default(),
             thread_filter: String::new(),
+            thread_groups: None,
+            grouped: false,
             output_scroll: 0,
         };
         if app.frames().is_empty() {
@@ -398,6 +408,7 @@ impl App {
                 self.source_scroll = self.source_scroll.saturating_sub(1)
             }
             (Action::Down, Focus::Source) => self.source_scroll += 1,
+            (Action::ToggleGroups, _) => self.toggle_groups(),
             (Action::ShowTasks, _) => {
                 self.run_command("tasks");
                 self.focus = Focus::Output;
@@ -534,8 +545,68 @@ impl App {
         crate::stacks::matching(&self.cursor.threads, &self.thread_filter)
     }
 
-    /// Moves `delta` threads through those listed, staying in the list.
+    /// The groups the Threads pane lists when grouped: each with only its
+    /// threads the name filter keeps, and none left empty.
+    pub fn shown_groups(&self) -> Vec<crate::stacks::Group> {
+        let shown = self.shown_threads();
+        self.thread_groups
+            .iter()
+            .flatten()
+            .filter_map(|g| {
+                let threads: Vec<usize> = g
+                    .threads
+                    .iter()
+                    .copied()
+                    .filter(|t| shown.binary_search(t).is_ok())
+                    .collect();
+                (!threads.is_empty()).then(|| crate::stacks::Group {
+                    threads,
+                    ..g.clone()
+                })
+            })
+            .collect()
+    }
+
+    /// `g`: groups the Threads pane by stack (reading every thread's
+    /// traceback the first time, pipelined), or lists threads again.
+    fn toggle_groups(&mut self) {
+        if self.cursor.threads.len() < 2 {
+            self.status = "one thread: nothing to group".into();
+            return;
+        }
+        if self.thread_groups.is_none() {
+            let all: Vec<usize> = (0..self.cursor.threads.len()).collect();
+            match crate::stacks::group(&self.cursor.session, &self.cursor.threads, &all) {
+                Ok(groups) => self.thread_groups = Some(groups),
+                Err(e) => {
+                    self.status = format!("cannot group the threads: {e}");
+                    return;
+                }
+            }
+        }
+        self.grouped = !self.grouped;
+        self.focus = Focus::Threads;
+    }
+
+    /// Moves `delta` threads (or, grouped, groups) through those listed,
+    /// staying in the list; a group is entered at its first thread.
     fn move_thread(&mut self, delta: isize) {
+        if self.grouped {
+            let groups = self.shown_groups();
+            let pos = groups
+                .iter()
+                .position(|g| g.threads.contains(&self.cursor.thread));
+            let next = match pos {
+                Some(p) => (p as isize + delta).clamp(0, groups.len() as isize - 1) as usize,
+                None => 0,
+            };
+            if let Some(g) = groups.get(next)
+                && Some(next) != pos
+            {
+                self.select_thread(g.threads[0]);
+            }
+            return;
+        }
         let shown = self.shown_threads();
         if shown.is_empty() {
             return;

@@ -47,6 +47,7 @@ pub fn action(key: KeyEvent, mode: Mode) -> Option<Action> {
             KeyCode::Char('u') => Action::FrameUp,
             KeyCode::Char('d') => Action::FrameDown,
             KeyCode::Char('t') => Action::ShowTasks,
+            KeyCode::Char('g') => Action::ToggleGroups,
             KeyCode::PageUp => Action::Page(-1),
             KeyCode::PageDown => Action::Page(1),
             _ => return None,

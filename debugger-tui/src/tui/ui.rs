@@ -50,6 +50,7 @@ pub const HELP: &[(&str, &str)] = &[
         "filter the locals (or, in Threads, the threads) by name",
     ),
     ("PgUp / PgDn", "a page up / down (threads, locals, output)"),
+    ("g", "group the threads by identical stacks, or list them"),
     (
         "t",
         "the Tasks pane: every tokio task, its awaits and locals",
@@ -412,6 +413,9 @@ fn output(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
 }
 
 fn threads(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    if app.grouped {
+        return thread_groups(f, app, theme, area);
+    }
     let all = app.cursor.threads.len();
     let shown = app.shown_threads();
     let title = if app.thread_filter.is_empty() {
@@ -443,6 +447,42 @@ fn threads(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 if t.crashed { " (crashed)" } else { "" }
             );
             if i == app.cursor.thread {
+                Line::styled(text, theme.selected())
+            } else {
+                Line::raw(text)
+            }
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The Threads pane grouped (`g`): a line per set of threads with the same
+/// stack, biggest first — how many, and where they stand.
+fn thread_groups(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
+    let groups = app.shown_groups();
+    let threads: usize = groups.iter().map(|g| g.threads.len()).sum();
+    let matching = match app.thread_filter.is_empty() {
+        true => String::new(),
+        false => format!(" matching {:?}", app.thread_filter),
+    };
+    let title = format!(
+        "Threads ({}{matching}) in {} stack{}",
+        crate::stacks::thousands(threads),
+        crate::stacks::thousands(groups.len()),
+        if groups.len() == 1 { "" } else { "s" },
+    );
+    let b = block(&title, app.focus == Focus::Threads, theme);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let pos = groups
+        .iter()
+        .position(|g| g.threads.contains(&app.cursor.thread))
+        .unwrap_or(0);
+    let lines: Vec<Line> = groups[window(pos, groups.len(), inner.height as usize)]
+        .iter()
+        .map(|g| {
+            let text = format!("{} × {}", crate::stacks::thousands(g.threads.len()), g.at);
+            if g.threads.contains(&app.cursor.thread) {
                 Line::styled(text, theme.selected())
             } else {
                 Line::raw(text)
@@ -550,7 +590,9 @@ fn keybar(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         Focus::Output => {
             "↑↓/jk move  Enter/→ expand  ← collapse  : command  Tab pane  ? help  q quit"
         }
-        Focus::Threads => "↑↓/jk thread  : command  Tab pane  ? help  q quit",
+        Focus::Threads => {
+            "↑↓/jk thread  / filter  g group by stack  : command  Tab pane  ? help  q quit"
+        }
     };
     let mut spans = vec![Span::styled(keys, theme.fg(Color::Cyan))];
     if !app.status.is_empty() {
