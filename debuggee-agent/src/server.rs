@@ -26,9 +26,8 @@ use wire::{ErrorKind, RemoteError, Response, StreamTransport, Transport};
 /// Most connections served at once; one more is told so and closed.
 pub const MAX_CONNECTIONS: usize = 64;
 
-/// The largest request frame the agent reads (64 KiB): requests are small,
-/// so a hostile length costs nothing.
-pub const MAX_REQUEST: usize = 64 << 10;
+/// The largest request frame the agent reads (64 KiB).
+pub use wire::frame::MAX_REQUEST;
 
 /// Why the socket could not be opened.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,8 @@
 //! test's own stack is captured as a crash, served by `engine::serve::Server` over
 //! `wire::MemoryTransport`, and bombarded with random bytes, mutated
 //! encodings and well-formed requests naming random handles, frames, threads
-//! and statics. Every message must get exactly one reply that decodes, with
+//! and statics, and expressions (some nested far past what the parser
+//! takes). Every message must get exactly one reply that decodes, with
 //! the request's id when the request decoded, and the server must keep
 //! answering a well-formed conversation afterwards. CI runs it (seconds).
 
@@ -41,6 +42,54 @@ impl Rng {
     fn bytes(&mut self, max: u64) -> Vec<u8> {
         (0..self.below(max)).map(|_| self.next() as u8).collect()
     }
+    /// An expression from the language's own pieces, well-formed or not,
+    /// sometimes nested far past what the parser takes.
+    fn expr(&mut self) -> String {
+        const PIECES: &[&str] = &[
+            "owner",
+            "garbage",
+            ".",
+            "name",
+            "scores",
+            "next",
+            "[",
+            "]",
+            "(",
+            ")",
+            "0",
+            "299",
+            "18446744073709551615",
+            "-",
+            "*",
+            "&",
+            "!",
+            "..",
+            "..=",
+            "as",
+            "u8",
+            "*const Owner",
+            " ",
+            "\"ann\"",
+            "'x'",
+            "len()",
+            "filter(|s| s > 3)",
+            "==",
+            "+",
+            "/",
+            "%",
+            "::",
+            "is_some()",
+            "?",
+            "1e308",
+        ];
+        match self.below(8) {
+            0 => "(".repeat(self.below(100_000) as usize),
+            1 => format!("{}owner", "*".repeat(self.below(50_000) as usize)),
+            _ => (0..self.below(12))
+                .map(|_| PIECES[self.below(PIECES.len() as u64) as usize])
+                .collect(),
+        }
+    }
     fn text(&mut self) -> String {
         const WORDS: &[&str] = &["GREETING", "demo", "::", "x", "", "é", "\0", "[0]", "std"];
         (0..self.below(4))
@@ -55,7 +104,20 @@ fn request(rng: &mut Rng, thread: u64) -> Request {
     } else {
         rng.number()
     };
-    match rng.below(11) {
+    match rng.below(14) {
+        11 => Request::Eval {
+            frame: FrameId {
+                thread,
+                index: rng.below(40) as u32,
+            },
+            expr: rng.expr(),
+        },
+        12 => Request::Tasks,
+        13 => Request::Source {
+            path: rng.text(),
+            first_line: rng.number() as u32,
+            last_line: rng.number() as u32,
+        },
         0 => Request::Hello {
             version: rng.below(3) as u32,
             client: rng.text(),
@@ -82,7 +144,9 @@ fn request(rng: &mut Rng, thread: u64) -> Request {
     }
 }
 
-/// A message: random bytes, a mutated encoding, or a well-formed request.
+/// A message: random bytes, a mutated encoding, or a well-formed request
+/// (of any size: the in-memory transport has no request limit, so hostile
+/// expressions reach the parser whole).
 fn message(rng: &mut Rng, thread: u64) -> (Vec<u8>, Option<u64>) {
     let id = rng.next();
     let valid = frame::encode(&Envelope {
@@ -189,6 +253,7 @@ fn random_and_mutated_requests_get_typed_replies_and_serving_goes_on() {
         "Traceback",
         "Values",
         "Stats",
+        "Tasks",
     ] {
         assert!(kinds.get(k).copied().unwrap_or(0) > 0, "{k}: {kinds:?}");
     }

@@ -1,8 +1,8 @@
 //! Fuzz target: the agent's real request dispatcher. A helper thread captures
 //! its own stack as a crash and stays parked (its stack is the data); each
 //! input becomes a list of messages — raw bytes, or well-formed requests with
-//! arbitrary handles, frames, threads, pages and names — preceded by a valid
-//! hello, and is fed to `Server::converse`. Every message must get exactly
+//! arbitrary handles, frames, threads, pages, names and expressions —
+//! preceded by a valid hello, and is fed to `Server::converse`. Every message must get exactly
 //! one reply, and none may be an `Internal` error (a contained agent panic).
 
 #![no_main]
@@ -32,6 +32,10 @@ enum Msg {
     Fetch(u64),
     Static(String),
     Stats,
+    /// An expression in a frame of the crashed thread (or another).
+    Eval(bool, u64, u32, String),
+    Tasks,
+    Source(String, u32, u32),
 }
 
 impl Msg {
@@ -61,6 +65,19 @@ impl Msg {
             },
             Msg::Static(name) => Request::Static { name },
             Msg::Stats => Request::Stats,
+            Msg::Eval(ours, t, index, expr) => Request::Eval {
+                frame: FrameId {
+                    thread: thread(ours, t),
+                    index: index % 64,
+                },
+                expr,
+            },
+            Msg::Tasks => Request::Tasks,
+            Msg::Source(path, first_line, last_line) => Request::Source {
+                path,
+                first_line,
+                last_line,
+            },
         };
         frame::encode(&Envelope { id, body }).unwrap()
     }

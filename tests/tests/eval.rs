@@ -400,6 +400,25 @@ fn refused_expressions_point_at_their_column() {
     );
     let e = f.eval("postings[0].balanc").unwrap_err();
     assert_eq!(e.caret(0).unwrap(), "postings[0].balanc\n            ^");
+    // An expression longer than any request the agent reads is refused here,
+    // unsent; hostile nesting the agent does read is refused there; either
+    // way the connection goes on.
+    let huge = format!("{}holders", "*".repeat(70_000));
+    match f.eval(&huge) {
+        Err(e @ wire::Error::RequestTooLarge { .. }) => assert_eq!(
+            e.to_string(),
+            "a request of 70058 bytes is more than the agent takes (65536 bytes); nothing was sent"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let nested = (
+        33,
+        "nested more than 32 levels deep".to_string(),
+        ErrorKind::BadRequest,
+    );
+    let deep = format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000));
+    assert_eq!(refused(&f, &deep), nested);
+    assert_eq!(refused(&f, &format!("{}1", "-".repeat(40_000))), nested);
     // Nothing was written: the values read the same afterwards.
     assert_eq!(show(&f, "holders[0].balance"), pair("i64", "120"));
     s.resume().unwrap();

@@ -65,6 +65,12 @@ pub enum Error {
     Closed,
     #[error("frame of {len} bytes exceeds the maximum of {max}")]
     FrameTooLarge { len: usize, max: usize },
+    /// A request the agent would refuse unread (an expression of 100,000
+    /// characters): not sent, so the connection stays usable.
+    #[error(
+        "a request of {len} bytes is more than the agent takes ({max} bytes); nothing was sent"
+    )]
+    RequestTooLarge { len: usize, max: usize },
     #[error("malformed message: {0}")]
     Decode(String),
     #[error("cannot encode message: {0}")]

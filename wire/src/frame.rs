@@ -19,6 +19,10 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     rmp_serde::from_slice(bytes).map_err(|e| Error::Decode(e.to_string()))
 }
 
+/// The largest request frame an agent reads (64 KiB): requests are small,
+/// so a hostile length costs nothing; a client refuses to send a bigger one.
+pub const MAX_REQUEST: usize = 64 << 10;
+
 /// Frames up to this size are written with their prefix in one write.
 const SMALL_FRAME: usize = 64 * 1024;
 

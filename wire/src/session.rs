@@ -65,10 +65,24 @@ impl Conn {
     /// agent, a request it does not know).
     fn exchange(&mut self, bodies: Vec<Request>) -> Result<Vec<Result<Response, Error>>, Error> {
         let first = self.next_id;
-        for body in bodies.iter().cloned() {
-            let id = self.next_id;
+        // All encoded before any is sent: one the agent would refuse unread
+        // fails the lot here, with the stream still in step.
+        let mut encoded = Vec::with_capacity(bodies.len());
+        for (k, body) in bodies.iter().cloned().enumerate() {
+            let bytes = frame::encode(&Envelope {
+                id: first + k as u64,
+                body,
+            })?;
+            if bytes.len() > frame::MAX_REQUEST {
+                return Err(Error::RequestTooLarge {
+                    len: bytes.len(),
+                    max: frame::MAX_REQUEST,
+                });
+            }
+            encoded.push(bytes);
+        }
+        for bytes in encoded {
             self.next_id += 1;
-            let bytes = frame::encode(&Envelope { id, body })?;
             self.traffic.sent += 4 + bytes.len() as u64;
             self.transport.send(&bytes)?;
         }

@@ -145,6 +145,7 @@ pub fn parse(src: &str) -> Result<Expr, EvalError> {
         tokens,
         pos: 0,
         src,
+        depth: 0,
     };
     if p.peek() == &Tok::End {
         return Err(EvalError::syntax(0, "expected an expression"));
@@ -179,7 +180,15 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     src: &'a str,
+    /// How deep the parse is in brackets and prefix operators.
+    depth: usize,
 }
+
+/// The deepest nesting of brackets and prefix operators parsed (the whole
+/// expression is the first level): a hostile `((((…))))` or `----…1` of
+/// thousands is refused in one line instead of overflowing the agent's
+/// stack (a level is a dozen calls deep).
+pub const MAX_NESTING: usize = 32;
 
 /// Binary operators by precedence level, loosest first.
 const LEVELS: &[&[(&str, BinOp)]] = &[
@@ -238,8 +247,29 @@ impl Parser<'_> {
         }
     }
 
+    /// Runs `f` one level deeper, refused past [`MAX_NESTING`].
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, EvalError>,
+    ) -> Result<T, EvalError> {
+        if self.depth >= MAX_NESTING {
+            return Err(EvalError::syntax(
+                self.at(),
+                format!("nested more than {MAX_NESTING} levels deep"),
+            ));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
     /// An expression; `range` allows `a..b` (inside `[ ]`).
     fn expr(&mut self, range: bool) -> Result<Expr, EvalError> {
+        self.nested(|p| p.expr_here(range))
+    }
+
+    fn expr_here(&mut self, range: bool) -> Result<Expr, EvalError> {
         if range && matches!(self.peek(), Tok::Punct("..") | Tok::Punct("..=")) {
             return self.range(None);
         }
@@ -395,7 +425,7 @@ impl Parser<'_> {
             Tok::Punct("&&") => {
                 // `&&x`: two borrows.
                 self.bump();
-                let inner = self.unary()?;
+                let inner = self.nested(Self::unary)?;
                 let once = Expr {
                     at: at + 1,
                     kind: Kind::Unary(UnOp::AddrOf, Box::new(inner)),
@@ -411,7 +441,7 @@ impl Parser<'_> {
         if op == UnOp::AddrOf && matches!(self.peek(), Tok::Ident(k) if k == "mut") {
             self.bump();
         }
-        let inner = self.unary()?;
+        let inner = self.nested(Self::unary)?;
         Ok(Expr {
             at,
             kind: Kind::Unary(op, Box::new(inner)),
@@ -723,6 +753,26 @@ mod tests {
     fn err(s: &str) -> (u32, String) {
         let e = parse(s).unwrap_err();
         (e.column(s), e.to_string())
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let parens = |n: usize| format!("{}1{}", "(".repeat(n), ")".repeat(n));
+        assert_eq!(p(&parens(MAX_NESTING - 1)), "1");
+        assert_eq!(
+            err(&parens(MAX_NESTING)),
+            (33, "nested more than 32 levels deep".into())
+        );
+        let negs = |n: usize| format!("{}1", "-".repeat(n));
+        assert!(parse(&negs(MAX_NESTING - 1)).is_ok());
+        assert_eq!(
+            err(&negs(MAX_NESTING)),
+            (33, "nested more than 32 levels deep".into())
+        );
+        assert_eq!(
+            err(&format!("{}0{}", "v[".repeat(40), "]".repeat(40))),
+            (65, "nested more than 32 levels deep".into())
+        );
     }
 
     #[test]
