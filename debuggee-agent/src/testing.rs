@@ -55,7 +55,7 @@ pub fn locals_of(function: &str) -> BTreeMap<String, String> {
         .traceback(tid)
         .expect("traceback")
         .into_iter()
-        .find(|f| wire::session::last_segment(&f.function) == function)
+        .find(|f| wire::remote::last_segment(&f.function) == function)
         .unwrap_or_else(|| panic!("no frame {function}"));
     ins.locals(frame.id)
         .expect("locals")

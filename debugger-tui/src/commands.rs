@@ -145,7 +145,7 @@ impl Cursor {
                 } else if !arg.is_empty() {
                     self.frames
                         .iter()
-                        .position(|f| wire::session::last_segment(&f.info.function) == arg)
+                        .position(|f| wire::remote::last_segment(&f.info.function) == arg)
                 } else {
                     Some(self.frame)
                 };

@@ -11,6 +11,7 @@ pub mod error;
 pub mod frame;
 pub mod message;
 pub mod path;
+pub mod remote;
 pub mod session;
 pub mod socket;
 pub mod transport;
@@ -18,7 +19,6 @@ pub mod transport;
 pub use child::ChildTransport;
 pub use error::{Error, ErrorKind, RemoteError, caret};
 pub use message::*;
-pub use session::{
-    FirstScreen, Frame, RemoteValue, Session, Target, Task, TaskList, Traceback, Traffic,
-};
+pub use remote::{Frame, RemoteValue, Task, TaskList, Traceback};
+pub use session::{FirstScreen, Session, Target, Traffic};
 pub use transport::{MemoryTransport, StreamTransport, Transport};
