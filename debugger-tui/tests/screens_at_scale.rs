@@ -180,13 +180,19 @@ fn the_tasks_pane_lists_scrolls_and_filters_tokio_tasks() {
 
     app.apply(Action::ShowTasks);
     assert_eq!(app.focus, Focus::Output);
-    let (title, rows) = pane(&screen(&app), "Tasks");
+    let s = screen(&app);
+    let (title, rows) = pane(&s, "Tasks");
     assert_eq!(
         title,
         "Tasks — 27 of 27 tasks (↑↓ PgUp PgDn scroll, :tasks TEXT filters)"
     );
+    // The listing takes the locals' room but for five rows: 13 rows here.
+    assert_eq!(pane(&s, "Locals of").1.len(), 3);
+    assert_eq!(rows.len(), 13);
+    let gate =
+        |row: &str| row.starts_with("      gate: Receiver<u64> = Receiver { inner: Some(Inner {");
     assert_eq!(
-        rows,
+        rows[..7],
         [
             ":tasks".to_string(),
             "27 of 27 tasks".into(),
@@ -196,27 +202,36 @@ fn the_tasks_pane_lists_scrolls_and_filters_tokio_tasks() {
                 "  demo_tokio_current::reserve{}",
                 at("let got = gate.await")
             ),
+            "      shelf: u64 = 3".into(),
+            "      id: u64 = 23".into(),
         ]
     );
-    // A page on: the locals `reserve` holds across its await, then its caller.
-    app.apply(Action::Page(1));
-    let (_, rows) = pane(&screen(&app), "Tasks");
-    assert_eq!(rows[..2], ["      shelf: u64 = 3", "      id: u64 = 23"]);
-    assert!(
-        rows[2].starts_with("      gate: Receiver<u64> = Receiver { inner: Some(Inner {"),
-        "{}",
-        rows[2]
-    );
+    assert!(gate(&rows[7]), "{}", rows[7]);
     assert_eq!(
-        rows[3..],
+        rows[8..12],
         [
             format!(
                 "  demo_tokio_current::order{}",
                 at("let got = reserve(id, gate).await")
             ),
-            "      id: u64 = 23".into()
+            "      id: u64 = 23".into(),
+            "      name: String = \"order-23\"".into(),
+            "      qty: u64 = 230".into(),
         ]
     );
+    assert!(gate(&rows[12]), "{}", rows[12]);
+    // A page on: the next 13 lines, from the next task.
+    app.apply(Action::Page(1));
+    let (_, rows) = pane(&screen(&app), "Tasks");
+    assert_eq!(rows[0], "task 20 (idle)");
+    assert_eq!(rows.len(), 13);
+    // Each row is its line, cut at the pane's edge.
+    for (row, line) in rows.iter().zip(&app.output[13..26]) {
+        assert!(
+            !row.is_empty() && line.starts_with(row.as_str()),
+            "{row:?} / {line:?}"
+        );
+    }
 
     command(&mut app, "tasks ticker");
     assert_eq!(
@@ -235,5 +250,7 @@ fn the_tasks_pane_lists_scrolls_and_filters_tokio_tasks() {
         title,
         "Tasks — 1 of 27 tasks (↑↓ PgUp PgDn scroll, :tasks TEXT filters)"
     );
-    assert_eq!(rows, app.output[..5]);
+    // Six lines: the output keeps its usual seven rows.
+    assert_eq!(rows[..6], app.output[..]);
+    assert_eq!(rows[6], "");
 }

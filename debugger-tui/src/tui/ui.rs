@@ -71,13 +71,20 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
         f.render_widget(Paragraph::new(msg), area);
         return;
     }
+    // A listing the user is reading (the Tasks pane, `:stacks`, `bt`) takes
+    // the locals' room but for five rows; otherwise the output is 7 rows.
+    let (locals_rows, output_rows) = if app.focus == Focus::Output && output_len(app) > 5 {
+        (Constraint::Length(5), Constraint::Min(7))
+    } else {
+        (Constraint::Min(5), Constraint::Length(7))
+    };
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
             Constraint::Length(2),
             Constraint::Percentage(42),
-            Constraint::Min(5),
-            Constraint::Length(7),
+            locals_rows,
+            output_rows,
             Constraint::Length(1),
         ])
         .split(area);
@@ -118,6 +125,11 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
     if app.quitting {
         quit_prompt(f, theme, area);
     }
+}
+
+/// The rows the output area holds: its lines and a printed value's tree.
+fn output_len(app: &App) -> usize {
+    app.output.len() + app.output_tree.as_ref().map_or(0, |t| t.rows().len())
 }
 
 /// The last full picture with a spinner in the key bar, drawn while a
