@@ -364,16 +364,8 @@ fn mouse_clicks_select_and_the_wheel_scrolls() {
 
 #[test]
 fn a_view_the_agent_could_not_use_is_the_first_thing_the_output_says() {
-    let dir = tests::TempDir::new("views");
-    let views = dir.0.join("views.toml");
-    std::fs::write(&views, "[[view]]\ntype = \"Celsius\"\nkind = \"summary\"\n").unwrap();
-    let demo = tests::crash_with(
-        "declared",
-        &[
-            ("PMDB_VIEWS", views.to_str().unwrap()),
-            ("XDG_CONFIG_HOME", dir.0.to_str().unwrap()),
-        ],
-    );
+    let (demo, views) =
+        tests::crash_with_views("[[view]]\ntype = \"Celsius\"\nkind = \"summary\"\n");
     let app = App::new(demo.session()).unwrap();
     let s = screen(&app, 200, 30);
     let out_at = s.iter().position(|l| l.starts_with("┌ Output")).unwrap();

@@ -116,6 +116,8 @@ pub struct Crashed {
     pub dir: TempDir,
     stderr: Arc<Mutex<String>>,
     reader: Option<std::thread::JoinHandle<()>>,
+    /// Directories the crash reads from, removed with it.
+    keep: Vec<TempDir>,
 }
 
 /// Runs `demo <scenario>` in wait mode and returns once its socket is up.
@@ -126,6 +128,23 @@ pub fn crash(scenario: &str) -> Crashed {
 /// As [`crash`], with extra environment variables.
 pub fn crash_with(scenario: &str, env: &[(&str, &str)]) -> Crashed {
     crash_program(&bin("demo"), &[scenario], scenario, env)
+}
+
+/// `demo declared` with `views` as the one views file it reads (none of
+/// the user's own): the crash, and the file's path (kept while the crash is).
+pub fn crash_with_views(views: &str) -> (Crashed, PathBuf) {
+    let dir = TempDir::new("views");
+    let file = dir.0.join("views.toml");
+    std::fs::write(&file, views).expect("write a views file");
+    let mut crashed = crash_with(
+        "declared",
+        &[
+            ("PMDB_VIEWS", file.to_str().unwrap()),
+            ("XDG_CONFIG_HOME", dir.0.to_str().unwrap()),
+        ],
+    );
+    crashed.keep.push(dir);
+    (crashed, file)
 }
 
 /// As [`crash`], with the optimized build of the demo.
@@ -188,6 +207,7 @@ pub fn crash_program(
         dir,
         stderr,
         reader: Some(reader),
+        keep: Vec::new(),
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     while !crashed.socket.exists() {

@@ -117,17 +117,7 @@ fn batch_commands_from_stdin() {
 /// by batch mode; the output itself is unchanged.
 #[test]
 fn a_view_the_agent_could_not_use_is_said_on_stderr() {
-    let dir = tests::TempDir::new("views");
-    let views = dir.0.join("views.toml");
-    std::fs::write(&views, "[[view]]\ntype = \"Celsius\"\nkind = \"gauge\"\n").unwrap();
-    // No user-level views file of whoever runs the tests.
-    let demo = tests::crash_with(
-        "declared",
-        &[
-            ("PMDB_VIEWS", views.to_str().unwrap()),
-            ("XDG_CONFIG_HOME", dir.0.to_str().unwrap()),
-        ],
-    );
+    let (demo, views) = tests::crash_with_views("[[view]]\ntype = \"Celsius\"\nkind = \"gauge\"\n");
     let warning = format!(
         "pmdb: warning: view not used: {}:1: the view of Celsius: unknown variant `gauge`, expected one of `seq`, `set`, `text`, `bytes`, `map`, `value`, `summary`\n",
         views.display()

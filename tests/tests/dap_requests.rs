@@ -128,16 +128,7 @@ fn shadowed_bindings_are_marked_and_only_the_visible_one_has_a_path() {
 
 #[test]
 fn a_view_the_agent_could_not_use_is_an_output_event() {
-    let dir = tests::TempDir::new("views");
-    let views = dir.0.join("views.toml");
-    std::fs::write(&views, "[[view]]\nkind = \"seq\"\n").unwrap();
-    let demo = tests::crash_with(
-        "declared",
-        &[
-            ("PMDB_VIEWS", views.to_str().unwrap()),
-            ("XDG_CONFIG_HOME", dir.0.to_str().unwrap()),
-        ],
-    );
+    let (demo, views) = tests::crash_with_views("[[view]]\nkind = \"seq\"\n");
     let mut editor = DapClient::start(&tests::bin("pmdb"));
     editor.request("initialize", json!({"adapterID": "pmdb"}));
     editor.request("attach", json!({"socket": demo.socket}));
