@@ -22,8 +22,6 @@ use engine::{Regs, Stack, Thread};
 /// Most threads frozen at once: far past what a service runs, and bounded
 /// so a runaway program costs the agent at most ~15 MB of slots.
 pub const MAX_THREADS: usize = 100_000;
-/// Most frames unwound per frozen thread.
-const MAX_FRAMES: usize = 256;
 /// How long the freeze waits for one more thread to answer: it gives up
 /// only once no thread has answered for this long.
 const QUIET: Duration = Duration::from_millis(200);
@@ -191,8 +189,6 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
         std::thread::sleep(Duration::from_millis(1));
     }
     let answered = NEXT.load(Ordering::SeqCst).min(slots.len());
-    let tables = crate::live::engine();
-    let tables = tables.tables();
     let mut stopped: Vec<Thread> = slots[..answered]
         .iter()
         .filter(|s| s.done.load(Ordering::SeqCst))
@@ -210,7 +206,10 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
             Thread {
                 id: tid,
                 name,
-                stack: Stack::Unwound(tables.raw_frames(regs, MAX_FRAMES)),
+                // Unwound when a debugger asks (or the warm-up gets to it),
+                // not here: 10,000 threads took half a second to unwind
+                // before the socket could appear.
+                stack: Stack::Regs(Box::new(regs)),
             }
         })
         .collect();

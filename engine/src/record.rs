@@ -60,8 +60,9 @@ pub struct LaterRecord {
 pub struct RecordError(String);
 
 impl CrashRecord {
-    /// The record of a crash whose threads are already unwound (threads
-    /// known only by registers are recorded as their one exact frame).
+    /// The record of a crash: each thread's unwound frames, or for a thread
+    /// known only by its registers, its one exact frame (read back as
+    /// registers, to be unwound by whoever reads the record).
     pub fn of(crash: &Crash, later: &[LaterCrash]) -> CrashRecord {
         CrashRecord {
             later: later
@@ -110,9 +111,14 @@ impl CrashRecord {
                 .map(|t| Thread {
                     id: t.id,
                     name: t.name,
-                    stack: Stack::Unwound(
-                        t.frames.into_iter().map(FrameRecord::into_raw).collect(),
-                    ),
+                    stack: match &t.frames[..] {
+                        // A thread known by its registers (the agent unwinds
+                        // frozen threads only when asked): unwound here too.
+                        [only] if only.exact => Stack::Regs(Box::new(only.regs)),
+                        _ => Stack::Unwound(
+                            t.frames.into_iter().map(FrameRecord::into_raw).collect(),
+                        ),
+                    },
                 })
                 .collect(),
         };
@@ -186,13 +192,7 @@ mod tests {
         assert!(later.is_empty());
         assert_eq!(crash.info.message, "boom");
         match &crash.threads[0].stack {
-            Stack::Unwound(frames) => {
-                assert_eq!(frames.len(), 1);
-                assert_eq!(
-                    (frames[0].ip, frames[0].sp, frames[0].exact),
-                    (0x5555_1234, 0x7ffd_0000, true)
-                );
-            }
+            Stack::Regs(back) => assert_eq!(**back, regs),
             other => panic!("{other:?}"),
         }
         assert!(CrashRecord::from_bytes(b"\x92\x01").is_err());
