@@ -116,13 +116,6 @@ fn index_map(dbg: &DebugInfo, v: &Val, ty: &Type, map: bool) -> Option<View> {
 fn small_vec(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let capacity = number(dbg, &field(dbg, v, ty, "capacity")?)?;
     let data = field(dbg, v, ty, "data")?;
-    let dty = types::get(dbg, data.ty?);
-    let Kind::Struct {
-        variants: Some(vs), ..
-    } = &dty.kind
-    else {
-        return None;
-    };
     let Kind::Array {
         elem,
         count: Some(inline),
@@ -130,15 +123,7 @@ fn small_vec(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     else {
         return None;
     };
-    let View::Fields {
-        label,
-        fields,
-        base,
-        ..
-    } = views::enum_view(dbg, &data, vs)
-    else {
-        return None;
-    };
+    let (label, fields, base) = views::active_variant(dbg, &data)?;
     // Inline, `capacity` is the length; spilled, the heap's own `len` is.
     let (ptr, len) = match (label.as_str(), capacity <= inline) {
         ("Inline", true) => {
@@ -331,17 +316,7 @@ fn json_value(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         "Number" => {
             // Number { n: PosInt(u64) | NegInt(i64) | Float(f64) }
             let n = inner(dbg, &payload, &["n"])?;
-            let nty = types::get(dbg, n.ty?);
-            let Kind::Struct {
-                variants: Some(nvs),
-                ..
-            } = &nty.kind
-            else {
-                return None;
-            };
-            let View::Fields { fields, base, .. } = views::enum_view(dbg, &n, nvs) else {
-                return None;
-            };
+            let (_, fields, base) = views::active_variant(dbg, &n)?;
             let f = fields.first()?;
             transparent(n.place.at(base + f.offset), f.ty, false)
         }
@@ -379,22 +354,7 @@ fn uuid(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
 /// `SmolStr(Repr)`: inline bytes, a `&'static str`, or an `Arc<str>`.
 fn smol_str(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let repr = field(dbg, v, ty, "__0")?;
-    let rty = types::get(dbg, repr.ty?);
-    let Kind::Struct {
-        variants: Some(vs), ..
-    } = &rty.kind
-    else {
-        return None;
-    };
-    let View::Fields {
-        label,
-        fields,
-        base,
-        ..
-    } = views::enum_view(dbg, &repr, vs)
-    else {
-        return None;
-    };
+    let (label, fields, base) = views::active_variant(dbg, &repr)?;
     match label.as_str() {
         "Inline" => {
             let len_f = fields.iter().find(|f| f.name == "len")?;

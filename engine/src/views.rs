@@ -331,6 +331,27 @@ pub fn enum_view(dbg: &DebugInfo, v: &Val, vs: &types::Variants) -> View {
     }
 }
 
+/// The active variant of `v`, whose own type is an enum: its name, its
+/// fields, and where in `v` they start; `None` for anything else.
+pub fn active_variant(dbg: &DebugInfo, v: &Val) -> Option<(String, Vec<Field>, u64)> {
+    let ty = types::get(dbg, v.ty?);
+    let Kind::Struct {
+        variants: Some(vs), ..
+    } = &ty.kind
+    else {
+        return None;
+    };
+    match enum_view(dbg, v, vs) {
+        View::Fields {
+            label,
+            fields,
+            base,
+            ..
+        } => Some((label, fields, base)),
+        _ => None,
+    }
+}
+
 /// Std types by name and layout; `None` when the layout is not the one we know.
 fn std_view(dbg: &DebugInfo, v: &Val, ty: &Type, fields: &[Field]) -> Option<View> {
     let name = ty.name.as_str();
