@@ -88,7 +88,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
             let (_, f) = only_field(ty)?;
             transparent(v.place.at(f.offset), f.ty, false)
         }
-        "Cow" => cow(dbg, v, ty),
+        "Cow" => cow(dbg, v),
         "NonZero" => {
             let value = inner(dbg, v, &["__0", "__0"])?;
             transparent(value.place, value.ty, false)
@@ -299,25 +299,12 @@ pub(crate) fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option
 /// An `Option`-like enum's payload: `Some(Some(field))` for `Some(x)`,
 /// `Some(None)` for `None`, `None` when `v` is not such an enum.
 fn some_payload(dbg: &DebugInfo, v: &Val) -> Option<Option<Val>> {
-    let ty = types::get(dbg, v.ty?);
-    let Kind::Struct {
-        variants: Some(vs), ..
-    } = &ty.kind
-    else {
-        return None;
-    };
-    match views::enum_view(dbg, v, vs) {
-        View::Fields {
-            label,
-            fields,
-            base,
-            ..
-        } if label == "Some" => {
+    match views::active_variant(dbg, v)? {
+        (label, fields, base) if label == "Some" => {
             let f = fields.first()?;
             Some(Some(Val::new(v.place.at(base + f.offset), f.ty)))
         }
-        View::Fields { .. } => Some(None),
-        _ => None,
+        _ => Some(None),
     }
 }
 
@@ -518,20 +505,10 @@ fn lock(dbg: &DebugInfo, v: &Val, ty: &Type, label: &str) -> Option<View> {
     Some(wrapper_struct(label, kids, 2, true))
 }
 
-fn cow(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
-    let Kind::Struct {
-        variants: Some(vs), ..
-    } = &ty.kind
-    else {
-        return None;
-    };
-    match views::enum_view(dbg, v, vs) {
-        View::Fields { fields, base, .. } => {
-            let f = fields.first()?;
-            transparent(v.place.at(base + f.offset), f.ty, false)
-        }
-        _ => None,
-    }
+fn cow(dbg: &DebugInfo, v: &Val) -> Option<View> {
+    let (_, fields, base) = views::active_variant(dbg, v)?;
+    let f = fields.first()?;
+    transparent(v.place.at(base + f.offset), f.ty, false)
 }
 
 fn atomic(dbg: &DebugInfo, v: &Val, name: &str) -> Option<View> {
