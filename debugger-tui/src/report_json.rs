@@ -139,10 +139,17 @@ impl Serialize for Source<'_> {
 }
 
 fn tasks<S: Serializer>(tasks: &&[ReportTask], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(tasks.iter().map(|t| Task {
-        frames: t.frames.iter().map(AsyncFrame).collect(),
-        id: t.id,
-        state: &t.state,
+    s.collect_seq(tasks.iter().map(|t| {
+        Task {
+            frames: t
+                .frames
+                .iter()
+                .enumerate()
+                .map(|(i, f)| AsyncFrame(i, f))
+                .collect(),
+            id: t.id,
+            state: &t.state,
+        }
     }))
 }
 
@@ -153,16 +160,20 @@ struct Task<'a> {
     state: &'a str,
 }
 
-struct AsyncFrame<'a>(&'a ReportAsyncFrame);
+/// A task's frame, shaped as a thread's: its position (innermost first)
+/// and `runtime` (false: every future of the chain is the program's own).
+struct AsyncFrame<'a>(usize, &'a ReportAsyncFrame);
 
 impl Serialize for AsyncFrame<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let f = self.0;
+        let (index, f) = (self.0, self.1);
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("file", &f.file)?;
         m.serialize_entry("function", &f.function)?;
+        m.serialize_entry("index", &index)?;
         m.serialize_entry("line", &f.line)?;
         m.serialize_entry("locals", &Nodes(&f.locals))?;
+        m.serialize_entry("runtime", &false)?;
         m.end()
     }
 }
@@ -260,7 +271,8 @@ mod tests {
                     frame_json(1, json!({"error": "no file"})),
                 ]}],
                 "tasks": [{"id": 3, "state": "idle", "frames": [
-                    {"function": "demo::order", "file": null, "line": 9, "locals": []}
+                    {"index": 0, "function": "demo::order", "file": null, "line": 9,
+                     "runtime": false, "locals": []}
                 ]}],
                 "tasks_unavailable": "why",
             })

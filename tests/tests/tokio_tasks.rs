@@ -11,6 +11,7 @@
 
 use std::path::PathBuf;
 
+use serde_json::json;
 use tests::crash_program;
 
 /// `scenario.rs` lines: the awaits each task is parked at.
@@ -186,6 +187,21 @@ fn check_tasks(version: &str) {
     let t5 = tasks.iter().find(|t| t["id"] == 5).unwrap();
     assert_eq!(t5["state"], "idle");
     let frames = t5["frames"].as_array().unwrap();
+    // Shaped as a thread's frames.
+    let keys: Vec<&str> = frames[1]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["file", "function", "index", "line", "locals", "runtime"]
+    );
+    assert_eq!(
+        (&frames[1]["index"], &frames[1]["runtime"]),
+        (&json!(1), &json!(false))
+    );
     assert_eq!(frames[1]["function"], format!("{krate}::reserve"));
     assert_eq!(frames[1]["line"], reserve_await());
     assert_eq!(frames[2]["line"], order_await());
