@@ -53,6 +53,7 @@ fn main() {
             tid: std::process::id(),
             regs,
             signal: 6,
+            fs_base: 0,
         }],
         siginfo: None,
         psinfo: PsInfo {

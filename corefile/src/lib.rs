@@ -51,13 +51,16 @@ pub use writer::write;
 /// 5 rdi, 6 rbp, 7 rsp, 8..=15 r8..r15, 16 rip.
 pub type Regs = [Option<u64>; 17];
 
-/// One thread to write: its id, registers and the signal it stands in
-/// (`pr_cursig`; 0 for none). The crashed thread comes first.
+/// One thread to write: its id, registers, the signal it stands in
+/// (`pr_cursig`; 0 for none) and its thread pointer (`fs_base`, where its
+/// thread-local storage starts; 0 when unknown). The crashed thread comes
+/// first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadRegs {
     pub tid: u32,
     pub regs: Regs,
     pub signal: u32,
+    pub fs_base: u64,
 }
 
 /// The signal that ended the process (`NT_SIGINFO`): number, `si_code` and

@@ -133,6 +133,7 @@ pub fn prstatus(t: &ThreadRegs, ids: &ProcIds) -> Vec<u8> {
     }
     user[USER_CS] = CS_USER64;
     user[USER_SS] = SS_USER;
+    user[USER_FS_BASE] = t.fs_base;
     for (i, v) in user.iter().enumerate() {
         put_u64(&mut b, PR_REG + 8 * i, *v);
     }

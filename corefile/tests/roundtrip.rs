@@ -58,8 +58,9 @@ fn round_trip_of_this_process() {
         let written: Vec<u64> = w.regs.iter().map(|r| r.unwrap_or(0)).collect();
         let read: Vec<u64> = t.regs.iter().map(|r| r.unwrap()).collect();
         assert_eq!(read, written);
-        assert_eq!(t.fs_base, 0);
+        assert_eq!(t.fs_base, w.fs_base);
     }
+    assert_eq!(threads[0].fs_base, 0x7f00_0000_1000);
     assert_eq!(threads[0].regs[16], Some(0xdead_beef));
     assert_eq!(threads[2].regs[5], Some(0));
     assert_eq!(threads[1].regs[7], Some(0x2007));

@@ -29,6 +29,9 @@ const QUIET: Duration = Duration::from_millis(200);
 struct ThreadSlot {
     tid: AtomicU64,
     regs: [AtomicU64; 17],
+    /// The thread pointer (`fs_base` on x86-64: glibc's and musl's
+    /// `pthread_self()` is the thread's TCB, where `%fs` points).
+    tp: AtomicU64,
     done: AtomicBool,
 }
 
@@ -37,9 +40,28 @@ impl ThreadSlot {
         ThreadSlot {
             tid: AtomicU64::new(0),
             regs: [const { AtomicU64::new(0) }; 17],
+            tp: AtomicU64::new(0),
             done: AtomicBool::new(false),
         }
     }
+}
+
+/// The thread pointers of the threads the last freeze stopped, by tid.
+static THREAD_POINTERS: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+
+/// A thread's thread pointer (for its core's `fs_base`): the calling
+/// thread's own, or one the last freeze recorded.
+pub fn thread_pointer(tid: u64) -> Option<u64> {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    if tid == unsafe { libc::syscall(libc::SYS_gettid) } as u64 {
+        // SAFETY: pthread_self takes no arguments and cannot fail.
+        return Some(unsafe { libc::pthread_self() } as u64);
+    }
+    let known = THREAD_POINTERS.lock().unwrap_or_else(|p| p.into_inner());
+    known
+        .binary_search_by_key(&tid, |&(t, _)| t)
+        .ok()
+        .map(|k| known[k].1)
 }
 
 /// The slots the signal handler writes into, allocated before any thread is
@@ -108,6 +130,7 @@ extern "C" fn handler(_sig: libc::c_int, _info: *mut libc::siginfo_t, context: *
             }
             slot.tid
                 .store(libc::syscall(libc::SYS_gettid) as u64, Ordering::SeqCst);
+            slot.tp.store(libc::pthread_self() as u64, Ordering::SeqCst);
             slot.done.store(true, Ordering::SeqCst);
         }
         let mut byte = 0u8;
@@ -189,6 +212,15 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
         std::thread::sleep(Duration::from_millis(1));
     }
     let answered = NEXT.load(Ordering::SeqCst).min(slots.len());
+    {
+        let mut pointers: Vec<(u64, u64)> = slots[..answered]
+            .iter()
+            .filter(|s| s.done.load(Ordering::SeqCst))
+            .map(|s| (s.tid.load(Ordering::SeqCst), s.tp.load(Ordering::SeqCst)))
+            .collect();
+        pointers.sort_unstable();
+        *THREAD_POINTERS.lock().unwrap_or_else(|p| p.into_inner()) = pointers;
+    }
     let mut stopped: Vec<Thread> = slots[..answered]
         .iter()
         .filter(|s| s.done.load(Ordering::SeqCst))

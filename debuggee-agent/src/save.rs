@@ -141,5 +141,6 @@ fn registers(t: &engine::Thread) -> ThreadRegs {
         tid: t.id as u32,
         regs,
         signal: 0,
+        fs_base: crate::freeze::thread_pointer(t.id).unwrap_or(0),
     }
 }

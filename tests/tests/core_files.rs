@@ -630,3 +630,26 @@ fn a_cores_source_comes_from_source_dir() {
         ]
     );
 }
+
+/// Each thread of an agent's core carries its thread pointer (`fs_base`),
+/// as the kernel's cores do, so gdb finds thread-local storage: glibc's
+/// TCB starts with a pointer to itself, and so reads back from the core.
+#[test]
+fn agent_cores_carry_each_threads_thread_pointer() {
+    let scratch = TempDir::new("tp");
+    let (core, _, stderr) = agent_core_of(Command::new(bin("demo")), "threads", &scratch.0, &[]);
+    let core = corefile::Core::open(&core).unwrap();
+    let threads = core.threads();
+    assert_eq!(threads.len(), 4, "{stderr}");
+    let mut seen = Vec::new();
+    for t in threads {
+        assert_ne!(t.fs_base, 0, "thread {}", t.tid);
+        let mut word = [0u8; 8];
+        core.read(t.fs_base, &mut word).unwrap();
+        assert_eq!(u64::from_le_bytes(word), t.fs_base, "thread {}", t.tid);
+        seen.push(t.fs_base);
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 4, "one thread pointer per thread");
+}

@@ -64,16 +64,19 @@ pub fn self_spec(rip: u64) -> CoreSpec {
                 tid: tid(),
                 regs: first,
                 signal: 11,
+                fs_base: 0x7f00_0000_1000,
             },
             ThreadRegs {
                 tid: tid() + 100_000,
                 regs: regs(0x2000),
                 signal: 0,
+                fs_base: 0,
             },
             ThreadRegs {
                 tid: tid() + 100_001,
                 regs: third,
                 signal: 0,
+                fs_base: 0,
             },
         ],
         siginfo: Some(SigInfo {
@@ -146,11 +149,13 @@ pub fn small_core(dir: &Path) -> Vec<u8> {
                 tid: 4242,
                 regs: regs(0x100),
                 signal: 6,
+                fs_base: 0,
             },
             ThreadRegs {
                 tid: 4243,
                 regs: regs(0x200),
                 signal: 0,
+                fs_base: 0,
             },
         ],
         siginfo: Some(SigInfo {
