@@ -63,6 +63,9 @@ pub struct DebugInfo {
     units_parsed: AtomicU64,
     /// Types read so far, by DIE.
     pub(crate) types: crate::types::Cache,
+    /// Types an expression named (`*const Posting`), found by name: each
+    /// search walks every unit, so each name is searched once.
+    pub(crate) named_types: std::sync::Mutex<std::collections::HashMap<String, Option<DieRef>>>,
     /// Statics and vtables, indexed on first need.
     pub(crate) globals: OnceLock<crate::globals::Globals>,
     /// rustc's `-C split-debuginfo=packed`: the `.dwp` beside the file, whose
@@ -140,6 +143,7 @@ impl DebugInfo {
             unit_ranges: OnceLock::new(),
             units_parsed: AtomicU64::new(0),
             types: Default::default(),
+            named_types: Default::default(),
             globals: OnceLock::new(),
             package,
             splits: Default::default(),

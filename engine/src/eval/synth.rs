@@ -122,6 +122,17 @@ pub fn named(dbg: &DebugInfo, name: &str) -> DieRef {
 /// as written in source (`Account`, `Vec<u8>`). Walks the units' type
 /// definitions (namespaces included); the first definition wins.
 pub fn find(dbg: &DebugInfo, name: &str) -> Option<DieRef> {
+    let lock = || dbg.named_types.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(found) = lock().get(name) {
+        return *found;
+    }
+    let found = search(dbg, name);
+    lock().insert(name.to_string(), found);
+    found
+}
+
+/// The search [`find`] remembers: every unit, parsed and dropped in turn.
+fn search(dbg: &DebugInfo, name: &str) -> Option<DieRef> {
     let want = name.replace(' ', "");
     let want_short = types::short_name(&want).replace(' ', "");
     let mut headers = dbg.dwarf.units();
