@@ -453,6 +453,17 @@ pub fn die_name(
     Some(s.to_string_lossy().into_owned())
 }
 
+/// `name` under the namespaces (and types) of `path`: `demo::bank::Account`
+/// for `["demo", "bank"]` and `Account`; `name` alone at the top.
+pub fn qualified(path: &[String], name: &str) -> String {
+    let mut full = path.join("::");
+    if !full.is_empty() {
+        full.push_str("::");
+    }
+    full.push_str(name);
+    full
+}
+
 /// The `.dwp` beside `path` (`path.dwp`, as rustc's `-C
 /// split-debuginfo=packed` writes it), mapped and read.
 fn load_package(path: &Path, endian: gimli::RunTimeEndian) -> Option<gimli::DwarfPackage<R>> {

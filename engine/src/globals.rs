@@ -137,12 +137,9 @@ fn scan(
                     }
                 } else if location_addr(dbg, entry, unit).is_some_and(|a| a != 0) {
                     // Address 0: the linker dropped an unused static.
-                    let mut full = path.join("::");
-                    if !full.is_empty() {
-                        full.push_str("::");
-                    }
-                    full.push_str(&name);
-                    g.statics.entry(full).or_insert(at);
+                    g.statics
+                        .entry(crate::debuginfo::qualified(path, &name))
+                        .or_insert(at);
                 }
             }
             _ => {}

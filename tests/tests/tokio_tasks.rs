@@ -3,13 +3,14 @@
 //! in `reserve` at `gate.await`, a ticker asleep, `poke` woken but not yet
 //! run, and `checker` panicking while it runs. Every task is listed with its
 //! id, state, await lines and the locals held across each await, value for
-//! value, through `Session::tasks()` and `pmdb report --json`.
+//! value, through `Session::tasks()` and `pmdb report --json`; the same
+//! with a multi-thread runtime no thread is in `block_on` for (`multi`),
+//! and with a runtime nobody entered (`held`). `demo-tokio-oldest` (tokio
+//! 1.0.3) is a layout pmdb does not know, said in one line.
 //!
 //! Build the demos first (`.ci/run` does):
 //! `cargo build --manifest-path demo-tokio/current/Cargo.toml --target-dir target/tokio-demos`
-//! and the same for `demo-tokio/older`.
-
-use std::path::PathBuf;
+//! and the same for `demo-tokio/older` and `demo-tokio/oldest`.
 
 use serde_json::json;
 use tests::crash_program;
@@ -36,10 +37,6 @@ fn serve_await() -> u32 {
 }
 fn main_await() -> u32 {
     await_line("serve(orders).await;")
-}
-
-fn demo(version: &str) -> PathBuf {
-    tests::tokio_demo(version)
 }
 
 /// One of the 24 orders: parked in `reserve` at `gate.await`, holding its
@@ -141,7 +138,7 @@ fn check_last_three(krate: &str, tasks: &[wire::Task]) {
 
 fn check_tasks(version: &str) {
     let krate = format!("demo_tokio_{version}");
-    let crashed = crash_program(&demo(version), &[], "tokio", &[]);
+    let crashed = crash_program(&tests::tokio_demo(version), &[], "tokio", &[]);
     let s = crashed.session();
     let crash = s.crash().unwrap();
     assert_eq!(crash.message, "checker: 24 orders waiting, limit 12");
@@ -223,7 +220,7 @@ fn check_tasks(version: &str) {
 /// found from its worker (in `enter_runtime`), and `serve` is a task too.
 fn check_tasks_without_block_on(version: &str) {
     let krate = format!("demo_tokio_{version}");
-    let crashed = crash_program(&demo(version), &["24", "multi"], "tokio", &[]);
+    let crashed = crash_program(&tests::tokio_demo(version), &["24", "multi"], "tokio", &[]);
     let s = crashed.session();
     let crash = s.crash().unwrap();
     assert_eq!(crash.message, "checker: 24 orders waiting, limit 12");
@@ -302,7 +299,7 @@ fn every_task_of_a_multi_thread_runtime_without_block_on_older() {
 /// a local is found, and its one task, spawned but never polled.
 fn check_held_runtime(version: &str) {
     let krate = format!("demo_tokio_{version}");
-    let crashed = crash_program(&demo(version), &["24", "held"], "tokio", &[]);
+    let crashed = crash_program(&tests::tokio_demo(version), &["24", "held"], "tokio", &[]);
     let s = crashed.session();
     assert_eq!(
         s.crash().unwrap().message,
@@ -346,7 +343,7 @@ fn a_runtime_layout_pmdb_does_not_know_is_said_in_one_line() {
         ),
         ("held", "Runtime.handle.inner"),
     ] {
-        let crashed = crash_program(&demo("oldest"), &["24", mode], "tokio", &[]);
+        let crashed = crash_program(&tests::tokio_demo("oldest"), &["24", mode], "tokio", &[]);
         let line = format!("tasks unavailable: tokio 1.x layout not recognised ({why})");
         let list = crashed.session().tasks().unwrap();
         assert_eq!(list.unavailable.as_deref(), Some(line.as_str()), "{mode}");
@@ -378,7 +375,7 @@ fn a_program_without_tokio_has_no_tasks() {
 
 #[test]
 fn batch_lists_tasks_filtered() {
-    let crashed = crash_program(&demo("current"), &[], "tokio", &[]);
+    let crashed = crash_program(&tests::tokio_demo("current"), &[], "tokio", &[]);
     let (status, out, err) = tests::pmdb(
         &[
             "attach",

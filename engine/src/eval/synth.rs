@@ -199,12 +199,7 @@ fn scan(
                 {
                     continue;
                 }
-                let mut full = path.join("::");
-                if !full.is_empty() {
-                    full.push_str("::");
-                }
-                full.push_str(&name);
-                let full = full.replace(' ', "");
+                let full = crate::debuginfo::qualified(path, &name).replace(' ', "");
                 let at = entry.offset().to_debug_info_offset(&unit.header);
                 if full == want {
                     return at;

@@ -219,10 +219,9 @@ fn walk(
                 let name = dbg.die_name(unit, entry).unwrap_or_default();
                 if let Some(at) = dbg.global(unit, entry.offset()) {
                     if name.starts_with('{') || name == "Runtime" {
-                        let mut full = path.join("::");
-                        full.push_str("::");
-                        full.push_str(&name);
-                        index.paths.insert(at, full);
+                        index
+                            .paths
+                            .insert(at, crate::debuginfo::qualified(path, &name));
                     }
                     let short = name.split('<').next().unwrap_or_default().to_string();
                     index.structs.entry(short).or_default().push(at);
