@@ -81,3 +81,29 @@ impl Drop for Tmux {
             .status();
     }
 }
+
+/// The walk both TUI tests take through `demo bank`'s crash, whatever
+/// carries it: the first screen (the panic, `withdraw`'s locals), up to
+/// `transfer`, and `bank` expanded to its fields. Returns the first screen.
+pub fn walk_the_bank_crash(t: &Tmux) -> String {
+    let first = t.wait_for("Locals of demo::bank::withdraw");
+    assert!(
+        first.contains("thread 'main' panicked at demo/src/bank.rs:63:9: insufficient funds: bob has 75 but round 1 needs 500"),
+        "{first}"
+    );
+    assert!(
+        first.contains("▸ account: &Account = Account { id: 2, owner: \"bob\""),
+        "{first}"
+    );
+    t.keys(&["u"]);
+    t.wait_for("Locals of demo::bank::transfer");
+    t.keys(&["Tab", "Enter"]);
+    let s = t.wait_for("▾ bank: &mut Bank");
+    // A reference to a struct expands to the struct's fields.
+    assert!(s.contains("    name: &str = \"First Crash Bank\""), "{s}");
+    assert!(
+        s.contains("  ▸ accounts: Vec<Account> = [Account { id: 1"),
+        "{s}"
+    );
+    first
+}

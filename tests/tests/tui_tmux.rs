@@ -2,7 +2,7 @@
 //! crashing demo, frame navigation, expansion, quit with resume, and the
 //! program's own exit status at the end.
 
-use tests::tmux::Tmux;
+use tests::tmux::{Tmux, walk_the_bank_crash};
 use tests::{TempDir, bin};
 
 #[test]
@@ -16,23 +16,8 @@ fn pmdb_run_navigates_expands_and_resumes_in_a_real_terminal() {
         bin("demo").display()
     );
     let t = Tmux::start(&cmd);
-    let s = t.wait_for("Locals of demo::bank::withdraw");
-    assert!(s.contains("thread 'main' panicked at demo/src/bank.rs:63:9: insufficient funds: bob has 75 but round 1 needs 500"), "{s}");
-    assert!(
-        s.contains("▸ account: &Account = Account { id: 2, owner: \"bob\""),
-        "{s}"
-    );
-    // Up the stack to transfer, into the locals, expand `bank`.
-    t.keys(&["u"]);
-    t.wait_for("Locals of demo::bank::transfer");
-    t.keys(&["Tab", "Enter"]);
-    let s = t.wait_for("▾ bank: &mut Bank");
-    // A reference to a struct expands to the struct's fields.
-    assert!(s.contains("    name: &str = \"First Crash Bank\""), "{s}");
-    assert!(
-        s.contains("  ▸ accounts: Vec<Account> = [Account { id: 1"),
-        "{s}"
-    );
+    // The first screen, up the stack to transfer, `bank` expanded.
+    walk_the_bank_crash(&t);
     // The command line: print a path, expanded in the output area.
     t.keys(&[":", "p bank.accounts[1].owner", "Enter"]);
     t.wait_for("bank.accounts[1].owner: String = \"bob\"");
