@@ -210,7 +210,10 @@ impl Cursor {
                 }
                 Ok(Output::Lines(lines))
             }
-            "tasks" => Ok(Output::Lines(crate::tasks::lines(&self.session, arg)?)),
+            "tasks" => Ok(Output::Lines(crate::report::text::task_lines(
+                &self.session,
+                arg,
+            )?)),
             "stacks" => {
                 let shown = crate::stacks::matching(&self.threads, arg);
                 let groups = crate::stacks::group(&self.session, &self.threads, &shown)

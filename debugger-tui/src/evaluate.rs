@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use wire::Session;
 
 use crate::remote::Endpoint;
-use crate::report::{Node, node_json};
+use crate::report::json::node_json;
+use crate::report::model::Node;
 use engine::report::node;
 
 /// One expression's outcome.

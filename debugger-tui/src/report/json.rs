@@ -5,12 +5,13 @@
 //! borrowed views write the same object (keys in alphabetical order, as a
 //! `Value` map prints them) with no tree in between.
 
+use engine::report::{SourceLines, SourceOrigin};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
+use serde_json::Value;
 use wire::{CrashInfo, CrashKind};
 
-use crate::tasks::{ReportAsyncFrame, ReportTask};
-use engine::report::{Node, ReportFrame, ReportThread, SourceLines, SourceOrigin};
+use super::model::{Node, ReportAsyncFrame, ReportFrame, ReportTask, ReportThread};
 
 /// The whole report: `pid`, `crash`, `threads`, `tasks` and, when tasks
 /// could not be listed, `tasks_unavailable`.
@@ -69,6 +70,11 @@ impl Serialize for JsonNode<'_> {
         m.serialize_entry("value", &n.value)?;
         m.end()
     }
+}
+
+/// A value and its expanded children as JSON.
+pub fn node_json(n: &Node) -> Value {
+    serde_json::to_value(JsonNode(n)).unwrap_or(Value::Null)
 }
 
 /// A list of values.
@@ -276,6 +282,29 @@ mod tests {
                 ]}],
                 "tasks_unavailable": "why",
             })
+        );
+    }
+
+    fn leaf(name: &str, ty: &str, value: &str, len: Option<u64>) -> Node {
+        Node {
+            name: name.into(),
+            shadowed: false,
+            type_name: ty.into(),
+            value: value.into(),
+            len,
+            children: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn nodes_carry_len_only_for_containers() {
+        let mut v = leaf("v", "Vec<i32>", "[1]", Some(1));
+        v.children.push(leaf("[0]", "i32", "1", None));
+        assert_eq!(
+            node_json(&v),
+            json!({"name": "v", "type": "Vec<i32>", "value": "[1]", "len": 1, "children": [
+                {"name": "[0]", "type": "i32", "value": "1", "children": []}
+            ]})
         );
     }
 }
