@@ -5,6 +5,7 @@
 
 use wire::{CrashInfo, Session};
 
+use super::layout::{Areas, window};
 use super::tree::Tree;
 use crate::commands::{Cursor, Output};
 use crate::source::{Origin, Sources};
@@ -75,16 +76,6 @@ pub enum Prompt {
 
 /// A source file's lines, or why it cannot be shown.
 pub type Source = Result<Vec<String>, String>;
-
-/// Where each pane was last drawn, for mouse hits.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Areas {
-    pub traceback: ratatui::layout::Rect,
-    pub locals: ratatui::layout::Rect,
-    pub source: ratatui::layout::Rect,
-    pub output: ratatui::layout::Rect,
-    pub threads: ratatui::layout::Rect,
-}
 
 pub struct App {
     pub cursor: Cursor,
@@ -494,7 +485,7 @@ impl App {
                 let visible = self.visible_frames();
                 let pos = visible.iter().position(|&i| i == self.frame()).unwrap_or(0);
                 let height = self.areas.get().traceback.height.saturating_sub(2) as usize;
-                let start = crate::tui::ui::window(pos, visible.len(), height).start;
+                let start = window(pos, visible.len(), height).start;
                 if let Some(&i) = visible.get(start + row as usize) {
                     self.select_frame(i);
                 }
@@ -502,7 +493,7 @@ impl App {
             Focus::Locals => {
                 let rows = self.tree.rows().len();
                 let height = self.areas.get().locals.height.saturating_sub(2) as usize;
-                let start = crate::tui::ui::window(self.tree.selected, rows, height).start;
+                let start = window(self.tree.selected, rows, height).start;
                 let target = start + row as usize;
                 if target < rows {
                     self.tree.selected = target;
@@ -515,7 +506,7 @@ impl App {
                     .position(|&i| i == self.cursor.thread)
                     .unwrap_or(0);
                 let height = self.areas.get().threads.height.saturating_sub(2) as usize;
-                let start = crate::tui::ui::window(pos, shown.len(), height).start;
+                let start = window(pos, shown.len(), height).start;
                 if let Some(&i) = shown.get(start + row as usize) {
                     self.select_thread(i);
                 }

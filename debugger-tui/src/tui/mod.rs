@@ -1,9 +1,12 @@
 //! The terminal UI: connects, sets the terminal up (and restores it on every
-//! exit path, a panic inside pmdb included), and runs the event loop over
-//! [`app::App`] state, [`ui`] drawing and [`input`] keys.
+//! exit path, a panic inside pmdb included), and runs the event loop. From
+//! the ground up: [`tree`] (the locals tree) and [`layout`] (where panes
+//! stand), [`app::App`] state over them, then [`input`] keys and [`ui`]
+//! drawing, which only read it.
 
 pub mod app;
 pub mod input;
+pub mod layout;
 pub mod tree;
 pub mod ui;
 

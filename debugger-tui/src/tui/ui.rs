@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::app::{App, Focus};
+use super::layout::{Areas, window};
 
 /// The smallest terminal the layout is drawn in.
 pub const MIN_SIZE: (u16, u16) = (80, 24);
@@ -93,7 +94,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
         .direction(Direction::Horizontal)
         .constraints([Constraint::Percentage(40), Constraint::Percentage(60)])
         .split(rows[1]);
-    let mut areas = super::app::Areas {
+    let mut areas = Areas {
         source: top[1],
         locals: rows[2],
         output: rows[3],
@@ -199,17 +200,6 @@ fn block(title: &str, focused: bool, theme: Theme) -> Block<'static> {
         .borders(Borders::ALL)
         .border_style(style)
         .title(Span::styled(format!(" {title} "), style))
-}
-
-/// The window of `height` rows from `len` that keeps `selected` visible.
-pub fn window(selected: usize, len: usize, height: usize) -> std::ops::Range<usize> {
-    if height == 0 {
-        return 0..0;
-    }
-    let start = selected
-        .saturating_sub(height - 1)
-        .min(len.saturating_sub(height));
-    start..len.min(start + height)
 }
 
 fn traceback(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
