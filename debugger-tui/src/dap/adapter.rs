@@ -16,8 +16,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use wire::{CrashInfo, RemoteValue, Session};
 
-use super::process::{self, Launched};
-use super::protocol::{self as p, FrameError, Request};
+use super::input::Input;
+use super::process::{self, LaunchError, Launched};
+use super::protocol::{self as p, Request};
 use super::refs::{Node, Refs};
 use super::translate::{self as t, Located, Paths};
 use crate::commands::{Cursor, Output};
@@ -31,27 +32,12 @@ pub enum DapError {
     Arguments { command: String, reason: String },
     #[error("{0}")]
     Failed(String),
+    #[error(transparent)]
+    Launch(#[from] LaunchError),
 }
 
 fn fail<T>(message: impl Into<String>) -> Result<T, DapError> {
     Err(DapError::Failed(message.into()))
-}
-
-/// What the adapter's loop reacts to.
-pub enum Input {
-    /// A message from the editor (or why one could not be read).
-    Message(Result<Request, FrameError>),
-    /// The editor closed our stdin.
-    End,
-    /// A crashed process serves on this socket (launch, `waitFor`).
-    Crashed(PathBuf),
-    /// The launched program ended with this status (128 + signal if killed).
-    Exited(i32),
-    /// A line the launched program wrote.
-    Output {
-        category: &'static str,
-        text: String,
-    },
 }
 
 /// The crashed process the session inspects.

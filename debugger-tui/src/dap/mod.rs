@@ -1,11 +1,13 @@
 //! `pmdb dap`: a Debug Adapter Protocol server on stdin/stdout, so editors
 //! (VS Code, nvim-dap, Helix, Zed) show a crashed program with pmdb's values,
-//! lazily. [`protocol`] is the framing and the message types, [`translate`]
-//! maps pmdb's shapes onto DAP's, [`refs`] numbers frames and references,
-//! [`adapter`] answers the requests, and [`process`] runs launched programs
-//! and watches for crashes.
+//! lazily. From the ground up: [`protocol`] is the framing and the message
+//! types, [`translate`] maps pmdb's shapes onto DAP's, [`refs`] numbers
+//! frames and references, [`input`] is what the adapter's loop reacts to,
+//! [`process`] runs launched programs and watches for crashes, and
+//! [`adapter`], over them all, answers the requests.
 
 pub mod adapter;
+pub mod input;
 pub mod process;
 pub mod protocol;
 pub mod refs;
@@ -14,7 +16,8 @@ pub mod translate;
 use std::io::{BufRead, Write};
 use std::sync::mpsc;
 
-use adapter::{Adapter, Input};
+use adapter::Adapter;
+use input::Input;
 
 /// Serves one editor over `input`/`output` until it disconnects or closes
 /// `input`. A crash attached to stays served if the editor just goes away.

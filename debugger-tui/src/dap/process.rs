@@ -11,8 +11,23 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::adapter::{DapError, Input};
+use super::input::Input;
 use super::protocol::LaunchArguments;
+
+/// Why a program could not be launched.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot create {}: {source}", dir.display())]
+    Dir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot run {}: {source}", program.display())]
+    Run {
+        program: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 /// A program `launch` started.
 pub struct Launched {
@@ -29,7 +44,7 @@ pub fn launch(
     program: &Path,
     args: &LaunchArguments,
     tx: Sender<Input>,
-) -> Result<Launched, DapError> {
+) -> Result<Launched, LaunchError> {
     let dir = std::env::temp_dir().join(format!(
         "pmdb-dap-{}-{}",
         std::process::id(),
@@ -41,7 +56,10 @@ pub fn launch(
         .mode(0o700)
         .recursive(true)
         .create(&dir)
-        .map_err(|e| DapError::Failed(format!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|source| LaunchError::Dir {
+            dir: dir.clone(),
+            source,
+        })?;
     let mut cmd = Command::new(program);
     cmd.args(&args.args)
         .env("PMDB_MODE", "wait")
@@ -58,9 +76,12 @@ pub fn launch(
             None => cmd.env_remove(k),
         };
     }
-    let mut child = cmd.spawn().map_err(|e| {
+    let mut child = cmd.spawn().map_err(|source| {
         let _ = std::fs::remove_dir(&dir);
-        DapError::Failed(format!("cannot run {}: {e}", program.display()))
+        LaunchError::Run {
+            program: program.to_path_buf(),
+            source,
+        }
     })?;
     let pid = child.id();
     if let Some(out) = child.stdout.take() {
