@@ -155,7 +155,10 @@ async fn serve() {
     let left = tokio::spawn(left(Arc::clone(&a), Arc::clone(&b)));
     tokio::spawn(right(a, b));
 
-    let (c, d) = (Arc::<Mutex<Ledger>>::default(), Arc::<Mutex<Ledger>>::default());
+    let (c, d) = (
+        Arc::<Mutex<Ledger>>::default(),
+        Arc::<Mutex<Ledger>>::default(),
+    );
     let (c2, d2) = (c.clone(), d.clone());
     let _blocker = std::thread::Builder::new()
         .name("blocker".into())
