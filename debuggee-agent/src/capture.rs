@@ -5,7 +5,7 @@
 
 use std::panic::PanicHookInfo;
 
-use engine::serve::Verdict;
+use engine::crash::serve::Verdict;
 use engine::{Crash, Stack, Thread};
 use wire::{CrashInfo, CrashKind};
 

@@ -3,7 +3,7 @@
 //! lookup, all through the live host.
 
 mod units {
-    use engine::symbols;
+    use engine::dwarf::symbols;
 
     #[test]
     fn without_aranges_root_dies_find_the_units_aranges_name() {

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use engine::Crash;
-use engine::record::{CrashRecord, STATIC_MAGIC};
+use engine::crash::record::{CrashRecord, STATIC_MAGIC};
 
 /// Where the encoded record is: a magic word, its address and its length.
 #[repr(C)]
@@ -16,7 +16,7 @@ pub struct RecordSlot {
     len: AtomicU64,
 }
 
-/// The slot, by the name `engine::record::STATIC_SYMBOL`.
+/// The slot, by the name `engine::crash::record::STATIC_SYMBOL`.
 #[unsafe(no_mangle)]
 #[allow(non_upper_case_globals)]
 pub static pmdb_crash_record: RecordSlot = RecordSlot {

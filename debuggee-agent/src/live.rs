@@ -6,8 +6,7 @@
 use std::ffi::CStr;
 use std::sync::{Arc, OnceLock};
 
-use engine::memory::ReadError;
-use engine::process::{Object, RIP, RSP, RawFrame};
+use engine::memory::process::{Object, RIP, RSP, RawFrame, ReadError};
 use engine::{Engine, LaterCrash, Process};
 use wire::{CrashInfo, CrashKind};
 

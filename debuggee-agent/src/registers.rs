@@ -2,7 +2,7 @@
 //! calling function's own (for a panic) and a signal context's (for a fault,
 //! or a thread being frozen). Both give DWARF-numbered register sets.
 
-use engine::process::{RIP, RSP, Regs};
+use engine::memory::process::{RIP, RSP, Regs};
 
 /// The calling function's callee-saved registers, stack pointer and a code
 /// address inside it: enough to unwind from here. Frame 0 of the unwound

@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 use engine::Inspector;
-use engine::report::{self, Runtime};
-use engine::serve::Server;
+use engine::crash::report::{self, Runtime};
+use engine::crash::serve::Server;
 
 /// Prints the report for `inspector` to stderr in one write.
 pub fn print(inspector: Inspector) {
     let crash = inspector.crash.info.clone();
     let server = Server::new(inspector, Duration::from_secs(30));
-    let text = engine::serve::in_process(server)
+    let text = engine::crash::serve::in_process(server)
         .map_err(|e| e.to_string())
         .and_then(|session| {
             let threads = report::walk(&session, 1).map_err(|e| e.to_string())?;

@@ -6,7 +6,7 @@
 use std::sync::Mutex;
 
 use corefile::SigInfo;
-use engine::serve::Verdict;
+use engine::crash::serve::Verdict;
 use engine::{Crash, Inspector, LaterCrash, Stack};
 
 use crate::config::{Config, Mode};

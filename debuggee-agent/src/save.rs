@@ -8,7 +8,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use corefile::{Compression, CoreSpec, Note, PsInfo, SigInfo, ThreadRegs};
-use engine::record::{CrashRecord, NOTE_NAME, NOTE_TYPE};
+use engine::crash::record::{CrashRecord, NOTE_NAME, NOTE_TYPE};
 use engine::{Crash, Process, Stack};
 
 /// Why a crash could not be saved.

@@ -5,7 +5,7 @@
 //! and ends when a debugger says resume or kill, or when no request came for
 //! `PMDB_WAIT`.
 //!
-//! The conversation itself is the engine's (`engine::serve::Server`), which
+//! The conversation itself is the engine's (`engine::crash::serve::Server`), which
 //! runs over any `wire::Transport`.
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use engine::serve::{Server, Verdict, reply};
+use engine::crash::serve::{Server, Verdict, reply};
 use engine::{Crash, Inspector};
 use interprocess::local_socket::{
     GenericFilePath, Listener, ListenerNonblockingMode, ListenerOptions, Stream, ToFsName,

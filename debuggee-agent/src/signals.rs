@@ -257,10 +257,10 @@ fn crash_from(slot: &Slot) -> Crash {
     let tid = slot.tid.load(Ordering::SeqCst);
     let engine = crate::live::engine();
     let frames = engine.tables().raw_frames(regs, MAX_FRAMES);
-    let location = engine::traceback::user_location(&engine, &frames);
+    let location = engine::crash::traceback::user_location(&engine, &frames);
     let info = crate::live::record(
         CrashKind::Signal,
-        engine::signal::describe(sig, code, addr),
+        engine::crash::signal::describe(sig, code, addr),
         None,
         location,
         tid,

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use engine::serve::Server;
+use engine::crash::serve::Server;
 use engine::{Crash, Inspector, Stack, Thread};
 
 /// The calling thread as if it had just panicked with `message`: its machine

@@ -1,5 +1,5 @@
 //! A bounded, fixed-seed property test of the real request dispatcher: this
-//! test's own stack is captured as a crash, served by `engine::serve::Server` over
+//! test's own stack is captured as a crash, served by `engine::crash::serve::Server` over
 //! `wire::MemoryTransport`, and bombarded with random bytes, mutated
 //! encodings and well-formed requests naming random handles, frames, threads
 //! and statics, and expressions (some nested far past what the parser
@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use debuggee_agent::testing::inspector_of_current_thread;
-use engine::serve::Server;
+use engine::crash::serve::Server;
 use wire::{Envelope, ErrorKind, FrameId, MemoryTransport, Request, Response, Transport, frame};
 
 /// How many messages the property run sends.

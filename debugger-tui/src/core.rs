@@ -24,8 +24,8 @@ pub struct CoreArgs {
 impl CoreArgs {
     /// The engine's options; `--substitute-path` (shared with the source
     /// options) rewrites the paths of the objects the core names too.
-    pub fn options(&self, sources: &SourceArgs) -> engine::coredump::Options {
-        engine::coredump::Options {
+    pub fn options(&self, sources: &SourceArgs) -> engine::hosts::coredump::Options {
+        engine::hosts::coredump::Options {
             exe: self.exe.clone(),
             debug_dirs: self.debug_dirs.clone(),
             substitute: sources.substitute_path.clone(),
@@ -34,11 +34,14 @@ impl CoreArgs {
 }
 
 /// Opens the core at `path` as a session.
-pub fn open(path: &Path, options: &engine::coredump::Options) -> anyhow::Result<wire::Session> {
+pub fn open(
+    path: &Path,
+    options: &engine::hosts::coredump::Options,
+) -> anyhow::Result<wire::Session> {
     if !path.exists() {
         anyhow::bail!("no such core file: {}", path.display());
     }
-    engine::coredump::open_session(path, options)
+    engine::hosts::coredump::open_session(path, options)
         .with_context(|| format!("cannot open {}", path.display()))
 }
 
@@ -46,7 +49,7 @@ pub fn open(path: &Path, options: &engine::coredump::Options) -> anyhow::Result<
 pub fn open_core(core: &Path, exe: Option<&Path>) -> anyhow::Result<wire::Session> {
     open(
         core,
-        &engine::coredump::Options {
+        &engine::hosts::coredump::Options {
             exe: exe.map(Path::to_path_buf),
             ..Default::default()
         },

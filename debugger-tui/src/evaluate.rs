@@ -9,7 +9,7 @@ use wire::Session;
 use crate::remote::Endpoint;
 use crate::report::json::node_json;
 use crate::report::model::Node;
-use engine::report::node;
+use engine::crash::report::node;
 
 /// One expression's outcome.
 #[derive(Debug, Clone, PartialEq)]

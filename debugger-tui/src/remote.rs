@@ -43,7 +43,7 @@ pub enum Endpoint {
     /// A command whose stdio carries the session.
     Command(Vec<String>),
     /// A core file, served by the engine inside this process.
-    Core(PathBuf, engine::coredump::Options),
+    Core(PathBuf, engine::hosts::coredump::Options),
 }
 
 impl Endpoint {

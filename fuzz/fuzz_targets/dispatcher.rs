@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use debuggee_agent::testing::inspector_of_current_thread;
-use engine::serve::Server;
+use engine::crash::serve::Server;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use wire::{Envelope, ErrorKind, FrameId, PROTOCOL_VERSION, Request, Response, Transport, frame};

@@ -5,7 +5,7 @@
 //! borrowed views write the same object (keys in alphabetical order, as a
 //! `Value` map prints them) with no tree in between.
 
-use engine::report::{SourceLines, SourceOrigin};
+use engine::crash::report::{SourceLines, SourceOrigin};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::Value;

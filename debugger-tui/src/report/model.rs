@@ -4,12 +4,12 @@
 //! its id, state and awaited futures as frames (innermost first, each with
 //! the locals it holds across its await).
 
-use engine::report::{SourceLines, SourceOrigin, node};
+use engine::crash::report::{SourceLines, SourceOrigin, node};
 use wire::Session;
 
 use crate::source::{Origin, Sources};
 
-pub use engine::report::{Node, ReportFrame, ReportThread, walk};
+pub use engine::crash::report::{Node, ReportFrame, ReportThread, walk};
 
 /// Lines shown before and after a frame's line with `--source`.
 const SOURCE_CONTEXT: u32 = 2;

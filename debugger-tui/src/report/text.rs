@@ -7,7 +7,7 @@ use super::model::{ReportTask, ReportThread, walk_tasks};
 
 /// The report as text, every frame shown (runtime ones marked).
 pub fn to_text(crash: &CrashInfo, threads: &[ReportThread]) -> String {
-    engine::report::to_text(crash, threads, engine::report::Runtime::Shown)
+    engine::crash::report::to_text(crash, threads, engine::crash::report::Runtime::Shown)
 }
 
 /// The tasks as text, one block per task; nothing when there are none.

@@ -1,7 +1,7 @@
 //! Errors of the expression language: what went wrong and where, as a byte
 //! offset into the expression (turned into a 1-based column for people).
 
-use crate::unavailable::Unavailable;
+use crate::memory::unavailable::Unavailable;
 
 /// Why an expression was refused or could not be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

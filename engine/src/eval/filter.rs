@@ -17,95 +17,16 @@ use super::parser::{BinOp, Expr, Kind, Pattern, UnOp};
 use super::scalar::{self, IntTy, NumTy, Scalar};
 use super::synth;
 use super::value::{Cx, Value};
-use crate::debuginfo::{DebugInfo, DieRef};
-use crate::memory::MAX_READ;
-use crate::place::Place;
-use crate::types::{self, Encoding, Kind as TyKind};
-use crate::values;
-use crate::views::{Shape, Val, View};
+use crate::dwarf::debuginfo::{DebugInfo, DieRef};
+use crate::dwarf::types::{self, Encoding, Kind as TyKind};
+use crate::memory::place::Place;
+use crate::memory::read::MAX_READ;
+use crate::values::picked::Picked;
+use crate::values::render;
+use crate::values::views::{Shape, Val, View};
 
 /// Most matches a filter keeps.
 pub const MAX_MATCHES: usize = 1_000_000;
-
-/// Items an expression picked: a filter's matches, a slice of a map.
-#[derive(Debug)]
-pub struct Picked {
-    pub shape: Shape,
-    items: Items,
-    /// Why the scan stopped early, if it did.
-    pub stopped: Option<String>,
-}
-
-#[derive(Debug)]
-enum Items {
-    /// Elements `ptr + i * stride` for each `i` in `indices`.
-    Strided {
-        ptr: u64,
-        stride: u64,
-        elem: Option<DieRef>,
-        indices: Vec<u64>,
-    },
-    /// Values with their names (`[7]`, or a map entry's key).
-    Vals(Vec<(String, Val)>),
-}
-
-impl Picked {
-    pub fn vals(shape: Shape, items: Vec<(String, Val)>) -> Picked {
-        Picked {
-            shape,
-            items: Items::Vals(items),
-            stopped: None,
-        }
-    }
-
-    pub fn len(&self) -> u64 {
-        match &self.items {
-            Items::Strided { indices, .. } => indices.len() as u64,
-            Items::Vals(v) => v.len() as u64,
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Items `start..end`.
-    pub fn items(&self, start: u64, end: u64) -> Vec<Val> {
-        let end = end.min(self.len());
-        let start = start.min(end);
-        match &self.items {
-            Items::Strided {
-                ptr,
-                stride,
-                elem,
-                indices,
-            } => indices[start as usize..end as usize]
-                .iter()
-                .map(|i| Val::new(Place::Mem(ptr.wrapping_add(i * stride)), *elem))
-                .collect(),
-            Items::Vals(v) => v[start as usize..end as usize]
-                .iter()
-                .map(|(_, v)| v.clone())
-                .collect(),
-        }
-    }
-
-    /// The name item `i` is shown under: its index in the container it was
-    /// picked from, or a map entry's key.
-    pub fn name(&self, dbg: &DebugInfo, i: u64, item: &Val) -> String {
-        match &self.items {
-            Items::Strided { indices, .. } => indices
-                .get(i as usize)
-                .map_or_else(|| format!("[{i}]"), |n| format!("[{n}]")),
-            Items::Vals(v) => match (&item.entry, self.shape) {
-                (Some(kv), Shape::Map) => values::short_preview(dbg, &kv.0),
-                _ => v
-                    .get(i as usize)
-                    .map_or_else(|| format!("[{i}]"), |(n, _)| n.clone()),
-            },
-        }
-    }
-}
 
 /// A value made of picked items, shown under a type named `name`.
 pub fn picked_val(dbg: &DebugInfo, name: &str, picked: Picked) -> Val {
@@ -130,7 +51,7 @@ pub fn filter(
     let dbg = cx.dbg;
     let elem_name = |e: Option<DieRef>| {
         e.map_or("?".into(), |e| {
-            values::display_type(dbg, &types::get(dbg, e))
+            render::display_type(dbg, &types::get(dbg, e))
         })
     };
     match view {
@@ -154,7 +75,7 @@ pub fn filter(
             let mut start = 0;
             let mut stopped = None;
             'scan: while start < len {
-                let page = values::children(dbg, &v, start, 10_000);
+                let page = render::children(dbg, &v, start, 10_000);
                 if page.is_empty() {
                     break;
                 }
@@ -202,7 +123,7 @@ fn test(cx: &mut Cx<'_>, item: &Val, pattern: &Pattern, body: &Expr) -> Result<b
         Pattern::Tuple(names) => {
             let parts: Vec<Val> = match &item.entry {
                 Some(kv) => vec![kv.0.clone(), kv.1.clone()],
-                None => values::children(cx.dbg, item, 0, names.len() as u64)
+                None => render::children(cx.dbg, item, 0, names.len() as u64)
                     .into_iter()
                     .map(|(_, v)| v)
                     .collect(),
@@ -315,16 +236,9 @@ fn strided(
             }
         }
     }
-    Ok(Picked {
-        shape: Shape::Seq,
-        items: Items::Strided {
-            ptr,
-            stride,
-            elem,
-            indices,
-        },
-        stopped,
-    })
+    let mut p = Picked::strided(ptr, stride, elem, indices);
+    p.stopped = stopped;
+    Ok(p)
 }
 
 /// A closure body compiled against the element's layout.
@@ -432,7 +346,7 @@ fn place(dbg: &DebugInfo, e: &Expr, param: &str, elem: DieRef) -> Option<(u64, D
                 return None;
             }
             let f = fields.iter().find(|f| {
-                f.name == *name || crate::views::tuple_index(&f.name) == Some(name.as_str())
+                f.name == *name || crate::values::views::tuple_index(&f.name) == Some(name.as_str())
             })?;
             Some((offset + f.offset, f.ty?))
         }

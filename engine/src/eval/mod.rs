@@ -19,10 +19,9 @@ pub mod synth;
 pub mod value;
 
 pub use error::EvalError;
-pub use filter::Picked;
 
-use crate::debuginfo::DebugInfo;
-use crate::views::Val;
+use crate::dwarf::debuginfo::DebugInfo;
+use crate::values::views::Val;
 
 /// Evaluates `expr` where `local` finds the frame's variables by name,
 /// giving a value of the crashed process (lazy: its children are read only

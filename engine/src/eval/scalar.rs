@@ -5,7 +5,7 @@
 //! type instead of being refused.
 
 use super::parser::{BinOp, UnOp};
-use crate::types::Encoding;
+use crate::dwarf::types::Encoding;
 
 /// An integer type: its width, sign, and whether it is `isize`/`usize`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

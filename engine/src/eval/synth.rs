@@ -8,8 +8,8 @@
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use crate::debuginfo::{DebugInfo, DieRef, die_name};
-use crate::types::{self, Encoding, Field, Kind, Type};
+use crate::dwarf::debuginfo::{DebugInfo, DieRef, die_name};
+use crate::dwarf::types::{self, Encoding, Field, Kind, Type};
 
 /// The DIE offset a synthesized type lives under.
 fn key(desc: &str) -> DieRef {
@@ -165,8 +165,8 @@ fn search(dbg: &DebugInfo, name: &str) -> Option<DieRef> {
 
 fn scan(
     dbg: &DebugInfo,
-    unit: &gimli::Unit<crate::debuginfo::R>,
-    node: gimli::EntriesTreeNode<crate::debuginfo::R>,
+    unit: &gimli::Unit<crate::dwarf::debuginfo::R>,
+    node: gimli::EntriesTreeNode<crate::dwarf::debuginfo::R>,
     path: &mut Vec<String>,
     want: &str,
     want_short: &str,
@@ -199,7 +199,7 @@ fn scan(
                 {
                     continue;
                 }
-                let full = crate::debuginfo::qualified(path, &name).replace(' ', "");
+                let full = crate::dwarf::debuginfo::qualified(path, &name).replace(' ', "");
                 let at = entry.offset().to_debug_info_offset(&unit.header);
                 if full == want {
                     return at;

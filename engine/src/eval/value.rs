@@ -11,12 +11,13 @@ use super::error::{EvalError, unavailable};
 use super::parser::{BinOp, Expr, Kind, TypeName, UnOp};
 use super::scalar::{self, IntTy, NumTy, Scalar};
 use super::synth;
-use crate::debuginfo::{DebugInfo, DieRef};
-use crate::memory::MAX_READ;
-use crate::place::Place;
-use crate::types::{self, Encoding};
-use crate::values;
-use crate::views::{self, Shape, Show, Val, View};
+use crate::dwarf::debuginfo::{DebugInfo, DieRef};
+use crate::dwarf::types::{self, Encoding};
+use crate::memory::place::Place;
+use crate::memory::read::MAX_READ;
+use crate::values::picked::Picked;
+use crate::values::render;
+use crate::values::views::{self, Shape, Show, Val, View};
 
 /// Most bytes of a string read to compare it.
 const MAX_STR: u64 = MAX_READ as u64;
@@ -147,14 +148,15 @@ impl<'a> Cx<'a> {
         {
             return Ok(Value::Mem(v));
         }
-        match crate::globals::find_static(self.dbg, &name) {
+        match crate::dwarf::globals::find_static(self.dbg, &name) {
             Ok((_, die)) => {
-                let (addr, ty) = crate::globals::static_place(self.dbg, die).ok_or_else(|| {
-                    EvalError::unavailable(at, format!("static `{name}` has no address"))
-                })?;
+                let (addr, ty) =
+                    crate::dwarf::globals::static_place(self.dbg, die).ok_or_else(|| {
+                        EvalError::unavailable(at, format!("static `{name}` has no address"))
+                    })?;
                 return Ok(Value::Mem(Val::new(Place::Mem(addr), ty)));
             }
-            Err(crate::globals::StaticError::Ambiguous(_, all)) => {
+            Err(crate::dwarf::globals::StaticError::Ambiguous(_, all)) => {
                 return Err(EvalError::not_found(
                     at,
                     format!("`{name}` is ambiguous: {all}"),
@@ -197,7 +199,7 @@ impl<'a> Cx<'a> {
     }
 
     pub fn type_name(&self, v: &Val) -> String {
-        values::display_type(self.dbg, &views::type_of(self.dbg, v))
+        render::display_type(self.dbg, &views::type_of(self.dbg, v))
     }
 
     fn view(&self, v: &Val) -> View {
@@ -254,7 +256,7 @@ impl<'a> Cx<'a> {
                 format!("{ty_name} has no field `{name}`"),
             ));
         }
-        let kids = values::children(self.dbg, &v, 0, u64::MAX);
+        let kids = render::children(self.dbg, &v, 0, u64::MAX);
         let names: Vec<&str> = kids.iter().map(|(n, _)| n.as_str()).collect();
         if let Some((_, kid)) = kids.iter().find(|(n, _)| n == name) {
             return Ok(kid.clone());
@@ -349,7 +351,7 @@ impl<'a> Cx<'a> {
     /// `{:?}`-style text, for comparing a value with a variant literal.
     pub fn text(&self, v: &Value) -> String {
         match v {
-            Value::Mem(val) => values::describe(self.dbg, String::new(), val).preview,
+            Value::Mem(val) => render::describe(self.dbg, String::new(), val).preview,
             Value::Num(s) => s.text(),
             Value::Ptr { addr, .. } => format!("{addr:#x}"),
             Value::Str(s) => format!("{s:?}"),
@@ -645,7 +647,7 @@ impl<'a> Cx<'a> {
             } => {
                 let mut start = 0;
                 while start < len {
-                    let page = crate::walk::items(&self.dbg.mem, &walk, start, KEY_PAGE)
+                    let page = crate::values::walk::items(&self.dbg.mem, &walk, start, KEY_PAGE)
                         .map_err(unavailable(at))?;
                     if page.is_empty() {
                         break;
@@ -671,7 +673,7 @@ impl<'a> Cx<'a> {
                         format!("index {i} is out of bounds: the {ty_name} has {len} elements"),
                     ));
                 }
-                values::children(self.dbg, &base, i, 1)
+                render::children(self.dbg, &base, i, 1)
                     .pop()
                     .map(|(_, v)| Value::Mem(v))
                     .ok_or_else(|| EvalError::not_found(index.at, format!("no element {i}")))
@@ -728,7 +730,7 @@ impl<'a> Cx<'a> {
         let fat = |ptr: u64, elem: Option<DieRef>| {
             let ty = match elem {
                 Some(e) => {
-                    let name = values::display_type(self.dbg, &types::get(self.dbg, e));
+                    let name = render::display_type(self.dbg, &types::get(self.dbg, e));
                     synth::slice(self.dbg, Some(e), &name)
                 }
                 None => synth::slice(self.dbg, None, "u8"),
@@ -751,26 +753,26 @@ impl<'a> Cx<'a> {
 
     /// Elements `lo..hi` of a container that is not one contiguous run.
     fn picked_range(&self, base: &Val, lo: u64, hi: u64, at: usize) -> Result<Value, EvalError> {
-        if hi - lo > crate::inspect::MAX_PAGE {
+        if hi - lo > render::MAX_PAGE {
             return Err(EvalError::invalid(
                 at,
                 format!(
                     "a slice of this container holds at most {} elements",
-                    crate::inspect::MAX_PAGE
+                    render::MAX_PAGE
                 ),
             ));
         }
-        let items: Vec<(String, Val)> = values::children(self.dbg, base, lo, hi - lo);
+        let items: Vec<(String, Val)> = render::children(self.dbg, base, lo, hi - lo);
         let ty = views::type_of(self.dbg, base);
         let shape = match views::view(self.dbg, base, &ty) {
             View::Items { shape, .. } => shape,
             _ => Shape::Seq,
         };
-        let name = format!("{}[{lo}..{hi}]", values::display_type(self.dbg, &ty));
+        let name = format!("{}[{lo}..{hi}]", render::display_type(self.dbg, &ty));
         Ok(Value::Mem(super::filter::picked_val(
             self.dbg,
             &name,
-            super::filter::Picked::vals(shape, items),
+            Picked::vals(shape, items),
         )))
     }
 

@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::debuginfo::{DebugInfo, DieRef, R};
-use crate::types;
+use crate::dwarf::debuginfo::{DebugInfo, DieRef, R};
+use crate::dwarf::types;
 
 /// The `DW_TAG_template_type_parameter`s of a DIE, by name.
 pub fn template_params(dbg: &DebugInfo, die: DieRef) -> Vec<(String, DieRef)> {
@@ -65,7 +65,7 @@ pub fn declared_at(dbg: &DebugInfo, die: DieRef) -> (Option<String>, Option<u32>
             let program = unit.line_program.as_ref()?;
             let header = program.header();
             let file = header.file(index)?;
-            crate::symbols::render_file(dbg.dwarf_for(unit), unit, file, header)
+            crate::dwarf::symbols::render_file(dbg.dwarf_for(unit), unit, file, header)
         });
     (file, line)
 }
@@ -221,7 +221,7 @@ fn walk(
                     if name.starts_with('{') || name == "Runtime" {
                         index
                             .paths
-                            .insert(at, crate::debuginfo::qualified(path, &name));
+                            .insert(at, crate::dwarf::debuginfo::qualified(path, &name));
                     }
                     let short = name.split('<').next().unwrap_or_default().to_string();
                     index.structs.entry(short).or_default().push(at);

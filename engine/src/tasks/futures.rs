@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
-use crate::debuginfo::DebugInfo;
+use crate::dwarf::debuginfo::DebugInfo;
 use crate::tasks::dwarf::Indexes;
 use crate::tasks::nav;
-use crate::views::Val;
+use crate::values::views::Val;
 
 /// Most futures followed in one chain.
 const MAX_DEPTH: usize = 64;
@@ -49,7 +49,7 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
             ty.name.starts_with("{async_fn_env#") || ty.name.starts_with("{async_block_env#");
         if !is_async {
             out.push(AsyncFrame {
-                function: indexes.name(die, || crate::values::display_type(dbg, &ty)),
+                function: indexes.name(die, || crate::values::render::display_type(dbg, &ty)),
                 file: None,
                 line: None,
                 held: None,
@@ -76,7 +76,8 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
             .map(|t| indexes.declared(dbg, die, t))
             .unwrap_or((None, None));
         let vty = nav::ty(dbg, &val);
-        if let Some(crate::types::Kind::Struct { fields, .. }) = vty.as_deref().map(|t| &t.kind)
+        if let Some(crate::dwarf::types::Kind::Struct { fields, .. }) =
+            vty.as_deref().map(|t| &t.kind)
             && let Some(f) = fields.iter().find(|f| f.name == "__awaitee")
         {
             cur = Some(Val::new(val.place.at(f.offset), f.ty));
@@ -108,7 +109,9 @@ impl AsyncFrame {
         };
         let mut locals: Vec<(String, Val)> = Vec::new();
         let ty = nav::ty(dbg, held);
-        if let Some(crate::types::Kind::Struct { fields, .. }) = ty.as_deref().map(|t| &t.kind) {
+        if let Some(crate::dwarf::types::Kind::Struct { fields, .. }) =
+            ty.as_deref().map(|t| &t.kind)
+        {
             for f in fields {
                 if !f.name.starts_with("__") && !locals.iter().any(|(n, _)| *n == f.name) {
                     locals.push((f.name.clone(), Val::new(held.place.at(f.offset), f.ty)));

@@ -23,10 +23,10 @@ pub mod nav;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use crate::debuginfo::{DebugInfo, DieRef};
-use crate::place::Place;
-use crate::types;
-use crate::views::Val;
+use crate::dwarf::debuginfo::{DebugInfo, DieRef};
+use crate::dwarf::types;
+use crate::memory::place::Place;
+use crate::values::views::Val;
 
 pub use futures::AsyncFrame;
 
@@ -274,7 +274,7 @@ fn owned_lists(dbg: &DebugInfo, root: &Val) -> Result<Vec<(u64, u64, DieRef)>, T
     if let Some(lists) = nav::find(dbg, &owned, "lists", 3) {
         // tokio ≥ 1.3x: `ShardedList { lists: Box<[Mutex<LinkedList>]> }`.
         let lt = nav::ty(dbg, &lists).ok_or_else(|| layout("ShardedList.lists"))?;
-        let (ptr, len) = crate::views::fat_pointer(dbg, &lists, &lt)
+        let (ptr, len) = crate::values::views::fat_pointer(dbg, &lists, &lt)
             .ok_or_else(|| layout("ShardedList.lists (a boxed slice)"))?;
         let elem = lt
             .field("data_ptr")

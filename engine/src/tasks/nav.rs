@@ -2,10 +2,10 @@
 //! pointer followed, an enum's active variant, a field found some levels
 //! down. Each step returns `None` where the layout is not the expected one.
 
-use crate::debuginfo::{DebugInfo, DieRef};
-use crate::place::Place;
-use crate::types::{self, Kind, Type, Variant};
-use crate::views::Val;
+use crate::dwarf::debuginfo::{DebugInfo, DieRef};
+use crate::dwarf::types::{self, Kind, Type, Variant};
+use crate::memory::place::Place;
+use crate::values::views::Val;
 
 pub fn ty(dbg: &DebugInfo, v: &Val) -> Option<std::sync::Arc<Type>> {
     v.ty.map(|t| types::get(dbg, t))

@@ -64,8 +64,8 @@ fn main() {
         Some("--open-core") => {
             // A new process opening a core: what `pmdb open` does first.
             let core = PathBuf::from(&args[2]);
-            let session =
-                engine::coredump::open_session(&core, &Default::default()).expect("open the core");
+            let session = engine::hosts::coredump::open_session(&core, &Default::default())
+                .expect("open the core");
             let (_, locals) = first_screen_of(session);
             assert!(!locals.is_empty());
             return;

@@ -1,0 +1,191 @@
+//! The core-file host: a core (the agent's, gdb's `gcore`'s, the kernel's,
+//! systemd-coredump's zstd) described to the engine, so `pmdb` serves it
+//! in-process through the same dispatcher, session and views as a live
+//! crash. The executable is `--exe` or the one the core maps; every object
+//! is checked against the build-id the crashed process had.
+
+mod crash;
+mod memory;
+mod objects;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use corefile::Core;
+
+use crate::crash::engine::Engine;
+use crate::crash::inspect::Inspector;
+use crate::crash::serve::Server;
+use crate::memory::process::ReadError;
+use crate::memory::process::{Crash, LaterCrash, Object, Process};
+
+use self::memory::FileMapping;
+
+pub use self::objects::build_id_in_notes;
+
+/// How to open a core.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The executable, instead of the path the core names.
+    pub exe: Option<PathBuf>,
+    /// More roots of separate debug files, laid out like `/usr/lib/debug`.
+    pub debug_dirs: Vec<PathBuf>,
+    /// Path prefixes to rewrite (`FROM`, `TO`), for a core made elsewhere.
+    pub substitute: Vec<(String, String)>,
+}
+
+impl Options {
+    /// `path` with the first matching `FROM` prefix replaced by its `TO`.
+    pub fn substituted(&self, path: &str) -> String {
+        for (from, to) in &self.substitute {
+            if let Some(rest) = path.strip_prefix(from.as_str())
+                && (rest.is_empty() || rest.starts_with('/') || from.ends_with('/'))
+            {
+                return format!("{to}{rest}");
+            }
+        }
+        path.to_string()
+    }
+}
+
+/// Why a core cannot be opened; each says what to do in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Core(#[from] corefile::CoreError),
+    #[error("the core maps no executable pmdb can find; give it with --exe PATH")]
+    NoExecutable,
+    #[error(
+        "the executable {0} is not on this machine; give it with --exe PATH or --substitute-path FROM=TO"
+    )]
+    MissingExecutable(String),
+    #[error("the core was made by build-id {core}; {path} has {file}")]
+    BuildId {
+        core: String,
+        path: String,
+        file: String,
+    },
+    #[error("cannot serve the core: {0}")]
+    Serve(String),
+}
+
+/// A core, as the engine reads it.
+pub struct CoreProcess {
+    core: Core,
+    files: Vec<FileMapping>,
+    objects: Vec<Object>,
+    later: OnceLock<Vec<LaterCrash>>,
+}
+
+impl Process for CoreProcess {
+    fn read_into(&self, addr: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        memory::read(&self.core, &self.files, addr, buf)
+    }
+
+    fn objects(&self) -> Vec<Object> {
+        self.objects.clone()
+    }
+
+    fn later_crashes(&self) -> Vec<LaterCrash> {
+        self.later.get().cloned().unwrap_or_default()
+    }
+}
+
+/// Opens the core at `path`: its engine and its crash.
+pub fn open(path: &Path, options: &Options) -> Result<(Arc<Engine>, Crash), OpenError> {
+    let core = Core::open(path)?;
+    let entry = core
+        .auxv()
+        .and_then(|a| a.iter().find(|(k, _)| *k == AT_ENTRY).map(|(_, v)| *v));
+    let exe_in_core = entry.and_then(|e| {
+        core.mapped_files()
+            .iter()
+            .find(|m| m.start <= e && e < m.end)
+            .map(|m| m.path.clone())
+    });
+    let rename = |p: &str| match (&options.exe, &exe_in_core) {
+        (Some(exe), Some(named)) if p == named => exe.to_string_lossy().into_owned(),
+        _ => options.substituted(p),
+    };
+    let files = memory::map_files(&core, &rename);
+    let objects = {
+        let read = |a: u64, b: &mut [u8]| memory::read(&core, &files, a, b);
+        // The build-id as the crashed process had it: from the core's own
+        // bytes (the kernel always dumps an object's first page).
+        let as_dumped = |a: u64, b: &mut [u8]| {
+            core.read(a, b)
+                .or_else(|_| {
+                    memory::read(&core, &files, a, b).map_err(|_| corefile::Unreadable { addr: a })
+                })
+                .map_err(|e| ReadError::Unreadable(e.addr))
+        };
+        objects::objects(&files, &read, &as_dumped, entry)
+    };
+    let exe = objects
+        .first()
+        .filter(|o| o.main)
+        .ok_or(OpenError::NoExecutable)?;
+    if !files.iter().any(|f| f.path == exe.path && f.data.is_some()) {
+        return Err(OpenError::MissingExecutable(exe.path.clone()));
+    }
+    for o in &objects {
+        check_build_id(o, &files)?;
+    }
+    let process = Arc::new(CoreProcess {
+        core,
+        files,
+        objects,
+        later: OnceLock::new(),
+    });
+    let engine =
+        Arc::new(Engine::new(process.clone()).with_debug_roots(options.debug_dirs.clone()));
+    let (crash, later) = crash::of_core(&process.core, &engine, path);
+    let _ = process.later.set(later);
+    Ok((engine, crash))
+}
+
+/// Opens the core at `path` and serves it in-process: the same session a
+/// live crash gives.
+pub fn open_session(path: &Path, options: &Options) -> Result<wire::Session, OpenError> {
+    let (engine, crash) = open(path, options)?;
+    serve_in_process(engine, crash).map_err(|e| OpenError::Serve(e.to_string()))
+}
+
+/// Serves `crash` over the in-memory transport on a thread of its own.
+pub fn serve_in_process(engine: Arc<Engine>, crash: Crash) -> Result<wire::Session, wire::Error> {
+    let server = Server::new(Inspector::new(engine, crash), Duration::from_secs(3600))
+        .without_source("a core file carries no source text");
+    crate::crash::serve::in_process(server)
+}
+
+/// `AT_ENTRY`: the program's entry point in the auxiliary vector.
+const AT_ENTRY: u64 = 9;
+
+/// Refuses an object whose file here is not what the crashed process ran.
+fn check_build_id(object: &Object, files: &[FileMapping]) -> Result<(), OpenError> {
+    let Some(core_id) = &object.build_id else {
+        return Ok(());
+    };
+    let Some(data) = files
+        .iter()
+        .find(|f| f.path == object.path)
+        .and_then(|f| f.data.clone())
+    else {
+        return Ok(());
+    };
+    let file_id = object::File::parse(&**data).ok().and_then(|f| {
+        object::Object::build_id(&f)
+            .ok()
+            .flatten()
+            .map(<[u8]>::to_vec)
+    });
+    match file_id {
+        Some(id) if &id != core_id => Err(OpenError::BuildId {
+            core: crate::dwarf::debug_files::hex(core_id),
+            path: object.path.clone(),
+            file: crate::dwarf::debug_files::hex(&id),
+        }),
+        _ => Ok(()),
+    }
+}

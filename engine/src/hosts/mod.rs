@@ -1,0 +1,7 @@
+//! Where a process comes from, when it is not the engine's own caller: each
+//! host implements `memory::process::Process` and serves its crash through
+//! `crash`. The agent (inside the crashed program) is a crate of its own.
+//!
+//! Uses every layer.
+
+pub mod coredump;

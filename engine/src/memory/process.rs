@@ -1,0 +1,121 @@
+//! What the engine needs to know of a crashed process, and nothing more:
+//! its memory (read fault-safely), its loaded objects, and its threads with
+//! their registers. A live process (inside the agent) and a core file (inside
+//! `pmdb`) both describe themselves this way; the engine never knows which.
+
+use wire::CrashInfo;
+
+/// A read that could not be done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("<unreadable memory at {0:#x}>")]
+    Unreadable(u64),
+    #[error("<read of {0} bytes refused>")]
+    TooLarge(u64),
+}
+
+/// Registers in DWARF numbering (x86-64: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi,
+/// 5 rdi, 6 rbp, 7 rsp, 8–15 r8–r15, 16 the return address / rip).
+pub type Regs = [Option<u64>; 17];
+
+/// The stack pointer's DWARF register number.
+pub const RSP: usize = 7;
+/// The instruction pointer's DWARF register number (the return address column).
+pub const RIP: usize = 16;
+
+/// One machine frame: instruction pointer, stack pointer, and whatever
+/// other registers are known for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawFrame {
+    pub ip: u64,
+    pub sp: u64,
+    /// `ip` is the faulting instruction itself, not a return address.
+    pub exact: bool,
+    pub regs: Regs,
+}
+
+/// One loaded object: the executable or a shared library.
+#[derive(Debug, Clone, Default)]
+pub struct Object {
+    /// Its file's path as the process saw it.
+    pub path: String,
+    /// The executable (as opposed to a shared library).
+    pub main: bool,
+    /// Runtime address minus link-time address.
+    pub bias: u64,
+    /// Mapped segments as (start, end, executable), runtime addresses.
+    pub segments: Vec<(u64, u64, bool)>,
+    /// `.eh_frame_hdr` as (runtime address, size).
+    pub eh_frame_hdr: Option<(u64, u64)>,
+    /// The GNU build-id, where known.
+    pub build_id: Option<Vec<u8>>,
+}
+
+impl Object {
+    /// Whether runtime address `addr` is in one of this object's executable segments.
+    pub fn contains_code(&self, addr: u64) -> bool {
+        self.segments
+            .iter()
+            .any(|&(s, e, x)| x && s <= addr && addr < e)
+    }
+
+    /// The end of the segment holding `addr`.
+    pub fn segment_end(&self, addr: u64) -> Option<u64> {
+        self.segments
+            .iter()
+            .find(|&&(s, e, _)| s <= addr && addr < e)
+            .map(|&(_, e, _)| e)
+    }
+
+    /// The file name alone, for display.
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(&self.path)
+    }
+}
+
+/// How a thread's stack is known: already unwound (the live agent unwinds
+/// while the thread stands), or as registers to unwind from (a core file).
+#[derive(Debug, Clone)]
+pub enum Stack {
+    Unwound(Vec<RawFrame>),
+    Regs(Box<Regs>),
+}
+
+/// One thread of the crashed process.
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub id: u64,
+    pub name: String,
+    pub stack: Stack,
+}
+
+/// One crash: its record, and the threads, the crashed one first.
+#[derive(Debug, Clone)]
+pub struct Crash {
+    pub info: CrashInfo,
+    pub threads: Vec<Thread>,
+}
+
+/// A crash that happened while another was being served (live only).
+#[derive(Debug, Clone)]
+pub struct LaterCrash {
+    pub info: CrashInfo,
+    pub frames: Vec<RawFrame>,
+}
+
+/// The crashed process's memory and layout.
+pub trait Process: Send + Sync {
+    /// Fills `buf` from `addr`, or says why not (never faults).
+    fn read_into(&self, addr: u64, buf: &mut [u8]) -> Result<(), ReadError>;
+    /// The loaded objects, the executable first.
+    fn objects(&self) -> Vec<Object>;
+    /// Whether each read is costly enough (a system call) that the engine
+    /// should read whole pages and keep them for the length of a request.
+    fn cache_pages(&self) -> bool {
+        false
+    }
+    /// Crashes that happened while this one was being served.
+    fn later_crashes(&self) -> Vec<LaterCrash> {
+        Vec::new()
+    }
+}
