@@ -42,3 +42,40 @@ fn first_screen_touches_a_handful_of_units_and_bytes() {
     let _ = tb.user_frames().next().unwrap().locals().unwrap();
     assert_eq!(again.stats().unwrap().units_parsed, after.units_parsed);
 }
+
+#[test]
+fn dyn_values_and_statics_touch_only_the_units_that_hold_them() {
+    // The collections demo's crashed frame holds `Box<dyn Area>` and
+    // `&dyn Area`: their previews name the concrete types, found from the
+    // vtables' addresses without a pass over every unit.
+    let demo = crash("collections");
+    let s = demo.session();
+    let c = s.crash().unwrap();
+    let tb = s.traceback(c.thread).unwrap();
+    let locals = tb.user_frames().next().unwrap().locals().unwrap();
+    let preview = |name: &str| {
+        locals
+            .iter()
+            .find(|v| v.name() == name)
+            .unwrap_or_else(|| panic!("no local {name}"))
+            .preview()
+    };
+    assert_eq!(preview("dyn_box"), "Square { side: 2.0 }");
+    assert_eq!(preview("dyn_ref"), "Disc { radius: 1.5 }");
+    let first_screen = s.stats().unwrap().units_parsed;
+    eprintln!("first screen with dyn values: {first_screen} units");
+    assert!(
+        (1..=12).contains(&first_screen),
+        "{first_screen} units parsed for the first screen"
+    );
+    // A static by name: the unit holding it, at most.
+    assert_eq!(
+        s.static_value("GREETING").unwrap().preview(),
+        "\"hello, static\""
+    );
+    let with_static = s.stats().unwrap().units_parsed;
+    assert!(
+        with_static <= first_screen + 1,
+        "{first_screen} → {with_static} units for one static"
+    );
+}

@@ -66,8 +66,8 @@ pub struct DebugInfo {
     /// Types an expression named (`*const Posting`), found by name: each
     /// search walks every unit, so each name is searched once.
     pub(crate) named_types: std::sync::Mutex<std::collections::HashMap<String, Option<DieRef>>>,
-    /// Statics and vtables, indexed on first need.
-    pub(crate) globals: OnceLock<crate::dwarf::globals::Globals>,
+    /// Statics and vtables found so far (`globals`).
+    pub(crate) globals: crate::dwarf::globals::Globals,
     /// rustc's `-C split-debuginfo=packed`: the `.dwp` beside the file, whose
     /// split units hold what the skeleton units here only point to.
     package: Option<gimli::DwarfPackage<R>>,
@@ -144,7 +144,7 @@ impl DebugInfo {
             units_parsed: AtomicU64::new(0),
             types: Default::default(),
             named_types: Default::default(),
-            globals: OnceLock::new(),
+            globals: Default::default(),
             package,
             splits: Default::default(),
         })
@@ -305,14 +305,42 @@ impl DebugInfo {
     pub fn content_units(&self) -> Vec<&gimli::Unit<R>> {
         self.slots()
             .iter()
-            .filter_map(|s| {
-                let unit = self.unit_of(s.offset)?;
-                Some(match self.split_of(s.offset, unit) {
-                    Some(split) => &split.unit,
-                    None => unit,
-                })
-            })
+            .filter_map(|s| self.content_unit(s.offset))
             .collect()
+    }
+
+    /// The unit starting at `start` — its split unit, for a skeleton —
+    /// parsed on first use.
+    pub fn content_unit(&self, start: DieRef) -> Option<&gimli::Unit<R>> {
+        let unit = self.unit_of(start)?;
+        Some(match self.split_of(start, unit) {
+            Some(split) => &split.unit,
+            None => unit,
+        })
+    }
+
+    /// Whether the file has `.debug_aranges` (which places every function
+    /// and global variable in its unit).
+    pub fn has_aranges(&self) -> bool {
+        self.has_aranges
+    }
+
+    /// The link-time address ranges of the file's code sections.
+    pub fn code_ranges(&self) -> Vec<(u64, u64)> {
+        self.file
+            .sections()
+            .filter(|s| s.kind() == object::SectionKind::Text && s.size() > 0)
+            .map(|s| (s.address(), s.address().saturating_add(s.size())))
+            .collect()
+    }
+
+    /// The link-time addresses of the data symbols whose demangled name's
+    /// last segment is `last` (`GREETING` for `demo::collections::GREETING`,
+    /// and for a `#[no_mangle]` static of that name): one pass over the
+    /// symbol table, demangling only names that contain `last`. `None` when
+    /// the file has no symbol table.
+    pub fn objects_named(&self, last: &str) -> Option<Vec<u64>> {
+        objects_named(&self.file, last)
     }
 
     /// A DIE of `unit` in the global numbering.
@@ -435,6 +463,40 @@ pub fn symbols_at(file: &object::File<'_>, svmas: &[u64]) -> Vec<Option<String>>
         }
     }
     out
+}
+
+/// See [`DebugInfo::objects_named`].
+pub fn objects_named(file: &object::File<'_>, last: &str) -> Option<Vec<u64>> {
+    use object::read::elf::Sym;
+    let object::File::Elf64(elf) = file else {
+        return None;
+    };
+    let endian = elf.endian();
+    let table = elf.elf_symbol_table();
+    if table.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    if last.is_empty() {
+        return Some(out);
+    }
+    let finder = memchr::memmem::Finder::new(last.as_bytes());
+    for s in table.symbols() {
+        if s.st_type() != object::elf::STT_OBJECT || s.st_value(endian) == 0 {
+            continue;
+        }
+        let Ok(raw) = s.name(endian, table.strings()) else {
+            continue;
+        };
+        if finder.find(raw).is_none() {
+            continue;
+        }
+        let name = symbols::demangle(&String::from_utf8_lossy(raw));
+        if name.rsplit("::").next() == Some(last) {
+            out.push(s.st_value(endian));
+        }
+    }
+    Some(out)
 }
 
 /// A DIE's name attribute as a string.
