@@ -20,9 +20,11 @@
 //! 4. [`eval`] — the expression language over values;
 //! 5. [`tasks`] — tokio's tasks and their awaited futures (beside `eval`:
 //!    neither uses the other);
-//! 6. [`crash`] — one crash served: the `Engine`, tracebacks, the
+//! 6. [`waits`] — why it is stuck: what each thread and task waits on,
+//!    who holds it, the deadlocks (over values and tasks);
+//! 7. [`crash`] — one crash served: the `Engine`, tracebacks, the
 //!    `Inspector`, the server, the record, the report;
-//! 7. [`hosts`] — where a process comes from: core files.
+//! 8. [`hosts`] — where a process comes from: core files.
 
 pub mod memory;
 
@@ -32,6 +34,8 @@ pub mod values;
 
 pub mod eval;
 pub mod tasks;
+
+pub mod waits;
 
 pub mod crash;
 

@@ -105,6 +105,9 @@ pub enum Error {
     /// The agent does not answer [`crate::Request::Source`]: it predates it.
     #[error("no copy of the source is available: the agent does not serve source text ({0})")]
     NoSourceService(String),
+    /// The agent does not answer [`crate::Request::Waits`]: it predates it.
+    #[error("why it is stuck is not supported by this agent ({0})")]
+    NoWaitsService(String),
     /// An `--ssh` destination or `--via` command that cannot be used.
     #[error("{0}")]
     BadRemote(String),

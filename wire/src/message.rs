@@ -147,6 +147,15 @@ pub enum Request {
     /// `BadRequest` (id 0) without a column; the client then walks the
     /// path itself, as it did before.
     Eval { frame: FrameId, expr: String },
+    /// Why each thread and task is stuck: what each waits on (the lock,
+    /// its address, how the frames reach it), who holds it where memory
+    /// tells, and the cycles among them (deadlocks). The reply is
+    /// [`Response::Waits`].
+    ///
+    /// An agent that predates this request cannot decode it and answers
+    /// `BadRequest` (id 0); the client says the agent does not tell
+    /// ([`crate::Error::NoWaitsService`]).
+    Waits,
     /// Let the crashed program go on (its usual panic output and exit follow).
     Resume,
     /// End the crashed program now, with its usual panic output and status.
@@ -170,6 +179,8 @@ pub enum Response {
     Source(SourceText),
     /// The async tasks ([`Request::Tasks`]).
     Tasks(Tasks),
+    /// Why threads and tasks are stuck ([`Request::Waits`]).
+    Waits(Waits),
     Ok,
     Error(RemoteError),
 }
@@ -204,6 +215,155 @@ pub struct TaskInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskFrame {
     pub info: FrameInfo,
+}
+
+/// Why the threads and tasks of a process are stuck ([`Request::Waits`]).
+/// Every field has a default, so a peer with fewer fields still decodes.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Waits {
+    /// Each thread found waiting, in thread order.
+    #[serde(default)]
+    pub threads: Vec<ThreadWait>,
+    /// Each idle task found waiting, in task-list order.
+    #[serde(default)]
+    pub tasks: Vec<TaskWait>,
+    /// Each cycle of the wait-for graph: every member waits for the next,
+    /// the last for the first.
+    #[serde(default)]
+    pub deadlocks: Vec<Deadlock>,
+    /// Why tasks' waits are missing (the task list is unavailable).
+    #[serde(default)]
+    pub tasks_unavailable: Option<String>,
+}
+
+/// A thread and what it waits on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadWait {
+    pub thread: u64,
+    pub wait: Wait,
+}
+
+/// A task (by its id, [`TaskInfo::id`]) and what it waits on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskWait {
+    pub task: u64,
+    pub wait: Wait,
+}
+
+/// What a thread or task waits on.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Wait {
+    #[serde(default)]
+    pub kind: WaitKind,
+    /// The lock (or channel, timer…) as a Rust programmer names its type:
+    /// `Mutex<Account>`, `parking_lot::RwLock<BTreeMap<u32, usize>>`.
+    #[serde(default)]
+    pub what: String,
+    /// Its address, where the frames or registers tell.
+    #[serde(default)]
+    pub address: Option<u64>,
+    /// How the frames reach it: `` `to` in demo::transfer ``, `` `self.stats` in
+    /// demo::Service::reload ``, `static demo::QUEUE`.
+    #[serde(default)]
+    pub reached_as: Option<String>,
+    /// The frame (thread frame index, or task frame index) that reaches it.
+    #[serde(default)]
+    pub frame: Option<u32>,
+    /// Whom it waits for: each thread or task whose frames hold a guard of
+    /// the lock, the thread joined, the task awaited, the initialiser of
+    /// a `Once`. Empty when memory does not tell (see `no_holder`).
+    #[serde(default)]
+    pub held_by: Vec<Holder>,
+    /// Why no holder is named, for a wait that has one (a lock no frame
+    /// holds a guard of).
+    #[serde(default)]
+    pub no_holder: Option<String>,
+    /// More about the wait, in a few words: the Condvar's mutex, time left
+    /// of a sleep, senders alive.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// A kind of wait. Unknown kinds (from a newer peer) decode as `Other`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitKind {
+    Mutex,
+    RwLockRead,
+    RwLockWrite,
+    Condvar,
+    Once,
+    Join,
+    ChannelRecv,
+    Park,
+    Sleep,
+    ParkingLotMutex,
+    ParkingLotRwLockRead,
+    ParkingLotRwLockWrite,
+    TokioMutex,
+    TokioRwLockRead,
+    TokioRwLockWrite,
+    TokioSemaphore,
+    TokioNotify,
+    TokioMpscRecv,
+    TokioOneshotRecv,
+    TokioSleep,
+    TokioJoin,
+    TokioIo,
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+impl WaitKind {
+    /// Whether the wait is for something a holder gives back (a lock, a
+    /// thread's or task's end, an initialisation): such waits can make a
+    /// deadlock, and "held by no frame" is worth saying.
+    pub fn has_holder(self) -> bool {
+        use WaitKind::*;
+        matches!(
+            self,
+            Mutex
+                | RwLockRead
+                | RwLockWrite
+                | Once
+                | Join
+                | ParkingLotMutex
+                | ParkingLotRwLockRead
+                | ParkingLotRwLockWrite
+                | TokioMutex
+                | TokioRwLockRead
+                | TokioRwLockWrite
+                | TokioJoin
+        )
+    }
+}
+
+/// A thread or a task: a node of the wait-for graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Waiter {
+    Thread(u64),
+    Task(u64),
+}
+
+/// Who holds what another waits for, and where its frames show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holder {
+    pub who: Waiter,
+    /// The guard (or handle) as its frames name it: `` `source` in
+    /// demo::transfer ``; `None` when the holder is known otherwise (the
+    /// joined thread).
+    #[serde(default)]
+    pub guard: Option<String>,
+}
+
+/// A cycle of the wait-for graph: `members[i]` waits for something
+/// `members[i + 1]` holds (the last for the first's).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Deadlock {
+    #[serde(default)]
+    pub members: Vec<Waiter>,
 }
 
 /// Frame ids of task frames: `thread` is this bit plus the task's position

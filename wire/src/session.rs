@@ -417,6 +417,19 @@ impl Session {
         }
     }
 
+    /// Why each thread and task is stuck, and the deadlocks. An agent that
+    /// predates the request gives [`Error::NoWaitsService`].
+    pub fn waits(&self) -> Result<crate::Waits, Error> {
+        match self.request(Request::Waits) {
+            Ok(Response::Waits(w)) => Ok(w),
+            Ok(other) => Err(unexpected(&other)),
+            Err(Error::Remote(e)) if e.kind == ErrorKind::BadRequest => {
+                Err(Error::NoWaitsService(e.message))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The tracebacks of each of `threads`, asked for [`PIPELINE_WINDOW`]
     /// threads per round trip: a process of 2,000 threads costs 32 round
     /// trips rather than 2,000.

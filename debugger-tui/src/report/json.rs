@@ -227,6 +227,7 @@ mod tests {
             source,
         };
         let threads = [ReportThread {
+            id: 1,
             name: "main".into(),
             crashed: true,
             frames: vec![

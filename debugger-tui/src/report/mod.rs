@@ -44,8 +44,20 @@ pub fn report(
         writeln!(out)?;
         out.flush()?;
     } else {
-        print!("{}", text::to_text(&crash, &threads));
-        print!("{}", text::tasks_text(&tasks, no_tasks.as_deref()));
+        let stuck = engine::crash::stuck::walk(&session).ok();
+        print!(
+            "{}",
+            engine::crash::report::to_text_stuck(
+                &crash,
+                &threads,
+                stuck.as_ref(),
+                engine::crash::report::Runtime::Shown
+            )
+        );
+        print!(
+            "{}",
+            text::tasks_text_stuck(&tasks, no_tasks.as_deref(), stuck.as_ref())
+        );
     }
     Ok(())
 }

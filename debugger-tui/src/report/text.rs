@@ -12,6 +12,15 @@ pub fn to_text(crash: &CrashInfo, threads: &[ReportThread]) -> String {
 
 /// The tasks as text, one block per task; nothing when there are none.
 pub fn tasks_text(tasks: &[ReportTask], unavailable: Option<&str>) -> String {
+    tasks_text_stuck(tasks, unavailable, None)
+}
+
+/// The tasks as text, each waiting one with what it waits on.
+pub fn tasks_text_stuck(
+    tasks: &[ReportTask],
+    unavailable: Option<&str>,
+    stuck: Option<&engine::crash::stuck::Stuck>,
+) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     if let Some(why) = unavailable {
@@ -19,6 +28,9 @@ pub fn tasks_text(tasks: &[ReportTask], unavailable: Option<&str>) -> String {
     }
     for t in tasks {
         let _ = writeln!(out, "\ntask {} ({})", t.id, t.state);
+        if let Some(line) = stuck.and_then(|s| s.line(wire::Waiter::Task(t.id))) {
+            let _ = writeln!(out, "  {line}");
+        }
         for f in &t.frames {
             let at = match (&f.file, f.line) {
                 (Some(file), Some(line)) => format!(" at {file}:{line}"),

@@ -32,6 +32,8 @@ pub struct Inspector {
     tracebacks: Mutex<HashMap<u64, Arc<Vec<Frame>>>>,
     /// The async tasks, found on first request (the process is frozen).
     tasks: Mutex<Option<FoundTasks>>,
+    /// Why each thread and task is stuck, found on first request.
+    waits: Mutex<Option<Arc<wire::Waits>>>,
     handles: Mutex<Vec<Val>>,
 }
 
@@ -51,6 +53,7 @@ impl Inspector {
             engine,
             tracebacks: Mutex::new(HashMap::new()),
             tasks: Mutex::new(None),
+            waits: Mutex::new(None),
             handles: Mutex::new(Vec::new()),
         }
     }
@@ -287,6 +290,35 @@ impl Inspector {
                 unavailable: Some(e.to_string()),
             },
         })
+    }
+
+    /// Why each thread and task is stuck, and the deadlocks (see
+    /// [`crate::waits`]): found once per inspection, from every thread's
+    /// frames and every task's futures.
+    pub fn waits(&self) -> Reply<wire::Waits> {
+        if let Some(done) = &*self.waits.lock().unwrap_or_else(|p| p.into_inner()) {
+            return Ok((**done).clone());
+        }
+        let dbg = self.debug_info()?;
+        let frames: Vec<(u64, Arc<Vec<Frame>>)> = self
+            .crash
+            .threads
+            .iter()
+            .filter_map(|t| Some((t.id, self.frames(t.id).ok()?)))
+            .collect();
+        let found = self.found_tasks()?;
+        let input = crate::waits::Input {
+            dbg,
+            threads: frames.iter().map(|(id, f)| (*id, f.as_slice())).collect(),
+            tasks: match &*found {
+                Ok(tasks) => Ok(tasks.as_slice()),
+                Err(e) => Err(e.to_string()),
+            },
+            now: self.engine.mem().process().monotonic_now(),
+        };
+        let waits = Arc::new(crate::waits::find(&input));
+        *self.waits.lock().unwrap_or_else(|p| p.into_inner()) = Some(waits.clone());
+        Ok((*waits).clone())
     }
 
     /// The locals a task frame holds across its await.

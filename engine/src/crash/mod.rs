@@ -13,4 +13,5 @@ pub mod report;
 pub mod serve;
 pub mod signal;
 pub mod source;
+pub mod stuck;
 pub mod traceback;

@@ -67,6 +67,7 @@ pub struct ReportFrame {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportThread {
+    pub id: u64,
     pub name: String,
     pub crashed: bool,
     pub frames: Vec<ReportFrame>,
@@ -114,6 +115,7 @@ pub fn walk(session: &Session, depth: u32) -> Result<Vec<ReportThread>, wire::Er
             });
         }
         out.push(ReportThread {
+            id: t.id,
             name: t.name,
             crashed: t.crashed,
             frames,
@@ -158,7 +160,24 @@ pub enum Runtime {
 /// The report as text: runtime frames marked (or hidden), locals indented
 /// by level.
 pub fn to_text(crash: &CrashInfo, threads: &[ReportThread], runtime: Runtime) -> String {
+    to_text_stuck(crash, threads, None, runtime)
+}
+
+/// The report as text, with why it is stuck: the deadlocks first, then
+/// under each waiting thread what it waits on.
+pub fn to_text_stuck(
+    crash: &CrashInfo,
+    threads: &[ReportThread],
+    stuck: Option<&crate::crash::stuck::Stuck>,
+    runtime: Runtime,
+) -> String {
     let mut out = String::new();
+    if let Some(s) = stuck {
+        let deadlocks = crate::crash::stuck::deadlocks_text(s);
+        if !deadlocks.is_empty() {
+            let _ = writeln!(out, "{deadlocks}");
+        }
+    }
     let at = match (&crash.file, crash.line, crash.column) {
         (Some(f), Some(l), Some(c)) => format!(" at {f}:{l}:{c}"),
         _ => String::new(),
@@ -185,6 +204,9 @@ pub fn to_text(crash: &CrashInfo, threads: &[ReportThread], runtime: Runtime) ->
             t.name,
             if t.crashed { " (crashed)" } else { "" }
         );
+        if let Some(line) = stuck.and_then(|s| s.line(wire::Waiter::Thread(t.id))) {
+            let _ = writeln!(out, "  {line}");
+        }
         for f in &t.frames {
             if f.runtime && runtime == Runtime::Hidden {
                 continue;
@@ -268,6 +290,7 @@ mod tests {
         let mut p = leaf("p", "Point", "Point { x: 1 }");
         p.children.push(leaf("x", "i32", "1"));
         let threads = [ReportThread {
+            id: 1,
             name: "main".into(),
             crashed: true,
             frames: vec![

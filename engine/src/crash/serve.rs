@@ -242,6 +242,7 @@ impl Server {
                 requests: self.requests.load(Ordering::Relaxed),
             })),
             Request::Tasks => ins.tasks().map(Response::Tasks),
+            Request::Waits => ins.waits().map(Response::Waits),
             Request::Resume => Ok(set(Verdict::Resume)),
             Request::Kill => Ok(set(Verdict::Kill)),
         }));

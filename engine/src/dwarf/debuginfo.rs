@@ -414,6 +414,30 @@ impl DebugInfo {
         self.symbol_names(&[svma]).pop().flatten()
     }
 
+    /// The data symbol (a `static`) whose bytes hold link-time address
+    /// `svma`: its name, demangled without the hash, and its start.
+    pub fn object_symbol_at(&self, svma: u64) -> Option<(String, u64)> {
+        use object::read::elf::Sym;
+        let object::File::Elf64(elf) = &self.file else {
+            return None;
+        };
+        let endian = elf.endian();
+        let table = elf.elf_symbol_table();
+        table.symbols().iter().find_map(|s| {
+            let (start, size) = (s.st_value(endian), s.st_size(endian));
+            let data = s.st_type() == object::elf::STT_OBJECT;
+            (data && start != 0 && start <= svma && svma < start.saturating_add(size.max(1)))
+                .then(|| {
+                    let name = s.name(endian, table.strings()).ok()?;
+                    Some((
+                        crate::dwarf::symbols::demangle(&String::from_utf8_lossy(name)),
+                        start,
+                    ))
+                })
+                .flatten()
+        })
+    }
+
     /// The same for several addresses, in one pass over the symbols.
     pub fn symbol_names(&self, svmas: &[u64]) -> Vec<Option<String>> {
         symbols_at(&self.file, svmas)

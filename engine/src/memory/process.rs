@@ -114,6 +114,12 @@ pub trait Process: Send + Sync {
     fn cache_pages(&self) -> bool {
         false
     }
+    /// The monotonic clock (`CLOCK_MONOTONIC`) when the snapshot was
+    /// taken, for the time left of a sleeping task; `None` when the host
+    /// does not know (a core file does not record it).
+    fn monotonic_now(&self) -> Option<std::time::Duration> {
+        None
+    }
     /// Crashes that happened while this one was being served.
     fn later_crashes(&self) -> Vec<LaterCrash> {
         Vec::new()

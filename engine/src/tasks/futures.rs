@@ -30,6 +30,8 @@ pub struct AsyncFrame {
     pub held: Option<Val>,
     /// Not started yet, returned, or panicked: the state's name.
     pub state: Option<String>,
+    /// The future itself (a leaf's value: the `Sleep`, the `Acquire`).
+    pub future: Option<Val>,
 }
 
 /// The frames of the chain starting at `future`, innermost first.
@@ -54,6 +56,7 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
                 line: None,
                 held: None,
                 state: None,
+                future: Some(fut.clone()),
             });
             break;
         }
@@ -67,6 +70,7 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
                 line: None,
                 held: None,
                 state: Some("unknown state".into()),
+                future: Some(fut.clone()),
             });
             break;
         };
@@ -90,6 +94,7 @@ pub fn chain(dbg: &DebugInfo, indexes: &Indexes, future: Val) -> Vec<AsyncFrame>
             file: if suspended { file } else { None },
             line: if suspended { line } else { None },
             held: Some(val),
+            future: Some(fut.clone()),
             state: (!suspended).then(|| match name {
                 "Unresumed" => "not started".to_string(),
                 other => other.to_lowercase(),

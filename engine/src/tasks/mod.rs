@@ -94,6 +94,8 @@ impl State {
 #[derive(Debug, Clone)]
 pub struct Task {
     pub id: u64,
+    /// Its header's address: what a `JoinHandle` of it points at.
+    pub header: u64,
     pub state: State,
     pub frames: Vec<AsyncFrame>,
 }
@@ -377,6 +379,7 @@ fn walk_list(
         };
         out.push(Task {
             id,
+            header: at,
             state: State::of(state),
             frames,
         });

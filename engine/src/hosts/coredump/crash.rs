@@ -57,6 +57,14 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         .filter(|f| !f.is_empty())
         .or_else(|| engine.executable().map(|o| o.file_name().to_string()))
         .unwrap_or_else(|| "<unknown>".into());
+    // The core names no thread; their own memory may.
+    let pointers: Vec<(u64, u64)> = core
+        .threads()
+        .iter()
+        .filter(|t| t.tid != pid)
+        .map(|t| (u64::from(t.tid), t.fs_base))
+        .collect();
+    let mut names = super::names::from_memory(engine, &pointers);
     let threads: Vec<Thread> = core
         .threads()
         .iter()
@@ -65,7 +73,9 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
             name: if t.tid == pid {
                 "main".into()
             } else {
-                "<unnamed>".into()
+                names
+                    .remove(&u64::from(t.tid))
+                    .unwrap_or_else(|| "<unnamed>".into())
             },
             stack: Stack::Regs(Box::new(t.regs as Regs)),
         })

@@ -6,6 +6,7 @@
 
 mod crash;
 mod memory;
+mod names;
 mod objects;
 
 use std::path::{Path, PathBuf};
