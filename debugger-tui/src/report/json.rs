@@ -6,25 +6,81 @@
 //! `Value` map prints them) with no tree in between.
 
 use engine::crash::report::{SourceLines, SourceOrigin};
+use engine::crash::stuck::Stuck;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
-use serde_json::Value;
-use wire::{CrashInfo, CrashKind};
+use serde_json::{Value, json};
+use wire::{CrashInfo, CrashKind, Waiter};
 
 use super::model::{Node, ReportAsyncFrame, ReportFrame, ReportTask, ReportThread};
 
-/// The whole report: `pid`, `crash`, `threads`, `tasks` and, when tasks
-/// could not be listed, `tasks_unavailable`.
+/// The whole report: `pid`, `crash`, `deadlocks`, `threads` (each with
+/// `waits_on` when it waits), `tasks` (likewise) and, when tasks could not
+/// be listed, `tasks_unavailable`; when the agent cannot say why it is
+/// stuck, `waits_unavailable`.
 #[derive(Serialize)]
 pub struct Report<'a> {
     pub crash: Crash<'a>,
+    #[serde(serialize_with = "deadlocks")]
+    pub deadlocks: Option<&'a Stuck>,
     pub pid: u32,
     #[serde(serialize_with = "tasks")]
-    pub tasks: &'a [ReportTask],
+    pub tasks: (&'a [ReportTask], Option<&'a Stuck>),
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tasks_unavailable: Option<&'a str>,
     #[serde(serialize_with = "threads")]
-    pub threads: &'a [ReportThread],
+    pub threads: (&'a [ReportThread], Option<&'a Stuck>),
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waits_unavailable: Option<&'a str>,
+}
+
+/// A wait as JSON: `kind`, `what`, `address`, `reached_as`, `held_by`
+/// (names), `guards` (where each holder's frames hold it), `no_holder`,
+/// `detail`, and `text`, the sentence the text report prints.
+pub fn wait_json(stuck: &Stuck, who: Waiter) -> Option<Value> {
+    let w = stuck.wait_of(who)?;
+    Some(json!({
+        "address": w.address.map(|a| format!("{a:#x}")),
+        "detail": w.detail,
+        "guards": w.held_by.iter().map(|h| h.guard.clone()).collect::<Vec<_>>(),
+        "held_by": w.held_by.iter().map(|h| stuck.names.short(h.who)).collect::<Vec<_>>(),
+        "kind": serde_json::to_value(w.kind).unwrap_or(Value::Null),
+        "no_holder": w.no_holder,
+        "reached_as": w.reached_as,
+        "text": stuck.line(who),
+        "what": w.what,
+    }))
+}
+
+/// Each deadlock: `threads` (its members' names, tasks as `task N`), and
+/// `locks`, one per member: what it waits for (`address`, `what`,
+/// `reached_as`), `waited_by` that member, `held_by` the next; and `text`.
+pub fn deadlock_json(stuck: &Stuck, d: &wire::Deadlock) -> Value {
+    let m = &d.members;
+    let locks: Vec<Value> = (0..m.len())
+        .map(|i| {
+            let w = stuck.wait_of(m[i]);
+            json!({
+                "address": w.and_then(|w| w.address).map(|a| format!("{a:#x}")),
+                "held_by": stuck.names.short(m[(i + 1) % m.len()]),
+                "reached_as": w.and_then(|w| w.reached_as.clone()),
+                "waited_by": stuck.names.short(m[i]),
+                "what": w.map(|w| w.what.clone()),
+            })
+        })
+        .collect();
+    json!({
+        "locks": locks,
+        "text": engine::crash::stuck::deadlock_lines(stuck, d),
+        "threads": m.iter().map(|w| stuck.names.short(*w)).collect::<Vec<_>>(),
+    })
+}
+
+fn deadlocks<S: Serializer>(stuck: &Option<&Stuck>, s: S) -> Result<S::Ok, S::Error> {
+    match stuck {
+        Some(st) => s.collect_seq(st.waits.deadlocks.iter().map(|d| deadlock_json(st, d))),
+        None => s.collect_seq(std::iter::empty::<Value>()),
+    }
 }
 
 #[derive(Serialize)]
@@ -86,11 +142,15 @@ impl Serialize for Nodes<'_> {
     }
 }
 
-fn threads<S: Serializer>(threads: &&[ReportThread], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(threads.iter().map(|t| Thread {
+type Threads<'a> = (&'a [ReportThread], Option<&'a Stuck>);
+
+fn threads<S: Serializer>(threads: &Threads, s: S) -> Result<S::Ok, S::Error> {
+    let (list, stuck) = threads;
+    s.collect_seq(list.iter().map(|t| Thread {
         crashed: t.crashed,
         frames: t.frames.iter().map(Frame).collect(),
         name: &t.name,
+        waits_on: stuck.and_then(|st| wait_json(st, Waiter::Thread(t.id))),
     }))
 }
 
@@ -99,6 +159,8 @@ struct Thread<'a> {
     crashed: bool,
     frames: Vec<Frame<'a>>,
     name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waits_on: Option<Value>,
 }
 
 struct Frame<'a>(&'a ReportFrame);
@@ -144,9 +206,13 @@ impl Serialize for Source<'_> {
     }
 }
 
-fn tasks<S: Serializer>(tasks: &&[ReportTask], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(tasks.iter().map(|t| {
+type Tasks<'a> = (&'a [ReportTask], Option<&'a Stuck>);
+
+fn tasks<S: Serializer>(tasks: &Tasks, s: S) -> Result<S::Ok, S::Error> {
+    let (list, stuck) = tasks;
+    s.collect_seq(list.iter().map(|t| {
         Task {
+            waits_on: stuck.and_then(|st| wait_json(st, Waiter::Task(t.id))),
             frames: t
                 .frames
                 .iter()
@@ -164,6 +230,8 @@ struct Task<'a> {
     frames: Vec<AsyncFrame<'a>>,
     id: u64,
     state: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waits_on: Option<Value>,
 }
 
 /// A task's frame, shaped as a thread's: its position (innermost first)
@@ -255,9 +323,11 @@ mod tests {
         let report = Report {
             crash: Crash::of(&crash),
             pid: 42,
-            tasks: &tasks,
+            deadlocks: None,
+            tasks: (&tasks, None),
             tasks_unavailable: Some("why"),
-            threads: &threads,
+            threads: (&threads, None),
+            waits_unavailable: None,
         };
         let locals = json!([{"name": "v", "type": "u64", "value": "[1]", "len": 1, "children": [
             {"name": "x", "shadowed": true, "type": "u64", "value": "1", "children": []}

@@ -31,20 +31,26 @@ pub fn report(
         add_source(&session, &Sources::new(args), &mut threads);
     }
     let (tasks, no_tasks) = walk_tasks(&session, depth);
+    let stuck = engine::crash::stuck::walk(&session);
+    let (stuck, no_waits) = match stuck {
+        Ok(s) => (Some(s), None),
+        Err(why) => (None, Some(why)),
+    };
     if json {
         let report = json::Report {
             crash: json::Crash::of(&crash),
+            deadlocks: stuck.as_ref(),
             pid: session.hello().pid,
-            tasks: &tasks,
+            tasks: (&tasks, stuck.as_ref()),
             tasks_unavailable: no_tasks.as_deref(),
-            threads: &threads,
+            threads: (&threads, stuck.as_ref()),
+            waits_unavailable: no_waits.as_deref(),
         };
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
         out.flush()?;
     } else {
-        let stuck = engine::crash::stuck::walk(&session).ok();
         print!(
             "{}",
             engine::crash::report::to_text_stuck(
