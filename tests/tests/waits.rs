@@ -462,3 +462,25 @@ fn tokio_tasks_stuck_on_every_kind_of_await_and_two_deadlocks() {
         )
     );
 }
+
+#[test]
+fn the_editor_is_told_of_the_deadlock_when_it_stops() {
+    let hung = Hung::start(&hang(), &["mutex"]);
+    let dir = TempDir::new("waits-dap");
+    let core = hung.gcore(&dir.0);
+    drop(hung);
+    let mut editor = tests::dap::DapClient::start(&bin("pmdb"));
+    editor.request("initialize", json!({"adapterID": "pmdb"}));
+    editor.request("attach", json!({"core": core}));
+    editor.event("initialized");
+    editor.request("configurationDone", Value::Null);
+    let stopped = editor.event("stopped");
+    let transfer = "`to` in demo_hang::std_locks::transfer";
+    let source = "`source` in demo_hang::std_locks::transfer";
+    assert_eq!(
+        blank(stopped["body"]["description"].as_str().unwrap()),
+        format!(
+            "Deadlock: thread 'teller-1' waits for Mutex<Account> at 0x… ({transfer}), held by thread 'teller-2' ({source}); thread 'teller-2' waits for Mutex<Account> at 0x… ({transfer}), held by thread 'teller-1' ({source})"
+        )
+    );
+}

@@ -482,7 +482,13 @@ impl<W: Write> Adapter<W> {
             return;
         }
         let Some(t) = &self.target else { return };
-        let body = t::stopped(&t.crash, t.crash.thread as i64);
+        let mut body = t::stopped(&t.crash, t.crash.thread as i64);
+        // A deadlock is what the editor should say first.
+        if let Ok(stuck) = engine::crash::stuck::walk(&t.session)
+            && let Some(d) = stuck.waits.deadlocks.first()
+        {
+            body.description = engine::crash::stuck::deadlock_summary(&stuck, d);
+        }
         self.stopped_sent = true;
         self.event(
             "stopped",
