@@ -484,3 +484,36 @@ fn the_editor_is_told_of_the_deadlock_when_it_stops() {
         )
     );
 }
+
+#[test]
+fn the_tuis_first_screen_says_the_deadlock_first() {
+    let hung = Hung::start(&hang(), &["mutex"]);
+    let dir = TempDir::new("waits-tui");
+    let core = hung.gcore(&dir.0);
+    drop(hung);
+    let t = tests::tmux::Tmux::start(&format!(
+        "{} open {}",
+        bin("pmdb").display(),
+        core.display()
+    ));
+    let screen = t.wait_for("Found one deadlock:");
+    let lines: Vec<&str> = screen.lines().collect();
+    // The header's second line, where a crash's message stands otherwise.
+    assert!(
+        lines[1].starts_with("Deadlock: thread 'teller-1' waits for Mutex<Account> at 0x"),
+        "{screen}"
+    );
+    // The output area opens with the deadlock paragraph.
+    let at = lines
+        .iter()
+        .position(|l| l.contains("Found one deadlock:"))
+        .unwrap();
+    assert!(
+        lines[at + 1].contains("thread 'teller-1' waits for Mutex<Account> at 0x"),
+        "{screen}"
+    );
+    assert!(
+        lines[at + 2].contains("thread 'teller-2' waits for Mutex<Account> at 0x"),
+        "{screen}"
+    );
+}

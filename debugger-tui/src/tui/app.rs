@@ -108,6 +108,9 @@ pub struct App {
     /// The first line shown when the output area holds a long listing
     /// (the Tasks pane), which reads from the top.
     pub output_scroll: usize,
+    /// The first deadlock in one sentence, said in the header: the first
+    /// thing the screen says when the process is stuck.
+    pub deadlock: Option<String>,
 }
 
 impl App {
@@ -128,14 +131,30 @@ impl App {
             .position(|t| t.id == first.crash.thread)
             .unwrap_or(0);
         cursor.sources = sources;
-        // What the agent could not use is the first thing the output says.
-        let warnings = cursor
-            .session
-            .hello()
-            .warnings
-            .iter()
-            .map(|w| format!("warning: {w}"))
-            .collect();
+        // A deadlock, then what the agent could not use, is the first thing
+        // the output says.
+        let stuck = engine::crash::stuck::walk(&cursor.session).ok();
+        let deadlock = stuck.as_ref().and_then(|s| {
+            let d = s.waits.deadlocks.first()?;
+            Some(engine::crash::stuck::deadlock_summary(s, d))
+        });
+        let mut warnings: Vec<String> = stuck
+            .as_ref()
+            .map(|s| {
+                engine::crash::stuck::deadlocks_text(s)
+                    .lines()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        warnings.extend(
+            cursor
+                .session
+                .hello()
+                .warnings
+                .iter()
+                .map(|w| format!("warning: {w}")),
+        );
         let mut app = App {
             cursor,
             crash: first.crash,
@@ -159,6 +178,7 @@ impl App {
             thread_groups: None,
             grouped: false,
             output_scroll: 0,
+            deadlock,
         };
         if app.frames().is_empty() {
             app.locals_error = Some("the crashed thread has no frames".into());

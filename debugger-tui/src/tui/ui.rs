@@ -183,8 +183,13 @@ fn header(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         wire::CrashKind::Signal => "crashed",
     };
     let message = c.message.lines().next().unwrap_or("");
+    // A deadlock is said before the crash (a snapshot's is no crash).
+    let said = match &app.deadlock {
+        Some(d) => d.clone(),
+        None => format!("thread '{}' {what}{at}: {message}", c.thread_name),
+    };
     let crash = Line::from(Span::styled(
-        format!("thread '{}' {what}{at}: {message}", c.thread_name),
+        said,
         theme.fg(Color::Red).add_modifier(Modifier::BOLD),
     ));
     f.render_widget(Paragraph::new(vec![title, crash]), area);
