@@ -32,6 +32,8 @@ pub mod testing;
 
 #[cfg(test)]
 mod engine_tests;
+#[cfg(test)]
+mod hostile_requests;
 
 use std::sync::Once;
 

@@ -10,7 +10,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use debuggee_agent::testing::inspector_of_current_thread;
+use crate::testing::inspector_of_current_thread;
 use engine::crash::serve::Server;
 use wire::{Envelope, ErrorKind, FrameId, MemoryTransport, Request, Response, Transport, frame};
 
