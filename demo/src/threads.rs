@@ -5,7 +5,7 @@
 // Fields exist to be read by the debugger after the crash, not by the program.
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Barrier};
 
@@ -32,7 +32,7 @@ pub fn run() {
     let checker = std::thread::Builder::new()
         .name("checker".into())
         .spawn(|| {
-            wait_for_main_to_join();
+            wait_for_the_others_to_block();
             check(3)
         })
         .expect("spawn checker");
@@ -50,26 +50,53 @@ pub fn run() {
 /// Set by the main thread just before it joins the checker.
 static MAIN_JOINING: AtomicBool = AtomicBool::new(false);
 
-/// The checker panics only once the main thread sleeps in `join`, so every
-/// run freezes the main thread at the same line (a debugger test compares
-/// runs value for value).
-fn wait_for_main_to_join() {
-    let stat = format!("/proc/self/task/{}/stat", std::process::id());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+/// How many workers are about to block in `recv`.
+static WORKERS_RECEIVING: AtomicUsize = AtomicUsize::new(0);
+
+/// The checker panics only once the main thread sleeps in `join` and each
+/// worker sleeps in `recv`, so every run freezes every thread at the same
+/// line (a debugger test compares two runs value for value). A thread that
+/// said it is about to block and then sleeps is blocked there: nothing else
+/// it does between the two can sleep. The deadline is only there so a
+/// machine that never schedules them still crashes.
+fn wait_for_the_others_to_block() {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::time::Instant::now() < deadline {
-        let sleeping = std::fs::read_to_string(&stat)
-            .ok()
-            .and_then(|s| {
-                s.rsplit(')')
-                    .next()
-                    .map(|r| r.trim_start().starts_with('S'))
-            })
-            .unwrap_or(false);
-        if MAIN_JOINING.load(Ordering::SeqCst) && sleeping {
+        if MAIN_JOINING.load(Ordering::SeqCst)
+            && WORKERS_RECEIVING.load(Ordering::SeqCst) == 2
+            && sleeping_threads(|name| name.starts_with("worker-")) == 2
+            && sleeping(&format!("/proc/self/task/{}/stat", std::process::id()))
+        {
             return;
         }
         std::thread::yield_now();
     }
+}
+
+/// How many of this process's threads whose name `pick` takes are asleep.
+fn sleeping_threads(pick: impl Fn(&str) -> bool) -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| pick(c.trim_end()))
+        })
+        .filter(|t| sleeping(&t.path().join("stat").to_string_lossy()))
+        .count()
+}
+
+/// Whether the thread whose `/proc/…/stat` is `stat` sleeps (state `S`).
+fn sleeping(stat: &str) -> bool {
+    std::fs::read_to_string(stat)
+        .ok()
+        .and_then(|s| {
+            s.rsplit(')')
+                .next()
+                .map(|r| r.trim_start().starts_with('S'))
+        })
+        .unwrap_or(false)
 }
 
 #[inline(never)]
@@ -79,6 +106,7 @@ fn worker(job: Job, ready: &Barrier, jobs: Receiver<u32>) {
     // the same wherever the freeze finds this thread.
     let job = std::hint::black_box(job);
     ready.wait();
+    WORKERS_RECEIVING.fetch_add(1, Ordering::SeqCst);
     let waited = jobs.recv();
     let _ = std::hint::black_box((&job, waited));
 }
