@@ -2,10 +2,11 @@
 //! with the agent in wait mode and a private socket directory, wait until it
 //! has crashed and is serving, and clean up whatever happens.
 //!
-//! The binaries are the workspace's own build (`cargo build --workspace`
-//! before `cargo test`), found next to the test executable's directory.
+//! The programs they run are built by the tests themselves, the first time
+//! one is asked for ([`fixtures`]).
 
 pub mod dap;
+pub mod fixtures;
 pub mod sshd;
 pub mod tmux;
 
@@ -16,39 +17,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// `target/debug` (or whichever profile dir the tests were built into).
-pub fn bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .to_path_buf()
-}
+pub use fixtures::{Fixture, bin, target_dir, workspace_root};
 
-/// A workspace binary, which must have been built.
-pub fn bin(name: &str) -> PathBuf {
-    let path = bin_dir().join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build --workspace` before the tests",
-        path.display()
-    );
-    path
-}
-
-/// A binary of another profile's build (`cargo build -p demo --profile P`).
+/// A binary of another profile's build (`cargo build --workspace --profile
+/// P --bin NAME`), built if this run has not built it yet.
 pub fn profile_bin(profile: &str, name: &str) -> PathBuf {
-    let path = bin_dir()
-        .parent()
-        .expect("target dir")
-        .join(profile)
-        .join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build -p demo --profile {profile}` before the tests",
-        path.display()
-    );
-    path
+    Fixture::Profile { profile, bin: name }.path()
 }
 
 /// A binary of the optimized-with-debug-info build (profile `release-debug`).
@@ -79,20 +53,10 @@ impl Drop for TempDir {
     }
 }
 
-/// `demo-tokio-current` or `demo-tokio-older`, built into
-/// `target/tokio-demos` (`.ci/run` builds both).
+/// `demo-tokio-current`, `-older` or `-oldest` (`version`), built into
+/// `target/tokio-demos` if this run has not built it yet.
 pub fn tokio_demo(version: &str) -> PathBuf {
-    let path = bin_dir()
-        .parent()
-        .expect("target dir")
-        .join("tokio-demos/debug")
-        .join(format!("demo-tokio-{version}"));
-    assert!(
-        path.exists(),
-        "{} is missing: cargo build --manifest-path demo-tokio/{version}/Cargo.toml --target-dir target/tokio-demos",
-        path.display()
-    );
-    path
+    fixtures::tokio(version).path()
 }
 
 /// The number (from 1) of the first line of the repository's `file` that
@@ -149,13 +113,13 @@ pub fn crash_with_views(views: &str) -> (Crashed, PathBuf) {
 
 /// As [`crash`], with the optimized build of the demo.
 pub fn crash_optimized(scenario: &str) -> Crashed {
-    crash_program(&optimized_bin("demo"), &[scenario], scenario, &[])
+    crash_program(&fixtures::DEMO_OPTIMIZED.path(), &[scenario], scenario, &[])
 }
 
 /// As [`crash`], with the demo built with `panic = "abort"` (profile `panic-abort`).
 pub fn crash_panic_abort(scenario: &str) -> Crashed {
     crash_program(
-        &profile_bin("panic-abort", "demo"),
+        &fixtures::DEMO_PANIC_ABORT.path(),
         &[scenario],
         scenario,
         &[],

@@ -12,9 +12,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::{
-    TempDir, bin, blank_addresses, crash, crash_program, pmdb, profile_bin, report_json, run_to_end,
-};
+use tests::{TempDir, bin, blank_addresses, crash, crash_program, pmdb, report_json, run_to_end};
 
 fn report(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Value {
     report_json(args, env)
@@ -408,7 +406,7 @@ fn the_kernels_core_of_an_abort_without_the_agent() {
 #[test]
 fn the_kernels_core_of_a_panic_abort_build_without_the_agent() {
     let work = TempDir::new("kernel-panic-abort");
-    let core = kernel_core(&profile_bin("panic-abort", "demo"), "bank", &work.0);
+    let core = kernel_core(&tests::fixtures::DEMO_PANIC_ABORT.path(), "bank", &work.0);
     let r = report_core(&core, &[]);
     let c = &r["crash"];
     assert_eq!(c["kind"], "panic");
@@ -550,7 +548,7 @@ fn bad_core_files_get_one_line_and_status_2() {
             p("nowhere")
         )
     );
-    let other = profile_bin("panic-abort", "demo");
+    let other = tests::fixtures::DEMO_PANIC_ABORT.path();
     let e = refused(&[
         "report",
         "--core",

@@ -4,7 +4,7 @@
 //! build, live and from the agent's core.
 
 use serde_json::{Value, json};
-use tests::{TempDir, bin, blank_addresses, crash_program, profile_bin, report_json, run_to_end};
+use tests::{TempDir, bin, blank_addresses, crash_program, report_json, run_to_end};
 
 /// The crashed thread's user frames, each with its locals two levels deep;
 /// addresses (which differ between two builds) blanked.
@@ -30,7 +30,7 @@ fn live(program: &std::path::Path, scenario: &str) -> Value {
 
 #[test]
 fn a_packed_dwp_shows_what_the_ordinary_build_shows() {
-    let split = profile_bin("split-dwarf", "demo");
+    let split = tests::fixtures::DEMO_SPLIT_DWARF.path();
     assert!(
         split.with_extension("dwp").exists(),
         "{} has no .dwp beside it",

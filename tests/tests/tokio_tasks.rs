@@ -6,11 +6,9 @@
 //! value, through `Session::tasks()` and `pmdb report --json`; the same
 //! with a multi-thread runtime no thread is in `block_on` for (`multi`),
 //! and with a runtime nobody entered (`held`). `demo-tokio-oldest` (tokio
-//! 1.0.3) is a layout pmdb does not know, said in one line.
-//!
-//! Build the demos first (`.ci/run` does):
-//! `cargo build --manifest-path demo-tokio/current/Cargo.toml --target-dir target/tokio-demos`
-//! and the same for `demo-tokio/older` and `demo-tokio/oldest`.
+//! 1.0.3) is a layout pmdb does not know, said in one line. The tests build
+//! the demos into `target/tokio-demos` the first time they need them
+//! (`tests::fixtures`).
 
 use serde_json::json;
 use tests::crash_program;
