@@ -8,6 +8,7 @@
 //! once, and records which `cargo test` run built it, so the next test binary
 //! of the same run does not ask cargo again. Another `cargo test` run asks
 //! cargo again, which rebuilds what changed and is quick when nothing did.
+//! `TARGET/fixtures/NAME.log` keeps each build's cargo line, time and output.
 //!
 //! Cargo releases its lock on the target dir once the test binaries are
 //! built, before it runs them, so a `cargo build` a test starts into the same
@@ -197,6 +198,7 @@ impl Fixture<'_> {
             return;
         }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let started = std::time::Instant::now();
         let out = Command::new(cargo)
             .args(self.args())
             .current_dir(workspace_root())
@@ -208,6 +210,16 @@ impl Fixture<'_> {
             self.command_line(),
             out.status,
             String::from_utf8_lossy(&out.stderr)
+        );
+        // What it cost, for whoever wonders where a first run's time went.
+        let _ = std::fs::write(
+            dir.join(format!("{}.log", self.key())),
+            format!(
+                "{}\n{:.1} s\n{}",
+                self.command_line(),
+                started.elapsed().as_secs_f64(),
+                String::from_utf8_lossy(&out.stderr)
+            ),
         );
         if let Some(run) = run {
             let _ = std::fs::write(&stamp, run);

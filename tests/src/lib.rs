@@ -173,7 +173,9 @@ pub fn crash_program(
         reader: Some(reader),
         keep: Vec::new(),
     };
-    let deadline = Instant::now() + Duration::from_secs(20);
+    // A guard against a demo that never serves, not a measure of how soon
+    // it does: as long as the demo's own wait (PMDB_WAIT).
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !crashed.socket.exists() {
         if let Some(status) = crashed.child.as_mut().unwrap().try_wait().unwrap() {
             panic!(
