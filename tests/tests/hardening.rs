@@ -408,19 +408,20 @@ fn a_silent_client_times_out_while_others_are_served() {
                 "no request for 1 s; the agent closed the connection".into()
             )
         );
+        // Not before its second; how long after depends on the machine's
+        // load, so no upper bound: a timeout that never comes fails at the
+        // connection's read timeout.
         let took = started.elapsed();
-        assert!(
-            took >= Duration::from_millis(900) && took < Duration::from_secs(5),
-            "{took:?}"
-        );
+        assert!(took >= Duration::from_millis(900), "{took:?}");
         assert!(silent.closed());
         busy.join().unwrap()
     });
     assert_eq!(busy, vec![Some(63); 10]);
 }
 
-/// `demo bank` in wait mode with `env`, run to its end.
-fn bank_run(env: &[(&str, &std::ffi::OsStr)]) -> (i32, String, Duration) {
+/// `demo bank` in wait mode with `env`, run to its end, which must come
+/// well before its wait of a minute would.
+fn bank_run(env: &[(&str, &std::ffi::OsStr)]) -> (i32, String) {
     let mut cmd = Command::new(bin("demo"));
     cmd.arg("bank")
         .env("PMDB_MODE", "wait")
@@ -429,8 +430,8 @@ fn bank_run(env: &[(&str, &std::ffi::OsStr)]) -> (i32, String, Duration) {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let (status, stderr, took) = run_to_end(cmd, Duration::from_secs(20));
-    (status.code().unwrap(), stderr, took)
+    let (status, stderr, _) = run_to_end(cmd, Duration::from_secs(30));
+    (status.code().unwrap(), stderr)
 }
 
 /// The lines of the usual panic output, with the thread id dropped.
@@ -449,9 +450,10 @@ fn an_unusable_socket_directory_falls_back_at_once() {
     let file = tmp.0.join("file");
     std::fs::write(&file, "not a directory").unwrap();
     let under_file = file.join("sub");
-    let (code, stderr, took) = bank_run(&[("PMDB_DIR", under_file.as_os_str())]);
+    // At once: it says it cannot wait, rather than waiting PMDB_WAIT's
+    // minute (which `bank_run`'s limit would fail on).
+    let (code, stderr) = bank_run(&[("PMDB_DIR", under_file.as_os_str())]);
     assert_eq!(code, 101);
-    assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(
         stderr.starts_with(&format!(
             "pmdb: cannot wait for a debugger: cannot create the socket directory {}: Not a directory (os error 20)\n",
@@ -465,9 +467,8 @@ fn an_unusable_socket_directory_falls_back_at_once() {
     let theirs = tmp.0.join("theirs");
     std::fs::create_dir(&theirs).unwrap();
     std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
-    let (code, stderr, took) = bank_run(&[("PMDB_DIR", theirs.as_os_str())]);
+    let (code, stderr) = bank_run(&[("PMDB_DIR", theirs.as_os_str())]);
     assert_eq!(code, 101);
-    assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(
         stderr.starts_with(&format!(
             "pmdb: cannot wait for a debugger: cannot create the socket directory {}: owned by uid 65534, not by us (uid 0)\n",
@@ -484,7 +485,6 @@ fn a_socket_path_in_use_falls_back_and_is_left_alone() {
     let tmp = TempDir::new("inuse");
     // The wrapper shell becomes the demo (exec), so its pid is the demo's:
     // a live listener takes `<pid>.sock` before the demo starts.
-    let started = Instant::now();
     let mut child = Command::new("/bin/sh")
         .args([
             "-c",
@@ -505,8 +505,8 @@ fn a_socket_path_in_use_falls_back_and_is_left_alone() {
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
+    // It fell back at once: had it waited, it would not say so first.
     assert_eq!(out.status.code(), Some(101));
-    assert!(started.elapsed() < Duration::from_secs(10));
     assert!(
         stderr.starts_with(&format!(
             "pmdb: cannot wait for a debugger: the socket {} is in use by another live agent\n",
@@ -572,11 +572,10 @@ fn without_debug_info_the_traceback_comes_from_symbols() {
 fn pmdb_wait_ends_the_process_with_no_client() {
     let demo = crash_with("bank", &[("PMDB_WAIT", "1")]);
     let core = demo.dir.0.join(format!("demo.{}.core", demo.pid));
-    let started = Instant::now();
+    // It ends (`wait` fails after 20 s, the default wait is 600 s), and
+    // says why.
     let (status, stderr) = demo.wait();
-    let took = started.elapsed();
     assert_eq!(status.code(), Some(101));
-    assert!(took < Duration::from_secs(4), "{took:?}");
     // Nobody looked, so the crash was kept as a core before going on.
     assert!(
         stderr.contains(&format!(
@@ -594,12 +593,11 @@ thread 'main' (",
 #[test]
 fn pmdb_wait_ends_the_process_with_a_silent_client_connected() {
     let demo = crash_with("bank", &[("PMDB_WAIT", "1")]);
-    let started = Instant::now();
     let mut silent = Raw::connect(&demo.socket);
+    // It ends (`wait` fails after 20 s, the default wait is 600 s), and
+    // says why.
     let (status, stderr) = demo.wait();
-    let took = started.elapsed();
     assert_eq!(status.code(), Some(101));
-    assert!(took < Duration::from_secs(4), "{took:?}");
     assert!(
         stderr.contains("pmdb: no debugger for 1 s; going on\n"),
         "{stderr}"
