@@ -79,6 +79,14 @@ pub const TOKIO_OLDEST: Fixture = Fixture::Outside {
     bin: "demo-tokio-oldest",
 };
 
+/// The tokio program stuck on purpose (`demo-tokio/hang.rs`), against
+/// tokio 1.54.1.
+pub const TOKIO_HANG: Fixture = Fixture::Outside {
+    manifest: "demo-tokio/current/Cargo.toml",
+    target_subdir: "tokio-demos",
+    bin: "demo-tokio-hang",
+};
+
 /// The tokio demo of `version`: `current`, `older` or `oldest`.
 pub fn tokio(version: &str) -> Fixture<'static> {
     match version {
