@@ -5,9 +5,9 @@
 //! is checked against the build-id the crashed process had.
 
 mod crash;
-mod memory;
+pub(crate) mod memory;
 mod names;
-mod objects;
+pub(crate) mod objects;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
