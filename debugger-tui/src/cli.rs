@@ -1,8 +1,9 @@
 //! The command line, as clap reads it.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use debugger_tui::core::CoreArgs;
 use debugger_tui::remote::RemoteArgs;
 use debugger_tui::source::SourceArgs;
@@ -17,11 +18,35 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run CMD with the agent waiting on a crash; open the TUI if it crashes.
+    /// Run CMD and open the TUI where it panics or takes a fatal signal
+    /// (any program: under ptrace, or through the agent it links).
     Run {
+        /// No TUI: the crash report (every thread, locals to --depth) to
+        /// --out or stderr, and the program goes on to its usual end.
+        #[arg(long)]
+        report: bool,
+        /// With --report: JSON (an array, one report per stop).
+        #[arg(long, requires = "report")]
+        json: bool,
+        /// With --report: the file the report goes to.
+        #[arg(long, value_name = "FILE", requires = "report")]
+        out: Option<PathBuf>,
+        /// With --report: levels of locals to expand (1: locals only).
+        #[arg(long, default_value_t = 1)]
+        depth: u32,
+        /// Which panics stop the program: those it does not catch itself
+        /// (the default: where it would die, or a thread dies), those a
+        /// catch_unwind of its own catches, or all.
+        #[arg(long, value_enum, default_value_t = StopOnArg::Uncaught)]
+        stop_on: StopOnArg,
+        /// Trace the program's children too (each stops at its own panics).
+        #[arg(long)]
+        follow_fork: bool,
+        #[command(flatten)]
+        sources: SourceArgs,
         /// The program and its arguments.
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
-        command: Vec<String>,
+        command: Vec<OsString>,
     },
     /// Open the TUI on a crashed process: a pid, a socket path, or (without
     /// an argument) the one waiting process.
@@ -100,4 +125,22 @@ pub enum Command {
         /// A pid or a socket path (without one: the one waiting process).
         target: Option<String>,
     },
+}
+
+/// `--stop-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StopOnArg {
+    Uncaught,
+    Caught,
+    All,
+}
+
+impl From<StopOnArg> for engine::hosts::launch::StopOn {
+    fn from(s: StopOnArg) -> Self {
+        match s {
+            StopOnArg::Uncaught => engine::hosts::launch::StopOn::Uncaught,
+            StopOnArg::Caught => engine::hosts::launch::StopOn::Caught,
+            StopOnArg::All => engine::hosts::launch::StopOn::All,
+        }
+    }
 }

@@ -15,7 +15,25 @@ use clap::Parser;
 fn main() {
     let cli = cli::Cli::parse();
     let result = match cli.command {
-        cli::Command::Run { command } => run::run(&command),
+        cli::Command::Run {
+            report,
+            json,
+            out,
+            depth,
+            stop_on,
+            follow_fork,
+            sources,
+            command,
+        } => run::run(&run::RunArgs {
+            command,
+            report,
+            json,
+            out,
+            depth,
+            stop_on: stop_on.into(),
+            follow_fork,
+            sources,
+        }),
         cli::Command::Attach {
             target,
             batch,

@@ -25,46 +25,82 @@ pub fn report(
 ) -> anyhow::Result<()> {
     let session = endpoint.connect()?;
     say_warnings(&session);
-    let crash = session.crash()?;
-    let mut threads = walk(&session, depth)?;
-    if let Some(args) = source {
-        add_source(&session, &Sources::new(args), &mut threads);
-    }
-    let (tasks, no_tasks) = walk_tasks(&session, depth);
-    let stuck = engine::crash::stuck::walk(&session);
-    let (stuck, no_waits) = match stuck {
-        Ok(s) => (Some(s), None),
-        Err(why) => (None, Some(why)),
-    };
     if json {
-        let report = json::Report {
-            crash: json::Crash::of(&crash),
-            deadlocks: stuck.as_ref(),
-            pid: session.hello().pid,
-            tasks: (&tasks, stuck.as_ref()),
-            tasks_unavailable: no_tasks.as_deref(),
-            threads: (&threads, stuck.as_ref()),
-            waits_unavailable: no_waits.as_deref(),
-        };
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        write_json(&session, depth, source, &mut out)?;
         writeln!(out)?;
         out.flush()?;
     } else {
-        print!(
-            "{}",
-            engine::crash::report::to_text_stuck(
-                &crash,
-                &threads,
-                stuck.as_ref(),
-                engine::crash::report::Runtime::Shown
-            )
-        );
-        print!(
-            "{}",
-            text::tasks_text_stuck(&tasks, no_tasks.as_deref(), stuck.as_ref())
-        );
+        print!("{}", as_text(&session, depth, source)?);
     }
+    Ok(())
+}
+
+/// The report's model: the crash, its threads, tasks and why they wait.
+struct Walked {
+    crash: wire::CrashInfo,
+    threads: Vec<model::ReportThread>,
+    tasks: Vec<model::ReportTask>,
+    no_tasks: Option<String>,
+    stuck: Option<engine::crash::stuck::Stuck>,
+    no_waits: Option<String>,
+}
+
+fn walked(session: &Session, depth: u32, source: Option<&SourceArgs>) -> anyhow::Result<Walked> {
+    let crash = session.crash()?;
+    let mut threads = walk(session, depth)?;
+    if let Some(args) = source {
+        add_source(session, &Sources::new(args), &mut threads);
+    }
+    let (tasks, no_tasks) = walk_tasks(session, depth);
+    let (stuck, no_waits) = match engine::crash::stuck::walk(session) {
+        Ok(s) => (Some(s), None),
+        Err(why) => (None, Some(why)),
+    };
+    Ok(Walked {
+        crash,
+        threads,
+        tasks,
+        no_tasks,
+        stuck,
+        no_waits,
+    })
+}
+
+/// The report of the crash `session` serves, as text.
+pub fn as_text(
+    session: &Session,
+    depth: u32,
+    source: Option<&SourceArgs>,
+) -> anyhow::Result<String> {
+    let w = walked(session, depth, source)?;
+    Ok(engine::crash::report::to_text_stuck(
+        &w.crash,
+        &w.threads,
+        w.stuck.as_ref(),
+        engine::crash::report::Runtime::Shown,
+    ) + &text::tasks_text_stuck(&w.tasks, w.no_tasks.as_deref(), w.stuck.as_ref()))
+}
+
+/// Writes the report of the crash `session` serves as one JSON object
+/// (pretty, straight from the model: no `Value` tree in between).
+pub fn write_json(
+    session: &Session,
+    depth: u32,
+    source: Option<&SourceArgs>,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let w = walked(session, depth, source)?;
+    let report = json::Report {
+        crash: json::Crash::of(&w.crash),
+        deadlocks: w.stuck.as_ref(),
+        pid: session.hello().pid,
+        tasks: (&w.tasks, w.stuck.as_ref()),
+        tasks_unavailable: w.no_tasks.as_deref(),
+        threads: (&w.threads, w.stuck.as_ref()),
+        waits_unavailable: w.no_waits.as_deref(),
+    };
+    serde_json::to_writer_pretty(out, &report)?;
     Ok(())
 }
 

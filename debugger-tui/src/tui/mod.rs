@@ -36,7 +36,12 @@ pub fn attach(socket: PathBuf) -> anyhow::Result<()> {
 
 /// As [`attach`], wherever the crash is (here, over ssh, through a command).
 pub fn attach_to(endpoint: &Endpoint, source: &SourceArgs) -> anyhow::Result<()> {
-    let session = endpoint.connect()?;
+    inspect(endpoint.connect()?, source)
+}
+
+/// Runs the TUI on a session already open (a program `pmdb run` stopped)
+/// until the user resumes or kills it.
+pub fn inspect(session: wire::Session, source: &SourceArgs) -> anyhow::Result<()> {
     let app = App::with_sources(session, crate::source::Sources::new(source))?;
     let app = Arc::new(Mutex::new(app));
     let exit = with_terminal(|terminal| run(terminal, app.clone()))?;

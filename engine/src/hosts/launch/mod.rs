@@ -39,6 +39,7 @@ use crate::memory::process::Crash;
 use crate::crash::serve::{Server, Verdict};
 use crate::{Engine, Inspector};
 
+pub use self::entry::links_agent;
 pub use self::panic::caught as caught_by_program;
 pub use self::spawn::{Kind, resolve};
 pub use self::trace::Tracee;
@@ -64,6 +65,8 @@ pub struct Options {
     pub follow_fork: bool,
     /// More roots of separate debug files, laid out like `/usr/lib/debug`.
     pub debug_dirs: Vec<std::path::PathBuf>,
+    /// Environment variables set for the program (the rest is pmdb's).
+    pub env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
 }
 
 /// How the program ended.

@@ -75,11 +75,13 @@ fn read_message(engine: &Engine, payload: u64, vtable: u64) -> Option<(String, O
     if name.contains("begin_panic::Payload") {
         let any = || Some(("Box<dyn Any>".to_string(), Some("Box<dyn Any>".to_string())));
         return match size {
-            16 if name.contains("Payload<&str>") || !name.contains("Payload<") => {
-                str_ref(payload).map(|m| (m, Some("&str".into()))).or_else(any)
-            }
+            16 if name.contains("Payload<&str>") || !name.contains("Payload<") => str_ref(payload)
+                .map(|m| (m, Some("&str".into())))
+                .or_else(any),
             24 if name.contains("Payload<alloc::string::String>") || !name.contains("Payload<") => {
-                string(payload).map(|m| (m, Some("String".into()))).or_else(any)
+                string(payload)
+                    .map(|m| (m, Some("String".into())))
+                    .or_else(any)
             }
             _ => any(),
         };
@@ -182,10 +184,19 @@ mod tests {
             ("core::panicking::panic_fmt", true),
             ("p::helper", false),
             ("p::main::{closure#0}", false),
-            ("std::panicking::catch_unwind::do_call<p::main::{closure_env#0}, i32>", true),
+            (
+                "std::panicking::catch_unwind::do_call<p::main::{closure_env#0}, i32>",
+                true,
+            ),
             ("__rust_try", true),
-            ("std::panicking::catch_unwind<i32, p::main::{closure_env#0}>", true),
-            ("std::panic::catch_unwind<p::main::{closure_env#0}, i32>", true),
+            (
+                "std::panicking::catch_unwind<i32, p::main::{closure_env#0}>",
+                true,
+            ),
+            (
+                "std::panic::catch_unwind<p::main::{closure_env#0}, i32>",
+                true,
+            ),
             ("p::main", false),
             ("std::rt::lang_start_internal", true),
         ]);
@@ -196,15 +207,27 @@ mod tests {
     fn the_catch_of_a_thread_start_main_or_the_harness_does_not() {
         let thread = frames(&[
             ("p::helper", false),
-            ("std::panicking::catch_unwind<i32, core::panic::unwind_safe::AssertUnwindSafe<…>>", true),
-            ("std::panic::catch_unwind<core::panic::unwind_safe::AssertUnwindSafe<…>, i32>", true),
-            ("std::thread::lifecycle::spawn_unchecked::{closure#1}<p::main::{closure_env#1}, i32>", true),
+            (
+                "std::panicking::catch_unwind<i32, core::panic::unwind_safe::AssertUnwindSafe<…>>",
+                true,
+            ),
+            (
+                "std::panic::catch_unwind<core::panic::unwind_safe::AssertUnwindSafe<…>, i32>",
+                true,
+            ),
+            (
+                "std::thread::lifecycle::spawn_unchecked::{closure#1}<p::main::{closure_env#1}, i32>",
+                true,
+            ),
             ("start_thread", true),
         ]);
         assert!(!caught(&thread));
         let main = frames(&[
             ("p::main", false),
-            ("std::panicking::catch_unwind<isize, std::rt::lang_start_internal::{closure_env#0}>", true),
+            (
+                "std::panicking::catch_unwind<isize, std::rt::lang_start_internal::{closure_env#0}>",
+                true,
+            ),
             ("std::rt::lang_start_internal", true),
         ]);
         assert!(!caught(&main));

@@ -117,8 +117,8 @@ mod tests {
 
     #[test]
     fn map_lines_parse_with_and_without_paths() {
-        let m = map_line("55d0c0000000-55d0c0001000 r-xp 00002000 08:01 1234   /usr/bin/a b")
-            .unwrap();
+        let m =
+            map_line("55d0c0000000-55d0c0001000 r-xp 00002000 08:01 1234   /usr/bin/a b").unwrap();
         assert_eq!(
             (m.start, m.end, m.offset, m.path.as_str()),
             (0x55d0_c000_0000, 0x55d0_c000_1000, 0x2000, "/usr/bin/a b")

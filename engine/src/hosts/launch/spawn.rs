@@ -49,7 +49,12 @@ pub fn resolve(command: &OsStr) -> Result<(PathBuf, Kind), LaunchError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(LaunchError::NoFile(shown));
         }
-        Err(e) => return Err(LaunchError::Exec { path: shown, error: e }),
+        Err(e) => {
+            return Err(LaunchError::Exec {
+                path: shown,
+                error: e,
+            });
+        }
     };
     if meta.is_dir() {
         return Err(LaunchError::Directory(shown));
@@ -94,7 +99,10 @@ pub fn resolve(command: &OsStr) -> Result<(PathBuf, Kind), LaunchError> {
         }),
         (_, Some(m)) => Err(LaunchError::WrongMachine {
             path: shown,
-            what: format!("a program for ELF machine {}", u16::from_le_bytes([m[0], m[1]])),
+            what: format!(
+                "a program for ELF machine {}",
+                u16::from_le_bytes([m[0], m[1]])
+            ),
         }),
         _ => Err(LaunchError::NotElf {
             path: shown,
@@ -125,9 +133,15 @@ fn cstring(s: &OsStr) -> Result<CString, LaunchError> {
     CString::new(s.as_bytes()).map_err(|_| LaunchError::NulInArgument(s.to_string_lossy().into()))
 }
 
-/// Forks and execs `path` with `argv` (its `argv[0]` first) traced with
-/// `options`; returns the pid, stopped at its `PTRACE_EVENT_EXEC`.
-pub fn spawn(path: &Path, argv: &[OsString], options: Options) -> Result<Tid, LaunchError> {
+/// Forks and execs `path` with `argv` (its `argv[0]` first) and pmdb's
+/// environment with `env` set, traced with `options`; returns the pid,
+/// stopped at its `PTRACE_EVENT_EXEC`.
+pub fn spawn(
+    path: &Path,
+    argv: &[OsString],
+    env: &[(OsString, OsString)],
+    options: Options,
+) -> Result<Tid, LaunchError> {
     let shown = path.display().to_string();
     let c_path = cstring(path.as_os_str())?;
     let c_args = argv
@@ -136,10 +150,22 @@ pub fn spawn(path: &Path, argv: &[OsString], options: Options) -> Result<Tid, La
         .collect::<Result<Vec<_>, _>>()?;
     let mut c_argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
     c_argv.push(std::ptr::null());
+    let c_env = std::env::vars_os()
+        .filter(|(k, _)| !env.iter().any(|(set, _)| set == k))
+        .chain(env.iter().cloned())
+        .map(|(k, v)| {
+            let mut kv = k;
+            kv.push("=");
+            kv.push(v);
+            cstring(&kv)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut c_envp: Vec<*const libc::c_char> = c_env.iter().map(|a| a.as_ptr()).collect();
+    c_envp.push(std::ptr::null());
     let (go_read, go_write) = pipe()?;
     let (err_read, err_write) = pipe()?;
     // SAFETY: between fork and execve the child calls only async-signal-safe
-    // functions (read, execv, write, _exit) on memory prepared before the
+    // functions (read, execve, write, _exit) on memory prepared before the
     // fork; it allocates nothing and takes no lock.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -164,7 +190,7 @@ pub fn spawn(path: &Path, argv: &[OsString], options: Options) -> Result<Tid, La
                 // The parent went away, or could not trace us.
                 libc::_exit(127);
             }
-            libc::execv(c_path.as_ptr(), c_argv.as_ptr());
+            libc::execve(c_path.as_ptr(), c_argv.as_ptr(), c_envp.as_ptr());
             let errno = *libc::__errno_location();
             libc::write(err_write.as_raw_fd(), (&raw const errno).cast(), 4);
             libc::_exit(127);

@@ -107,6 +107,8 @@ pub struct Tracee {
     exit: Option<Exit>,
     /// Forked children let go, untraced.
     let_go: Vec<Tid>,
+    /// Forked children announced whose first stop is not seen yet.
+    forks: Vec<Tid>,
     /// Keeps a `Tracee` on the thread that traces (ptrace is per thread).
     _not_send: std::marker::PhantomData<*const ()>,
 }
@@ -134,7 +136,7 @@ impl Tracee {
         if options.follow_fork {
             ptrace |= PtraceOptions::PTRACE_O_TRACEVFORK;
         }
-        let pid = spawn::spawn(&path, command, ptrace)?;
+        let pid = spawn::spawn(&path, command, &options.env, ptrace)?;
         let mut tracee = Tracee {
             pid,
             options,
@@ -145,6 +147,7 @@ impl Tracee {
             held: None,
             exit: None,
             let_go: Vec::new(),
+            forks: Vec::new(),
             _not_send: std::marker::PhantomData,
         };
         tracee.threads.insert(
@@ -281,6 +284,9 @@ impl Tracee {
                     }
                     (_, libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK) => {
                         // The child is taken care of at its first stop.
+                        if let Ok(child) = sys::event_message(tid) {
+                            self.announced(child as Tid);
+                        }
                         self.go(tid, 0)?;
                     }
                     (_, libc::PTRACE_EVENT_EXEC) => self.execed(tid)?,
@@ -329,13 +335,29 @@ impl Tracee {
         self.threads.retain(|_, t| t.tgid != tid);
         self.procs.remove(&tid);
         if tid == self.pid {
+            // Children forked just before the end still stand at their
+            // first stop: let them go (or follow them) before pmdb ends.
+            while let Some(child) = self.forks.pop() {
+                match sys::wait(child) {
+                    Ok((_, Status::Stopped { .. })) => self.first_stop(child),
+                    _ => continue,
+                }
+            }
             self.release_others();
             self.exit = Some(how);
         }
     }
 
+    /// A fork event named `child`, whose first stop may have come already.
+    fn announced(&mut self, child: Tid) {
+        if !self.let_go.contains(&child) && !self.procs.contains_key(&child) {
+            self.forks.push(child);
+        }
+    }
+
     /// The first stop of a thread or process pmdb has not seen run.
     fn first_stop(&mut self, tid: Tid) {
+        self.forks.retain(|&f| f != tid);
         let tgid = sys::thread_group(tid).unwrap_or(tid);
         if self.procs.contains_key(&tgid) && tgid != tid {
             self.threads.insert(
@@ -563,9 +585,8 @@ impl Tracee {
         {
             return engine.clone();
         }
-        let engine = Arc::new(
-            Engine::new(Arc::new(Launched::new(tgid))).with_debug_roots(debug_dirs),
-        );
+        let engine =
+            Arc::new(Engine::new(Arc::new(Launched::new(tgid))).with_debug_roots(debug_dirs));
         if let Some(p) = proc {
             p.engine = Some((files, engine.clone()));
         }
@@ -578,7 +599,13 @@ impl Tracee {
         let (tid, tgid) = match held {
             Held::Panic { tid, tgid, .. } | Held::Signal { tid, tgid, .. } => (tid, tgid),
         };
-        self.set(tid, Slot::Held { signal: 0, job: false });
+        self.set(
+            tid,
+            Slot::Held {
+                signal: 0,
+                job: false,
+            },
+        );
         self.stop_others(tgid)?;
         if self.exit.is_some() || !self.threads.contains_key(&tid) {
             return Ok(None);
@@ -765,7 +792,13 @@ impl Tracee {
                     self.set(tid, hold(signal));
                 }
             }
-            // fork, vfork, exec: held where it stands.
+            libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK => {
+                if let Ok(child) = sys::event_message(tid) {
+                    self.announced(child as Tid);
+                }
+                self.set(tid, hold(0));
+            }
+            // exec: held where it stands.
             _ => self.set(tid, hold(0)),
         }
     }
@@ -773,7 +806,12 @@ impl Tracee {
     /// The program itself ended: every process followed with it is let go
     /// untraced (they would die with pmdb otherwise).
     fn release_others(&mut self) {
-        let others: Vec<Tid> = self.procs.keys().copied().filter(|&p| p != self.pid).collect();
+        let others: Vec<Tid> = self
+            .procs
+            .keys()
+            .copied()
+            .filter(|&p| p != self.pid)
+            .collect();
         for tgid in others {
             let _ = self.stop_others(tgid);
             let traps = self.procs.get(&tgid).and_then(|p| p.traps);
