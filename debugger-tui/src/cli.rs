@@ -48,6 +48,26 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<OsString>,
     },
+    /// Run `cargo test ARGS…` (same arguments, output and exit status) and
+    /// print, under each test that failed by a panic, its frames' locals.
+    /// pmdb's own options come first: `pmdb test --json f.json --release`.
+    Test {
+        /// Also write the failures as the report's JSON, one entry per test.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Levels of locals to expand (1: locals only).
+        #[arg(long, default_value_t = 1)]
+        depth: u32,
+        /// Arguments for `cargo test`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
+    /// What cargo runs for each test binary under `pmdb test`.
+    #[command(hide = true)]
+    TestRunner {
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<OsString>,
+    },
     /// Open the TUI on a crashed process: a pid, a socket path, or (without
     /// an argument) the one waiting process.
     Attach {

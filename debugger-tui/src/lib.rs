@@ -1,10 +1,12 @@
 //! The `pmdb` debugger as a library, so its screens and report can be tested
 //! without a terminal: [`report`] (the non-interactive dump), [`tui`] (state,
-//! drawing, keys), [`target`], [`run`] and [`list`] for the commands,
+//! drawing, keys), [`target`], [`run`], [`cargo_test`] (`pmdb test`) and [`list`] for the
+//! commands,
 //! [`core`] for core files, [`remote`] and [`bridge`] for a crash on another
 //! machine, [`source`] for where source text comes from, [`dap`] for editors.
 
 pub mod bridge;
+pub mod cargo_test;
 pub mod commands;
 pub mod core;
 pub mod dap;

@@ -13,6 +13,15 @@ use debugger_tui::{bridge, evaluate, list, report, run, tui};
 use clap::Parser;
 
 fn main() {
+    // `pmdb test`'s arguments are cargo's, `--` included, after pmdb's own.
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.get(1).is_some_and(|a| a == "test")
+        && !raw
+            .get(2)
+            .is_some_and(|a| a == "--help" || a == "-h" || a == "help")
+    {
+        finish(test(&raw[2..]));
+    }
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Run {
@@ -34,6 +43,16 @@ fn main() {
             follow_fork,
             sources,
         }),
+        cli::Command::Test { json, depth, args } => {
+            debugger_tui::cargo_test::test(&args, json.as_deref(), depth)
+        }
+        cli::Command::TestRunner { command } => {
+            let depth = std::env::var(debugger_tui::cargo_test::DEPTH)
+                .ok()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(1);
+            debugger_tui::cargo_test::runner::run(&command, depth)
+        }
         cli::Command::Attach {
             target,
             batch,
@@ -80,6 +99,11 @@ fn main() {
         }),
         cli::Command::Bridge { target } => bridge::bridge(target.as_deref()).map(|()| 0),
     };
+    finish(result)
+}
+
+/// Ends pmdb with `result`'s code, or its error as one line and 2.
+fn finish(result: anyhow::Result<i32>) -> ! {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
@@ -87,6 +111,33 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+/// `pmdb test [--json FILE] [--depth N] [CARGO TEST ARGS…]`: pmdb's options
+/// first, everything from the first other argument on is cargo's, as given.
+fn test(args: &[std::ffi::OsString]) -> anyhow::Result<i32> {
+    let mut json = None;
+    let mut depth = 1;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].to_string_lossy();
+        let value = || {
+            args.get(i + 1)
+                .ok_or_else(|| anyhow::anyhow!("pmdb test: {a} needs a value"))
+        };
+        match a.as_ref() {
+            "--json" => json = Some(std::path::PathBuf::from(value()?)),
+            "--depth" => {
+                depth = value()?
+                    .to_string_lossy()
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("pmdb test: --depth takes a number"))?
+            }
+            _ => break,
+        }
+        i += 2;
+    }
+    debugger_tui::cargo_test::test(&args[i..], json.as_deref(), depth)
 }
 
 /// The TUI on `endpoint`, or with `--batch`/`-c` the commands (from -c,

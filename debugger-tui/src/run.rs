@@ -71,7 +71,7 @@ fn run_traced(args: &RunArgs, options: Options) -> anyhow::Result<i32> {
     let mut reports: Vec<Vec<u8>> = Vec::new();
     let mut held = false;
     let result: anyhow::Result<Exit> = loop {
-        let event = match tracee.next() {
+        let event = match tracee.run_on() {
             Ok(e) => e,
             Err(e) => break Err(e.into()),
         };
@@ -211,7 +211,7 @@ fn run_in(command: &[OsString], dir: &std::path::Path) -> anyhow::Result<i32> {
     let socket = wire::socket::socket_path(dir, child.id());
     loop {
         if let Some(status) = child.try_wait()? {
-            return Ok(code(status));
+            return Ok(exit_code(status));
         }
         if socket.exists() {
             break;
@@ -221,11 +221,11 @@ fn run_in(command: &[OsString], dir: &std::path::Path) -> anyhow::Result<i32> {
     let attached = crate::tui::attach(socket);
     let status = child.wait()?;
     attached?;
-    Ok(code(status))
+    Ok(exit_code(status))
 }
 
 /// The shell's convention: the exit code, or 128 + the signal that killed it.
-fn code(status: ExitStatus) -> i32 {
+pub fn exit_code(status: ExitStatus) -> i32 {
     status
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))

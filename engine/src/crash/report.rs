@@ -242,7 +242,8 @@ pub fn to_text_stuck(
     out
 }
 
-fn text_node(out: &mut String, n: &Node, indent: usize) {
+/// One value's line (`name: type = value`), then its children's, indented.
+pub fn text_node(out: &mut String, n: &Node, indent: usize) {
     let _ = writeln!(
         out,
         "{:indent$}    {}{}: {} = {}",

@@ -103,7 +103,7 @@ impl std::fmt::Display for Exit {
 /// What the program did next.
 pub enum Event {
     /// It stopped at a panic or a fatal signal; every thread is held until
-    /// [`Tracee::resume`] or [`Tracee::kill`].
+    /// [`Tracee::resume`] (or the next [`Tracee::run_on`]) or [`Tracee::kill`].
     Stopped(Stop),
     /// It ended.
     Exited(Exit),

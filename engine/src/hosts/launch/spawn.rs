@@ -7,7 +7,7 @@
 
 use std::ffi::{CString, OsStr, OsString};
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -134,14 +134,17 @@ fn cstring(s: &OsStr) -> Result<CString, LaunchError> {
 }
 
 /// Forks and execs `path` with `argv` (its `argv[0]` first) and pmdb's
-/// environment with `env` set, traced with `options`; returns the pid,
-/// stopped at its `PTRACE_EVENT_EXEC`.
+/// environment with `env` set, its standard output on `stdout` if given,
+/// traced with `options`; returns the pid, stopped at its
+/// `PTRACE_EVENT_EXEC`.
 pub fn spawn(
     path: &Path,
     argv: &[OsString],
     env: &[(OsString, OsString)],
+    stdout: Option<BorrowedFd<'_>>,
     options: Options,
 ) -> Result<Tid, LaunchError> {
+    let stdout = stdout.map_or(-1, |fd| fd.as_raw_fd());
     let shown = path.display().to_string();
     let c_path = cstring(path.as_os_str())?;
     let c_args = argv
@@ -165,7 +168,7 @@ pub fn spawn(
     let (go_read, go_write) = pipe()?;
     let (err_read, err_write) = pipe()?;
     // SAFETY: between fork and execve the child calls only async-signal-safe
-    // functions (read, execve, write, _exit) on memory prepared before the
+    // functions (read, dup2, execve, write, _exit) on memory prepared before the
     // fork; it allocates nothing and takes no lock.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -188,6 +191,9 @@ pub fn spawn(
                     continue;
                 }
                 // The parent went away, or could not trace us.
+                libc::_exit(127);
+            }
+            if stdout >= 0 && libc::dup2(stdout, 1) < 0 {
                 libc::_exit(127);
             }
             libc::execve(c_path.as_ptr(), c_argv.as_ptr(), c_envp.as_ptr());

@@ -81,13 +81,13 @@ struct Traps {
 }
 
 /// The thread a stop is about, and what it needs to go on.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Held {
     /// At the panic breakpoint, with these registers.
     Panic {
         tid: Tid,
         tgid: Tid,
-        regs: libc::user_regs_struct,
+        regs: Box<libc::user_regs_struct>,
     },
     /// Taking this fatal signal.
     Signal { tid: Tid, tgid: Tid, signal: i32 },
@@ -117,6 +117,15 @@ impl Tracee {
     /// Starts `command` (its program, then its arguments) traced from its
     /// first instruction, and lets it run.
     pub fn start(command: &[OsString], options: Options) -> Result<Tracee, LaunchError> {
+        Tracee::start_writing_to(command, options, None)
+    }
+
+    /// As [`Tracee::start`], the program's standard output on `stdout`.
+    pub fn start_writing_to(
+        command: &[OsString],
+        options: Options,
+        stdout: Option<std::os::fd::BorrowedFd<'_>>,
+    ) -> Result<Tracee, LaunchError> {
         let first = command
             .first()
             .ok_or_else(|| LaunchError::NotFound(String::new()))?;
@@ -136,7 +145,7 @@ impl Tracee {
         if options.follow_fork {
             ptrace |= PtraceOptions::PTRACE_O_TRACEVFORK;
         }
-        let pid = spawn::spawn(&path, command, &options.env, ptrace)?;
+        let pid = spawn::spawn(&path, command, &options.env, stdout, ptrace)?;
         let mut tracee = Tracee {
             pid,
             options,
@@ -182,7 +191,7 @@ impl Tracee {
     }
 
     /// Runs the program until it stops or ends.
-    pub fn next(&mut self) -> Result<Event, LaunchError> {
+    pub fn run_on(&mut self) -> Result<Event, LaunchError> {
         if self.held.is_some() {
             self.resume()?;
         }
@@ -207,7 +216,7 @@ impl Tracee {
             Held::Panic { tid, tgid, regs } => {
                 if let Some(traps) = self.procs.get(&tgid).and_then(|p| p.traps) {
                     // Killed while held: nothing to step over.
-                    let _ = traps.raise.step_over(tid, regs);
+                    let _ = traps.raise.step_over(tid, *regs);
                 }
                 (tid, 0)
             }
@@ -558,7 +567,11 @@ impl Tracee {
             self.go(tid, 0)?;
             return Ok(None);
         }
-        let held = Held::Panic { tid, tgid, regs };
+        let held = Held::Panic {
+            tid,
+            tgid,
+            regs: Box::new(regs),
+        };
         let stop = self.stop(held, None)?;
         Ok(stop.map(|mut s| {
             s.caught = caught.unwrap_or(false);
@@ -752,15 +765,10 @@ impl Tracee {
             libc::PTRACE_EVENT_CLONE => {
                 if let Ok(new) = sys::event_message(tid) {
                     let new = new as Tid;
-                    if !self.threads.contains_key(&new) {
-                        self.threads.insert(
-                            new,
-                            Traced {
-                                tgid,
-                                slot: Slot::Stopping,
-                            },
-                        );
-                    }
+                    self.threads.entry(new).or_insert(Traced {
+                        tgid,
+                        slot: Slot::Stopping,
+                    });
                 }
                 self.set(tid, hold(0));
             }

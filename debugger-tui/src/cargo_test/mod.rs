@@ -1,0 +1,116 @@
+//! `pmdb test [ARGS…]`: `cargo test ARGS…` with the same arguments, output
+//! and exit status, and under each test that failed by a panic its user
+//! frames with their locals, as `pytest --showlocals` prints them.
+//!
+//! cargo runs every test binary through a target runner when one is set
+//! (`CARGO_TARGET_<TRIPLE>_RUNNER`): pmdb sets it to itself
+//! (`pmdb test-runner`, [`runner`]), so each binary runs under ptrace
+//! while cargo builds, filters and reports exactly as usual. Doc tests are
+//! run by rustdoc, not through the runner: they pass unchanged, without
+//! locals. [`harness`] reads libtest's output; [`pty`] keeps it a terminal.
+
+pub mod harness;
+pub mod pty;
+pub mod runner;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context;
+
+/// Where each runner leaves its failures as JSON, for `--json`.
+pub const JSON_DIR: &str = "PMDB_TEST_JSON_DIR";
+/// How deep each runner walks locals.
+pub const DEPTH: &str = "PMDB_TEST_DEPTH";
+
+/// Runs `cargo test ARGS…`; returns cargo's exit code.
+pub fn test(args: &[OsString], json: Option<&Path>, depth: u32) -> anyhow::Result<i32> {
+    let me = std::env::current_exe().context("cannot find pmdb's own executable")?;
+    let me = me
+        .to_str()
+        .filter(|p| !p.contains(char::is_whitespace))
+        .with_context(|| {
+            format!(
+                "pmdb's path {} holds a space, which cargo's runner setting cannot carry",
+                me.display()
+            )
+        })?;
+    let triple = target(args)?;
+    let runner_var = format!(
+        "CARGO_TARGET_{}_RUNNER",
+        triple.to_uppercase().replace(['-', '.'], "_")
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    cmd.arg("test")
+        .args(args)
+        .env(&runner_var, format!("{me} test-runner --"))
+        .env(DEPTH, depth.to_string());
+    let dir = match json {
+        Some(_) => {
+            let dir = std::env::temp_dir().join(format!("pmdb-test-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            cmd.env(JSON_DIR, &dir);
+            Some(dir)
+        }
+        None => None,
+    };
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
+    if let (Some(file), Some(dir)) = (json, &dir) {
+        let merged = merge(dir);
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::write(file, serde_json::to_vec_pretty(&merged?)?)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    Ok(crate::run::exit_code(status))
+}
+
+/// The runners' entries, one array, in the order the binaries ran.
+fn merge(dir: &Path) -> anyhow::Result<serde_json::Value> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            Some((e.metadata().ok()?.modified().ok()?, e.path()))
+        })
+        .collect();
+    files.sort();
+    let mut all = Vec::new();
+    for (_, f) in files {
+        let entries: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(&f)?)
+            .with_context(|| format!("{} does not parse", f.display()))?;
+        all.extend(entries);
+    }
+    Ok(serde_json::Value::Array(all))
+}
+
+/// The target the tests are built for: `--target T` among the arguments
+/// (before a `--`), else the host's.
+fn target(args: &[OsString]) -> anyhow::Result<String> {
+    let mut it = args.iter().map(|a| a.to_string_lossy());
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if a == "--target" {
+            return it
+                .next()
+                .map(|t| t.into_owned())
+                .context("--target needs a value");
+        }
+        if let Some(t) = a.strip_prefix("--target=") {
+            return Ok(t.to_string());
+        }
+    }
+    let out = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .arg("-vV")
+        .output()
+        .context("cannot run rustc -vV to learn the host's target")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .context("rustc -vV names no host")
+}

@@ -1,0 +1,244 @@
+//! `pmdb test-runner BIN ARGS…`: what cargo runs for each test binary
+//! under `pmdb test` (cargo's target runner). The binary runs under ptrace;
+//! at each panic its thread's user frames and their locals are walked and
+//! kept, and the binary goes on. Its standard output passes through pmdb
+//! (a pty when pmdb's own is a terminal, so the harness colours as usual),
+//! where [`super::harness`] reads the verdicts and puts each failed test's
+//! block under its section. The binary's exit status is the runner's.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use engine::hosts::launch::{self, Event, Options, Tracee};
+use engine::report::{ReportThread, walk};
+
+use super::harness::{self, Failures, Harness};
+
+/// One panic caught in a test binary.
+#[derive(Debug, Clone)]
+struct Panic {
+    thread: u64,
+    /// The test it belongs to, from its frames.
+    test: Option<String>,
+    report: ReportThread,
+    /// The report as JSON, for `--json`.
+    json: serde_json::Value,
+}
+
+/// Every panic caught so far, shared with the output reader.
+#[derive(Default)]
+struct Caught {
+    all: Mutex<Vec<Panic>>,
+}
+
+impl Failures for Caught {
+    fn block(&self, name: &str, tids: &[u64]) -> Option<String> {
+        let all = self.all.lock().unwrap_or_else(|p| p.into_inner());
+        let mine: Vec<&Panic> = match tids {
+            [] => all
+                .iter()
+                .filter(|c| c.test.as_deref() == Some(name))
+                .collect(),
+            tids => all.iter().filter(|c| tids.contains(&c.thread)).collect(),
+        };
+        if mine.is_empty() {
+            return None;
+        }
+        Some(mine.iter().map(|c| block(name, c)).collect())
+    }
+}
+
+/// The block under a failed test: its panic's user frames and locals
+/// (the harness's closure around the test function left out), paths
+/// relative to the current directory as the harness writes them.
+fn block(name: &str, c: &Panic) -> String {
+    use std::fmt::Write as _;
+    let here = std::env::current_dir()
+        .map(|d| format!("{}/", d.display()))
+        .unwrap_or_default();
+    let mut out = format!("---- {name} locals (pmdb) ----\n");
+    let mut user: Vec<&engine::report::ReportFrame> =
+        c.report.frames.iter().filter(|f| !f.runtime).collect();
+    if user
+        .last()
+        .is_some_and(|f| f.locals.is_empty() && f.function.ends_with("::{{closure}}"))
+    {
+        user.pop();
+    }
+    for f in user {
+        let at = match (&f.file, f.line) {
+            (Some(file), Some(line)) => {
+                format!(" at {}:{line}", file.strip_prefix(&here).unwrap_or(file))
+            }
+            _ => String::new(),
+        };
+        let _ = writeln!(out, "  #{:<3} {}{at}", f.index, f.function);
+        if let Some(e) = &f.error {
+            let _ = writeln!(out, "        <{e}>");
+        }
+        for n in &f.locals {
+            engine::report::text_node(&mut out, n, 4);
+        }
+    }
+    out
+}
+
+/// Runs one test binary; returns its exit code.
+pub fn run(command: &[OsString], depth: u32) -> anyhow::Result<i32> {
+    let first = command.first().context("no test binary to run")?;
+    let (path, _) = launch::resolve(first)?;
+    let mut options = Options::default();
+    if launch::links_agent(&path) {
+        options.env.push(("PMDB_MODE".into(), "off".into()));
+    }
+    let caught = Arc::new(Caught::default());
+    let (read_end, write_end) = output()?;
+    let mut tracee = Tracee::start_writing_to(command, options, Some(write_end.as_fd()))?;
+    drop(write_end);
+    let reader = {
+        let caught = caught.clone();
+        std::thread::Builder::new()
+            .name("pmdb-test-output".into())
+            .spawn(move || pass_through(read_end, &*caught))?
+    };
+    let exit = loop {
+        match tracee.run_on()? {
+            Event::Exited(exit) => break exit,
+            Event::Stopped(stop) => {
+                if let Ok(c) = capture(&stop, depth) {
+                    caught.all.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+                }
+                tracee.resume()?;
+            }
+        }
+    };
+    let harness = reader.join().unwrap_or_default();
+    if let Some(dir) = std::env::var_os(super::JSON_DIR) {
+        write_json(&std::path::PathBuf::from(dir), &path, &harness, &caught)?;
+    }
+    Ok(exit.shell_code())
+}
+
+/// Walks the panicking thread of a stop.
+fn capture(stop: &launch::Stop, depth: u32) -> anyhow::Result<Panic> {
+    let (session, _) = stop.serve_crashed_thread()?;
+    let crash = session.crash()?;
+    let report = walk(&session, depth)?
+        .into_iter()
+        .next()
+        .context("no thread")?;
+    let mut json = Vec::new();
+    crate::report::write_json(&session, depth, None, &mut json)?;
+    let user: Vec<&str> = report
+        .frames
+        .iter()
+        .rev()
+        .filter(|f| !f.runtime)
+        .map(|f| f.function.as_str())
+        .collect();
+    Ok(Panic {
+        thread: crash.thread,
+        test: harness::test_name(&user),
+        report,
+        json: serde_json::from_slice(&json)?,
+    })
+}
+
+/// Where the binary writes its standard output: a pty when ours is a
+/// terminal, else a pipe. (read end, write end)
+fn output() -> anyhow::Result<(OwnedFd, OwnedFd)> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal()
+        && let Ok(pty) = super::pty::open()
+    {
+        return Ok((pty.master, pty.slave));
+    }
+    let (r, w) = std::io::pipe()?;
+    Ok((r.into(), w.into()))
+}
+
+/// Copies the binary's output to ours, reading the harness's verdicts on
+/// the way; returns what it read of them.
+fn pass_through(from: OwnedFd, caught: &dyn Failures) -> Harness {
+    let mut from = std::fs::File::from(from);
+    let mut out = std::io::stdout();
+    let mut harness = Harness::default();
+    // The line being read, and how much of it is printed already.
+    let mut line: Vec<u8> = Vec::new();
+    let mut printed = 0usize;
+    let mut buf = [0u8; 8192];
+    loop {
+        // A pty whose other end closed reads as an error (EIO): the end.
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        for &b in &buf[..n] {
+            line.push(b);
+            if b == b'\n' {
+                let text = String::from_utf8_lossy(&line).into_owned();
+                let before = harness.line(&text, caught);
+                if printed == 0 {
+                    let _ = out.write_all(before.as_bytes());
+                }
+                let _ = out.write_all(&line[printed..]);
+                line.clear();
+                printed = 0;
+            }
+        }
+        // A line still open ("test x ... " before its verdict) is shown now,
+        // unless it may be one pmdb writes before.
+        if !line.is_empty() && !may_need_block(&line) {
+            let _ = out.write_all(&line[printed..]);
+            printed = line.len();
+        }
+        let _ = out.flush();
+    }
+    if !line.is_empty() {
+        let _ = out.write_all(&line[printed..]);
+    }
+    let _ = out.flush();
+    harness
+}
+
+/// Whether an unfinished line may become one a block goes before.
+fn may_need_block(line: &[u8]) -> bool {
+    let plain = harness::strip_ansi(&String::from_utf8_lossy(line));
+    ["failures:", "successes:", "---- ", "test result:"]
+        .iter()
+        .any(|t| t.starts_with(&plain) || plain.starts_with(t))
+}
+
+/// This binary's failed tests with a caught panic, as the report's JSON
+/// (one entry per test, with `test` and `binary`), in a file of `dir`.
+fn write_json(
+    dir: &std::path::Path,
+    binary: &std::path::Path,
+    harness: &Harness,
+    caught: &Caught,
+) -> anyhow::Result<()> {
+    let all = caught.all.lock().unwrap_or_else(|p| p.into_inner());
+    let mut entries = Vec::new();
+    for name in &harness.failed {
+        let tids = harness.threads_of(name);
+        let mine = all.iter().filter(|c| match tids {
+            Some(tids) => tids.contains(&c.thread),
+            None => c.test.as_deref() == Some(name.as_str()),
+        });
+        for c in mine {
+            let mut entry = c.json.clone();
+            if let Some(m) = entry.as_object_mut() {
+                m.insert("test".into(), name.clone().into());
+                m.insert("binary".into(), binary.display().to_string().into());
+            }
+            entries.push(entry);
+        }
+    }
+    let file = dir.join(format!("{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_vec(&entries)?)
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    Ok(())
+}
