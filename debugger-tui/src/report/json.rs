@@ -174,6 +174,10 @@ impl Serialize for Frame<'_> {
         m.serialize_entry("index", &f.index)?;
         m.serialize_entry("line", &f.line)?;
         m.serialize_entry("locals", &Nodes(&f.locals))?;
+        // Why there are no locals, when they could not be read.
+        if let Some(e) = &f.error {
+            m.serialize_entry("locals_error", e)?;
+        }
         m.serialize_entry("runtime", &f.runtime)?;
         if let Some(src) = &f.source {
             m.serialize_entry("source", &Source(src))?;

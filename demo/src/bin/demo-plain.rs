@@ -80,9 +80,15 @@ fn main() {
             eprintln!("exec failed: {e}");
         }
         "daemon" => {
-            // SAFETY: the child only sleeps and exits.
+            // SAFETY: the child only closes its output, sleeps and exits.
             match unsafe { libc::fork() } {
                 0 => {
+                    // As daemons do: nothing of the terminal kept.
+                    unsafe {
+                        libc::close(0);
+                        libc::close(1);
+                        libc::close(2);
+                    }
                     std::thread::sleep(std::time::Duration::from_secs(30));
                     // SAFETY: ends the child without running the parent's atexit.
                     unsafe { libc::_exit(0) };

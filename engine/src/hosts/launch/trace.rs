@@ -109,6 +109,10 @@ pub struct Tracee {
     let_go: Vec<Tid>,
     /// Forked children announced whose first stop is not seen yet.
     forks: Vec<Tid>,
+    /// The fault last let through (thread, signal, instruction): taken
+    /// again right away, it is the program dying of it (std's SIGSEGV
+    /// handler puts the default back and returns to the faulting write).
+    let_through: Option<(Tid, i32, u64)>,
     /// Keeps a `Tracee` on the thread that traces (ptrace is per thread).
     _not_send: std::marker::PhantomData<*const ()>,
 }
@@ -157,6 +161,7 @@ impl Tracee {
             exit: None,
             let_go: Vec::new(),
             forks: Vec::new(),
+            let_through: None,
             _not_send: std::marker::PhantomData,
         };
         tracee.threads.insert(
@@ -522,7 +527,9 @@ impl Tracee {
                 return self.panicked(tid, tgid, regs, traps);
             }
         }
-        if stops_at(signal, info, tgid) {
+        let rip = sys::regs(tid).map_or(0, |r| r.rip);
+        if stops_at(signal, info, tgid) && self.let_through != Some((tid, signal, rip)) {
+            self.let_through = Some((tid, signal, rip));
             let held = Held::Signal { tid, tgid, signal };
             return self.stop(held, info).map(|s| s.map(Event::Stopped));
         }

@@ -1,0 +1,168 @@
+//! `pmdb test` (issue 22) on `tests/data/failing-tests`: `cargo test`'s
+//! output and exit status unchanged, the locals of each test that failed
+//! by a panic under its section, nothing for passing tests or expected
+//! panics, and `--json` with one entry per failed test.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use tests::{TempDir, bin, bin_dir};
+
+/// The crate of failing tests.
+fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/failing-tests")
+}
+
+/// `PROGRAM ARGS…` in the crate, built into the workspace's target dir,
+/// one test at a time (so the harness's order is its sorted order).
+fn in_crate(program: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let target = bin_dir().parent().unwrap().join("failing-tests");
+    let out = Command::new(program)
+        .args(args)
+        .args(["--no-fail-fast", "--", "--test-threads=1"])
+        .current_dir(crate_dir())
+        .env("CARGO_TARGET_DIR", target)
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("CARGO_TERM_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// What differs between two runs: thread ids and timings.
+fn steady(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let l = match (l.find("' ("), l.find(") panicked at ")) {
+                (Some(a), Some(b)) if l.starts_with("thread '") && a < b => {
+                    format!("{}' (TID{}", &l[..a], &l[b..])
+                }
+                _ => l.to_string(),
+            };
+            match l.find("; finished in ") {
+                Some(at) => format!("{}; finished in T", &l[..at]),
+                None => l,
+            }
+        })
+        .map(|l| l + "\n")
+        .collect()
+}
+
+/// `text` without pmdb's blocks (each from its `locals (pmdb)` title to the
+/// blank line that ends it).
+fn without_blocks(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("---- ") && line.trim_end().ends_with(" locals (pmdb) ----") {
+            skipping = true;
+            continue;
+        }
+        if skipping {
+            if line == "\n" {
+                skipping = false;
+            }
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// pmdb's block for `test`, as printed.
+fn block<'a>(text: &'a str, test: &str) -> &'a str {
+    let title = format!("---- {test} locals (pmdb) ----\n");
+    let start = text
+        .find(&title)
+        .unwrap_or_else(|| panic!("no block for {test} in:\n{text}"));
+    let rest = &text[start..];
+    &rest[..rest.find("\n\n").map_or(rest.len(), |e| e + 1)]
+}
+
+#[test]
+fn failing_tests_show_their_locals_and_nothing_else_changes() {
+    let cargo = PathBuf::from(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let (plain_code, plain_out, _) = in_crate(&cargo, &["test"]);
+    let dir = TempDir::new("pmdb-test");
+    let json = dir.0.join("failures.json");
+    let (code, out, err) = in_crate(&bin("pmdb"), &["test", "--json", json.to_str().unwrap()]);
+    assert_eq!(plain_code, 101);
+    assert_eq!(code, plain_code, "{err}");
+    assert_eq!(steady(&without_blocks(&out)), steady(&plain_out));
+    assert_eq!(
+        block(&out, "tests::assert_eq_on_locals"),
+        "---- tests::assert_eq_on_locals locals (pmdb) ----\n\
+         \x20 #8   failing_tests::tests::check_total at src/lib.rs:18\n\
+         \x20       prices: &[u32] = [3, 4]\n\
+         \x20       expected: u32 = 8\n\
+         \x20       got: u32 = 7\n\
+         \x20       left_val: &u32 = 7\n\
+         \x20       right_val: &u32 = 8\n\
+         \x20       kind: AssertKind = Eq\n\
+         \x20 #9   failing_tests::tests::assert_eq_on_locals at src/lib.rs:25\n\
+         \x20       prices: Vec<u32> = [3, 4]\n\
+         \x20       expected: u32 = 8\n"
+    );
+    assert_eq!(
+        block(&out, "tests::unwrap_on_err"),
+        "---- tests::unwrap_on_err locals (pmdb) ----\n\
+         \x20 #8   failing_tests::tests::unwrap_on_err at src/lib.rs:32\n\
+         \x20       input: &str = \"12x\"\n\
+         \x20       parsed: Result<u32, String> = Err(\"invalid digit found in string\")\n"
+    );
+    assert_eq!(
+        block(&out, "tests::should_panic_with_another_message"),
+        "---- tests::should_panic_with_another_message locals (pmdb) ----\n\
+         \x20 #6   failing_tests::tests::should_panic_with_another_message at src/lib.rs:49\n\
+         \x20       size: i32 = 3\n"
+    );
+    assert_eq!(
+        block(&out, "budget_is_kept"),
+        "---- budget_is_kept locals (pmdb) ----\n\
+         \x20 #6   integration::budget_is_kept at tests/integration.rs:7\n\
+         \x20       budget: u32 = 5\n\
+         \x20       spent: u32 = 7\n"
+    );
+    // Passing tests and the panic that was expected: nothing.
+    assert_eq!(out.matches("locals (pmdb)").count(), 4, "{out}");
+
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let tests: Vec<&str> = entries
+        .iter()
+        .map(|e| e["test"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tests,
+        [
+            "tests::assert_eq_on_locals",
+            "tests::should_panic_with_another_message",
+            "tests::unwrap_on_err",
+            "budget_is_kept",
+        ]
+    );
+    assert_eq!(entries[3]["crash"]["message"], "spent 7 of 5");
+    let frame = entries[3]["threads"][0]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function"] == "integration::budget_is_kept")
+        .unwrap();
+    assert_eq!(frame["locals"][1]["name"], "spent");
+    assert_eq!(frame["locals"][1]["value"], "7");
+}
+
+#[test]
+fn a_passing_run_is_cargo_tests_own() {
+    let cargo = PathBuf::from(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let (plain_code, plain_out, _) = in_crate(&cargo, &["test", "passes"]);
+    let (code, out, err) = in_crate(&bin("pmdb"), &["test", "passes"]);
+    assert_eq!(plain_code, 0);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(steady(&out), steady(&plain_out));
+}
