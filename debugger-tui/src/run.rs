@@ -15,8 +15,8 @@ use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
 use anyhow::Context;
+use engine::crash::serve::Verdict;
 use engine::hosts::launch::{self, Event, Exit, Options, StopOn, Tracee};
-use engine::serve::Verdict;
 
 use crate::source::SourceArgs;
 

@@ -12,8 +12,8 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
+use engine::crash::report::{ReportThread, walk};
 use engine::hosts::launch::{self, Event, Options, Tracee};
-use engine::report::{ReportThread, walk};
 
 use super::harness::{self, Failures, Harness};
 
@@ -60,7 +60,7 @@ fn block(name: &str, c: &Panic) -> String {
         .map(|d| format!("{}/", d.display()))
         .unwrap_or_default();
     let mut out = format!("---- {name} locals (pmdb) ----\n");
-    let mut user: Vec<&engine::report::ReportFrame> =
+    let mut user: Vec<&engine::crash::report::ReportFrame> =
         c.report.frames.iter().filter(|f| !f.runtime).collect();
     if user
         .last()
@@ -80,7 +80,7 @@ fn block(name: &str, c: &Panic) -> String {
             let _ = writeln!(out, "        <{e}>");
         }
         for n in &f.locals {
-            engine::report::text_node(&mut out, n, 4);
+            engine::crash::report::text_node(&mut out, n, 4);
         }
     }
     out

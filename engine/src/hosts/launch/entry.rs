@@ -160,11 +160,11 @@ impl Trap {
 /// Whether the executable at `path` links pmdb's agent (it has the
 /// agent's crash-record static), which serves its own crashes.
 pub fn links_agent(path: &Path) -> bool {
-    let Some(data) = crate::debug_files::map(path) else {
+    let Some(data) = crate::dwarf::debug_files::map(path) else {
         return false;
     };
     object::File::parse(&*data).is_ok_and(|file| {
         file.symbols()
-            .any(|s| s.name() == Ok(crate::record::STATIC_SYMBOL))
+            .any(|s| s.name() == Ok(crate::crash::record::STATIC_SYMBOL))
     })
 }

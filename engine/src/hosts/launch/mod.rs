@@ -35,8 +35,8 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::memory::process::Crash;
 use crate::crash::serve::{Server, Verdict};
+use crate::memory::process::Crash;
 use crate::{Engine, Inspector};
 
 pub use self::entry::links_agent;

@@ -19,8 +19,8 @@
 use wire::CrashInfo;
 
 use crate::Engine;
-use crate::memory::process::RawFrame;
 use crate::crash::traceback::is_runtime;
+use crate::memory::process::RawFrame;
 
 /// Longest message read.
 const MAX_MESSAGE: u64 = 64 << 10;

@@ -682,9 +682,7 @@ impl Tracee {
                     None => crate::crash::signal::name(signal),
                 };
                 if let Some(regs) = crashed_regs {
-                    let raw = engine
-                        .tables()
-                        .raw_frames(process::dwarf_regs(&regs), 64);
+                    let raw = engine.tables().raw_frames(process::dwarf_regs(&regs), 64);
                     if let Some((f, l, c)) = crate::crash::traceback::user_location(&engine, &raw) {
                         crash_info.file = Some(f);
                         crash_info.line = Some(l);
