@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use tests::{TempDir, bin, bin_dir};
+use tests::{TempDir, bin, target_dir};
 
 /// The crate of failing tests.
 fn crate_dir() -> PathBuf {
@@ -16,7 +16,7 @@ fn crate_dir() -> PathBuf {
 /// `PROGRAM ARGS…` in the crate, built into the workspace's target dir,
 /// one test at a time (so the harness's order is its sorted order).
 fn in_crate(program: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let target = bin_dir().parent().unwrap().join("failing-tests");
+    let target = target_dir().join("failing-tests");
     let out = Command::new(program)
         .args(args)
         .args(["--no-fail-fast", "--", "--test-threads=1"])
