@@ -1,6 +1,7 @@
 //! The real `pmdb` binary in a real terminal (tmux): `pmdb run` on the
 //! crashing demo, frame navigation, expansion, quit with resume, and the
-//! program's own exit status at the end.
+//! program's own exit status at the end; `pmdb run` on a program without
+//! the agent, killed from the TUI or by the user while held.
 
 use tests::tmux::{Tmux, walk_the_bank_crash};
 use tests::{TempDir, bin};
@@ -30,4 +31,57 @@ fn pmdb_run_navigates_expands_and_resumes_in_a_real_terminal() {
         "{s}"
     );
     assert!(s.contains("EXIT=101"), "{s}");
+}
+
+/// `pmdb run` on demo-plain (no agent) in a terminal: its pid as the
+/// TUI's header shows it.
+fn plain_in_tmux(scratch: &TempDir, scenario: &str) -> (Tmux, i32) {
+    let cmd = format!(
+        "cd {} && RUST_BACKTRACE=0 TMPDIR={} {} run -- {} {scenario}; echo EXIT=$?; sleep 60",
+        std::env::current_dir().unwrap().parent().unwrap().display(),
+        scratch.0.display(),
+        bin("pmdb").display(),
+        bin("demo-plain").display()
+    );
+    let t = Tmux::start(&cmd);
+    let s = t.wait_for("total: u32 = 445");
+    let pid = s
+        .split("demo-plain (pid ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in the header:\n{s}"));
+    (t, pid)
+}
+
+#[test]
+fn a_program_without_the_agent_stops_in_the_tui_and_quitting_kills_it() {
+    let scratch = TempDir::new("tmux-plain");
+    let (t, _) = plain_in_tmux(&scratch, "panic");
+    t.keys(&["q"]);
+    t.wait_for("(r)esume the program, (k)ill it, or (c)ancel?");
+    t.keys(&["k"]);
+    let s = t.wait_for("EXIT=");
+    assert!(s.contains("EXIT=137"), "{s}");
+}
+
+#[test]
+fn a_program_killed_while_held_is_said_so_in_one_line() {
+    let scratch = TempDir::new("tmux-killed");
+    let (t, pid) = plain_in_tmux(&scratch, "panic");
+    // SAFETY: kills the program pmdb holds, as a user would from another terminal.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    t.keys(&["q"]);
+    t.wait_for("(r)esume the program, (k)ill it, or (c)ancel?");
+    t.keys(&["r"]);
+    // A long path wraps: the line is read with the terminal's wraps undone.
+    let s = t.wait_for("EXIT=").replace('\n', "");
+    assert!(
+        s.contains(&format!(
+            "pmdb: {} (pid {pid}) was killed by SIGKILL while pmdb held it",
+            bin("demo-plain").display()
+        )),
+        "{s}"
+    );
+    assert!(s.contains("EXIT=137"), "{s}");
 }
