@@ -247,6 +247,21 @@ fn a_forked_child_runs_untraced_without_pmdbs_breakpoints() {
 }
 
 #[test]
+fn with_follow_fork_a_childs_panic_stops_in_the_child() {
+    // The child's panic is caught by its own catch_unwind: `all` shows it.
+    let (plain, traced, reports) = reported("fork", &["--stop-on", "all", "--follow-fork"]);
+    unchanged(&plain, &traced);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(
+        locals(&reports[0], 0, "demo_plain::checkout")[2],
+        ("total".into(), "u32".into(), "18".into())
+    );
+    let (_, traced, reports) = reported("fork", &["--stop-on", "all"]);
+    assert_eq!(traced.code, 0);
+    assert!(reports.is_empty(), "the child was not to be traced");
+}
+
+#[test]
 fn a_program_that_execs_is_followed_into_the_new_program() {
     let (plain, traced, reports) = reported("exec", &[]);
     unchanged(&plain, &traced);

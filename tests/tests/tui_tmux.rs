@@ -85,3 +85,19 @@ fn a_program_killed_while_held_is_said_so_in_one_line() {
     );
     assert!(s.contains("EXIT=137"), "{s}");
 }
+
+#[test]
+fn the_terminals_ctrl_c_reaches_the_program_and_pmdb_ends_with_its_status() {
+    let scratch = TempDir::new("tmux-sigint");
+    let cmd = format!(
+        "TMPDIR={} {} run -- {} sleep; echo EXIT=$?; sleep 60",
+        scratch.0.display(),
+        bin("pmdb").display(),
+        bin("demo-plain").display()
+    );
+    let t = Tmux::start(&cmd);
+    t.wait_for("ready");
+    t.keys(&["C-c"]);
+    let s = t.wait_for("EXIT=");
+    assert!(s.contains("EXIT=130"), "{s}");
+}

@@ -72,6 +72,12 @@ fn main() {
             std::process::exit(7);
         }
         "signals" => signals(),
+        "sleep" => {
+            // Until a signal (the terminal's Ctrl-C) ends it.
+            println!("ready");
+            let _ = std::io::stdout().flush();
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        }
         "fork" => fork(),
         "exec" => {
             use std::os::unix::process::CommandExt;
@@ -98,7 +104,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "usage: demo-plain panic|segv|abort|caught|thread|ok|signals|fork|exec|daemon"
+                "usage: demo-plain panic|segv|abort|caught|thread|ok|signals|sleep|fork|exec|daemon"
             );
             std::process::exit(2);
         }
