@@ -23,7 +23,8 @@ use crate::memory::place::Place;
 use crate::memory::read::MAX_READ;
 use crate::values::picked::Picked;
 use crate::values::render;
-use crate::values::views::{Shape, Val, View};
+use crate::values::shapes::{Array, Items, Seq, Shape, tuple_index};
+use crate::values::views::{Val, View};
 
 /// Most matches a filter keeps.
 pub const MAX_MATCHES: usize = 1_000_000;
@@ -55,12 +56,12 @@ pub fn filter(
         })
     };
     match view {
-        View::Seq { ptr, len, elem } => {
+        View::Seq(Seq { ptr, len, elem }) => {
             let name = format!("[{}]", elem_name(elem));
             let p = strided(cx, ptr, len, elem, pattern, body)?;
             Ok(picked_val(dbg, &name, p))
         }
-        View::Array { elem, count } if matches!(v.place, Place::Mem(_)) => {
+        View::Array(Array { elem, count }) if matches!(v.place, Place::Mem(_)) => {
             let Place::Mem(ptr) = v.place else {
                 unreachable!()
             };
@@ -68,7 +69,7 @@ pub fn filter(
             let p = strided(cx, ptr, count, elem, pattern, body)?;
             Ok(picked_val(dbg, &name, p))
         }
-        View::Items { len, .. } | View::Array { count: len, .. } => {
+        View::Items(Items { len, .. }) | View::Array(Array { count: len, .. }) => {
             let shape = shape_of(&view);
             let name = format!("{} filtered", cx.type_name(&v));
             let mut out = Vec::new();
@@ -110,7 +111,7 @@ pub fn filter(
 
 fn shape_of(view: &View) -> Shape {
     match view {
-        View::Items { shape, .. } => *shape,
+        View::Items(Items { shape, .. }) => *shape,
         _ => Shape::Seq,
     }
 }
@@ -345,9 +346,9 @@ fn place(dbg: &DebugInfo, e: &Expr, param: &str, elem: DieRef) -> Option<(u64, D
             if short.contains('<') || t.name.contains("::") && is_std(&t.name) {
                 return None;
             }
-            let f = fields.iter().find(|f| {
-                f.name == *name || crate::values::views::tuple_index(&f.name) == Some(name.as_str())
-            })?;
+            let f = fields
+                .iter()
+                .find(|f| f.name == *name || tuple_index(&f.name) == Some(name.as_str()))?;
             Some((offset + f.offset, f.ty?))
         }
         _ => None,

@@ -15,9 +15,13 @@ use crate::dwarf::debuginfo::{DebugInfo, DieRef};
 use crate::dwarf::types::{self, Encoding};
 use crate::memory::place::Place;
 use crate::memory::read::MAX_READ;
+use crate::values::families;
 use crate::values::picked::Picked;
 use crate::values::render;
-use crate::values::views::{self, Shape, Show, Val, View};
+use crate::values::shapes::{
+    self, Array, Fields, Function, Items, Pointer, Seq, Shape, Show, Str, Wrapper,
+};
+use crate::values::views::{self, Val, View};
 
 /// Most bytes of a string read to compare it.
 const MAX_STR: u64 = MAX_READ as u64;
@@ -121,7 +125,8 @@ impl<'a> Cx<'a> {
                     && let Value::Mem(val) = &v
                     && !matches!(
                         self.view(val),
-                        View::Pointer { .. } | View::Wrapper { pointer: true, .. }
+                        View::Pointer(Pointer { .. })
+                            | View::Wrapper(Wrapper { pointer: true, .. })
                     )
                 {
                     return Ok(v);
@@ -204,7 +209,7 @@ impl<'a> Cx<'a> {
 
     fn view(&self, v: &Val) -> View {
         let ty = views::type_of(self.dbg, v);
-        views::view(self.dbg, v, &ty)
+        families::view(self.dbg, v, &ty)
     }
 
     /// Through references, `Box`es and other smart pointers, as Rust's
@@ -213,19 +218,19 @@ impl<'a> Cx<'a> {
         for _ in 0..16 {
             let view = self.view(&v);
             v = match view {
-                View::Pointer {
+                View::Pointer(Pointer {
                     target, pointee, ..
-                } if pointee.is_some() => {
+                }) if pointee.is_some() => {
                     if target == 0 {
                         return Err(EvalError::unavailable(at, "null pointer"));
                     }
                     Val::new(Place::Mem(target), pointee)
                 }
-                View::Wrapper {
+                View::Wrapper(Wrapper {
                     pointer: true,
                     mut kids,
                     ..
-                } if !kids.is_empty() => kids.swap_remove(0).1,
+                }) if !kids.is_empty() => kids.swap_remove(0).1,
                 View::Error(e) => return Err(EvalError::unavailable(at, e)),
                 view => return Ok((v, view)),
             };
@@ -237,11 +242,11 @@ impl<'a> Cx<'a> {
         let ty_name = self.type_name(&v);
         // A smart pointer's own members (an `Rc`'s `strong` and `weak`) are
         // reached before seeing through it, as the tree shows them.
-        if let View::Wrapper {
+        if let View::Wrapper(Wrapper {
             pointer: true,
             kids,
             ..
-        } = self.view(&v)
+        }) = self.view(&v)
             && let Some((_, kid)) = kids.iter().find(|(n, _)| n == name)
         {
             return Ok(kid.clone());
@@ -249,7 +254,7 @@ impl<'a> Cx<'a> {
         let (v, view) = self.autoderef(v, at)?;
         if !matches!(
             view,
-            View::Fields { .. } | View::Wrapper { .. } | View::Entry(_)
+            View::Fields(_) | View::Wrapper(_) | View::Entry(_) | View::Own(_)
         ) {
             return Err(EvalError::not_found(
                 at,
@@ -286,9 +291,12 @@ impl<'a> Cx<'a> {
 
     fn mem_scalar(&self, val: &Val, at: usize) -> Result<Option<Scalar>, EvalError> {
         let ty = views::type_of(self.dbg, val);
-        match views::view(self.dbg, val, &ty) {
-            View::Scalar(Encoding::Unit, _) => Ok(None),
-            View::Scalar(enc, size) => {
+        match families::view(self.dbg, val, &ty) {
+            View::Scalar(shapes::Scalar {
+                enc: Encoding::Unit,
+                ..
+            }) => Ok(None),
+            View::Scalar(shapes::Scalar { enc, size }) => {
                 let bytes = val
                     .place
                     .read(&self.dbg.mem, 0, size as usize)
@@ -299,14 +307,14 @@ impl<'a> Cx<'a> {
                         EvalError::unavailable(at, format!("<invalid {} value>", ty.name))
                     })
             }
-            View::Pointer { target, .. } | View::Function(target) => {
+            View::Pointer(Pointer { target, .. }) | View::Function(Function(target)) => {
                 Ok(Some(Scalar::Int(target as i128, Some(IntTy::USIZE))))
             }
-            View::Wrapper {
+            View::Wrapper(Wrapper {
                 show: Show::Child(i),
                 kids,
                 pointer: false,
-            } => match kids.get(i) {
+            }) => match kids.get(i) {
                 Some((_, kid)) => self.mem_scalar(kid, at),
                 None => Ok(None),
             },
@@ -329,7 +337,7 @@ impl<'a> Cx<'a> {
             Value::Mem(val) => {
                 let (_, view) = self.autoderef(val.clone(), at)?;
                 match view {
-                    View::Str { ptr, len } => {
+                    View::Str(Str { ptr, len }) => {
                         if len > MAX_STR {
                             return Err(EvalError::unavailable(
                                 at,
@@ -517,9 +525,9 @@ impl<'a> Cx<'a> {
                 Ok(Value::Mem(Val::new(Place::Mem(addr), pointee)))
             }
             Value::Mem(val) => match self.view(&val) {
-                View::Pointer {
+                View::Pointer(Pointer {
                     target, pointee, ..
-                } => {
+                }) => {
                     if pointee.is_none() {
                         return Err(EvalError::invalid(
                             at,
@@ -534,11 +542,11 @@ impl<'a> Cx<'a> {
                     }
                     Ok(Value::Mem(Val::new(Place::Mem(target), pointee)))
                 }
-                View::Wrapper {
+                View::Wrapper(Wrapper {
                     pointer: true,
                     mut kids,
                     ..
-                } if !kids.is_empty() => Ok(Value::Mem(kids.swap_remove(0).1)),
+                }) if !kids.is_empty() => Ok(Value::Mem(kids.swap_remove(0).1)),
                 View::Error(e) => Err(EvalError::unavailable(at, e)),
                 _ => Err(EvalError::invalid(
                     at,
@@ -640,14 +648,15 @@ impl<'a> Cx<'a> {
         }
         let key = self.eval(index)?;
         match view {
-            View::Items {
+            View::Items(Items {
                 shape: Shape::Map,
                 len,
                 walk,
-            } => {
+            }) => {
                 let mut start = 0;
                 while start < len {
-                    let page = crate::values::walk::items(&self.dbg.mem, &walk, start, KEY_PAGE)
+                    let page = walk
+                        .items(&self.dbg.mem, start..start.saturating_add(KEY_PAGE))
                         .map_err(unavailable(at))?;
                     if page.is_empty() {
                         break;
@@ -665,7 +674,9 @@ impl<'a> Cx<'a> {
                     format!("{ty_name} has no key {}", self.text(&key)),
                 ))
             }
-            View::Seq { len, .. } | View::Array { count: len, .. } | View::Items { len, .. } => {
+            View::Seq(Seq { len, .. })
+            | View::Array(Array { count: len, .. })
+            | View::Items(Items { len, .. }) => {
                 let i = self.position(&key, index.at)?;
                 if i >= len {
                     return Err(EvalError::not_found(
@@ -678,7 +689,7 @@ impl<'a> Cx<'a> {
                     .map(|(_, v)| Value::Mem(v))
                     .ok_or_else(|| EvalError::not_found(index.at, format!("no element {i}")))
             }
-            View::Str { .. } => Err(EvalError::invalid(
+            View::Str(Str { .. }) => Err(EvalError::invalid(
                 index.at,
                 "a string cannot be indexed; slice it: s[0..3]",
             )),
@@ -711,8 +722,10 @@ impl<'a> Cx<'a> {
         at: usize,
     ) -> Result<Value, EvalError> {
         let len = match &view {
-            View::Seq { len, .. } | View::Array { count: len, .. } | View::Str { len, .. } => *len,
-            View::Items { len, .. } => *len,
+            View::Seq(Seq { len, .. })
+            | View::Array(Array { count: len, .. })
+            | View::Str(Str { len, .. }) => *len,
+            View::Items(Items { len, .. }) => *len,
             _ => {
                 return Err(EvalError::invalid(
                     at,
@@ -741,12 +754,12 @@ impl<'a> Cx<'a> {
         };
         let size = |e: Option<DieRef>| e.map_or(0, |e| types::get(self.dbg, e).size);
         match view {
-            View::Seq { ptr, elem, .. } => Ok(fat(ptr.wrapping_add(lo * size(elem)), elem)),
-            View::Array { elem, .. } => match base.place {
+            View::Seq(Seq { ptr, elem, .. }) => Ok(fat(ptr.wrapping_add(lo * size(elem)), elem)),
+            View::Array(Array { elem, .. }) => match base.place {
                 Place::Mem(a) => Ok(fat(a.wrapping_add(lo * size(elem)), elem)),
                 _ => self.picked_range(&base, lo, hi, at),
             },
-            View::Str { ptr, .. } => Ok(fat(ptr.wrapping_add(lo), None)),
+            View::Str(Str { ptr, .. }) => Ok(fat(ptr.wrapping_add(lo), None)),
             _ => self.picked_range(&base, lo, hi, at),
         }
     }
@@ -764,8 +777,8 @@ impl<'a> Cx<'a> {
         }
         let items: Vec<(String, Val)> = render::children(self.dbg, base, lo, hi - lo);
         let ty = views::type_of(self.dbg, base);
-        let shape = match views::view(self.dbg, base, &ty) {
-            View::Items { shape, .. } => shape,
+        let shape = match families::view(self.dbg, base, &ty) {
+            View::Items(Items { shape, .. }) => shape,
             _ => Shape::Seq,
         };
         let name = format!("{}[{lo}..{hi}]", render::display_type(self.dbg, &ty));
@@ -849,10 +862,10 @@ impl<'a> Cx<'a> {
         let ty_name = self.type_name(&val);
         let (_, view) = self.autoderef(val, at)?;
         match view {
-            View::Str { len, .. }
-            | View::Seq { len, .. }
-            | View::Array { count: len, .. }
-            | View::Items { len, .. } => Ok(len),
+            View::Str(Str { len, .. })
+            | View::Seq(Seq { len, .. })
+            | View::Array(Array { count: len, .. })
+            | View::Items(Items { len, .. }) => Ok(len),
             _ => Err(EvalError::invalid(at, format!("{ty_name} has no length"))),
         }
     }
@@ -865,11 +878,11 @@ impl<'a> Cx<'a> {
                 let ty_name = self.type_name(val);
                 let (_, view) = self.autoderef(val.clone(), at)?;
                 match view {
-                    View::Fields {
+                    View::Fields(Fields {
                         label,
                         variant: true,
                         ..
-                    } => Ok(label),
+                    }) => Ok(label),
                     _ => Err(EvalError::invalid(at, format!("{ty_name} is not an {of}"))),
                 }
             }

@@ -276,7 +276,7 @@ fn owned_lists(dbg: &DebugInfo, root: &Val) -> Result<Vec<(u64, u64, DieRef)>, T
     if let Some(lists) = nav::find(dbg, &owned, "lists", 3) {
         // tokio ≥ 1.3x: `ShardedList { lists: Box<[Mutex<LinkedList>]> }`.
         let lt = nav::ty(dbg, &lists).ok_or_else(|| layout("ShardedList.lists"))?;
-        let (ptr, len) = crate::values::views::fat_pointer(dbg, &lists, &lt)
+        let (ptr, len) = crate::values::core_views::fat_pointer(dbg, &lists, &lt)
             .ok_or_else(|| layout("ShardedList.lists (a boxed slice)"))?;
         let elem = lt
             .field("data_ptr")

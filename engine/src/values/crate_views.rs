@@ -7,23 +7,34 @@
 //! and std's `OnceLock`/`LazyLock`.
 //!
 //! DWARF names types without their crate, so each is recognised by its
-//! name *and* its layout: any field missing means `None`, and the caller
-//! shows the raw struct instead.
+//! name *and* its layout ([`view`]): any field missing means `None`, and
+//! the value shows as its raw struct instead. A view that shows its type
+//! its own way implements `Shown` here (`Uuid`).
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use wire::ValueKind;
 
 use crate::dwarf::debuginfo::DebugInfo;
 use crate::dwarf::types::{self, Encoding, Kind, Type};
 use crate::memory::place::Place;
-use crate::values::std_views::{field, hash, inner, number, synth, transparent};
-use crate::values::views::{self, Shape, Show, Val, View};
-use crate::values::walk::Walk;
+use crate::memory::unavailable::Unavailable;
+use crate::values::core_views;
+use crate::values::families;
+use crate::values::render::{Data, Fetch, Preview, Shown, Typed};
+use crate::values::shapes::{Bytes, Fields, Items, Seq, Shape, Show, Str, Wrapper};
+use crate::values::std_views::{field, hash, hash_table, inner, number, synth, transparent};
+use crate::values::unsized_views::{self, Meta};
+use crate::values::views::{MAX_LEN, Val, View, checked};
+use crate::values::walk::{Concat, Entries, Walk};
 
 /// Shards of a `DashMap` the agent reads (dashmap makes a few per core).
 const MAX_SHARDS: u64 = 4096;
 
-/// The view of `v` if its type is one of the crates' we know.
-pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
-    let name = types::short_name(&ty.name);
-    let base = name.split('<').next().unwrap_or("");
+/// The view of `v`, whose type is named `base` (no path, no generic
+/// arguments), if it is one of the crates' we know.
+pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type, base: &str) -> Option<View> {
     match base {
         "Bytes" | "BytesMut" => bytes(dbg, v, ty),
         "IndexMap" => index_map(dbg, v, ty, true),
@@ -46,7 +57,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
             let mty = types::get(dbg, map.ty?);
             let inner_name = types::short_name(&mty.name);
             (inner_name.starts_with("BTreeMap<") || inner_name.starts_with("IndexMap<"))
-                .then(|| views::view(dbg, &map, &mty))
+                .then(|| families::view(dbg, &map, &mty))
         }
         "Uuid" => uuid(dbg, v, ty),
         "SmolStr" => smol_str(dbg, v, ty),
@@ -61,7 +72,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
 /// The address a pointer-like field (`*const u8`, `NonNull<u8>`) holds.
 fn pointer_in(dbg: &DebugInfo, v: &Val, ty: &Type, name: &str) -> Option<u64> {
     let f = ty.field(name)?;
-    let at = views::first_pointer(dbg, f.ty?, 0)?;
+    let at = core_views::first_pointer(dbg, f.ty?, 0)?;
     v.place.word(&dbg.mem, f.offset + at).ok()
 }
 
@@ -87,29 +98,29 @@ fn bytes(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     ty.field("data")?;
     let ptr = pointer_in(dbg, v, ty, "ptr")?;
     let len = number(dbg, &field(dbg, v, ty, "len")?)?;
-    Some(views::checked(len, View::Bytes { ptr, len }))
+    Some(checked(len, View::Bytes(Bytes(Str { ptr, len }))))
 }
 
 fn index_map(dbg: &DebugInfo, v: &Val, ty: &Type, map: bool) -> Option<View> {
     let entries = inner(dbg, v, &["core", "entries"])?;
     let ety = types::get(dbg, entries.ty?);
-    let (ptr, len) = views::vec_parts(dbg, &entries, &ety)?;
+    let (ptr, len) = core_views::vec_parts(dbg, &entries, &ety)?;
     let bucket = types::get(dbg, ety.param("T")?);
     let key = bucket.field("key")?;
     let value = bucket.field("value")?;
     let _ = ty;
-    Some(views::checked(
+    Some(checked(
         len,
-        View::Items {
+        View::Items(Items {
             shape: if map { Shape::Map } else { Shape::Set },
             len,
-            walk: Walk::Entries {
+            walk: Arc::new(Entries {
                 ptr,
                 stride: bucket.size,
                 key: (key.offset, key.ty),
                 value: map.then_some((value.offset, value.ty)),
-            },
-        },
+            }),
+        }),
     ))
 }
 
@@ -123,7 +134,7 @@ fn small_vec(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     else {
         return None;
     };
-    let (label, fields, base) = views::active_variant(dbg, &data)?;
+    let (label, fields, base) = core_views::active_variant(dbg, &data)?;
     // Inline, `capacity` is the length; spilled, the heap's own `len` is.
     let (ptr, len) = match (label.as_str(), capacity <= inline) {
         ("Inline", true) => {
@@ -140,14 +151,14 @@ fn small_vec(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
                 .place
                 .word(
                     &dbg.mem,
-                    ptr_f.offset + views::first_pointer(dbg, ptr_f.ty?, 0)?,
+                    ptr_f.offset + core_views::first_pointer(dbg, ptr_f.ty?, 0)?,
                 )
                 .ok()?;
             (ptr, heap.place.word(&dbg.mem, len_f.offset).ok()?)
         }
         _ => return None,
     };
-    Some(views::checked(len, View::Seq { ptr, len, elem }))
+    Some(checked(len, View::Seq(Seq { ptr, len, elem })))
 }
 
 fn array_vec(dbg: &DebugInfo, v: &Val, ty: &Type, text: bool) -> Option<View> {
@@ -160,18 +171,16 @@ fn array_vec(dbg: &DebugInfo, v: &Val, ty: &Type, text: bool) -> Option<View> {
         return None;
     };
     if len > count.unwrap_or(0) {
-        return Some(View::Error(
-            crate::memory::unavailable::Unavailable::CorruptLength(len),
-        ));
+        return Some(View::Error(Unavailable::CorruptLength(len)));
     }
     Some(if text {
-        View::Str { ptr, len }
+        View::Str(Str { ptr, len })
     } else {
-        View::Seq {
+        View::Seq(Seq {
             ptr,
             len,
             elem: ty.param("T"),
-        }
+        })
     })
 }
 
@@ -205,7 +214,7 @@ fn tokio_lock(dbg: &DebugInfo, v: &Val, ty: &Type, label: &str) -> Option<View> 
 }
 
 fn locked_struct(dbg: &DebugInfo, label: &str, data: Val, locked: bool) -> View {
-    View::Wrapper {
+    View::Wrapper(Wrapper {
         show: Show::Struct {
             label: label.into(),
             shown: vec![0, 1],
@@ -219,7 +228,7 @@ fn locked_struct(dbg: &DebugInfo, label: &str, data: Val, locked: bool) -> View 
             ),
         ],
         pointer: false,
-    }
+    })
 }
 
 /// Every shard's table, one after another.
@@ -227,17 +236,15 @@ fn dash_map(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     ty.field("shift")?;
     let shards = field(dbg, v, ty, "shards")?;
     let sty = types::get(dbg, shards.ty?);
-    let slice = crate::values::unsized_views::target(dbg, &shards, &sty)?;
-    let Some(crate::values::unsized_views::Meta::Slice(n)) = slice.meta else {
+    let slice = unsized_views::target(dbg, &shards, &sty)?;
+    let Some(Meta::Slice(n)) = slice.meta else {
         return None;
     };
     let Place::Mem(first) = slice.place else {
         return None;
     };
     if n > MAX_SHARDS {
-        return Some(View::Error(
-            crate::memory::unavailable::Unavailable::CorruptLength(n),
-        ));
+        return Some(View::Error(Unavailable::CorruptLength(n)));
     }
     let shard_ty = types::get(dbg, slice.ty?);
     let value_ty = ty.param("V");
@@ -248,36 +255,26 @@ fn dash_map(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         // CachePadded { value: RwLock { raw, data: UnsafeCell { value: RawTable } } }
         let lock = inner(dbg, &shard, &["value"])?;
         let table = unwrap_cells(dbg, inner(dbg, &lock, &["data"])?)?;
-        let View::Items { len, walk, .. } = hash(dbg, &table, &[], true)? else {
+        let Ok((len, mut walk)) = hash_table(dbg, &table, &[], true)? else {
             return None;
         };
+        if len > MAX_LEN {
+            return None;
+        }
         // Values are `SharedValue<V>`: the `V` at the same place.
-        let walk = match walk {
-            Walk::Hash {
-                ctrl,
-                buckets,
-                stride,
-                key,
-                value: Some((at, _)),
-            } => Walk::Hash {
-                ctrl,
-                buckets,
-                stride,
-                key,
-                value: Some((at, value_ty)),
-            },
-            other => other,
-        };
+        if let Some((_, ty)) = &mut walk.value {
+            *ty = value_ty;
+        }
         total += len;
-        parts.push((len, walk));
+        parts.push((len, Arc::new(walk) as Arc<dyn Walk>));
     }
-    Some(views::checked(
+    Some(checked(
         total,
-        View::Items {
+        View::Items(Items {
             shape: Shape::Map,
             len: total,
-            walk: Walk::Concat(parts),
-        },
+            walk: Arc::new(Concat(parts)),
+        }),
     ))
 }
 
@@ -297,21 +294,21 @@ fn json_value(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     if names != ["Null", "Bool", "Number", "String", "Array", "Object"] {
         return None;
     }
-    let View::Fields {
+    let View::Fields(Fields {
         label,
         fields,
         base,
         ..
-    } = views::enum_view(dbg, v, vs)
+    }) = core_views::enum_view(dbg, v, vs)
     else {
         return None;
     };
     if label == "Null" {
-        return Some(View::Wrapper {
+        return Some(View::Wrapper(Wrapper {
             show: Show::Text("null".into()),
             kids: Vec::new(),
             pointer: false,
-        });
+        }));
     }
     let f = fields.first()?;
     let payload = Val::new(v.place.at(base + f.offset), f.ty);
@@ -320,7 +317,7 @@ fn json_value(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         "Number" => {
             // Number { n: PosInt(u64) | NegInt(i64) | Float(f64) }
             let n = inner(dbg, &payload, &["n"])?;
-            let (_, fields, base) = views::active_variant(dbg, &n)?;
+            let (_, fields, base) = core_views::active_variant(dbg, &n)?;
             let f = fields.first()?;
             transparent(n.place.at(base + f.offset), f.ty, false)
         }
@@ -328,7 +325,7 @@ fn json_value(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         // on its own (it names the storage, not the place).
         _ => {
             let pty = types::get(dbg, payload.ty?);
-            Some(views::view(dbg, &payload, &pty))
+            Some(families::view(dbg, &payload, &pty))
         }
     }
 }
@@ -348,17 +345,44 @@ fn uuid(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         &hex[16..20],
         &hex[20..32]
     );
-    Some(View::Wrapper {
-        show: Show::Literal(text),
-        kids: vec![("bytes".into(), bytes)],
-        pointer: false,
-    })
+    Some(View::Own(Arc::new(Uuid { text, bytes })))
+}
+
+/// A UUID, shown as uuid's `{:?}` writes it and transferred as that text;
+/// its one child is its 16 bytes.
+#[derive(Debug)]
+struct Uuid {
+    text: String,
+    bytes: Val,
+}
+
+impl Shown for Uuid {
+    fn kind(&self) -> (ValueKind, Option<u64>) {
+        (ValueKind::Struct, None)
+    }
+
+    fn count(&self) -> u64 {
+        1
+    }
+
+    fn page(&self, _: &Typed<'_>, range: Range<u64>) -> Vec<(String, Val)> {
+        [("bytes".to_string(), self.bytes.clone())][range.start as usize..range.end as usize]
+            .to_vec()
+    }
+
+    fn preview(&self, _: &Typed<'_>, p: &mut Preview<'_>) {
+        p.push(&self.text);
+    }
+
+    fn fetch(&self, _: &Typed<'_>, _: &mut Fetch<'_>) -> Result<Data, Unavailable> {
+        Ok(Data::Str(self.text.clone()))
+    }
 }
 
 /// `SmolStr(Repr)`: inline bytes, a `&'static str`, or an `Arc<str>`.
 fn smol_str(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let repr = field(dbg, v, ty, "__0")?;
-    let (label, fields, base) = views::active_variant(dbg, &repr)?;
+    let (label, fields, base) = core_views::active_variant(dbg, &repr)?;
     match label.as_str() {
         "Inline" => {
             let len_f = fields.iter().find(|f| f.name == "len")?;
@@ -367,13 +391,13 @@ fn smol_str(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
             let Place::Mem(ptr) = repr.place.at(base + buf.offset) else {
                 return None;
             };
-            (len <= 23).then_some(View::Str { ptr, len })
+            (len <= 23).then_some(View::Str(Str { ptr, len }))
         }
         "Static" | "Heap" => {
             let f = fields.first()?;
             let payload = Val::new(repr.place.at(base + f.offset), f.ty);
             let pty = types::get(dbg, payload.ty?);
-            Some(views::view(dbg, &payload, &pty))
+            Some(families::view(dbg, &payload, &pty))
         }
         _ => None,
     }
@@ -397,7 +421,7 @@ fn compact_str(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         216 | 217 => (word(0), word(1)),
         _ => return None,
     };
-    Some(views::checked(len, View::Str { ptr, len }))
+    Some(checked(len, View::Str(Str { ptr, len })))
 }
 
 /// std's `Once` is complete when its state word is 0 (the futex Once).
@@ -407,11 +431,11 @@ fn once_done(dbg: &DebugInfo, once: &Val) -> Option<bool> {
 }
 
 fn uninit(label: &str) -> View {
-    View::Wrapper {
+    View::Wrapper(Wrapper {
         show: Show::Text(format!("{label}(<uninit>)")),
         kids: Vec::new(),
         pointer: false,
-    }
+    })
 }
 
 fn once_lock(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {

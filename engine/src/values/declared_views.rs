@@ -25,16 +25,18 @@
 //! fields are not all there does not apply: the value shows as before.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
 use crate::dwarf::debuginfo::DebugInfo;
 use crate::dwarf::types::{self, Kind, Type};
 use crate::memory::place::Place;
+use crate::values::families;
+use crate::values::shapes::{Array, Bytes, Items, Seq, Shape, Show, Str, Wrapper, tuple_index};
 use crate::values::std_views::{field, number};
-use crate::values::views::{self, Shape, Show, Val, View};
-use crate::values::walk::Walk;
+use crate::values::views::{Val, View, checked};
+use crate::values::walk::Entries;
 
 /// One file's views, each kept with where it starts, so that a bad one is
 /// skipped (and said, with its line) while the others apply.
@@ -273,35 +275,35 @@ fn apply(dbg: &DebugInfo, v: &Val, d: &Declared) -> Option<View> {
                 return None;
             };
             let view = match d.kind {
-                DeclaredKind::Text => View::Str { ptr, len },
-                DeclaredKind::Bytes => View::Bytes { ptr, len },
+                DeclaredKind::Text => View::Str(Str { ptr, len }),
+                DeclaredKind::Bytes => View::Bytes(Bytes(Str { ptr, len })),
                 DeclaredKind::Set => {
                     let stride = types::get(dbg, target.ty?).size;
-                    View::Items {
+                    View::Items(Items {
                         shape: Shape::Set,
                         len,
-                        walk: Walk::Entries {
+                        walk: Arc::new(Entries {
                             ptr,
                             stride,
                             key: (0, target.ty),
                             value: None,
-                        },
-                    }
+                        }),
+                    })
                 }
-                _ => View::Seq {
+                _ => View::Seq(Seq {
                     ptr,
                     len,
                     elem: target.ty,
-                },
+                }),
             };
-            Some(views::checked(len, view))
+            Some(checked(len, view))
         }
         DeclaredKind::Map => {
             let entries = path(dbg, v, d.entries.as_deref()?)?;
             let ety = types::get(dbg, entries.ty?);
-            let (ptr, len, elem) = match views::view(dbg, &entries, &ety) {
-                View::Seq { ptr, len, elem } => (ptr, len, elem?),
-                View::Array { elem, count } => match entries.place {
+            let (ptr, len, elem) = match families::view(dbg, &entries, &ety) {
+                View::Seq(Seq { ptr, len, elem }) => (ptr, len, elem?),
+                View::Array(Array { elem, count }) => match entries.place {
                     Place::Mem(ptr) => (ptr, count, elem?),
                     _ => return None,
                 },
@@ -310,27 +312,27 @@ fn apply(dbg: &DebugInfo, v: &Val, d: &Declared) -> Option<View> {
             let entry_ty = types::get(dbg, elem);
             let key = offset_of(dbg, &entry_ty, d.key.as_deref()?)?;
             let value = offset_of(dbg, &entry_ty, d.value.as_deref()?)?;
-            Some(views::checked(
+            Some(checked(
                 len,
-                View::Items {
+                View::Items(Items {
                     shape: Shape::Map,
                     len,
-                    walk: Walk::Entries {
+                    walk: Arc::new(Entries {
                         ptr,
                         stride: entry_ty.size,
                         key,
                         value: Some(value),
-                    },
-                },
+                    }),
+                }),
             ))
         }
         DeclaredKind::Value => {
             let inner = path(dbg, v, d.field.as_deref()?)?;
-            Some(View::Wrapper {
+            Some(View::Wrapper(Wrapper {
                 show: Show::Child(0),
                 kids: vec![("value".into(), inner)],
                 pointer: false,
-            })
+            }))
         }
         DeclaredKind::Summary => {
             let format = d.format.as_deref()?;
@@ -351,15 +353,15 @@ fn apply(dbg: &DebugInfo, v: &Val, d: &Declared) -> Option<View> {
             let kids = fields
                 .iter()
                 .map(|f| {
-                    let name = views::tuple_index(&f.name).unwrap_or(&f.name).to_string();
+                    let name = tuple_index(&f.name).unwrap_or(&f.name).to_string();
                     (name, Val::new(v.place.at(f.offset), f.ty))
                 })
                 .collect();
-            Some(View::Wrapper {
+            Some(View::Wrapper(Wrapper {
                 show: Show::Text(text),
                 kids,
                 pointer: false,
-            })
+            }))
         }
     }
 }

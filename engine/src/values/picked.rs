@@ -1,10 +1,17 @@
 //! Items an expression picked (a filter's matches, a slice of a map): a
-//! value with no place of its own, paged by position like any container.
+//! value with no place of its own, paged by position like any container
+//! (it is its own [`Walk`]).
+
+use std::ops::Range;
 
 use crate::dwarf::debuginfo::{DebugInfo, DieRef};
 use crate::memory::place::Place;
+use crate::memory::read::Memory;
+use crate::memory::unavailable::Unavailable;
 use crate::values::render;
-use crate::values::views::{Shape, Val};
+use crate::values::shapes::Shape;
+use crate::values::views::Val;
+use crate::values::walk::Walk;
 
 /// Items an expression picked: a filter's matches, a slice of a map.
 #[derive(Debug)]
@@ -61,12 +68,13 @@ impl Picked {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
 
-    /// Items `start..end`.
-    pub fn items(&self, start: u64, end: u64) -> Vec<Val> {
-        let end = end.min(self.len());
-        let start = start.min(end);
-        match &self.items {
+impl Walk for Picked {
+    fn items(&self, _: &Memory, range: Range<u64>) -> Result<Vec<Val>, Unavailable> {
+        let end = range.end.min(self.len());
+        let start = range.start.min(end);
+        Ok(match &self.items {
             Items::Strided {
                 ptr,
                 stride,
@@ -80,13 +88,13 @@ impl Picked {
                 .iter()
                 .map(|(_, v)| v.clone())
                 .collect(),
-        }
+        })
     }
 
     /// The name item `i` is shown under: its index in the container it was
     /// picked from, or a map entry's key.
-    pub fn name(&self, dbg: &DebugInfo, i: u64, item: &Val) -> String {
-        match &self.items {
+    fn name(&self, dbg: &DebugInfo, i: u64, item: &Val) -> Option<String> {
+        Some(match &self.items {
             Items::Strided { indices, .. } => indices
                 .get(i as usize)
                 .map_or_else(|| format!("[{i}]"), |n| format!("[{n}]")),
@@ -96,6 +104,6 @@ impl Picked {
                     .get(i as usize)
                     .map_or_else(|| format!("[{i}]"), |(n, _)| n.clone()),
             },
-        }
+        })
     }
 }

@@ -3,33 +3,36 @@
 //! `BinaryHeap`, `LinkedList`), smart pointers with their counts (`Rc`,
 //! `Arc`, `Weak`), cells and locks with their state, and the small wrappers
 //! whose `{:?}` is their content (`Pin`, `Cow`, `NonZero`, atomics). Each is
-//! recognised by name *and* layout: any field missing means `None`, and the
-//! caller shows the raw struct instead.
+//! recognised by name *and* layout ([`view`]): any field missing means
+//! `None`, and the value shows as its raw struct instead.
+
+use std::sync::Arc;
 
 use crate::dwarf::debuginfo::{DebugInfo, DieRef};
 use crate::dwarf::types::{self, Encoding, Kind, Type};
 use crate::memory::place::Place;
 use crate::memory::unavailable::Unavailable;
-use crate::values::views::{self, Shape, Show, Val, View};
-use crate::values::walk::{Tree, Walk};
+use crate::values::core_views;
+use crate::values::shapes::{Items, Seq, Shape, Show, Str, Wrapper};
+use crate::values::views::{MAX_LEN, Val, View, checked};
+use crate::values::walk::{Hash, List, Ring, Tree};
 
-/// The std view of `v`, if its type is one we know.
-pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
-    let name = types::short_name(&ty.name);
-    let base = name.split('<').next().unwrap_or("");
+/// The std view of `v`, whose type is named `base` (no path, no generic
+/// arguments), if it is one we know.
+pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type, base: &str) -> Option<View> {
     match base {
         "VecDeque" => vec_deque(dbg, v, ty),
         "BinaryHeap" => {
             let data = field(dbg, v, ty, "data")?;
             let dty = types::get(dbg, data.ty?);
-            let (ptr, len) = views::vec_parts(dbg, &data, &dty)?;
-            Some(views::checked(
+            let (ptr, len) = core_views::vec_parts(dbg, &data, &dty)?;
+            Some(checked(
                 len,
-                View::Seq {
+                View::Seq(Seq {
                     ptr,
                     len,
                     elem: ty.param("T"),
-                },
+                }),
             ))
         }
         "HashMap" => hash(dbg, v, &["base", "table"], true),
@@ -64,11 +67,11 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         "RefCell" => ref_cell(dbg, v, ty),
         "Ref" | "RefMut" => {
             let target = deref(dbg, &field(dbg, v, ty, "value")?)?;
-            Some(View::Wrapper {
+            Some(View::Wrapper(Wrapper {
                 show: Show::Child(0),
                 kids: vec![("*".into(), target)],
                 pointer: true,
-            })
+            }))
         }
         "Mutex" | "RwLock" => lock(dbg, v, ty, base),
         "ManuallyDrop" => {
@@ -105,38 +108,37 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
                 vec
             };
             let vty = types::get(dbg, vec.ty?);
-            let (ptr, len) = views::vec_parts(dbg, &vec, &vty)?;
-            Some(views::checked(len, View::Str { ptr, len }))
+            let (ptr, len) = core_views::vec_parts(dbg, &vec, &vty)?;
+            Some(checked(len, View::Str(Str { ptr, len })))
         }
         "CString" => {
             let boxed = field(dbg, v, ty, "inner")?;
             let bty = types::get(dbg, boxed.ty?);
-            let (ptr, len) = views::fat_pointer(dbg, &boxed, &bty)?;
-            // The stored bytes end with the NUL terminator, which `{:?}` does not show.
-            Some(views::checked(
-                len,
-                View::Str {
-                    ptr,
-                    len: len.saturating_sub(1),
-                },
-            ))
+            let (ptr, len) = core_views::fat_pointer(dbg, &boxed, &bty)?;
+            Some(c_text(ptr, len))
         }
         "&Path" | "&OsStr" | "&mut Path" | "&mut OsStr" => {
-            let (ptr, len) = views::fat_pointer(dbg, v, ty)?;
-            Some(views::checked(len, View::Str { ptr, len }))
+            let (ptr, len) = core_views::fat_pointer(dbg, v, ty)?;
+            Some(checked(len, View::Str(Str { ptr, len })))
         }
         "&CStr" => {
-            let (ptr, len) = views::fat_pointer(dbg, v, ty)?;
-            Some(views::checked(
-                len,
-                View::Str {
-                    ptr,
-                    len: len.saturating_sub(1),
-                },
-            ))
+            let (ptr, len) = core_views::fat_pointer(dbg, v, ty)?;
+            Some(c_text(ptr, len))
         }
         _ => None,
     }
+}
+
+/// The text of a C string's `len` stored bytes, which end with the NUL
+/// terminator `{:?}` does not show.
+fn c_text(ptr: u64, len: u64) -> View {
+    checked(
+        len,
+        View::Str(Str {
+            ptr,
+            len: len.saturating_sub(1),
+        }),
+    )
 }
 
 /// A raw struct field of `v` (no views applied; a DST's tail as its
@@ -209,15 +211,15 @@ pub(crate) fn synth(dbg: &DebugInfo, enc: Encoding, n: u64) -> Val {
 }
 
 pub(crate) fn transparent(place: Place, ty: Option<DieRef>, pointer: bool) -> Option<View> {
-    Some(View::Wrapper {
+    Some(View::Wrapper(Wrapper {
         show: Show::Child(0),
         kids: vec![("value".into(), Val::new(place, ty))],
         pointer,
-    })
+    }))
 }
 
 fn wrapper_struct(label: &str, kids: Vec<(String, Val)>, shown: usize, more: bool) -> View {
-    View::Wrapper {
+    View::Wrapper(Wrapper {
         show: Show::Struct {
             label: label.into(),
             shown: (0..shown).collect(),
@@ -225,7 +227,7 @@ fn wrapper_struct(label: &str, kids: Vec<(String, Val)>, shown: usize, more: boo
         },
         kids,
         pointer: false,
-    }
+    })
 }
 
 fn vec_deque(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
@@ -241,20 +243,44 @@ fn vec_deque(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     if len > cap || head > cap {
         return Some(View::Error(Unavailable::CorruptLength(len)));
     }
-    Some(View::Items {
+    Some(View::Items(Items {
         shape: Shape::Seq,
         len,
-        walk: Walk::Ring {
+        walk: Arc::new(Ring {
             ptr,
             cap,
             head,
             stride,
             elem,
-        },
+        }),
+    }))
+}
+
+/// A hashbrown table (`RawTable`) at `path` inside `v`, as a map's or a
+/// set's items.
+pub(crate) fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option<View> {
+    let shape = if map { Shape::Map } else { Shape::Set };
+    Some(match hash_table(dbg, v, path, map)? {
+        Ok((items, walk)) => checked(
+            items,
+            View::Items(Items {
+                shape,
+                len: items,
+                walk: Arc::new(walk),
+            }),
+        ),
+        Err(corrupt) => View::Error(corrupt),
     })
 }
 
-pub(crate) fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option<View> {
+/// A hashbrown table's length and walk, or why its length is corrupt;
+/// `None` when the layout is not hashbrown's.
+pub(crate) fn hash_table(
+    dbg: &DebugInfo,
+    v: &Val,
+    path: &[&str],
+    map: bool,
+) -> Option<Result<(u64, Hash), Unavailable>> {
     let raw = inner(dbg, v, path)?; // RawTable<T>
     let rty = types::get(dbg, raw.ty?);
     let elem = rty.param("T")?;
@@ -273,33 +299,25 @@ pub(crate) fn hash(dbg: &DebugInfo, v: &Val, path: &[&str], map: bool) -> Option
         None
     };
     if items > mask.saturating_add(1) {
-        return Some(View::Error(Unavailable::CorruptLength(items)));
+        return Some(Err(Unavailable::CorruptLength(items)));
     }
-    let walk = Walk::Hash {
+    if key.offset != 0 {
+        return None; // keys are always first in hashbrown's (K, V) buckets
+    }
+    let walk = Hash {
         ctrl,
         buckets: if items == 0 { 0 } else { mask + 1 },
         stride: ety.size,
         key: key.ty,
         value,
     };
-    let (key_at, shape) = (key.offset, if map { Shape::Map } else { Shape::Set });
-    if key_at != 0 {
-        return None; // keys are always first in hashbrown's (K, V) buckets
-    }
-    Some(views::checked(
-        items,
-        View::Items {
-            shape,
-            len: items,
-            walk,
-        },
-    ))
+    Some(Ok((items, walk)))
 }
 
 /// An `Option`-like enum's payload: `Some(Some(field))` for `Some(x)`,
 /// `Some(None)` for `None`, `None` when `v` is not such an enum.
 fn some_payload(dbg: &DebugInfo, v: &Val) -> Option<Option<Val>> {
-    match views::active_variant(dbg, v)? {
+    match core_views::active_variant(dbg, v)? {
         (label, fields, base) if label == "Some" => {
             let f = fields.first()?;
             Some(Some(Val::new(v.place.at(base + f.offset), f.ty)))
@@ -314,16 +332,15 @@ fn btree(dbg: &DebugInfo, v: &Val, ty: &Type, map: bool) -> Option<View> {
     let root = field(dbg, v, ty, "root")?;
     let Some(node_ref) = some_payload(dbg, &root)? else {
         // No root: an empty map.
-        return Some(View::Items {
+        return Some(View::Items(Items {
             shape,
             len: 0,
-            walk: Walk::List {
+            walk: Arc::new(List {
                 head: 0,
                 next: 0,
-                elem_at: 0,
-                elem: None,
-            },
-        });
+                elem: (0, None),
+            }),
+        }));
     };
     let nty = types::get(dbg, node_ref.ty?);
     let height = number(dbg, &field(dbg, &node_ref, &nty, "height")?)?;
@@ -341,13 +358,13 @@ fn btree(dbg: &DebugInfo, v: &Val, ty: &Type, map: bool) -> Option<View> {
     } else {
         None
     };
-    if length > views::MAX_LEN {
+    if length > MAX_LEN {
         return Some(View::Error(Unavailable::CorruptLength(length)));
     }
-    Some(View::Items {
+    Some(View::Items(Items {
         shape,
         len: length,
-        walk: Walk::Tree(Box::new(Tree {
+        walk: Arc::new(Tree {
             root: root_addr,
             height,
             len_at,
@@ -356,8 +373,8 @@ fn btree(dbg: &DebugInfo, v: &Val, ty: &Type, map: bool) -> Option<View> {
             key: ty.param("K"),
             vals,
             edges_at: lty.size.div_ceil(8) * 8,
-        })),
-    })
+        }),
+    }))
 }
 
 fn array_stride(dbg: &DebugInfo, array: DieRef) -> Option<u64> {
@@ -387,18 +404,17 @@ fn linked_list(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
         }
         None => (0, 0),
     };
-    Some(views::checked(
+    Some(checked(
         len,
-        View::Items {
+        View::Items(Items {
             shape: Shape::Seq,
             len,
-            walk: Walk::List {
+            walk: Arc::new(List {
                 head: head_addr,
                 next,
-                elem_at,
-                elem: ty.param("T"),
-            },
-        },
+                elem: (elem_at, ty.param("T")),
+            }),
+        }),
     ))
 }
 
@@ -410,11 +426,11 @@ fn counted(dbg: &DebugInfo, v: &Val, ty: &Type, weak: bool) -> Option<View> {
     };
     // `Weak::new()` points nowhere (usize::MAX): no counts to read.
     if weak && addr == u64::MAX {
-        return Some(View::Wrapper {
+        return Some(View::Wrapper(Wrapper {
             show: Show::Text("(Weak)".into()),
             kids: Vec::new(),
             pointer: false,
-        });
+        }));
     }
     let ity = types::get(dbg, inner_val.ty?);
     let count = |name: &str| -> Option<Val> {
@@ -454,7 +470,7 @@ fn counted(dbg: &DebugInfo, v: &Val, ty: &Type, weak: bool) -> Option<View> {
     }
     kids.push(("strong".into(), strong));
     kids.push(("weak".into(), weak_count));
-    Some(View::Wrapper {
+    Some(View::Wrapper(Wrapper {
         show: if weak {
             Show::Text("(Weak)".into())
         } else {
@@ -462,7 +478,7 @@ fn counted(dbg: &DebugInfo, v: &Val, ty: &Type, weak: bool) -> Option<View> {
         },
         kids,
         pointer: true,
-    })
+    }))
 }
 
 fn ref_cell(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
@@ -473,11 +489,11 @@ fn ref_cell(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
     let kids = vec![("value".to_string(), value), ("borrow".to_string(), borrow)];
     if state < 0 {
         // Mutably borrowed: `{:?}` does not look inside, and neither do we.
-        return Some(View::Wrapper {
+        return Some(View::Wrapper(Wrapper {
             show: Show::Text("RefCell { value: <borrowed> }".into()),
             kids,
             pointer: false,
-        });
+        }));
     }
     Some(wrapper_struct("RefCell", kids, 1, false))
 }
@@ -506,7 +522,7 @@ fn lock(dbg: &DebugInfo, v: &Val, ty: &Type, label: &str) -> Option<View> {
 }
 
 fn cow(dbg: &DebugInfo, v: &Val) -> Option<View> {
-    let (_, fields, base) = views::active_variant(dbg, v)?;
+    let (_, fields, base) = core_views::active_variant(dbg, v)?;
     let f = fields.first()?;
     transparent(v.place.at(base + f.offset), f.ty, false)
 }
@@ -534,9 +550,9 @@ fn duration(dbg: &DebugInfo, v: &Val) -> Option<View> {
     } else {
         format!("<invalid duration nanos {n}>")
     };
-    Some(View::Wrapper {
+    Some(View::Wrapper(Wrapper {
         show: Show::Text(text),
         kids: vec![("secs".into(), secs), ("nanos".into(), nanos)],
         pointer: false,
-    })
+    }))
 }

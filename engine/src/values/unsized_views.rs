@@ -14,7 +14,9 @@ use crate::dwarf::debuginfo::DebugInfo;
 use crate::dwarf::types::{self, Field, Kind, Type};
 use crate::memory::place::Place;
 use crate::memory::unavailable::Unavailable;
-use crate::values::views::{self, Show, Val, View};
+use crate::values::families;
+use crate::values::shapes::{Seq, Show, Str, Wrapper};
+use crate::values::views::{Val, View, checked, type_of};
 
 /// What an unsized value's pointer carried beside its address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,22 +84,22 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<View> {
             Place::Mem(a) => a,
             _ => 0,
         };
-        return Some(View::Wrapper {
+        return Some(View::Wrapper(Wrapper {
             show: Show::Text(format!("{addr:#x}")),
             kids: vec![("*".into(), target)],
             pointer: true,
-        });
+        }));
     }
     match target.meta {
         Some(Meta::Slice(_) | Meta::Str(_)) => {
-            let tty = views::type_of(dbg, &target);
-            Some(views::view(dbg, &target, &tty))
+            let tty = type_of(dbg, &target);
+            Some(families::view(dbg, &target, &tty))
         }
-        _ => Some(View::Wrapper {
+        _ => Some(View::Wrapper(Wrapper {
             show: Show::Child(0),
             kids: vec![("*".into(), target)],
             pointer: true,
-        }),
+        })),
     }
 }
 
@@ -108,15 +110,15 @@ pub fn own_view(v: &Val) -> Option<View> {
         return None;
     };
     match v.meta? {
-        Meta::Slice(len) => Some(views::checked(
+        Meta::Slice(len) => Some(checked(
             len,
-            View::Seq {
+            View::Seq(Seq {
                 ptr,
                 len,
                 elem: v.ty,
-            },
+            }),
         )),
-        Meta::Str(len) => Some(views::checked(len, View::Str { ptr, len })),
+        Meta::Str(len) => Some(checked(len, View::Str(Str { ptr, len }))),
         Meta::Tail(_) => None,
     }
 }

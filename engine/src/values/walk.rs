@@ -1,11 +1,17 @@
-//! Walking std containers whose elements are not one stride apart:
-//! `VecDeque`'s ring, hashbrown's tables (`HashMap`, `HashSet`), B-tree nodes
-//! (`BTreeMap`, `BTreeSet`), `LinkedList`'s nodes, entries laid out in a
-//! vector (`IndexMap`), and several tables one after another (`DashMap`). Each walk yields one
-//! page of items and reads only the storage needed to reach that page, never
-//! more than its bounds allow, whatever the (possibly corrupt) memory says.
+//! Walking containers whose elements are not one stride apart ([`Walk`]):
+//! `VecDeque`'s ring, hashbrown's tables (`HashMap`, `HashSet`), B-tree
+//! nodes (`BTreeMap`, `BTreeSet`), `LinkedList`'s nodes, entries laid out
+//! in a vector (`IndexMap`), and several tables one after another
+//! (`DashMap`). Each walk yields one page of items and reads only the
+//! storage needed to reach that page, never more than its bounds allow,
+//! whatever the (possibly corrupt) memory says. A family whose container
+//! is laid out another way implements [`Walk`] beside its view.
 
-use crate::dwarf::debuginfo::DieRef;
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::dwarf::debuginfo::{DebugInfo, DieRef};
 use crate::memory::place::Place;
 use crate::memory::read::Memory;
 use crate::memory::unavailable::Unavailable;
@@ -16,50 +22,164 @@ const MAX_WALK: u64 = 1 << 32;
 /// B-tree nodes hold at most 11 keys; deeper than this is corrupt.
 const MAX_HEIGHT: u64 = 48;
 
-/// Where a container's items are.
-#[derive(Debug, Clone)]
-pub enum Walk {
-    /// `VecDeque`: `cap` slots from `ptr`, the first item at `head`.
-    Ring {
-        ptr: u64,
-        cap: u64,
-        head: u64,
-        stride: u64,
-        elem: Option<DieRef>,
-    },
-    /// hashbrown: control bytes at `ctrl`, bucket `i` at `ctrl - (i+1)*stride`.
-    /// `value` is the value's offset inside a bucket for maps.
-    Hash {
-        ctrl: u64,
-        buckets: u64,
-        stride: u64,
-        key: Option<DieRef>,
-        value: Option<(u64, Option<DieRef>)>,
-    },
-    /// A B-tree: the root node, its height and the node layout.
-    Tree(Box<Tree>),
-    /// Entries one `stride` apart from `ptr`, the key (and a map's value)
-    /// at an offset inside each.
-    Entries {
-        ptr: u64,
-        stride: u64,
-        key: (u64, Option<DieRef>),
-        value: Option<(u64, Option<DieRef>)>,
-    },
-    /// Several containers' items in turn, each with its length.
-    Concat(Vec<(u64, Walk)>),
-    /// A linked list: the first node, and where `next` and the element sit.
-    List {
-        head: u64,
-        next: u64,
-        elem_at: u64,
-        elem: Option<DieRef>,
-    },
-    /// Items an expression picked (a filter's matches), by position.
-    Picked(std::sync::Arc<crate::values::picked::Picked>),
+/// Where a container's items are, and how a page of them is reached: the
+/// paging part of a view, so that a family with a layout of its own brings
+/// its own walk.
+pub trait Walk: fmt::Debug + Send + Sync {
+    /// Items `range` (map items are entries).
+    fn items(&self, mem: &Memory, range: Range<u64>) -> Result<Vec<Val>, Unavailable>;
+
+    /// The name item `i` is shown under, when it is not its position
+    /// (`[i]`) or, in a map, its key.
+    fn name(&self, _dbg: &DebugInfo, _i: u64, _item: &Val) -> Option<String> {
+        None
+    }
 }
 
-/// A B-tree's layout, read from the DWARF of its leaf node.
+/// `VecDeque`: `cap` slots from `ptr`, the first item at `head`.
+#[derive(Debug, Clone)]
+pub struct Ring {
+    pub ptr: u64,
+    pub cap: u64,
+    pub head: u64,
+    pub stride: u64,
+    pub elem: Option<DieRef>,
+}
+
+impl Walk for Ring {
+    fn items(&self, _: &Memory, range: Range<u64>) -> Result<Vec<Val>, Unavailable> {
+        Ok(range
+            .map(|i| {
+                let slot = (self.head + i) % self.cap.max(1);
+                Val::new(Place::Mem(self.ptr + slot * self.stride), self.elem)
+            })
+            .collect())
+    }
+}
+
+/// hashbrown: control bytes at `ctrl`, bucket `i` at `ctrl - (i+1)*stride`.
+/// `value` is the value's offset inside a bucket for maps.
+#[derive(Debug, Clone)]
+pub struct Hash {
+    pub ctrl: u64,
+    pub buckets: u64,
+    pub stride: u64,
+    pub key: Option<DieRef>,
+    pub value: Option<(u64, Option<DieRef>)>,
+}
+
+impl Walk for Hash {
+    fn items(&self, mem: &Memory, range: Range<u64>) -> Result<Vec<Val>, Unavailable> {
+        let (start, end) = (range.start, range.end);
+        let Hash {
+            ctrl,
+            stride,
+            key,
+            value,
+            ..
+        } = *self;
+        let mut out = Vec::new();
+        let mut seen = 0u64;
+        let mut i = 0u64;
+        let buckets = self.buckets.min(MAX_WALK);
+        while i < buckets && seen < end {
+            let chunk = (buckets - i).min(4096) as usize;
+            let ctrl_bytes = mem.read(ctrl + i, chunk)?;
+            for (k, b) in ctrl_bytes.iter().enumerate() {
+                if b & 0x80 != 0 {
+                    continue; // empty or deleted
+                }
+                if seen >= start && seen < end {
+                    let bucket = ctrl.wrapping_sub((i + k as u64 + 1) * stride);
+                    let k_val = Val::new(Place::Mem(bucket), key);
+                    out.push(match value {
+                        Some((off, ty)) => {
+                            Val::entry(k_val, Val::new(Place::Mem(bucket + off), ty))
+                        }
+                        None => k_val,
+                    });
+                }
+                seen += 1;
+            }
+            i += chunk as u64;
+        }
+        Ok(out)
+    }
+}
+
+/// Entries one `stride` apart from `ptr`, the key (and a map's value) at an
+/// offset inside each.
+#[derive(Debug, Clone)]
+pub struct Entries {
+    pub ptr: u64,
+    pub stride: u64,
+    pub key: (u64, Option<DieRef>),
+    pub value: Option<(u64, Option<DieRef>)>,
+}
+
+impl Walk for Entries {
+    fn items(&self, _: &Memory, range: Range<u64>) -> Result<Vec<Val>, Unavailable> {
+        Ok(range
+            .map(|i| {
+                let at = self.ptr.wrapping_add(i.wrapping_mul(self.stride));
+                let k = Val::new(Place::Mem(at + self.key.0), self.key.1);
+                match self.value {
+                    Some((off, ty)) => Val::entry(k, Val::new(Place::Mem(at + off), ty)),
+                    None => k,
+                }
+            })
+            .collect())
+    }
+}
+
+/// Several containers' items in turn, each with its length.
+#[derive(Debug, Clone)]
+pub struct Concat(pub Vec<(u64, Arc<dyn Walk>)>);
+
+impl Walk for Concat {
+    fn items(&self, mem: &Memory, range: Range<u64>) -> Result<Vec<Val>, Unavailable> {
+        let (start, end) = (range.start, range.end);
+        let mut out = Vec::new();
+        let mut first = 0u64;
+        for (len, part) in &self.0 {
+            let (lo, hi) = (start.max(first), end.min(first.saturating_add(*len)));
+            if lo < hi {
+                out.extend(part.items(mem, lo - first..hi - first)?);
+            }
+            first = first.saturating_add(*len);
+        }
+        Ok(out)
+    }
+}
+
+/// A linked list: the first node, where `next` sits in a node, and the
+/// element's offset in a node and its type.
+#[derive(Debug, Clone)]
+pub struct List {
+    pub head: u64,
+    pub next: u64,
+    pub elem: (u64, Option<DieRef>),
+}
+
+impl Walk for List {
+    fn items(&self, mem: &Memory, range: Range<u64>) -> Result<Vec<Val>, Unavailable> {
+        let (start, end) = (range.start, range.end);
+        let mut out = Vec::new();
+        let mut node = self.head;
+        let mut i = 0u64;
+        while node != 0 && i < end && i < MAX_WALK {
+            if i >= start {
+                out.push(Val::new(Place::Mem(node + self.elem.0), self.elem.1));
+            }
+            node = mem.read_word(node + self.next)?;
+            i += 1;
+        }
+        Ok(out)
+    }
+}
+
+/// A B-tree: the root node, its height and the node layout, read from the
+/// DWARF of its leaf node.
 #[derive(Debug, Clone)]
 pub struct Tree {
     pub root: u64,
@@ -73,108 +193,22 @@ pub struct Tree {
     pub edges_at: u64,
 }
 
-/// Items `start..start+count` (map items are entries).
-pub fn items(mem: &Memory, walk: &Walk, start: u64, count: u64) -> Result<Vec<Val>, Unavailable> {
-    let end = start.saturating_add(count);
-    match walk {
-        Walk::Picked(p) => Ok(p.items(start, end)),
-        Walk::Ring {
-            ptr,
-            cap,
-            head,
-            stride,
-            elem,
-        } => Ok((start..end)
-            .map(|i| {
-                let slot = (head + i) % (*cap).max(1);
-                Val::new(Place::Mem(ptr + slot * stride), *elem)
-            })
-            .collect()),
-        Walk::Hash {
-            ctrl,
-            buckets,
-            stride,
-            key,
-            value,
-        } => {
-            let mut out = Vec::new();
-            let mut seen = 0u64;
-            let mut i = 0u64;
-            let buckets = (*buckets).min(MAX_WALK);
-            while i < buckets && seen < end {
-                let chunk = (buckets - i).min(4096) as usize;
-                let ctrl_bytes = mem.read(ctrl + i, chunk)?;
-                for (k, b) in ctrl_bytes.iter().enumerate() {
-                    if b & 0x80 != 0 {
-                        continue; // empty or deleted
-                    }
-                    if seen >= start && seen < end {
-                        let bucket = ctrl.wrapping_sub((i + k as u64 + 1) * stride);
-                        let k_val = Val::new(Place::Mem(bucket), *key);
-                        out.push(match value {
-                            Some((off, ty)) => {
-                                Val::entry(k_val, Val::new(Place::Mem(bucket + off), *ty))
-                            }
-                            None => k_val,
-                        });
-                    }
-                    seen += 1;
-                }
-                i += chunk as u64;
-            }
-            Ok(out)
-        }
-        Walk::Entries {
-            ptr,
-            stride,
-            key,
-            value,
-        } => Ok((start..end)
-            .map(|i| {
-                let at = ptr.wrapping_add(i.wrapping_mul(*stride));
-                let k = Val::new(Place::Mem(at + key.0), key.1);
-                match value {
-                    Some((off, ty)) => Val::entry(k, Val::new(Place::Mem(at + off), *ty)),
-                    None => k,
-                }
-            })
-            .collect()),
-        Walk::Concat(parts) => {
-            let mut out = Vec::new();
-            let mut first = 0u64;
-            for (len, part) in parts {
-                let (lo, hi) = (start.max(first), end.min(first.saturating_add(*len)));
-                if lo < hi {
-                    out.extend(items(mem, part, lo - first, hi - lo)?);
-                }
-                first = first.saturating_add(*len);
-            }
-            Ok(out)
-        }
-        Walk::Tree(t) => {
-            let mut out = Vec::new();
-            let mut seen = 0u64;
-            tree_walk(mem, t, t.root, t.height, start, end, &mut seen, &mut out)?;
-            Ok(out)
-        }
-        Walk::List {
-            head,
-            next,
-            elem_at,
-            elem,
-        } => {
-            let mut out = Vec::new();
-            let mut node = *head;
-            let mut i = 0u64;
-            while node != 0 && i < end && i < MAX_WALK {
-                if i >= start {
-                    out.push(Val::new(Place::Mem(node + elem_at), *elem));
-                }
-                node = mem.read_word(node + next)?;
-                i += 1;
-            }
-            Ok(out)
-        }
+impl Walk for Tree {
+    fn items(&self, mem: &Memory, range: Range<u64>) -> Result<Vec<Val>, Unavailable> {
+        let (start, end) = (range.start, range.end);
+        let mut out = Vec::new();
+        let mut seen = 0u64;
+        tree_walk(
+            mem,
+            self,
+            self.root,
+            self.height,
+            start,
+            end,
+            &mut seen,
+            &mut out,
+        )?;
+        Ok(out)
     }
 }
 

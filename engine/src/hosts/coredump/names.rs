@@ -100,7 +100,7 @@ fn name_of(dbg: &crate::dwarf::debuginfo::DebugInfo, inner: &Val) -> Option<Stri
     let mut cur = string;
     for _ in 0..4 {
         let ty = nav::ty(dbg, &cur)?;
-        if let Some((ptr, len)) = crate::values::views::fat_pointer(dbg, &cur, &ty) {
+        if let Some((ptr, len)) = crate::values::core_views::fat_pointer(dbg, &cur, &ty) {
             if len == 0 || len > 4096 {
                 return None;
             }
