@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tests::{TempDir, bin, blank_addresses, pmdb, report_json, tokio_demo};
+use tests::{TempDir, bin, blank_addresses, pmdb, report_json};
 
 /// A hung program, killed on drop.
 struct Hung {
@@ -377,7 +377,7 @@ fn a_parking_lot_deadlock() {
 
 #[test]
 fn tokio_tasks_stuck_on_every_kind_of_await_and_two_deadlocks() {
-    let (r, text) = reports(&tokio_demo("hang"), &[]);
+    let (r, text) = reports(&tests::fixtures::TOKIO_HANG.path(), &[]);
     // Each task by its outermost future.
     let mut tasks: Vec<(String, String)> = r["tasks"]
         .as_array()
