@@ -102,6 +102,7 @@ pub fn record(
         time: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
+        taken_by: None,
     }
 }
 

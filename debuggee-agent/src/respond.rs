@@ -100,6 +100,7 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
         match crash.info.kind {
             wire::CrashKind::Panic => "panicked".to_string(),
             wire::CrashKind::Signal => format!("crashed: {}", crash.info.message),
+            wire::CrashKind::Snapshot => format!("stopped: {}", crash.info.message),
         },
         bound.path.display(),
         config.wait.as_secs_f64()

@@ -146,6 +146,7 @@ mod tests {
             id,
             name: name.into(),
             crashed: false,
+            state: None,
         }
     }
 

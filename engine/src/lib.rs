@@ -24,7 +24,8 @@
 //!    who holds it, the deadlocks (over values and tasks);
 //! 7. [`crash`] — one crash served: the `Engine`, tracebacks, the
 //!    `Inspector`, the server, the record, the report;
-//! 8. [`hosts`] — where a process comes from: core files.
+//! 8. [`hosts`] — where a process comes from: core files, running
+//!    processes (ptrace).
 
 pub mod memory;
 

@@ -413,6 +413,19 @@ pub struct Hello {
 pub enum CrashKind {
     Panic,
     Signal,
+    /// No crash: a snapshot of a running process ([`CrashInfo::taken_by`]
+    /// says how it was taken).
+    Snapshot,
+}
+
+/// How a snapshot of a running process was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TakenBy {
+    /// pmdb stopped every thread through ptrace and read the process from outside.
+    Ptrace,
+    /// The program's own agent froze its threads and served the snapshot.
+    Agent,
 }
 
 /// The crash record.
@@ -433,6 +446,9 @@ pub struct CrashInfo {
     pub program: String,
     /// Seconds since the Unix epoch when the crash happened.
     pub time: u64,
+    /// For a [`CrashKind::Snapshot`], how it was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taken_by: Option<TakenBy>,
 }
 
 /// One thread of the crashed process.
@@ -441,6 +457,52 @@ pub struct ThreadInfo {
     pub id: u64,
     pub name: String,
     pub crashed: bool,
+    /// What the thread was doing when it was stopped, where the host knows
+    /// (a live snapshot does; a crash's record does not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<ThreadState>,
+}
+
+/// What a thread was doing when a snapshot stopped it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ThreadState {
+    /// In its own code: on a CPU, or ready to run.
+    Running,
+    /// Waiting inside a system call, named as the kernel names it
+    /// (`futex`, `read`, `epoll_wait`, `nanosleep`, or `syscall 451`).
+    Blocked { syscall: String },
+    /// Stopped by job control (`SIGSTOP`, `SIGTSTP`, …); it stays stopped.
+    Stopped { signal: String },
+}
+
+impl ThreadState {
+    /// The one word scripts match on: `running`, `blocked` or `stopped`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ThreadState::Running => "running",
+            ThreadState::Blocked { .. } => "blocked",
+            ThreadState::Stopped { .. } => "stopped",
+        }
+    }
+
+    /// The system call a blocked thread waits in.
+    pub fn syscall(&self) -> Option<&str> {
+        match self {
+            ThreadState::Blocked { syscall } => Some(syscall),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ThreadState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ThreadState::Running => f.write_str("running"),
+            ThreadState::Blocked { syscall } => write!(f, "blocked in {syscall}"),
+            ThreadState::Stopped { signal } => write!(f, "stopped by {signal}"),
+        }
+    }
 }
 
 /// One frame of a traceback (inlined calls are frames of their own).

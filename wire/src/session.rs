@@ -698,11 +698,13 @@ mod tests {
                     pid: 7,
                     program: "p".into(),
                     time: 0,
+                    taken_by: None,
                 }),
                 Request::Threads => Response::Threads(vec![ThreadInfo {
                     id: TID,
                     name: "main".into(),
                     crashed: true,
+                    state: None,
                 }]),
                 Request::Traceback { thread } if *thread == TID || (names && *thread == 0) => {
                     Response::Traceback(vec![

@@ -221,6 +221,7 @@ pub fn stack_frame(
 pub fn crash_text(crash: &CrashInfo) -> String {
     match crash.kind {
         CrashKind::Panic => "panic".into(),
+        CrashKind::Snapshot => "snapshot".into(),
         CrashKind::Signal => crash
             .message
             .split_whitespace()
@@ -233,7 +234,12 @@ pub fn crash_text(crash: &CrashInfo) -> String {
 /// The `stopped` event for the crash, on the thread that crashed (its DAP id).
 pub fn stopped(crash: &CrashInfo, thread_id: i64) -> Stopped {
     Stopped {
-        reason: "exception",
+        // A live snapshot stopped the program; nothing went wrong.
+        reason: if crash.kind == CrashKind::Snapshot {
+            "pause"
+        } else {
+            "exception"
+        },
         description: crash.message.clone(),
         text: crash_text(crash),
         thread_id,
@@ -270,6 +276,7 @@ pub fn exception_info(crash: &CrashInfo, frames: &[FrameInfo]) -> ExceptionInfo 
             match crash.kind {
                 CrashKind::Panic => "panicked",
                 CrashKind::Signal => "received a fatal signal",
+                CrashKind::Snapshot => "was stopped for a snapshot",
             },
             crash.message
         ),
@@ -505,6 +512,7 @@ mod tests {
             pid: 1,
             program: "demo".into(),
             time: 0,
+            taken_by: None,
         }
     }
 

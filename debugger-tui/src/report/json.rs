@@ -90,6 +90,9 @@ pub struct Crash<'a> {
     kind: &'a CrashKind,
     line: Option<u32>,
     message: &'a str,
+    /// How a snapshot was taken (`ptrace`, `agent`); crashes have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    taken_by: Option<wire::TakenBy>,
     thread: &'a str,
 }
 
@@ -101,6 +104,7 @@ impl<'a> Crash<'a> {
             kind: &c.kind,
             line: c.line,
             message: &c.message,
+            taken_by: c.taken_by,
             thread: &c.thread_name,
         }
     }
@@ -151,14 +155,22 @@ fn threads<S: Serializer>(threads: &Threads, s: S) -> Result<S::Ok, S::Error> {
         frames: t.frames.iter().map(Frame).collect(),
         name: &t.name,
         waits_on: stuck.and_then(|st| wait_json(st, Waiter::Thread(t.id))),
+        state: t.state.as_ref().map(wire::ThreadState::kind),
+        syscall: t.state.as_ref().and_then(wire::ThreadState::syscall),
     }))
 }
 
+/// A thread: `state` (`running`, `blocked`, `stopped`) and the `syscall` a
+/// blocked one waits in are there for live snapshots only.
 #[derive(Serialize)]
 struct Thread<'a> {
     crashed: bool,
     frames: Vec<Frame<'a>>,
     name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    syscall: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     waits_on: Option<Value>,
 }
@@ -287,6 +299,7 @@ mod tests {
             pid: 42,
             program: "demo".into(),
             time: 0,
+            taken_by: None,
         };
         let frame = |index, source| ReportFrame {
             index,
@@ -302,6 +315,7 @@ mod tests {
             id: 1,
             name: "main".into(),
             crashed: true,
+            state: None,
             frames: vec![
                 frame(
                     0,

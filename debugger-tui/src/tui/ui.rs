@@ -156,6 +156,14 @@ pub fn draw_busy(f: &mut Frame, last: Option<&ratatui::buffer::Buffer>, tick: us
 fn header(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let c = &app.crash;
     let thread = &app.cursor.threads[app.cursor.thread];
+    // pmdb holds a live process stopped for as long as the TUI is open.
+    let holding = match (c.kind, c.taken_by) {
+        (wire::CrashKind::Snapshot, Some(wire::TakenBy::Ptrace)) => Span::styled(
+            "  HOLDING: every thread stopped until you quit",
+            theme.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ),
+        _ => Span::raw(""),
+    };
     let title = Line::from(vec![
         Span::styled("pmdb", theme.fg(Color::Cyan).add_modifier(Modifier::BOLD)),
         Span::raw(format!(
@@ -173,25 +181,36 @@ fn header(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 String::new()
             }
         )),
+        holding,
     ]);
     let at = match (&c.file, c.line, c.column) {
         (Some(file), Some(l), Some(col)) => format!(" at {file}:{l}:{col}"),
         _ => String::new(),
     };
-    let what = match c.kind {
-        wire::CrashKind::Panic => "panicked",
-        wire::CrashKind::Signal => "crashed",
-    };
     let message = c.message.lines().next().unwrap_or("");
     // A deadlock is said before the crash (a snapshot's is no crash).
-    let said = match &app.deadlock {
-        Some(d) => d.clone(),
-        None => format!("thread '{}' {what}{at}: {message}", c.thread_name),
+    let crash = match (&app.deadlock, c.kind) {
+        (Some(d), _) => Line::from(Span::styled(
+            d.clone(),
+            theme.fg(Color::Red).add_modifier(Modifier::BOLD),
+        )),
+        (None, wire::CrashKind::Snapshot) => Line::from(Span::styled(
+            message.to_string(),
+            theme.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        )),
+        (None, kind) => Line::from(Span::styled(
+            format!(
+                "thread '{}' {}{at}: {message}",
+                c.thread_name,
+                if kind == wire::CrashKind::Panic {
+                    "panicked"
+                } else {
+                    "crashed"
+                }
+            ),
+            theme.fg(Color::Red).add_modifier(Modifier::BOLD),
+        )),
     };
-    let crash = Line::from(Span::styled(
-        said,
-        theme.fg(Color::Red).add_modifier(Modifier::BOLD),
-    ));
     f.render_widget(Paragraph::new(vec![title, crash]), area);
 }
 

@@ -74,6 +74,9 @@ impl Inspector {
     pub fn threads(&self) -> Vec<ThreadInfo> {
         let later = self.engine.mem().process().later_crashes();
         let crashed_later = |tid: u64| later.iter().any(|c| c.info.thread == tid);
+        let process = self.engine.mem().process();
+        // A snapshot of a running process has no crashed thread.
+        let first_crashed = self.crash.info.kind != wire::CrashKind::Snapshot;
         let mut out: Vec<ThreadInfo> = self
             .crash
             .threads
@@ -87,7 +90,8 @@ impl Inspector {
                     Some((name, _)) if crashed_later(t.id) => name.to_string(),
                     _ => t.name.clone(),
                 },
-                crashed: i == 0 || crashed_later(t.id),
+                crashed: (i == 0 && first_crashed) || crashed_later(t.id),
+                state: process.thread_state(t.id),
             })
             .collect();
         for c in &later {
@@ -96,6 +100,7 @@ impl Inspector {
                     id: c.info.thread,
                     name: c.info.thread_name.clone(),
                     crashed: true,
+                    state: None,
                 });
             }
         }

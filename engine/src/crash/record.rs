@@ -178,6 +178,7 @@ mod tests {
                 pid: 42,
                 program: "demo".into(),
                 time: 1_700_000_000,
+                taken_by: None,
             },
             threads: vec![Thread {
                 id: 42,

@@ -70,6 +70,8 @@ pub struct ReportThread {
     pub id: u64,
     pub name: String,
     pub crashed: bool,
+    /// What it was doing when stopped (live snapshots only).
+    pub state: Option<wire::ThreadState>,
     pub frames: Vec<ReportFrame>,
 }
 
@@ -118,6 +120,7 @@ pub fn walk(session: &Session, depth: u32) -> Result<Vec<ReportThread>, wire::Er
             id: t.id,
             name: t.name,
             crashed: t.crashed,
+            state: t.state,
             frames,
         });
     }
@@ -182,25 +185,37 @@ pub fn to_text_stuck(
         (Some(f), Some(l), Some(c)) => format!(" at {f}:{l}:{c}"),
         _ => String::new(),
     };
-    let _ = writeln!(
-        out,
-        "{} in thread '{}'{at}: {}",
-        match crash.kind {
-            wire::CrashKind::Panic => "panic",
-            wire::CrashKind::Signal => "signal",
-        },
-        crash.thread_name,
-        crash.message
-    );
+    match crash.kind {
+        wire::CrashKind::Snapshot => {
+            let _ = writeln!(out, "{}", crash.message);
+        }
+        kind => {
+            let _ = writeln!(
+                out,
+                "{} in thread '{}'{at}: {}",
+                if kind == wire::CrashKind::Panic {
+                    "panic"
+                } else {
+                    "signal"
+                },
+                crash.thread_name,
+                crash.message
+            );
+        }
+    }
     for t in threads {
         let hidden = t.frames.iter().filter(|f| f.runtime).count();
         let note = match runtime {
             Runtime::Hidden if hidden > 0 => format!(", {hidden} runtime frames hidden"),
             _ => String::new(),
         };
+        let state = match &t.state {
+            Some(state) => format!(" ({state})"),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "\nthread '{}'{}{note}",
+            "\nthread '{}'{}{state}{note}",
             t.name,
             if t.crashed { " (crashed)" } else { "" }
         );
@@ -287,6 +302,7 @@ mod tests {
             pid: 9,
             program: "p".into(),
             time: 0,
+            taken_by: None,
         };
         let mut p = leaf("p", "Point", "Point { x: 1 }");
         p.children.push(leaf("x", "i32", "1"));
@@ -294,6 +310,7 @@ mod tests {
             id: 1,
             name: "main".into(),
             crashed: true,
+            state: None,
             frames: vec![
                 ReportFrame {
                     index: 0,

@@ -1,9 +1,14 @@
 //! Where a process comes from, when it is not the engine's own caller: each
 //! host implements `memory::process::Process` and serves its crash through
 //! `crash`. The agent (inside the crashed program) is a crate of its own.
-//! `coredump`: core files; `launch`: programs pmdb starts under ptrace.
+//!
+//! - [`coredump`]: a core file;
+//! - [`launch`]: a program pmdb starts under ptrace (`pmdb run`, `pmdb test`);
+//! - [`ptrace`]: a running process pmdb did not start, stopped through ptrace
+//!   for a snapshot.
 //!
 //! Uses every layer.
 
 pub mod coredump;
 pub mod launch;
+pub mod ptrace;

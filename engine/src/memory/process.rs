@@ -124,4 +124,9 @@ pub trait Process: Send + Sync {
     fn later_crashes(&self) -> Vec<LaterCrash> {
         Vec::new()
     }
+    /// What thread `tid` was doing when it was stopped, where the host
+    /// knows (a live snapshot does).
+    fn thread_state(&self, _tid: u64) -> Option<wire::ThreadState> {
+        None
+    }
 }

@@ -140,6 +140,7 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
             pid,
             program,
             time,
+            taken_by: None,
         },
         threads,
     }

@@ -670,6 +670,7 @@ impl Tracee {
             time: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
+            taken_by: None,
         };
         match held {
             Held::Panic { .. } => {
