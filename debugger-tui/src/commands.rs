@@ -194,10 +194,13 @@ impl Cursor {
                     .map(|&i| {
                         let t = &self.threads[i];
                         format!(
-                            "{} {i} {}{}",
+                            "{} {i} {}{}{}",
                             if i == self.thread { "*" } else { " " },
                             t.name,
-                            if t.crashed { " (crashed)" } else { "" }
+                            if t.crashed { " (crashed)" } else { "" },
+                            t.state
+                                .as_ref()
+                                .map_or_else(String::new, |s| format!("  ({s})"))
                         )
                     })
                     .collect();

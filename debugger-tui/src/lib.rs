@@ -2,7 +2,7 @@
 //! without a terminal: [`report`] (the non-interactive dump), [`tui`] (state,
 //! drawing, keys), [`target`], [`run`], [`cargo_test`] (`pmdb test`) and [`list`] for the
 //! commands,
-//! [`core`] for core files, [`remote`] and [`bridge`] for a crash on another
+//! [`core`] for core files, [`live`] for running processes, [`remote`] and [`bridge`] for a crash on another
 //! machine, [`source`] for where source text comes from, [`dap`] for editors.
 
 pub mod bridge;
@@ -12,6 +12,7 @@ pub mod core;
 pub mod dap;
 pub mod evaluate;
 pub mod list;
+pub mod live;
 pub mod remote;
 pub mod report;
 pub mod run;

@@ -44,6 +44,9 @@ pub enum Endpoint {
     Command(Vec<String>),
     /// A core file, served by the engine inside this process.
     Core(PathBuf, engine::hosts::coredump::Options),
+    /// A running process with no crash waiting: a snapshot through ptrace,
+    /// served by the engine inside this process.
+    Live(u32),
 }
 
 impl Endpoint {
@@ -65,6 +68,12 @@ impl Endpoint {
                 &args,
             )?));
         }
+        // A pid with no agent waiting on a crash: the process as it runs.
+        if let Some(Ok(pid)) = target.map(str::parse::<u32>)
+            && !wire::socket::socket_path(&wire::socket::socket_dir(), pid).exists()
+        {
+            return Ok(Endpoint::Live(pid));
+        }
         Ok(Endpoint::Local(crate::target::resolve(target)?))
     }
 
@@ -74,6 +83,7 @@ impl Endpoint {
             Endpoint::Local(socket) => Session::connect(socket.as_path()),
             Endpoint::Command(argv) => Session::via_command(argv),
             Endpoint::Core(file, options) => return crate::core::open(file, options),
+            Endpoint::Live(pid) => return crate::live::held_session(*pid),
         };
         session.map_err(|e| match (self, e) {
             // The command's own error already names it.
@@ -88,6 +98,7 @@ impl Endpoint {
     pub fn describe(&self) -> String {
         match self {
             Endpoint::Local(p) | Endpoint::Core(p, _) => p.display().to_string(),
+            Endpoint::Live(pid) => format!("pid {pid}"),
             Endpoint::Command(argv) => {
                 shlex::try_join(argv.iter().map(String::as_str)).unwrap_or_else(|_| argv.join(" "))
             }

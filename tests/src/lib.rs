@@ -7,6 +7,7 @@
 
 pub mod dap;
 pub mod fixtures;
+pub mod live;
 pub mod sshd;
 pub mod tmux;
 

@@ -1,7 +1,8 @@
 //! `pmdb report`: every thread's traceback with locals expanded N levels,
 //! as text for people or as one JSON object for scripts. From the ground up:
 //! [`model`] walks the session into plain data, [`text`] and [`json`] write
-//! it (pure functions), and [`report`] here connects, walks and prints.
+//! it (pure functions), and [`report`] here connects (or snapshots a live
+//! process), walks and prints.
 
 pub mod json;
 pub mod model;
@@ -16,22 +17,42 @@ use crate::source::{SourceArgs, Sources};
 use model::{add_source, walk, walk_tasks};
 
 /// Connects, walks and prints. The debuggee is left waiting. With
-/// `source`, each user frame shows the lines around its line.
+/// `source`, each user frame shows the lines around its line. A live
+/// process (no crash waiting) is stopped only while it is read, and the
+/// pause is said on stderr.
 pub fn report(
     endpoint: &Endpoint,
     json: bool,
     depth: u32,
     source: Option<&SourceArgs>,
 ) -> anyhow::Result<()> {
-    let session = endpoint.connect()?;
-    say_warnings(&session);
+    let w = match endpoint {
+        Endpoint::Live(pid) => {
+            let snapshot = crate::live::snapshot(*pid)?;
+            let session = engine::hosts::ptrace::serve_in_process(
+                snapshot.engine.clone(),
+                snapshot.crash.clone(),
+            )?;
+            say_warnings(&session);
+            let w = walked(&session, depth, source);
+            drop(session);
+            let released = snapshot.hold.release();
+            crate::live::say_paused(*pid, &released);
+            w?
+        }
+        _ => {
+            let session = endpoint.connect()?;
+            say_warnings(&session);
+            walked(&session, depth, source)?
+        }
+    };
     if json {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        write_json(&session, depth, source, &mut out)?;
+        json_of(&w, &mut out)?;
         writeln!(out)?;
         out.flush()?;
     } else {
-        print!("{}", as_text(&session, depth, source)?);
+        print!("{}", text_of(&w));
     }
     Ok(())
 }
@@ -39,6 +60,7 @@ pub fn report(
 /// The report's model: the crash, its threads, tasks and why they wait.
 struct Walked {
     crash: wire::CrashInfo,
+    pid: u32,
     threads: Vec<model::ReportThread>,
     tasks: Vec<model::ReportTask>,
     no_tasks: Option<String>,
@@ -59,6 +81,7 @@ fn walked(session: &Session, depth: u32, source: Option<&SourceArgs>) -> anyhow:
     };
     Ok(Walked {
         crash,
+        pid: session.hello().pid,
         threads,
         tasks,
         no_tasks,
@@ -73,13 +96,16 @@ pub fn as_text(
     depth: u32,
     source: Option<&SourceArgs>,
 ) -> anyhow::Result<String> {
-    let w = walked(session, depth, source)?;
-    Ok(engine::crash::report::to_text_stuck(
+    Ok(text_of(&walked(session, depth, source)?))
+}
+
+fn text_of(w: &Walked) -> String {
+    engine::crash::report::to_text_stuck(
         &w.crash,
         &w.threads,
         w.stuck.as_ref(),
         engine::crash::report::Runtime::Shown,
-    ) + &text::tasks_text_stuck(&w.tasks, w.no_tasks.as_deref(), w.stuck.as_ref()))
+    ) + &text::tasks_text_stuck(&w.tasks, w.no_tasks.as_deref(), w.stuck.as_ref())
 }
 
 /// Writes the report of the crash `session` serves as one JSON object
@@ -90,11 +116,14 @@ pub fn write_json(
     source: Option<&SourceArgs>,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let w = walked(session, depth, source)?;
+    json_of(&walked(session, depth, source)?, out)
+}
+
+fn json_of(w: &Walked, out: &mut dyn Write) -> anyhow::Result<()> {
     let report = json::Report {
         crash: json::Crash::of(&w.crash),
         deadlocks: w.stuck.as_ref(),
-        pid: session.hello().pid,
+        pid: w.pid,
         tasks: (&w.tasks, w.stuck.as_ref()),
         tasks_unavailable: w.no_tasks.as_deref(),
         threads: (&w.threads, w.stuck.as_ref()),

@@ -468,9 +468,12 @@ fn threads(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
         .map(|&i| {
             let t = &app.cursor.threads[i];
             let text = format!(
-                "{i} {}{}",
+                "{i} {}{}{}",
                 t.name,
-                if t.crashed { " (crashed)" } else { "" }
+                if t.crashed { " (crashed)" } else { "" },
+                t.state
+                    .as_ref()
+                    .map_or_else(String::new, |s| format!("  {s}"))
             );
             if i == app.cursor.thread {
                 Line::styled(text, theme.selected())

@@ -13,10 +13,11 @@ mod memory;
 mod procfs;
 mod stop;
 pub mod syscalls;
+mod warm;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use wire::{CrashInfo, CrashKind, TakenBy, ThreadState};
@@ -105,7 +106,8 @@ impl SnapshotError {
 pub struct LiveProcess {
     pid: u32,
     objects: Vec<Object>,
-    states: HashMap<u64, ThreadState>,
+    /// Known once the threads are stopped.
+    states: OnceLock<HashMap<u64, ThreadState>>,
 }
 
 impl Process for LiveProcess {
@@ -122,7 +124,7 @@ impl Process for LiveProcess {
     }
 
     fn thread_state(&self, tid: u64) -> Option<ThreadState> {
-        self.states.get(&tid).cloned()
+        self.states.get()?.get(&tid).cloned()
     }
 }
 
@@ -140,22 +142,31 @@ pub struct Snapshot {
 /// The process stays stopped until the snapshot's [`Hold`] goes.
 pub fn snapshot(pid: u32, options: &Options) -> Result<Snapshot, SnapshotError> {
     let pid = check(pid)?;
+    let new_engine = |objects: Vec<Object>| {
+        let process = Arc::new(LiveProcess {
+            pid,
+            objects,
+            states: OnceLock::new(),
+        });
+        let engine = Engine::new(process.clone()).with_debug_roots(options.debug_dirs.clone());
+        (process, Arc::new(engine))
+    };
+    // What can be done while the process runs is done before it stops.
+    let (files, objects, maps) = place(pid)?;
+    let (mut process, mut engine) = new_engine(objects);
+    warm::warm(&engine, pid, &maps);
     let (hold, threads) = stop::stop_all(pid)?;
-    let maps = procfs::maps(pid).map_err(|e| SnapshotError::Maps(pid, e.to_string()))?;
-    let entry = procfs::auxv(pid)
-        .ok()
-        .and_then(|a| a.iter().find(|(k, _)| *k == AT_ENTRY).map(|(_, v)| *v));
-    let objects = objects_of(pid, &maps, entry);
-    let states: HashMap<u64, ThreadState> = threads
-        .iter()
-        .filter_map(|t| Some((u64::from(t.tid), t.state.clone()?)))
-        .collect();
-    let process = Arc::new(LiveProcess {
-        pid,
-        objects,
-        states,
-    });
-    let engine = Arc::new(Engine::new(process).with_debug_roots(options.debug_dirs.clone()));
+    // A library loaded or unloaded meanwhile: placed again, as stopped.
+    let (files_now, objects_now, _) = place(pid)?;
+    if files_now != files {
+        (process, engine) = new_engine(objects_now);
+    }
+    let _ = process.states.set(
+        threads
+            .iter()
+            .filter_map(|t| Some((u64::from(t.tid), t.state.clone()?)))
+            .collect(),
+    );
     let program = std::fs::read_link(format!("/proc/{pid}/exe"))
         .ok()
         .and_then(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
@@ -358,9 +369,21 @@ fn machine_name(machine: u16) -> String {
     }
 }
 
+/// The file mappings (start, end, path), the loaded objects and every
+/// mapping of `pid`.
+type Placed = (Vec<(u64, u64, String)>, Vec<Object>, Vec<procfs::Mapping>);
+
 /// The loaded objects, placed as the core host places them: each ELF file
 /// the process maps (and the vDSO), by the headers in its memory.
-fn objects_of(pid: u32, maps: &[procfs::Mapping], entry: Option<u64>) -> Vec<Object> {
+fn place(pid: u32) -> Result<Placed, SnapshotError> {
+    let maps = procfs::maps(pid).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => SnapshotError::Exited(pid),
+        std::io::ErrorKind::PermissionDenied => SnapshotError::not_permitted(pid),
+        _ => SnapshotError::Maps(pid, e.to_string()),
+    })?;
+    let entry = procfs::auxv(pid)
+        .ok()
+        .and_then(|a| a.iter().find(|(k, _)| *k == AT_ENTRY).map(|(_, v)| *v));
     let files: Vec<FileMapping> = maps
         .iter()
         .filter(|m| m.path.starts_with('/') || m.path == "[vdso]")
@@ -381,7 +404,11 @@ fn objects_of(pid: u32, maps: &[procfs::Mapping], entry: Option<u64>) -> Vec<Obj
     {
         main.path = format!("/proc/{pid}/exe");
     }
-    objects
+    let key = files
+        .into_iter()
+        .map(|f| (f.start, f.end, f.path))
+        .collect();
+    Ok((key, objects, maps))
 }
 
 /// The registers in DWARF numbering.
