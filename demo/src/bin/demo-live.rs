@@ -4,7 +4,7 @@
 //! `thread::sleep`, a `reader` blocked reading a pipe — and a `busy` thread
 //! that never blocks, prints `ready PID` once every parked thread is inside
 //! its system call (checked in `/proc`, so a snapshot right after finds
-//! them there), then answers lines on stdin:
+//! them there) and the busy one has started, then answers lines on stdin:
 //!
 //! - `busy-past N`: waits until the busy counter passes N (at most 60 s),
 //!   then prints `busy passed N` (or `busy stuck at M`);
@@ -162,7 +162,13 @@ fn main() {
     // Ready once every parked thread is inside the call it parks in.
     loop {
         let t = tids.lock().unwrap().clone();
-        if t.len() == PARKED + 2 && t.iter().all(|&(tid, nr)| in_syscall(tid) == Some(nr)) {
+        // The busy thread (and the sender) running, so named, too.
+        let running = BUSY.load(Ordering::Relaxed) > 0
+            && (sender.is_none() || RT_SENT.load(Ordering::Relaxed) > 0);
+        if running
+            && t.len() == PARKED + 2
+            && t.iter().all(|&(tid, nr)| in_syscall(tid) == Some(nr))
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(1));
