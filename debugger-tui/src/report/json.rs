@@ -358,6 +358,7 @@ mod tests {
             serde_json::to_value(&report).unwrap(),
             json!({
                 "pid": 42,
+                "deadlocks": [],
                 "crash": {"kind": "panic", "message": "boom", "file": "src/main.rs",
                           "line": 7, "column": 5, "thread": "main"},
                 "threads": [{"name": "main", "crashed": true, "frames": [

@@ -23,6 +23,30 @@ pub const RSP: usize = 7;
 /// The instruction pointer's DWARF register number (the return address column).
 pub const RIP: usize = 16;
 
+/// The kernel's register set of a thread (ptrace's `NT_PRSTATUS`) in DWARF
+/// numbering: what both ptrace hosts, the snapshot and the launcher, read.
+pub fn dwarf_regs(r: &libc::user_regs_struct) -> Regs {
+    [
+        Some(r.rax),
+        Some(r.rdx),
+        Some(r.rcx),
+        Some(r.rbx),
+        Some(r.rsi),
+        Some(r.rdi),
+        Some(r.rbp),
+        Some(r.rsp),
+        Some(r.r8),
+        Some(r.r9),
+        Some(r.r10),
+        Some(r.r11),
+        Some(r.r12),
+        Some(r.r13),
+        Some(r.r14),
+        Some(r.r15),
+        Some(r.rip),
+    ]
+}
+
 /// One machine frame: instruction pointer, stack pointer, and whatever
 /// other registers are known for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

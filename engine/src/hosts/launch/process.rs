@@ -5,7 +5,7 @@
 
 use crate::hosts::coredump::memory::FileMapping;
 use crate::memory::process::ReadError;
-use crate::memory::process::{Object, Process, Regs};
+use crate::memory::process::{Object, Process};
 
 use super::sys::{self, Tid};
 
@@ -86,29 +86,6 @@ fn map_line(line: &str) -> Option<FileMapping> {
         path: path.to_string(),
         data: None,
     })
-}
-
-/// The registers in DWARF numbering.
-pub fn dwarf_regs(r: &libc::user_regs_struct) -> Regs {
-    [
-        Some(r.rax),
-        Some(r.rdx),
-        Some(r.rcx),
-        Some(r.rbx),
-        Some(r.rsi),
-        Some(r.rdi),
-        Some(r.rbp),
-        Some(r.rsp),
-        Some(r.r8),
-        Some(r.r9),
-        Some(r.r10),
-        Some(r.r11),
-        Some(r.r12),
-        Some(r.r13),
-        Some(r.r14),
-        Some(r.r15),
-        Some(r.rip),
-    ]
 }
 
 #[cfg(test)]

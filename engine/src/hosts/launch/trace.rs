@@ -552,7 +552,7 @@ impl Tracee {
             _ => {
                 let raw = engine
                     .tables()
-                    .raw_frames(process::dwarf_regs(&regs), MAX_FRAMES);
+                    .raw_frames(crate::memory::process::dwarf_regs(&regs), MAX_FRAMES);
                 Some(panic::caught(&panic::frame_names(&engine, &raw)))
             }
         };
@@ -648,7 +648,7 @@ impl Tracee {
             threads.push(Thread {
                 id: t as u64,
                 name: thread_name(tgid, t),
-                stack: Stack::Regs(Box::new(process::dwarf_regs(&regs))),
+                stack: Stack::Regs(Box::new(crate::memory::process::dwarf_regs(&regs))),
             });
         }
         let program = self
@@ -683,7 +683,9 @@ impl Tracee {
                     None => crate::crash::signal::name(signal),
                 };
                 if let Some(regs) = crashed_regs {
-                    let raw = engine.tables().raw_frames(process::dwarf_regs(&regs), 64);
+                    let raw = engine
+                        .tables()
+                        .raw_frames(crate::memory::process::dwarf_regs(&regs), 64);
                     if let Some((f, l, c)) = crate::crash::traceback::user_location(&engine, &raw) {
                         crash_info.file = Some(f);
                         crash_info.line = Some(l);

@@ -25,7 +25,7 @@ use wire::{CrashInfo, CrashKind, TakenBy, ThreadState};
 use crate::crash::serve::{Server, Verdict};
 use crate::hosts::coredump::memory::FileMapping;
 use crate::memory::process::ReadError;
-use crate::memory::process::{Crash, Object, Process, Regs, Stack, Thread};
+use crate::memory::process::{Crash, Object, Process, Stack, Thread, dwarf_regs};
 use crate::{Engine, Inspector};
 
 pub use self::stop::{Hold, Released, STOP_DEADLINE};
@@ -409,27 +409,4 @@ fn place(pid: u32) -> Result<Placed, SnapshotError> {
         .map(|f| (f.start, f.end, f.path))
         .collect();
     Ok((key, objects, maps))
-}
-
-/// The registers in DWARF numbering.
-fn dwarf_regs(r: &libc::user_regs_struct) -> Regs {
-    [
-        Some(r.rax),
-        Some(r.rdx),
-        Some(r.rcx),
-        Some(r.rbx),
-        Some(r.rsi),
-        Some(r.rdi),
-        Some(r.rbp),
-        Some(r.rsp),
-        Some(r.r8),
-        Some(r.r9),
-        Some(r.r10),
-        Some(r.r11),
-        Some(r.r12),
-        Some(r.r13),
-        Some(r.r14),
-        Some(r.r15),
-        Some(r.rip),
-    ]
 }
