@@ -484,7 +484,7 @@ impl<W: Write> Adapter<W> {
         let Some(t) = &self.target else { return };
         let mut body = t::stopped(&t.crash, t.crash.thread as i64);
         // A deadlock is what the editor should say first.
-        if let Ok(stuck) = engine::crash::stuck::walk(&t.session)
+        if let Ok(stuck) = engine::crash::stuck::walk_with(&t.session, &t.threads)
             && let Some(d) = stuck.waits.deadlocks.first()
         {
             body.description = engine::crash::stuck::deadlock_summary(&stuck, d);

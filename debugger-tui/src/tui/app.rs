@@ -133,7 +133,7 @@ impl App {
         cursor.sources = sources;
         // A deadlock, then what the agent could not use, is the first thing
         // the output says.
-        let stuck = engine::crash::stuck::walk(&cursor.session).ok();
+        let stuck = engine::crash::stuck::walk_with(&cursor.session, &cursor.threads).ok();
         let deadlock = stuck.as_ref().and_then(|s| {
             let d = s.waits.deadlocks.first()?;
             Some(engine::crash::stuck::deadlock_summary(s, d))

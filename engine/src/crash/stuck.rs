@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use wire::{Deadlock, Holder, Session, Wait, WaitKind, Waiter, Waits};
+use wire::{Deadlock, Holder, Session, ThreadInfo, Wait, WaitKind, Waiter, Waits};
 
 /// Names of threads and tasks, as sentences say them.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -81,10 +81,16 @@ impl Stuck {
 /// Asks `session` why its threads and tasks are stuck; `Err` with one
 /// line when it cannot tell (an agent that predates the request).
 pub fn walk(session: &Session) -> Result<Stuck, String> {
-    let waits = session.waits().map_err(|e| e.to_string())?;
     let threads = session.threads().map_err(|e| e.to_string())?;
+    walk_with(session, &threads)
+}
+
+/// [`walk`] for a front that already holds the threads (from the first
+/// screen): one request, the waits, instead of two.
+pub fn walk_with(session: &Session, threads: &[ThreadInfo]) -> Result<Stuck, String> {
+    let waits = session.waits().map_err(|e| e.to_string())?;
     let mut names = Names {
-        threads: threads.into_iter().map(|t| (t.id, t.name)).collect(),
+        threads: threads.iter().map(|t| (t.id, t.name.clone())).collect(),
         tasks: HashMap::new(),
     };
     let tasks_named = waits.tasks.iter().map(|t| t.task).chain(
