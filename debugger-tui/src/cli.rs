@@ -58,6 +58,10 @@ pub enum Command {
         /// Levels of locals to expand (1: locals only).
         #[arg(long, default_value_t = 1)]
         depth: u32,
+        /// Open the TUI on the first failing test's panic (that test run
+        /// again alone once its binary has reported it failed).
+        #[arg(long)]
+        tui: bool,
         /// Arguments for `cargo test`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,

@@ -15,6 +15,9 @@ use clap::Parser;
 fn main() {
     // `pmdb test`'s arguments are cargo's, `--` included, after pmdb's own.
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if raw.get(1).is_some_and(|a| a == tui::guard::ARG) {
+        tui::guard::serve();
+    }
     if raw.get(1).is_some_and(|a| a == "test")
         && !raw
             .get(2)
@@ -43,9 +46,12 @@ fn main() {
             follow_fork,
             sources,
         }),
-        cli::Command::Test { json, depth, args } => {
-            debugger_tui::cargo_test::test(&args, json.as_deref(), depth)
-        }
+        cli::Command::Test {
+            json,
+            depth,
+            tui,
+            args,
+        } => debugger_tui::cargo_test::test(&args, json.as_deref(), depth, tui),
         cli::Command::TestRunner { command } => {
             let depth = std::env::var(debugger_tui::cargo_test::DEPTH)
                 .ok()
@@ -113,11 +119,13 @@ fn finish(result: anyhow::Result<i32>) -> ! {
     }
 }
 
-/// `pmdb test [--json FILE] [--depth N] [CARGO TEST ARGS…]`: pmdb's options
-/// first, everything from the first other argument on is cargo's, as given.
+/// `pmdb test [--json FILE] [--depth N] [--tui] [CARGO TEST ARGS…]`: pmdb's
+/// options first, everything from the first other argument on is cargo's,
+/// as given.
 fn test(args: &[std::ffi::OsString]) -> anyhow::Result<i32> {
     let mut json = None;
     let mut depth = 1;
+    let mut tui = false;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].to_string_lossy();
@@ -126,6 +134,11 @@ fn test(args: &[std::ffi::OsString]) -> anyhow::Result<i32> {
                 .ok_or_else(|| anyhow::anyhow!("pmdb test: {a} needs a value"))
         };
         match a.as_ref() {
+            "--tui" => {
+                tui = true;
+                i += 1;
+                continue;
+            }
             "--json" => json = Some(std::path::PathBuf::from(value()?)),
             "--depth" => {
                 depth = value()?
@@ -137,7 +150,7 @@ fn test(args: &[std::ffi::OsString]) -> anyhow::Result<i32> {
         }
         i += 2;
     }
-    debugger_tui::cargo_test::test(&args[i..], json.as_deref(), depth)
+    debugger_tui::cargo_test::test(&args[i..], json.as_deref(), depth, tui)
 }
 
 /// The TUI on `endpoint`, or with `--batch`/`-c` the commands (from -c,

@@ -1,7 +1,9 @@
 //! `pmdb test` (issue 22) on `tests/data/failing-tests`: `cargo test`'s
 //! output and exit status unchanged, the locals of each test that failed
 //! by a panic under its section, nothing for passing tests or expected
-//! panics, and `--json` with one entry per failed test.
+//! panics, one line for a failed doc test (why it has no locals), `--json`
+//! with one entry per failed test, and `--release` (no debug info: frames
+//! by symbol, and why there are no locals).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -34,10 +36,18 @@ fn in_crate(program: &std::path::Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// What differs between two runs: thread ids and timings.
+/// What differs between two runs: thread ids, timings, rustdoc's
+/// scratch directory.
 fn steady(text: &str) -> String {
     text.lines()
         .map(|l| {
+            let l = match (l.find("/rustdoctest"), l.find("/doctest_bundle")) {
+                (Some(a), Some(b)) if a < b => format!("{}/rustdoctestX{}", &l[..a], &l[b..]),
+                _ => l.to_string(),
+            };
+            if l.starts_with("all doctests ran in ") {
+                return "all doctests ran in T".to_string();
+            }
             let l = match (l.find("' ("), l.find(") panicked at ")) {
                 (Some(a), Some(b)) if l.starts_with("thread '") && a < b => {
                     format!("{}' (TID{}", &l[..a], &l[b..])
@@ -97,29 +107,34 @@ fn failing_tests_show_their_locals_and_nothing_else_changes() {
     assert_eq!(
         block(&out, "tests::assert_eq_on_locals"),
         "---- tests::assert_eq_on_locals locals (pmdb) ----\n\
-         \x20 #8   failing_tests::tests::check_total at src/lib.rs:18\n\
+         \x20 #8   failing_tests::tests::check_total at src/lib.rs:29\n\
          \x20       prices: &[u32] = [3, 4]\n\
          \x20       expected: u32 = 8\n\
          \x20       got: u32 = 7\n\
          \x20       left_val: &u32 = 7\n\
          \x20       right_val: &u32 = 8\n\
          \x20       kind: AssertKind = Eq\n\
-         \x20 #9   failing_tests::tests::assert_eq_on_locals at src/lib.rs:25\n\
+         \x20 #9   failing_tests::tests::assert_eq_on_locals at src/lib.rs:36\n\
          \x20       prices: Vec<u32> = [3, 4]\n\
          \x20       expected: u32 = 8\n"
     );
     assert_eq!(
         block(&out, "tests::unwrap_on_err"),
         "---- tests::unwrap_on_err locals (pmdb) ----\n\
-         \x20 #8   failing_tests::tests::unwrap_on_err at src/lib.rs:32\n\
+         \x20 #8   failing_tests::tests::unwrap_on_err at src/lib.rs:43\n\
          \x20       input: &str = \"12x\"\n\
          \x20       parsed: Result<u32, String> = Err(\"invalid digit found in string\")\n"
     );
     assert_eq!(
         block(&out, "tests::should_panic_with_another_message"),
         "---- tests::should_panic_with_another_message locals (pmdb) ----\n\
-         \x20 #6   failing_tests::tests::should_panic_with_another_message at src/lib.rs:49\n\
+         \x20 #6   failing_tests::tests::should_panic_with_another_message at src/lib.rs:60\n\
          \x20       size: i32 = 3\n"
+    );
+    assert_eq!(
+        block(&out, "src/lib.rs - total (line 14)"),
+        "---- src/lib.rs - total (line 14) locals (pmdb) ----\n\
+         \x20 no locals: rustdoc runs each doc test in a process of its own, built without debug info\n"
     );
     assert_eq!(
         block(&out, "budget_is_kept"),
@@ -128,8 +143,9 @@ fn failing_tests_show_their_locals_and_nothing_else_changes() {
          \x20       budget: u32 = 5\n\
          \x20       spent: u32 = 7\n"
     );
-    // Passing tests and the panic that was expected: nothing.
-    assert_eq!(out.matches("locals (pmdb)").count(), 4, "{out}");
+    // Passing tests (the doc test that passes among them) and the panic
+    // that was expected: nothing.
+    assert_eq!(out.matches("locals (pmdb)").count(), 5, "{out}");
 
     let entries: Vec<serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -155,6 +171,37 @@ fn failing_tests_show_their_locals_and_nothing_else_changes() {
         .unwrap();
     assert_eq!(frame["locals"][1]["name"], "spent");
     assert_eq!(frame["locals"][1]["value"], "7");
+}
+
+#[test]
+fn with_release_frames_come_by_symbol_and_each_block_says_why_no_locals() {
+    let cargo = PathBuf::from(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let args = ["test", "--release", "--lib", "--test", "integration"];
+    let (plain_code, plain_out, _) = in_crate(&cargo, &args);
+    let (code, out, err) = in_crate(&bin("pmdb"), &args);
+    assert_eq!(plain_code, 101);
+    assert_eq!(code, plain_code, "{err}");
+    assert_eq!(steady(&without_blocks(&out)), steady(&plain_out));
+    // rustc inlines the helper into the test function, and the other
+    // tests' functions into libtest's closure.
+    assert_eq!(
+        block(&out, "tests::assert_eq_on_locals"),
+        "---- tests::assert_eq_on_locals locals (pmdb) ----\n\
+         \x20 #8   failing_tests::tests::assert_eq_on_locals\n\
+         \x20       <no debug info>\n"
+    );
+    let none = "  no locals: the test binary has no debug info (`debug = true` in its profile gives them)\n";
+    for test in [
+        "tests::should_panic_with_another_message",
+        "tests::unwrap_on_err",
+        "budget_is_kept",
+    ] {
+        assert_eq!(
+            block(&out, test),
+            format!("---- {test} locals (pmdb) ----\n{none}")
+        );
+    }
+    assert_eq!(out.matches("locals (pmdb)").count(), 4, "{out}");
 }
 
 #[test]

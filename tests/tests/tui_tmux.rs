@@ -1,7 +1,10 @@
 //! The real `pmdb` binary in a real terminal (tmux): `pmdb run` on the
 //! crashing demo, frame navigation, expansion, quit with resume, and the
 //! program's own exit status at the end; `pmdb run` on a program without
-//! the agent, killed from the TUI or by the user while held.
+//! the agent, killed from the TUI or by the user while held; pmdb itself
+//! killed (SIGKILL, SIGHUP) while it holds one: the program dies with it and
+//! the terminal's settings come back; `pmdb test --tui` at the first failing
+//! test's panic.
 
 use tests::tmux::{Tmux, walk_the_bank_crash};
 use tests::{TempDir, bin};
@@ -36,8 +39,13 @@ fn pmdb_run_navigates_expands_and_resumes_in_a_real_terminal() {
 /// `pmdb run` on demo-plain (no agent) in a terminal: its pid as the
 /// TUI's header shows it.
 fn plain_in_tmux(scratch: &TempDir, scenario: &str) -> (Tmux, i32) {
+    plain_in_tmux_then(scratch, scenario, "")
+}
+
+/// As [`plain_in_tmux`], `then` (shell text) run after pmdb ends.
+fn plain_in_tmux_then(scratch: &TempDir, scenario: &str, then: &str) -> (Tmux, i32) {
     let cmd = format!(
-        "cd {} && RUST_BACKTRACE=0 TMPDIR={} {} run -- {} {scenario}; echo EXIT=$?; sleep 60",
+        "cd {} && RUST_BACKTRACE=0 TMPDIR={} {} run -- {} {scenario}; echo EXIT=$?; {then} sleep 60",
         std::env::current_dir().unwrap().parent().unwrap().display(),
         scratch.0.display(),
         bin("pmdb").display(),
@@ -100,4 +108,92 @@ fn the_terminals_ctrl_c_reaches_the_program_and_pmdb_ends_with_its_status() {
     t.keys(&["C-c"]);
     let s = t.wait_for("EXIT=");
     assert!(s.contains("EXIT=130"), "{s}");
+}
+
+/// The state letter of process `pid` (`/proc/PID/stat`), `None` once gone.
+fn state_of(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+/// pmdb killed by `signal` while the TUI holds demo-plain at its panic.
+fn pmdb_killed_while_holding(signal: i32, name: &str, code: i32) {
+    let scratch = TempDir::new("tmux-pmdb-killed");
+    // After pmdb: the terminal's settings, one per line.
+    let (t, child) = plain_in_tmux_then(
+        &scratch,
+        "panic",
+        "stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(echo|icanon)' | sed 's/^/STTY /';",
+    );
+    let status = std::fs::read_to_string(format!("/proc/{child}/status")).unwrap();
+    let pmdb: i32 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("PPid:"))
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap();
+    assert_eq!(state_of(child), Some('t'), "held at its panic");
+    // SAFETY: signals the pmdb this test started.
+    assert_eq!(unsafe { libc::kill(pmdb, signal) }, 0);
+    let s = t.wait_for("STTY echo");
+    assert!(s.contains(&format!("EXIT={code}")), "{name}: {s}");
+    // Canonical mode and echo are back, the TUI's screen is gone.
+    assert!(s.contains("STTY icanon\n"), "{name}: {s}");
+    assert!(!s.contains("STTY -"), "{name}: {s}");
+    assert!(!s.contains("Traceback"), "{name}: {s}");
+    // The program died with pmdb (a zombie until its new parent reaps it),
+    // neither stopped nor running on.
+    assert!(
+        matches!(state_of(child), None | Some('Z')),
+        "{name}: the program is {:?}",
+        state_of(child)
+    );
+}
+
+#[test]
+fn pmdb_killed_while_holding_takes_the_program_along_and_gives_the_terminal_back() {
+    pmdb_killed_while_holding(libc::SIGKILL, "SIGKILL", 137);
+    pmdb_killed_while_holding(libc::SIGHUP, "SIGHUP", 129);
+}
+
+#[test]
+fn pmdb_test_tui_opens_at_the_first_failing_tests_panic() {
+    let scratch = TempDir::new("tmux-test-tui");
+    let crate_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/failing-tests");
+    let target = tests::target_dir().join("failing-tests");
+    // Built first, so the terminal shows the run, not the build.
+    let built =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["test", "--no-run", "--lib"])
+            .current_dir(&crate_dir)
+            .env("CARGO_TARGET_DIR", &target)
+            .status()
+            .unwrap();
+    assert!(built.success());
+    let cmd = format!(
+        "cd {} && CARGO_TARGET_DIR={} RUST_BACKTRACE=0 TMPDIR={} {} test --tui --lib -- --test-threads=1; echo EXIT=$?; sleep 60",
+        crate_dir.display(),
+        target.display(),
+        scratch.0.display(),
+        bin("pmdb").display(),
+    );
+    let t = Tmux::start(&cmd);
+    // The first failed test (in the harness's order), at its helper's assert.
+    let s = t.wait_for("Locals of failing_tests::tests::check_total");
+    assert!(
+        s.contains(
+            "panicked at src/lib.rs:29:9: assertion `left == right` failed: total of 2 prices"
+        ),
+        "{s}"
+    );
+    assert!(s.contains("  got: u32 = 7"), "{s}");
+    t.keys(&["q"]);
+    t.wait_for("(r)esume the program, (k)ill it, or (c)ancel?");
+    t.keys(&["k"]);
+    let s = t.wait_for("EXIT=");
+    // Then the run's own output, blocks included, and cargo's status.
+    assert!(
+        s.contains("---- tests::unwrap_on_err locals (pmdb) ----"),
+        "{s}"
+    );
+    assert!(s.contains("EXIT=101"), "{s}");
 }

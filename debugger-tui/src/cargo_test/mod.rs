@@ -5,9 +5,15 @@
 //! cargo runs every test binary through a target runner when one is set
 //! (`CARGO_TARGET_<TRIPLE>_RUNNER`): pmdb sets it to itself
 //! (`pmdb test-runner`, [`runner`]), so each binary runs under ptrace
-//! while cargo builds, filters and reports exactly as usual. Doc tests are
-//! run by rustdoc, not through the runner: they pass unchanged, without
-//! locals. [`harness`] reads libtest's output; [`pty`] keeps it a terminal.
+//! while cargo builds, filters and reports exactly as usual. rustdoc runs
+//! its doc-test binary through the runner too; that binary runs each doc
+//! test in a process of its own, built without debug info, so a failed doc
+//! test gets one line saying it has no locals, and why. [`harness`] reads
+//! libtest's output; [`pty`] keeps it a terminal. With `--tui`, the first
+//! failed test whose panic was caught is run again alone once its binary
+//! has ended, and the TUI opens at that panic: the harness's verdict says
+//! which panic fails a test (a `#[should_panic]` test's does not), so the
+//! TUI never opens on a panic that turns out expected.
 
 pub mod harness;
 pub mod pty;
@@ -23,9 +29,12 @@ use anyhow::Context;
 pub const JSON_DIR: &str = "PMDB_TEST_JSON_DIR";
 /// How deep each runner walks locals.
 pub const DEPTH: &str = "PMDB_TEST_DEPTH";
+/// With `--tui`: a file the first runner to reach a failed test creates,
+/// so only one TUI opens in the whole run.
+pub const TUI: &str = "PMDB_TEST_TUI";
 
 /// Runs `cargo test ARGS…`; returns cargo's exit code.
-pub fn test(args: &[OsString], json: Option<&Path>, depth: u32) -> anyhow::Result<i32> {
+pub fn test(args: &[OsString], json: Option<&Path>, depth: u32, tui: bool) -> anyhow::Result<i32> {
     let me = std::env::current_exe().context("cannot find pmdb's own executable")?;
     let me = me
         .to_str()
@@ -47,9 +56,14 @@ pub fn test(args: &[OsString], json: Option<&Path>, depth: u32) -> anyhow::Resul
         .args(args)
         .env(&runner_var, format!("{me} test-runner --"))
         .env(DEPTH, depth.to_string());
+    let scratch = std::env::temp_dir().join(format!("pmdb-test-{}", std::process::id()));
+    if json.is_some() || tui {
+        std::fs::create_dir_all(&scratch)
+            .with_context(|| format!("cannot create {}", scratch.display()))?;
+    }
     let dir = match json {
         Some(_) => {
-            let dir = std::env::temp_dir().join(format!("pmdb-test-{}", std::process::id()));
+            let dir = scratch.join("json");
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             cmd.env(JSON_DIR, &dir);
@@ -57,12 +71,19 @@ pub fn test(args: &[OsString], json: Option<&Path>, depth: u32) -> anyhow::Resul
         }
         None => None,
     };
+    if tui {
+        cmd.env(TUI, scratch.join("tui-opened"));
+    }
     let status = cmd
         .status()
-        .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
-    if let (Some(file), Some(dir)) = (json, &dir) {
-        let merged = merge(dir);
-        let _ = std::fs::remove_dir_all(dir);
+        .with_context(|| format!("cannot run {}", cargo.to_string_lossy()));
+    let merged = match (json, &dir) {
+        (Some(_), Some(dir)) => Some(merge(dir)),
+        _ => None,
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    let status = status?;
+    if let (Some(file), Some(merged)) = (json, merged) {
         std::fs::write(file, serde_json::to_vec_pretty(&merged?)?)
             .with_context(|| format!("cannot write {}", file.display()))?;
     }

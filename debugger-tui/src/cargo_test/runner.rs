@@ -5,6 +5,12 @@
 //! (a pty when pmdb's own is a terminal, so the harness colours as usual),
 //! where [`super::harness`] reads the verdicts and puts each failed test's
 //! block under its section. The binary's exit status is the runner's.
+//! rustdoc's doc-test binary gets what rustdoc gives it without a runner
+//! (`RUSTDOC_DOCTEST_BIN_PATH`: each doc test in a process of its own, so
+//! its output is as under plain `cargo test`); those processes are not
+//! traced, and a failed doc test gets one line saying why it has no locals.
+//! With `--tui` ([`super::TUI`]), the first failed test with a caught panic
+//! is run again alone after the binary ended, and the TUI opens at its panic.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -32,23 +38,47 @@ struct Panic {
 #[derive(Default)]
 struct Caught {
     all: Mutex<Vec<Panic>>,
+    /// The binary is rustdoc's doc-test binary.
+    doc: bool,
 }
+
+/// The panics of test `name` whose captured output named threads `tids`
+/// (by thread id; by test name when it named none).
+fn panics_of<'a>(all: &'a [Panic], name: &str, tids: &[u64]) -> Vec<&'a Panic> {
+    match tids {
+        [] => all
+            .iter()
+            .filter(|c| c.test.as_deref() == Some(name))
+            .collect(),
+        tids => all.iter().filter(|c| tids.contains(&c.thread)).collect(),
+    }
+}
+
+/// What a failed doc test gets instead of locals.
+pub const DOC_TEST_LINE: &str =
+    "  no locals: rustdoc runs each doc test in a process of its own, built without debug info";
 
 impl Failures for Caught {
     fn block(&self, name: &str, tids: &[u64]) -> Option<String> {
         let all = self.all.lock().unwrap_or_else(|p| p.into_inner());
-        let mine: Vec<&Panic> = match tids {
-            [] => all
-                .iter()
-                .filter(|c| c.test.as_deref() == Some(name))
-                .collect(),
-            tids => all.iter().filter(|c| tids.contains(&c.thread)).collect(),
-        };
+        let mine = panics_of(&all, name, tids);
         if mine.is_empty() {
-            return None;
+            return self
+                .doc
+                .then(|| format!("---- {name} locals (pmdb) ----\n{DOC_TEST_LINE}\n"));
         }
         Some(mine.iter().map(|c| block(name, c)).collect())
     }
+}
+
+/// Whether `path` is the binary rustdoc builds for doc tests
+/// (`rust_out` in its `rustdoctestXXXX` directory).
+fn is_doc_tests(path: &std::path::Path) -> bool {
+    path.file_name().is_some_and(|n| n == "rust_out")
+        && path
+            .parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|d| d.to_string_lossy().starts_with("rustdoctest"))
 }
 
 /// The block under a failed test: its panic's user frames and locals
@@ -60,13 +90,32 @@ fn block(name: &str, c: &Panic) -> String {
         .map(|d| format!("{}/", d.display()))
         .unwrap_or_default();
     let mut out = format!("---- {name} locals (pmdb) ----\n");
-    let mut user: Vec<&engine::crash::report::ReportFrame> =
-        c.report.frames.iter().filter(|f| !f.runtime).collect();
+    // Without debug info nothing is known as runtime: std's and libtest's
+    // frames are told by their names.
+    let mut user: Vec<&engine::crash::report::ReportFrame> = c
+        .report
+        .frames
+        .iter()
+        .filter(|f| !(f.runtime || f.file.is_none() && of_the_toolchain(&f.function)))
+        .collect();
     if user
         .last()
         .is_some_and(|f| f.locals.is_empty() && f.function.ends_with("::{{closure}}"))
     {
         user.pop();
+    }
+    if user.is_empty() {
+        let why = if c
+            .report
+            .frames
+            .iter()
+            .any(|f| f.error.is_some() && f.file.is_none())
+        {
+            "  no locals: the test binary has no debug info (`debug = true` in its profile gives them)"
+        } else {
+            "  no frame of the test's own"
+        };
+        let _ = writeln!(out, "{why}");
     }
     for f in user {
         let at = match (&f.file, f.line) {
@@ -76,14 +125,28 @@ fn block(name: &str, c: &Panic) -> String {
             _ => String::new(),
         };
         let _ = writeln!(out, "  #{:<3} {}{at}", f.index, f.function);
-        if let Some(e) = &f.error {
-            let _ = writeln!(out, "        <{e}>");
+        match &f.error {
+            Some(e) if e.starts_with('<') => {
+                let _ = writeln!(out, "        {e}");
+            }
+            Some(e) => {
+                let _ = writeln!(out, "        <{e}>");
+            }
+            None => {}
         }
         for n in &f.locals {
             engine::crash::report::text_node(&mut out, n, 4);
         }
     }
     out
+}
+
+/// Whether `function` is std's, core's, alloc's or libtest's.
+fn of_the_toolchain(function: &str) -> bool {
+    let f = function.trim_start_matches('<');
+    ["std::", "core::", "alloc::", "test::", "panic_unwind::"]
+        .iter()
+        .any(|c| f.starts_with(c))
 }
 
 /// Runs one test binary; returns its exit code.
@@ -94,9 +157,17 @@ pub fn run(command: &[OsString], depth: u32) -> anyhow::Result<i32> {
     if launch::links_agent(&path) {
         options.env.push(("PMDB_MODE".into(), "off".into()));
     }
-    let caught = Arc::new(Caught::default());
+    let doc = is_doc_tests(&path);
+    if doc && std::env::var_os(DOC_BIN).is_none() {
+        // What rustdoc sets when no runner runs its binary.
+        options.env.push((DOC_BIN.into(), path.clone().into()));
+    }
+    let caught = Arc::new(Caught {
+        doc,
+        ..Caught::default()
+    });
     let (read_end, write_end) = output()?;
-    let mut tracee = Tracee::start_writing_to(command, options, Some(write_end.as_fd()))?;
+    let mut tracee = Tracee::start_writing_to(command, options.clone(), Some(write_end.as_fd()))?;
     drop(write_end);
     let reader = {
         let caught = caught.clone();
@@ -119,7 +190,66 @@ pub fn run(command: &[OsString], depth: u32) -> anyhow::Result<i32> {
     if let Some(dir) = std::env::var_os(super::JSON_DIR) {
         write_json(&std::path::PathBuf::from(dir), &path, &harness, &caught)?;
     }
+    if let Some(marker) = std::env::var_os(super::TUI) {
+        tui_on_first_failure(command, &harness, &caught, options, marker.as_ref())?;
+    }
     Ok(exit.shell_code())
+}
+
+/// The variable rustdoc's doc-test binary reads to run each doc test in a
+/// process of its own.
+const DOC_BIN: &str = "RUSTDOC_DOCTEST_BIN_PATH";
+
+/// `--tui`: the first failed test with a caught panic, run again alone (its
+/// output dropped: it was shown already), and the TUI at its panic. Only
+/// the runner that creates `marker` first opens it, so one TUI opens per
+/// `pmdb test`. The run again is killed when the TUI ends.
+fn tui_on_first_failure(
+    command: &[OsString],
+    harness: &Harness,
+    caught: &Caught,
+    options: Options,
+    marker: &std::path::Path,
+) -> anyhow::Result<()> {
+    let name = {
+        let all = caught.all.lock().unwrap_or_else(|p| p.into_inner());
+        harness
+            .failed
+            .iter()
+            .find(|n| !panics_of(&all, n, harness.threads_of(n).unwrap_or(&[])).is_empty())
+            .cloned()
+    };
+    let Some(name) = name else {
+        return Ok(());
+    };
+    if std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(marker)
+        .is_err()
+    {
+        return Ok(());
+    }
+    let again = [
+        command[0].clone(),
+        name.clone().into(),
+        "--exact".into(),
+        "--test-threads=1".into(),
+    ];
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+    let mut tracee = Tracee::start_writing_to(&again, options, Some(null.as_fd()))?;
+    match tracee.run_on()? {
+        Event::Exited(_) => {
+            eprintln!("pmdb: {name} did not fail when run again alone: no TUI");
+            Ok(())
+        }
+        Event::Stopped(stop) => {
+            let (session, _) = stop.serve()?;
+            let shown = crate::tui::inspect(session, &crate::source::SourceArgs::default());
+            tracee.kill()?;
+            shown
+        }
+    }
 }
 
 /// Walks the panicking thread of a stop.
@@ -223,12 +353,7 @@ fn write_json(
     let all = caught.all.lock().unwrap_or_else(|p| p.into_inner());
     let mut entries = Vec::new();
     for name in &harness.failed {
-        let tids = harness.threads_of(name);
-        let mine = all.iter().filter(|c| match tids {
-            Some(tids) => tids.contains(&c.thread),
-            None => c.test.as_deref() == Some(name.as_str()),
-        });
-        for c in mine {
+        for c in panics_of(&all, name, harness.threads_of(name).unwrap_or(&[])) {
             let mut entry = c.json.clone();
             if let Some(m) = entry.as_object_mut() {
                 m.insert("test".into(), name.clone().into());

@@ -1,10 +1,12 @@
 //! The terminal UI: connects, sets the terminal up (and restores it on every
-//! exit path, a panic inside pmdb included), and runs the event loop. From
+//! exit path, a panic inside pmdb included; [`guard`] restores it when pmdb
+//! is killed), and runs the event loop. From
 //! the ground up: [`tree`] (the locals tree) and [`layout`] (where panes
 //! stand), [`app::App`] state over them, then [`input`] keys and [`ui`]
 //! drawing, which only read it.
 
 pub mod app;
+pub mod guard;
 pub mod input;
 pub mod layout;
 pub mod tree;
@@ -67,6 +69,8 @@ fn restore() {
 }
 
 fn with_terminal<T>(body: impl FnOnce(&mut Term) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    // Dropped last: told to go once the terminal is put back.
+    let _guard = guard::Guard::start();
     enable_raw_mode()?;
     crossterm::execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
     let previous = std::panic::take_hook();

@@ -1,9 +1,20 @@
 //! A basket's total, and the unit tests `pmdb test` reports on: an
 //! `assert_eq!` in a helper, an `unwrap()` on an `Err`, `should_panic`
 //! tests (one whose panic was expected, one whose message was not) and a
-//! passing test.
+//! passing test; and two doc tests, one failing.
 
 /// The sum of the prices.
+///
+/// ```
+/// assert_eq!(failing_tests::total(&[1, 2]), 3);
+/// ```
+///
+/// A doc test that fails (`pmdb test` says why it shows no locals):
+///
+/// ```
+/// let prices = [2, 2];
+/// assert_eq!(failing_tests::total(&prices), 5);
+/// ```
 pub fn total(prices: &[u32]) -> u32 {
     prices.iter().sum()
 }
