@@ -1,7 +1,8 @@
 //! `pmdb run` on programs without the agent (issue 22): `demo-plain`
 //! under ptrace, stopped at its panics and fatal signals, reported with
-//! `--report`, its output and exit status unchanged; and the commands
-//! pmdb refuses, each in one line.
+//! `--report`, its output and exit status unchanged; a statically linked
+//! program (`tests/data/static_panic.rs`, one rustc call); and the
+//! commands pmdb refuses, each in one line.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -473,5 +474,71 @@ fn without_debug_info_frames_come_by_symbol_and_locals_say_why_not() {
             .unwrap()
             .contains("no debug info"),
         "{checkout}"
+    );
+}
+
+#[test]
+fn a_static_program_stops_at_its_panic_with_its_locals() {
+    let dir = TempDir::new("run-static");
+    let program = dir.0.join("static_panic");
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/static_panic.rs");
+    let built = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .args([
+            "--edition",
+            "2024",
+            "-g",
+            "-C",
+            "target-feature=+crt-static",
+            "-o",
+        ])
+        .arg(&program)
+        .arg(&source)
+        .status()
+        .expect("rustc runs");
+    assert!(built.success());
+    // Statically linked: no program interpreter.
+    let headers = Command::new("readelf")
+        .arg("-lW")
+        .arg(&program)
+        .output()
+        .expect("readelf (binutils) runs");
+    assert!(headers.status.success());
+    let headers = String::from_utf8_lossy(&headers.stdout);
+    assert!(!headers.contains("INTERP"), "{headers}");
+    assert!(
+        headers.contains("DYN (Position-Independent Executable file)"),
+        "{headers}"
+    );
+    let plain = run(&program, &[]);
+    let out = dir.0.join("r.json");
+    let traced = run(
+        &bin("pmdb"),
+        &[
+            "run",
+            "--report",
+            "--json",
+            "--out",
+            out.to_str().unwrap(),
+            "--",
+            program.to_str().unwrap(),
+        ],
+    );
+    unchanged(&plain, &traced);
+    assert_eq!(plain.code, 101);
+    let reports: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["crash"]["message"], "over budget: 445 > 300");
+    assert_eq!(
+        locals(&reports[0], 0, "static_panic::checkout"),
+        triples(&[
+            ("items", "&[u32]", "[200, 245]"),
+            ("budget", "u32", "300"),
+            ("total", "u32", "445"),
+        ])
+    );
+    assert_eq!(
+        locals(&reports[0], 0, "static_panic::main"),
+        triples(&[("items", "Vec<u32>", "[200, 245]")])
     );
 }
