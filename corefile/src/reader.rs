@@ -57,6 +57,8 @@ struct Segment {
     memsz: u64,
     filesz: u64,
     offset: usize,
+    /// `p_flags`: PF_X 1, PF_W 2, PF_R 4.
+    flags: u32,
 }
 
 /// An opened core file.
@@ -181,6 +183,7 @@ impl Core {
                     memsz,
                     filesz,
                     offset: range.start,
+                    flags: ph.p_flags(endian),
                 });
             }
         }
@@ -294,6 +297,31 @@ impl Core {
     /// The `PT_LOAD` segments: (vaddr, memsz, filesz), in address order.
     pub fn segments(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
         self.segments.iter().map(|s| (s.vaddr, s.memsz, s.filesz))
+    }
+
+    /// The process's mappings as the core records them: each `PT_LOAD`
+    /// segment with its permissions, named by `NT_FILE` where a file was
+    /// mapped there.
+    pub fn regions(&self) -> Vec<crate::Region> {
+        self.segments
+            .iter()
+            .map(|s| {
+                let end = s.vaddr.saturating_add(s.memsz);
+                let file = self
+                    .mapped_files()
+                    .iter()
+                    .find(|f| f.start <= s.vaddr && s.vaddr < f.end)
+                    .map(|f| (f.path.clone(), f.offset + (s.vaddr - f.start)));
+                crate::Region {
+                    start: s.vaddr,
+                    end,
+                    read: s.flags & 4 != 0,
+                    write: s.flags & 2 != 0,
+                    exec: s.flags & 1 != 0,
+                    file,
+                }
+            })
+            .collect()
     }
 }
 

@@ -103,6 +103,7 @@ pub fn record(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
         taken_by: None,
+        analysis: None,
     }
 }
 

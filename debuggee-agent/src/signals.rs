@@ -124,6 +124,14 @@ pub fn install(config: Config) {
 }
 
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
+    // A program may have turned on x86's alignment check (EFLAGS.AC, then
+    // a misaligned load is a SIGBUS); the kernel leaves it on for the
+    // handler, whose own loads need not be aligned: turn it off first.
+    // SAFETY: clears one bit of this thread's own flags register; it touches
+    // no memory but the stack slot `pushfq` makes and `popfq` takes back.
+    unsafe {
+        std::arch::asm!("pushfq", "and qword ptr [rsp], ~0x40000", "popfq");
+    }
     // SAFETY: this is the signal handler: it calls only async-signal-safe
     // functions (syscall, write, read, pause, sigaction, raise) and reads the
     // kernel-provided `info` and `context`, valid for the handler's duration.
@@ -258,12 +266,24 @@ fn crash_from(slot: &Slot) -> Crash {
     let engine = crate::live::engine();
     let frames = engine.tables().raw_frames(regs, MAX_FRAMES);
     let location = engine::crash::traceback::user_location(&engine, &frames);
-    let info = crate::live::record(
+    let mut info = crate::live::record(
         CrashKind::Signal,
         engine::crash::signal::describe(sig, code, addr),
         None,
         location,
         tid,
+    );
+    // This runs on the agent's signals thread, not in the handler: reading
+    // /proc is allowed here.
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    info.analysis = engine::crash::triage::analyse(
+        engine::crash::triage::Fault {
+            signo: sig,
+            code,
+            addr,
+        },
+        &regs,
+        &corefile::regions_from_maps(&maps),
     );
     Crash {
         threads: vec![Thread {

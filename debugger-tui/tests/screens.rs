@@ -381,3 +381,21 @@ fn a_view_the_agent_could_not_use_is_the_first_thing_the_output_says() {
         )
     );
 }
+
+#[test]
+fn a_faults_analysis_is_the_headers_third_line() {
+    let demo = tests::crash("null-field");
+    let app = App::new(demo.session()).unwrap();
+    let s = screen(&app, 110, 30);
+    assert_eq!(s[0], "pmdb  demo (pid PID)  thread 'main'");
+    let at = tests::line_containing("demo/src/signals.rs", "read_volatile(std::ptr::addr_of!");
+    assert_eq!(
+        s[1],
+        format!(
+            "thread 'main' crashed at {}/demo/src/signals.rs:{at}:14: SIGSEGV (address not mapped) at 0x10",
+            env!("CARGO_MANIFEST_DIR").trim_end_matches("/debugger-tui")
+        )
+    );
+    assert_eq!(s[2], "analysis: null pointer dereference at offset 0x10");
+    assert!(s[3].starts_with("┌ Traceback"), "{}", s[3]);
+}

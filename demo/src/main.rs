@@ -71,6 +71,31 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
     ),
     ("fpe", "a hardware divide by zero: SIGFPE", signals::fpe),
     (
+        "null-field",
+        "a field read through a null pointer: SIGSEGV at the field's offset",
+        signals::null_field,
+    ),
+    (
+        "noncanonical",
+        "a load from an address outside the 48-bit address space: SIGSEGV",
+        signals::noncanonical,
+    ),
+    (
+        "use-after-free",
+        "a read of a freed 1 MiB vector: SIGSEGV in unmapped memory",
+        signals::use_after_free,
+    ),
+    (
+        "misaligned",
+        "a load from an odd address with alignment checking on: SIGBUS",
+        signals::misaligned,
+    ),
+    (
+        "call-data",
+        "a call into bytes on the stack: SIGSEGV, execute of non-code",
+        signals::call_data,
+    ),
+    (
         "threads",
         "two workers wait while a third thread panics",
         threads::run,

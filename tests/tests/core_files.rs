@@ -334,6 +334,8 @@ fn the_kernels_core_of_a_segfault_without_the_agent() {
     let c = &r["crash"];
     assert_eq!(c["kind"], "signal");
     assert_eq!(c["message"], "SIGSEGV (address not mapped) at 0x0");
+    // From the core's own NT_SIGINFO, registers and segments.
+    assert_eq!(c["analysis"], "null pointer dereference");
     assert_eq!(c["thread"], "main");
     assert!(
         c["file"].as_str().unwrap().ends_with("demo/src/signals.rs"),

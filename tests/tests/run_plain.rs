@@ -151,6 +151,7 @@ fn a_segfault_stops_at_the_faulting_write() {
     let crash = &reports[0]["crash"];
     assert_eq!(crash["kind"], "signal");
     assert_eq!(crash["message"], "SIGSEGV (address not mapped) at 0x20");
+    assert_eq!(crash["analysis"], "null pointer dereference at offset 0x20");
     assert_eq!(
         locals(&reports[0], 0, "demo_plain::poke"),
         triples(&[

@@ -357,3 +357,141 @@ fn a_second_fault_while_serving_a_fault_is_recorded_and_visible() {
     let (status, _) = demo.wait();
     assert_eq!(status.signal(), Some(libc::SIGSEGV));
 }
+
+/// The crash's message and its one-line analysis, then the demo killed.
+fn triaged(scenario: &str) -> (wire::CrashInfo, wire::Traceback) {
+    let demo = crash(scenario);
+    let s = demo.session();
+    let c = s.crash().unwrap();
+    let tb = s.traceback(c.thread).unwrap();
+    s.kill().unwrap();
+    let _ = demo.wait();
+    (c, tb)
+}
+
+/// The address a signal's message ends with (`… at 0x7f…`).
+fn fault_address(message: &str) -> u64 {
+    let hex = message.rsplit_once(" at 0x").unwrap().1;
+    u64::from_str_radix(hex, 16).unwrap()
+}
+
+#[test]
+fn each_kind_of_fault_is_triaged_in_one_line() {
+    let (c, _) = triaged("segv");
+    assert_eq!(c.analysis.as_deref(), Some("null pointer dereference"));
+
+    let (c, _) = triaged("null-field");
+    assert_eq!(c.message, "SIGSEGV (address not mapped) at 0x10");
+    assert_eq!(
+        c.analysis.as_deref(),
+        Some("null pointer dereference at offset 0x10")
+    );
+
+    // A general protection fault has no fault address; the register that
+    // holds the non-canonical one is named.
+    let (c, _) = triaged("noncanonical");
+    assert_eq!(c.message, "SIGSEGV (segmentation fault) at 0x0");
+    assert_eq!(
+        c.analysis.as_deref(),
+        Some(
+            "non-canonical address 0xdead000000000000 (in rax): a general protection fault, the address is outside the 48-bit address space"
+        )
+    );
+
+    let demo = crash("use-after-free");
+    let s = demo.session();
+    let c = s.crash().unwrap();
+    let tb = s.traceback(c.thread).unwrap();
+    let addr = fault_address(&c.message);
+    assert_eq!(
+        c.message,
+        format!("SIGSEGV (address not mapped) at {addr:#x}")
+    );
+    assert_eq!(
+        c.analysis,
+        Some(format!(
+            "fault in unmapped memory at {addr:#x}: nothing is mapped there (freed, or never allocated)"
+        ))
+    );
+    // The pointer the frame holds is the freed vector's, the address read.
+    assert_eq!(
+        tb.frame_named("read_freed")
+            .unwrap()
+            .local("first")
+            .unwrap()
+            .preview(),
+        format!("{addr:#x}")
+    );
+    s.kill().unwrap();
+    let _ = demo.wait();
+
+    // x86 says neither the address nor the size of a misaligned access.
+    let (c, _) = triaged("misaligned");
+    assert_eq!(c.message, "SIGBUS (invalid address alignment) at 0x0");
+    assert_eq!(
+        c.analysis.as_deref(),
+        Some(
+            "misaligned access: a load or store at an address not aligned to its size (x86's alignment check is on)"
+        )
+    );
+
+    // The fault is at the instruction fetch: the pc is the address.
+    let (c, tb) = triaged("call-data");
+    let addr = fault_address(&c.message);
+    assert_eq!(
+        c.message,
+        format!("SIGSEGV (invalid permissions) at {addr:#x}")
+    );
+    assert_eq!(tb.frames[0].info.pc, addr);
+    assert_eq!(
+        c.analysis,
+        Some(format!(
+            "execute of non-code at {addr:#x}: the jump landed in [stack], which is not executable"
+        ))
+    );
+
+    let (c, _) = triaged("overflow");
+    let addr = fault_address(&c.message);
+    assert_eq!(
+        c.analysis,
+        Some(format!(
+            "stack overflow: the fault at {addr:#x} is in the guard page just below the stack pointer"
+        ))
+    );
+
+    // Nothing to say of an abort or a division by zero.
+    assert_eq!(triaged("abort").0.analysis, None);
+    assert_eq!(triaged("fpe").0.analysis, None);
+}
+
+#[test]
+fn the_analysis_is_in_the_reports_header_and_json() {
+    let demo = crash("null-field");
+    let env = [("PMDB_DIR", demo.dir.0.as_os_str())];
+    let pid = demo.pid.to_string();
+    let (status, stdout, stderr) = tests::pmdb(&["report", &pid, "--depth", "0"], &env);
+    assert!(status.success(), "{stderr}");
+    let head: Vec<&str> = stdout.lines().take(2).collect();
+    let at = tests::line_containing("demo/src/signals.rs", "read_volatile(std::ptr::addr_of!");
+    assert_eq!(
+        head,
+        [
+            format!(
+                "signal in thread 'main' at {}/demo/src/signals.rs:{at}:14: SIGSEGV (address not mapped) at 0x10",
+                env!("CARGO_MANIFEST_DIR").trim_end_matches("/tests")
+            )
+            .as_str(),
+            "analysis: null pointer dereference at offset 0x10"
+        ]
+    );
+    let r = tests::report_json(&[&pid], &env);
+    assert_eq!(
+        r["crash"]["analysis"],
+        "null pointer dereference at offset 0x10"
+    );
+    // A panic has none.
+    let panic = crash("bank");
+    let env = [("PMDB_DIR", panic.dir.0.as_os_str())];
+    let r = tests::report_json(&[&panic.pid.to_string()], &env);
+    assert!(r["crash"].get("analysis").is_none(), "{}", r["crash"]);
+}

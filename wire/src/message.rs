@@ -449,6 +449,10 @@ pub struct CrashInfo {
     /// For a [`CrashKind::Snapshot`], how it was taken.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taken_by: Option<TakenBy>,
+    /// For a fatal signal, what it most likely means, in one line (`null
+    /// pointer dereference at offset 0x18`, `stack overflow: …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<String>,
 }
 
 /// One thread of the crashed process.

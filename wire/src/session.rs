@@ -699,6 +699,7 @@ mod tests {
                     program: "p".into(),
                     time: 0,
                     taken_by: None,
+                    analysis: None,
                 }),
                 Request::Threads => Response::Threads(vec![ThreadInfo {
                     id: TID,

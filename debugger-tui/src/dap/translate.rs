@@ -513,6 +513,7 @@ mod tests {
             program: "demo".into(),
             time: 0,
             taken_by: None,
+            analysis: None,
         }
     }
 

@@ -85,6 +85,9 @@ fn deadlocks<S: Serializer>(stuck: &Option<&Stuck>, s: S) -> Result<S::Ok, S::Er
 
 #[derive(Serialize)]
 pub struct Crash<'a> {
+    /// For a fatal signal, what it most likely means, in one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: &'a Option<String>,
     column: Option<u32>,
     file: &'a Option<String>,
     kind: &'a CrashKind,
@@ -99,6 +102,7 @@ pub struct Crash<'a> {
 impl<'a> Crash<'a> {
     pub fn of(c: &'a CrashInfo) -> Self {
         Crash {
+            analysis: &c.analysis,
             column: c.column,
             file: &c.file,
             kind: &c.kind,
@@ -300,6 +304,7 @@ mod tests {
             program: "demo".into(),
             time: 0,
             taken_by: None,
+            analysis: None,
         };
         let frame = |index, source| ReportFrame {
             index,

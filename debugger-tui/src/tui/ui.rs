@@ -82,7 +82,7 @@ pub fn draw(f: &mut Frame, app: &App, theme: Theme) {
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
-            Constraint::Length(2),
+            Constraint::Length(2 + u16::from(app.crash.analysis.is_some())),
             Constraint::Percentage(42),
             locals_rows,
             output_rows,
@@ -211,7 +211,14 @@ fn header(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
             theme.fg(Color::Red).add_modifier(Modifier::BOLD),
         )),
     };
-    f.render_widget(Paragraph::new(vec![title, crash]), area);
+    let mut lines = vec![title, crash];
+    if let Some(a) = &c.analysis {
+        lines.push(Line::from(Span::styled(
+            format!("analysis: {a}"),
+            theme.fg(Color::Red),
+        )));
+    }
+    f.render_widget(Paragraph::new(lines), area);
 }
 
 fn block(title: &str, focused: bool, theme: Theme) -> Block<'static> {

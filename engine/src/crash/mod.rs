@@ -15,3 +15,4 @@ pub mod signal;
 pub mod source;
 pub mod stuck;
 pub mod traceback;
+pub mod triage;

@@ -179,6 +179,7 @@ mod tests {
                 program: "demo".into(),
                 time: 1_700_000_000,
                 taken_by: None,
+                analysis: None,
             },
             threads: vec![Thread {
                 id: 42,

@@ -201,6 +201,9 @@ pub fn to_text_stuck(
                 crash.thread_name,
                 crash.message
             );
+            if let Some(a) = &crash.analysis {
+                let _ = writeln!(out, "analysis: {a}");
+            }
         }
     }
     for t in threads {
@@ -303,6 +306,7 @@ mod tests {
             program: "p".into(),
             time: 0,
             taken_by: None,
+            analysis: None,
         };
         let mut p = leaf("p", "Point", "Point { x: 1 }");
         p.children.push(leaf("x", "i32", "1"));

@@ -122,6 +122,18 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         Some((f, l, c)) => (Some(f), Some(l), c),
         None => (None, None, None),
     };
+    let analysis = match (kind, core.siginfo(), first.map(|t| &t.stack)) {
+        (CrashKind::Signal, Some(s), Some(Stack::Regs(regs))) => crate::crash::triage::analyse(
+            crate::crash::triage::Fault {
+                signo: s.signo,
+                code: s.code,
+                addr: s.addr,
+            },
+            regs,
+            &core.regions(),
+        ),
+        _ => None,
+    };
     let time = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .ok()
@@ -141,6 +153,7 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
             program,
             time,
             taken_by: None,
+            analysis,
         },
         threads,
     }

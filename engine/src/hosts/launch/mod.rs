@@ -101,6 +101,8 @@ impl std::fmt::Display for Exit {
 }
 
 /// What the program did next.
+// One event per stop or exit: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     /// It stopped at a panic or a fatal signal; every thread is held until
     /// [`Tracee::resume`] (or the next [`Tracee::run_on`]) or [`Tracee::kill`].

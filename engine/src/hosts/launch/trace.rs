@@ -671,6 +671,7 @@ impl Tracee {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             taken_by: None,
+            analysis: None,
         };
         match held {
             Held::Panic { .. } => {
@@ -683,9 +684,21 @@ impl Tracee {
                     None => crate::crash::signal::name(signal),
                 };
                 if let Some(regs) = crashed_regs {
-                    let raw = engine
-                        .tables()
-                        .raw_frames(crate::memory::process::dwarf_regs(&regs), 64);
+                    let dwarf = crate::memory::process::dwarf_regs(&regs);
+                    if let Some(i) = info {
+                        let maps = std::fs::read_to_string(format!("/proc/{tgid}/maps"))
+                            .unwrap_or_default();
+                        crash_info.analysis = crate::crash::triage::analyse(
+                            crate::crash::triage::Fault {
+                                signo: signal,
+                                code: i.code,
+                                addr: i.addr,
+                            },
+                            &dwarf,
+                            &corefile::regions_from_maps(&maps),
+                        );
+                    }
+                    let raw = engine.tables().raw_frames(dwarf, 64);
                     if let Some((f, l, c)) = crate::crash::traceback::user_location(&engine, &raw) {
                         crash_info.file = Some(f);
                         crash_info.line = Some(l);

@@ -196,6 +196,7 @@ pub fn snapshot(pid: u32, options: &Options) -> Result<Snapshot, SnapshotError> 
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             taken_by: Some(TakenBy::Ptrace),
+            analysis: None,
         },
         threads: threads
             .iter()
