@@ -87,6 +87,17 @@ pub enum Command {
         #[command(flatten)]
         source: SourceArgs,
     },
+    /// Group crash files (cores, JSON reports) by signature: one line per
+    /// distinct crash with its count, first and last seen, message and an
+    /// example file.
+    Group {
+        /// Directories (read recursively) or files.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// `{"groups": [{signature, count, files, message, first_seen, last_seen}…]}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// List crashed processes waiting for a debugger (with --ssh: those on
     /// that host; with --via: the one the command reaches).
     List {

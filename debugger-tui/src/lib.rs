@@ -11,6 +11,7 @@ pub mod commands;
 pub mod core;
 pub mod dap;
 pub mod evaluate;
+pub mod group;
 pub mod list;
 pub mod live;
 pub mod remote;

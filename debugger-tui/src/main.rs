@@ -80,6 +80,7 @@ fn main() {
             commands,
         ),
         cli::Command::List { remote } => list::list(&remote),
+        cli::Command::Group { dirs, json } => debugger_tui::group::run(&dirs, json),
         cli::Command::Dap => debugger_tui::dap::run().map(|()| 0),
         cli::Command::Report {
             target,

@@ -653,3 +653,112 @@ fn agent_cores_carry_each_threads_thread_pointer() {
     seen.dedup();
     assert_eq!(seen.len(), 4, "one thread pointer per thread");
 }
+
+/// Sets a file's modification time to `secs` after the Unix epoch.
+fn touch(path: &Path, secs: u64) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+        .unwrap();
+}
+
+#[test]
+fn group_gives_one_line_per_distinct_crash_across_cores_and_reports() {
+    const BANK: &str = "panic demo/src/bank.rs:63 | demo::bank::withdraw | demo::bank::transfer | demo::bank::settle";
+    const SEGV: &str = "SIGSEGV | demo::signals::store | demo::signals::segv | demo::main";
+    let work = TempDir::new("group");
+    let cores = work.0.join("cores");
+    std::fs::create_dir(&cores).unwrap();
+    let demo = bin("demo");
+    // The same panic twice, a segfault, as the agent's cores.
+    let (bank1, _, _) = agent_core(&demo, "bank", &cores, &[]);
+    let (bank2, _, _) = agent_core(&demo, "bank", &cores, &[]);
+    let (segv, _, _) = agent_core(&demo, "segv", &cores, &[]);
+    // The same panic once more, live: in `pmdb list` and as a JSON report.
+    let live = crash("bank");
+    let env = [("PMDB_DIR", live.dir.0.as_os_str())];
+    let (status, list, stderr) = pmdb(&["list"], &env);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        list.lines().nth(2),
+        Some(format!("          signature: {BANK}").as_str()),
+        "{list}"
+    );
+    let (status, text, _) = pmdb(&["report", &live.pid.to_string(), "--depth", "0"], &env);
+    assert!(status.success());
+    assert_eq!(
+        text.lines().nth(1),
+        Some(format!("signature: {BANK}").as_str())
+    );
+    let r = report(&[&live.pid.to_string()], &env);
+    assert_eq!(r["crash"]["signature"], BANK);
+    let json = work.0.join("bank.json");
+    std::fs::write(&json, serde_json::to_string(&r).unwrap()).unwrap();
+    drop(live);
+    // Files that are not crashes are passed over; a broken one is said.
+    std::fs::write(work.0.join("notes.txt"), "not a crash").unwrap();
+    let broken = work.0.join("broken.json");
+    std::fs::write(&broken, "{\"crash\": ").unwrap();
+    for (f, t) in [
+        (&bank1, 1_000),
+        (&bank2, 3_000),
+        (&segv, 2_000),
+        (&json, 4_000),
+    ] {
+        touch(f, t);
+    }
+    let root = work.0.to_str().unwrap();
+    let (status, out, err) = pmdb(&["group", root], &[]);
+    assert!(status.success(), "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "    3  1970-01-01T00:16:40Z  1970-01-01T01:06:40Z  {BANK}  \"insufficient funds: bob has 75 but round 1 needs 500\"  {}\n    \
+             1  1970-01-01T00:33:20Z  1970-01-01T00:33:20Z  {SEGV}  \"SIGSEGV (address not mapped) at 0x0\"  {}\n",
+            json.display(),
+            segv.display()
+        )
+    );
+    assert_eq!(
+        err,
+        format!(
+            "pmdb group: {}: not JSON: EOF while parsing a value at line 1 column 10\n",
+            broken.display()
+        )
+    );
+    let (status, out, _) = pmdb(&["group", "--json", root], &[]);
+    assert!(status.success());
+    let mut bank_files = vec![
+        bank1.display().to_string(),
+        bank2.display().to_string(),
+        json.display().to_string(),
+    ];
+    bank_files.sort();
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap(),
+        json!({"groups": [
+            {"signature": BANK, "count": 3, "files": bank_files,
+             "message": "insufficient funds: bob has 75 but round 1 needs 500",
+             "first_seen": "1970-01-01T00:16:40Z", "last_seen": "1970-01-01T01:06:40Z"},
+            {"signature": SEGV, "count": 1, "files": [segv.display().to_string()],
+             "message": "SIGSEGV (address not mapped) at 0x0",
+             "first_seen": "1970-01-01T00:33:20Z", "last_seen": "1970-01-01T00:33:20Z"},
+        ]})
+    );
+    // Nothing to group: one line, status 1.
+    let empty = work.0.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let (status, out, _) = pmdb(&["group", empty.to_str().unwrap()], &[]);
+    assert_eq!(
+        (status.code(), out.as_str()),
+        (Some(1), "no crash files (cores, JSON reports) found\n")
+    );
+    let (status, _, err) = pmdb(&["group", "/no/such/dir"], &[]);
+    assert_eq!(status.code(), Some(2));
+    assert_eq!(
+        err,
+        "pmdb: /no/such/dir: No such file or directory (os error 2)\n"
+    );
+}

@@ -135,7 +135,11 @@ fn list_and_report_over_ssh_find_what_waits_there() {
     assert_eq!((code, err.as_str()), (0, ""));
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "     PID  PROGRAM             AGE  CRASH");
-    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(
+        lines[2],
+        "          signature: panic demo/src/bank.rs:63 | demo::bank::withdraw | demo::bank::transfer | demo::bank::settle"
+    );
     assert!(
         lines[1].starts_with(&format!("{:>8}  demo             ", demo.pid)),
         "{out}"
@@ -378,7 +382,11 @@ fn list_and_batch_commands_over_via() {
     let (code, out, err) = run(&["list", "--via", &via], &[]);
     assert_eq!((code, err.as_str()), (0, ""));
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(
+        lines[2],
+        "          signature: panic demo/src/bank.rs:63 | demo::bank::withdraw | demo::bank::transfer | demo::bank::settle"
+    );
     assert_eq!(lines[0], "     PID  PROGRAM             AGE  CRASH");
     assert!(
         lines[1].starts_with(&format!("{:>8}  demo             ", demo.pid)),

@@ -45,6 +45,7 @@ fn bank_report_has_the_crash_and_the_frames() {
             "file": "demo/src/bank.rs",
             "line": 63,
             "column": 9,
+            "signature": "panic demo/src/bank.rs:63 | demo::bank::withdraw | demo::bank::transfer | demo::bank::settle",
             "thread": "main"
         })
     );
@@ -311,7 +312,7 @@ fn report_mode_prints_the_same_report_then_the_usual_panic() {
         .env("RUST_BACKTRACE", "0");
     let (status, stderr, _) = tests::run_to_end(cmd, std::time::Duration::from_secs(30));
     assert_eq!(status.code(), Some(101));
-    let head: Vec<&str> = stderr.lines().take(9).collect();
+    let head: Vec<&str> = stderr.lines().take(10).collect();
     let demo_src = std::env::current_dir()
         .unwrap()
         .parent()
@@ -322,6 +323,7 @@ fn report_mode_prints_the_same_report_then_the_usual_panic() {
         [
             "pmdb: crash report (PMDB_MODE=report)".to_string(),
             "panic in thread 'main' at demo/src/bank.rs:63:9: insufficient funds: bob has 75 but round 1 needs 500".to_string(),
+            "signature: panic demo/src/bank.rs:63 | demo::bank::withdraw | demo::bank::transfer | demo::bank::settle".to_string(),
             String::new(),
             "thread 'main' (crashed), 27 runtime frames hidden".to_string(),
             format!("  #10  demo::bank::withdraw at {}/bank.rs:63", demo_src.display()),

@@ -312,7 +312,8 @@ fn a_text_report_goes_to_stderr_after_the_panic_message() {
     let expected_start = format!(
         "\nthread 'main' (TID) panicked at {SOURCE}:{line}:9:\nover budget: 445 > 300 (3 items)\n\
          note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\
-         panic in thread 'main' at {SOURCE}:{line}:9: over budget: 445 > 300 (3 items)\n\nthread 'main' (crashed)\n"
+         panic in thread 'main' at {SOURCE}:{line}:9: over budget: 445 > 300 (3 items)\n\
+         signature: panic {SOURCE}:{line} | demo_plain::checkout | demo_plain::main\n\nthread 'main' (crashed)\n"
     );
     let stderr = without_thread_ids(&traced.stderr);
     assert!(stderr.starts_with(&expected_start), "{stderr}");

@@ -471,7 +471,7 @@ fn the_analysis_is_in_the_reports_header_and_json() {
     let pid = demo.pid.to_string();
     let (status, stdout, stderr) = tests::pmdb(&["report", &pid, "--depth", "0"], &env);
     assert!(status.success(), "{stderr}");
-    let head: Vec<&str> = stdout.lines().take(2).collect();
+    let head: Vec<&str> = stdout.lines().take(3).collect();
     let at = tests::line_containing("demo/src/signals.rs", "read_volatile(std::ptr::addr_of!");
     assert_eq!(
         head,
@@ -481,7 +481,8 @@ fn the_analysis_is_in_the_reports_header_and_json() {
                 env!("CARGO_MANIFEST_DIR").trim_end_matches("/tests")
             )
             .as_str(),
-            "analysis: null pointer dereference at offset 0x10"
+            "analysis: null pointer dereference at offset 0x10",
+            "signature: SIGSEGV | demo::signals::checksum_of | demo::signals::null_field | demo::main"
         ]
     );
     let r = tests::report_json(&[&pid], &env);

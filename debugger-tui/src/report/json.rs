@@ -93,6 +93,10 @@ pub struct Crash<'a> {
     kind: &'a CrashKind,
     line: Option<u32>,
     message: &'a str,
+    /// The crash's identity (`engine::crash::signature`); a snapshot of
+    /// a running process has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
     /// How a snapshot was taken (`ptrace`, `agent`); crashes have none.
     #[serde(skip_serializing_if = "Option::is_none")]
     taken_by: Option<wire::TakenBy>,
@@ -100,8 +104,10 @@ pub struct Crash<'a> {
 }
 
 impl<'a> Crash<'a> {
-    pub fn of(c: &'a CrashInfo) -> Self {
+    pub fn of(c: &'a CrashInfo, threads: &[ReportThread]) -> Self {
         Crash {
+            signature: (c.kind != CrashKind::Snapshot)
+                .then(|| engine::crash::report::signature(c, threads)),
             analysis: &c.analysis,
             column: c.column,
             file: &c.file,
@@ -344,7 +350,7 @@ mod tests {
             }],
         }];
         let report = Report {
-            crash: Crash::of(&crash),
+            crash: Crash::of(&crash, &threads),
             pid: 42,
             deadlocks: None,
             tasks: (&tasks, None),
@@ -365,7 +371,8 @@ mod tests {
                 "pid": 42,
                 "deadlocks": [],
                 "crash": {"kind": "panic", "message": "boom", "file": "src/main.rs",
-                          "line": 7, "column": 5, "thread": "main"},
+                          "line": 7, "column": 5, "thread": "main",
+                          "signature": "panic src/main.rs:7 | demo::f | demo::f"},
                 "threads": [{"name": "main", "crashed": true, "frames": [
                     frame_json(0, json!({"origin": "local", "path": "/src/main.rs",
                                          "first_line": 6, "lines": ["a", "b"]})),

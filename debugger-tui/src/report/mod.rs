@@ -121,7 +121,7 @@ pub fn write_json(
 
 fn json_of(w: &Walked, out: &mut dyn Write) -> anyhow::Result<()> {
     let report = json::Report {
-        crash: json::Crash::of(&w.crash),
+        crash: json::Crash::of(&w.crash, &w.threads),
         deadlocks: w.stuck.as_ref(),
         pid: w.pid,
         tasks: (&w.tasks, w.stuck.as_ref()),

@@ -12,6 +12,7 @@ pub mod record;
 pub mod report;
 pub mod serve;
 pub mod signal;
+pub mod signature;
 pub mod source;
 pub mod stuck;
 pub mod traceback;

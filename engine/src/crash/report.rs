@@ -151,6 +151,19 @@ pub fn node(v: &wire::RemoteValue, levels: u32) -> Node {
     }
 }
 
+/// The crash's signature (`crate::crash::signature`), from the crashed
+/// thread's user frames.
+pub fn signature(crash: &CrashInfo, threads: &[ReportThread]) -> String {
+    let frames = threads
+        .iter()
+        .find(|t| t.crashed)
+        .into_iter()
+        .flat_map(|t| t.frames.iter())
+        .filter(|f| !f.runtime)
+        .map(|f| f.function.as_str());
+    crate::crash::signature::of(crash, frames)
+}
+
 /// How much of the report the text shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Runtime {
@@ -204,6 +217,7 @@ pub fn to_text_stuck(
             if let Some(a) = &crash.analysis {
                 let _ = writeln!(out, "analysis: {a}");
             }
+            let _ = writeln!(out, "signature: {}", signature(crash, threads));
         }
     }
     for t in threads {
@@ -344,11 +358,11 @@ mod tests {
         }];
         assert_eq!(
             to_text(&crash, &threads, Runtime::Shown),
-            "panic in thread 'main' at src/main.rs:3:5: boom\n\nthread 'main' (crashed)\n  #0   core::panicking::panic  [runtime]\n  #1   p::main at src/main.rs:3\n        source: copy served by the crashed process\n           2 | fn main() {\n      >    3 |     boom();\n        p: Point = Point { x: 1 }\n          x: i32 = 1\n"
+            "panic in thread 'main' at src/main.rs:3:5: boom\nsignature: panic src/main.rs:3 | p::main\n\nthread 'main' (crashed)\n  #0   core::panicking::panic  [runtime]\n  #1   p::main at src/main.rs:3\n        source: copy served by the crashed process\n           2 | fn main() {\n      >    3 |     boom();\n        p: Point = Point { x: 1 }\n          x: i32 = 1\n"
         );
         assert_eq!(
             to_text(&crash, &threads, Runtime::Hidden),
-            "panic in thread 'main' at src/main.rs:3:5: boom\n\nthread 'main' (crashed), 1 runtime frames hidden\n  #1   p::main at src/main.rs:3\n        source: copy served by the crashed process\n           2 | fn main() {\n      >    3 |     boom();\n        p: Point = Point { x: 1 }\n          x: i32 = 1\n"
+            "panic in thread 'main' at src/main.rs:3:5: boom\nsignature: panic src/main.rs:3 | p::main\n\nthread 'main' (crashed), 1 runtime frames hidden\n  #1   p::main at src/main.rs:3\n        source: copy served by the crashed process\n           2 | fn main() {\n      >    3 |     boom();\n        p: Point = Point { x: 1 }\n          x: i32 = 1\n"
         );
     }
 }
