@@ -36,6 +36,8 @@ fn a_packed_dwp_shows_what_the_ordinary_build_shows() {
         "{} has no .dwp beside it",
         split.display()
     );
+    // Each compared crash object carries its `signature`: two builds of the
+    // same source must give the same one.
     for scenario in ["bank", "values", "collections", "segv"] {
         let want = live(&bin("demo"), scenario);
         assert!(!want["frames"].as_array().unwrap().is_empty());
