@@ -141,3 +141,54 @@ fn one_static_parses_the_unit_that_holds_it() {
     assert_eq!(name, "demo::collections::GREETING");
     assert_eq!(lazy.units_parsed(), 1);
 }
+
+/// A type named in a cast (`x as *const demo::bank::Account`) is found in
+/// the units whose functions name it, not by a pass over every unit: the
+/// same type as that pass finds, from a few of the demo's units.
+#[test]
+fn a_type_by_name_is_found_in_the_units_naming_it() {
+    let program = tests::bin("demo");
+    let whole = load_from(&program);
+    let lazy = load_from(&program);
+    let mut headers = whole.dwarf.units();
+    let mut all = 0;
+    while let Ok(Some(_)) = headers.next() {
+        all += 1;
+    }
+    // A partial path (`bank::Account`) agrees too, but through the whole
+    // pass: only that pass can tell no type is named exactly so.
+    for (name, lazily) in [
+        ("bank::Account", false),
+        ("demo::bank::Account", true),
+        ("Account", true),
+        // What a core's thread names need (`hosts::coredump::names`).
+        ("std::thread::thread::Inner", true),
+    ] {
+        let expected = engine::eval::synth::find_in_every_unit(&whole, name)
+            .unwrap_or_else(|| panic!("{name} is in the demo's DWARF"));
+        let found = engine::eval::synth::find(&lazy, name).expect(name);
+        let (a, b) = (
+            engine::dwarf::types::get(&whole, expected),
+            engine::dwarf::types::get(&lazy, found),
+        );
+        assert_eq!((&a.name, a.size), (&b.name, b.size), "{name}");
+        if !lazily {
+            continue;
+        }
+        // Found without the whole pass: in one of the few units naming it.
+        let base = name.rsplit("::").next().unwrap();
+        let units = lazy.units_naming(name).expect("a symbol table and aranges");
+        let unit = lazy.unit_of(found).unwrap().header.offset();
+        assert!(
+            units
+                .iter()
+                .any(|u| unit.as_debug_info_offset() == Some(*u)),
+            "{name} ({base}) came from the whole pass"
+        );
+        assert!(
+            units.len() * 10 < all,
+            "{name}: {} of {all} units name it",
+            units.len()
+        );
+    }
+}

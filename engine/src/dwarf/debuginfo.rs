@@ -343,6 +343,26 @@ impl DebugInfo {
         objects_named(&self.file, last)
     }
 
+    /// The units holding the code of the functions whose demangled names
+    /// mention `path` (`std::thread::thread::Inner`, `Account`): its methods,
+    /// its trait impls, its drop glue. Those units use the type, so rustc
+    /// describes it there too. In unit order, each once; `None` without a
+    /// symbol table or `.debug_aranges`. One pass over the symbol table,
+    /// demangling only names holding `path`'s last segment.
+    pub fn units_naming(&self, path: &str) -> Option<Vec<DieRef>> {
+        if !self.has_aranges {
+            return None;
+        }
+        let addrs = functions_naming(&self.file, path)?;
+        let mut units: Vec<DieRef> = symbols::units_by_aranges(&self.dwarf.debug_aranges, &addrs)
+            .into_iter()
+            .flatten()
+            .collect();
+        units.sort();
+        units.dedup();
+        Some(units)
+    }
+
     /// A DIE of `unit` in the global numbering.
     pub fn global(
         &self,
@@ -487,6 +507,51 @@ pub fn symbols_at(file: &object::File<'_>, svmas: &[u64]) -> Vec<Option<String>>
         }
     }
     out
+}
+
+/// See [`DebugInfo::units_naming`]: the link-time addresses of those
+/// functions.
+fn functions_naming(file: &object::File<'_>, path: &str) -> Option<Vec<u64>> {
+    use object::read::elf::Sym;
+    let object::File::Elf64(elf) = file else {
+        return None;
+    };
+    let endian = elf.endian();
+    let table = elf.elf_symbol_table();
+    if table.is_empty() {
+        return None;
+    }
+    let last = path.rsplit("::").next().unwrap_or(path);
+    if last.is_empty() {
+        return Some(Vec::new());
+    }
+    let finder = memchr::memmem::Finder::new(last.as_bytes());
+    // `path` as a whole path in the name: not the tail of a longer segment
+    // (`Inner` in `ArcInner`) nor the head of one (`Inner2`).
+    let whole = |name: &str| {
+        name.match_indices(path).any(|(i, _)| {
+            let before = name[..i].chars().next_back();
+            let after = name[i + path.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    };
+    let mut out = Vec::new();
+    for s in table.symbols() {
+        if s.st_type() != object::elf::STT_FUNC || s.st_value(endian) == 0 {
+            continue;
+        }
+        let Ok(raw) = s.name(endian, table.strings()) else {
+            continue;
+        };
+        if finder.find(raw).is_none() {
+            continue;
+        }
+        if whole(&symbols::demangle(&String::from_utf8_lossy(raw))) {
+            out.push(s.st_value(endian));
+        }
+    }
+    Some(out)
 }
 
 /// See [`DebugInfo::objects_named`].

@@ -98,7 +98,8 @@ impl Section {
 
 /// The debug sections of one file, inflated on demand.
 pub struct SharedDwarf {
-    file: Vec<u8>,
+    /// Mapped, not read: only the pages of what is inflated are touched.
+    file: memmap2::Mmap,
     endian: RunTimeEndian,
     info: Section,
     abbrev: Section,
@@ -120,7 +121,7 @@ const WHOLE: [gimli::SectionId; 6] = [
 impl SharedDwarf {
     /// Reads `path`'s section headers; inflates nothing yet.
     pub fn open(path: &std::path::Path) -> Option<SharedDwarf> {
-        let file = std::fs::read(path).ok()?;
+        let file = crate::dwarf::debug_files::map(path)?;
         let (endian, info, abbrev, line, aranges, rest) = {
             let parsed = object::File::parse(&*file).ok()?;
             let load = |id: gimli::SectionId| Section::load(&parsed, id.name());

@@ -131,32 +131,63 @@ pub fn find(dbg: &DebugInfo, name: &str) -> Option<DieRef> {
     found
 }
 
-/// The search [`find`] remembers: every unit, parsed and dropped in turn.
+/// The search [`find`] remembers. First the few units whose functions'
+/// names mention the type (its methods, impls, drop glue: those units use
+/// it, so they describe it); an exact definition there is what the whole
+/// pass would find, up to which of rustc's per-unit copies. Only when
+/// those hold none (a type no function names, or a short name that is
+/// also the tail of another path), every unit, parsed and dropped in turn.
 fn search(dbg: &DebugInfo, name: &str) -> Option<DieRef> {
     let want = name.replace(' ', "");
     let want_short = types::short_name(&want).replace(' ', "");
+    // The path without generic arguments: what symbol names spell alike.
+    let base = name.split('<').next().unwrap_or(name).trim();
+    if let Some(units) = dbg.units_naming(base) {
+        for start in units {
+            // `scan` returns what the whole pass would stop at: an exact
+            // definition, or for a name without `::` its first short match.
+            let mut short_only = None;
+            if let Some(found) = search_unit(dbg, start, &want, &want_short, &mut short_only) {
+                return Some(found);
+            }
+        }
+    }
+    search_all(dbg, &want, &want_short)
+}
+
+/// [`scan`] over the one unit starting at `start`.
+fn search_unit(
+    dbg: &DebugInfo,
+    start: DieRef,
+    want: &str,
+    want_short: &str,
+    fallback: &mut Option<DieRef>,
+) -> Option<DieRef> {
+    let header = dbg.dwarf.debug_info.header_from_offset(start).ok()?;
+    // Parsed here and dropped: a search must not grow the unit cache.
+    let unit = dbg.dwarf.unit(header).ok()?;
+    let mut tree = unit.entries_tree(None).ok()?;
+    let root = tree.root().ok()?;
+    let mut path = Vec::new();
+    scan(dbg, &unit, root, &mut path, want, want_short, fallback)
+}
+
+/// What [`find`] finds, from a pass over every unit in order: what the
+/// lazy lookup must agree with (pmdb's tests compare them).
+pub fn find_in_every_unit(dbg: &DebugInfo, name: &str) -> Option<DieRef> {
+    let want = name.replace(' ', "");
+    search_all(dbg, &want, &types::short_name(&want).replace(' ', ""))
+}
+
+/// Every unit, parsed and dropped in turn.
+fn search_all(dbg: &DebugInfo, want: &str, want_short: &str) -> Option<DieRef> {
     let mut headers = dbg.dwarf.units();
     let mut fallback = None;
     while let Ok(Some(header)) = headers.next() {
-        // Parsed here and dropped: a search must not grow the unit cache.
-        let Ok(unit) = dbg.dwarf.unit(header) else {
+        let Some(start) = header.offset().as_debug_info_offset() else {
             continue;
         };
-        let unit = &unit;
-        let Ok(mut tree) = unit.entries_tree(None) else {
-            continue;
-        };
-        let Ok(root) = tree.root() else { continue };
-        let mut path = Vec::new();
-        if let Some(found) = scan(
-            dbg,
-            unit,
-            root,
-            &mut path,
-            &want,
-            &want_short,
-            &mut fallback,
-        ) {
+        if let Some(found) = search_unit(dbg, start, want, want_short, &mut fallback) {
             return Some(found);
         }
     }
