@@ -19,5 +19,5 @@ cargo build -q --manifest-path bench/sizes/Cargo.toml --target-dir target/sizes 
   -p sizes-app --features service
 cargo build -q -p debugger-tui --bin pmdb
 cargo build -q --release -p tests --bin pmdb-cold-bench
-PMDB_COLD_BASELINE_MS="${PMDB_COLD_BASELINE_MS:-280}" \
+PMDB_COLD_BASELINE_MS="${PMDB_COLD_BASELINE_MS:-28}" \
   exec target/release/pmdb-cold-bench target/sizes/debug/sizes-app target/debug/pmdb "$runs"
