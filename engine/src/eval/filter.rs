@@ -7,16 +7,16 @@
 //! Anything else (strings, `Option`s, nested containers, maps) runs the
 //! general evaluator element by element. Either way the result keeps only
 //! the positions of the matches, at most [`MAX_MATCHES`], and a scan stops
-//! after [`super::value::SCAN_BUDGET`], saying how far it got.
+//! once it has spent the evaluation's work ([`super::value::SCAN_WORK`]),
+//! saying how far it got.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::error::EvalError;
 use super::parser::{BinOp, Expr, Kind, Pattern, UnOp};
 use super::scalar::{self, IntTy, NumTy, Scalar};
 use super::synth;
-use super::value::{Cx, Value};
+use super::value::{Cx, GENERAL_COST, Value};
 use crate::dwarf::debuginfo::{DebugInfo, DieRef};
 use crate::dwarf::types::{self, Encoding, Kind as TyKind};
 use crate::memory::place::Place;
@@ -28,6 +28,11 @@ use crate::values::views::{Val, View};
 
 /// Most matches a filter keeps.
 pub const MAX_MATCHES: usize = 1_000_000;
+
+/// Why a scan stopped at element `i` of `len`.
+fn spent(i: u64, len: u64) -> String {
+    format!("scan stopped at element {i} of {len}: the evaluation's work budget is spent")
+}
 
 /// A value made of picked items, shown under a type named `name`.
 pub fn picked_val(dbg: &DebugInfo, name: &str, picked: Picked) -> Val {
@@ -81,6 +86,10 @@ pub fn filter(
                     break;
                 }
                 for (name, item) in page {
+                    if cx.spend(GENERAL_COST) < GENERAL_COST {
+                        stopped = Some(spent(start, len));
+                        break 'scan;
+                    }
                     if test(cx, &item, pattern, body)? {
                         out.push((name, item));
                         if out.len() >= MAX_MATCHES {
@@ -89,13 +98,6 @@ pub fn filter(
                         }
                     }
                     start += 1;
-                }
-                if Instant::now() > cx.deadline && start < len {
-                    stopped = Some(format!(
-                        "scan stopped after {} s at element {start} of {len}",
-                        super::value::SCAN_BUDGET.as_secs()
-                    ));
-                    break;
                 }
             }
             let mut p = Picked::vals(shape, out);
@@ -171,7 +173,11 @@ fn strided(
         let per_chunk = (MAX_READ as u64 / stride).max(1);
         let mut i = 0;
         while i < len {
-            let n = per_chunk.min(len - i);
+            let n = cx.spend(per_chunk.min(len - i));
+            if n == 0 {
+                stopped = Some(spent(i, len));
+                break;
+            }
             let at = ptr.wrapping_add(i * stride);
             let bytes = dbg
                 .mem
@@ -208,17 +214,14 @@ fn strided(
                 break;
             }
             i += n;
-            if Instant::now() > cx.deadline && i < len {
-                stopped = Some(format!(
-                    "scan stopped after {} s at element {i} of {len}",
-                    super::value::SCAN_BUDGET.as_secs()
-                ));
-                break;
-            }
         }
     } else {
         let mut i = 0;
         while i < len {
+            if cx.spend(GENERAL_COST) < GENERAL_COST {
+                stopped = Some(spent(i, len));
+                break;
+            }
             let item = Val::new(Place::Mem(ptr.wrapping_add(i * stride)), elem);
             if test(cx, &item, pattern, body)? {
                 indices.push(i);
@@ -228,13 +231,6 @@ fn strided(
                 }
             }
             i += 1;
-            if i % 1024 == 0 && Instant::now() > cx.deadline && i < len {
-                stopped = Some(format!(
-                    "scan stopped after {} s at element {i} of {len}",
-                    super::value::SCAN_BUDGET.as_secs()
-                ));
-                break;
-            }
         }
     }
     let mut p = Picked::strided(ptr, stride, elem, indices);

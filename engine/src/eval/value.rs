@@ -5,8 +5,6 @@
 //! string, `Some(2)`, `Color::Red`) stay literals. Fields, elements, keys,
 //! lengths and variants are read through the same views the tree shows.
 
-use std::time::{Duration, Instant};
-
 use super::error::{EvalError, unavailable};
 use super::parser::{BinOp, Expr, Kind, TypeName, UnOp};
 use super::scalar::{self, IntTy, NumTy, Scalar};
@@ -27,8 +25,15 @@ use crate::values::views::{self, Val, View};
 const MAX_STR: u64 = MAX_READ as u64;
 /// Map entries read per page while looking up a key.
 const KEY_PAGE: u64 = 10_000;
-/// How long one evaluation may scan before it stops and says so.
-pub const SCAN_BUDGET: Duration = Duration::from_secs(2);
+/// How much one evaluation may scan before it stops and says so, in work
+/// units: an element tested by a compiled closure costs one, an element
+/// tested by the general evaluator [`GENERAL_COST`]. A bound on work, not
+/// on time, so an expression gives the same answer on any machine and under
+/// any load: 100,000,000 compiled tests take about 1 s, 200,000 general
+/// ones about 2 s (BENCHMARKS.md, Expressions).
+pub const SCAN_WORK: u64 = 100_000_000;
+/// What testing one element costs outside the compiled form.
+pub const GENERAL_COST: u64 = 500;
 
 /// What an expression evaluates to.
 #[derive(Debug, Clone)]
@@ -49,12 +54,12 @@ pub enum Value {
 }
 
 /// The evaluation context: the debug info, the frame's variables, the
-/// closure parameters bound so far, and the scan deadline.
+/// closure parameters bound so far, and the scan work left.
 pub struct Cx<'a> {
     pub dbg: &'a DebugInfo,
     local: &'a dyn Fn(&str) -> Option<Val>,
     pub bound: Vec<(String, Value)>,
-    pub deadline: Instant,
+    pub work_left: u64,
 }
 
 impl<'a> Cx<'a> {
@@ -63,8 +68,16 @@ impl<'a> Cx<'a> {
             dbg,
             local,
             bound: Vec::new(),
-            deadline: Instant::now() + SCAN_BUDGET,
+            work_left: SCAN_WORK,
         }
+    }
+
+    /// Takes up to `units` of the work left and says how many it took: less
+    /// than asked means the budget is spent.
+    pub fn spend(&mut self, units: u64) -> u64 {
+        let took = units.min(self.work_left);
+        self.work_left -= took;
+        took
     }
 
     pub fn eval(&mut self, e: &Expr) -> Result<Value, EvalError> {
