@@ -140,7 +140,11 @@ pub fn crash_program(
     cmd.args(args)
         .env("PMDB_MODE", "wait")
         .env("PMDB_DIR", &dir.0)
-        .env("PMDB_WAIT", "60")
+        // Longer than any test: the demo is killed when `Crashed` drops.
+        // A shorter wait failed tests whose next step built `pmdb` first
+        // (one test alone on a fresh clone), or ran on a loaded machine,
+        // when the agent gave up on an idle minute and went on.
+        .env("PMDB_WAIT", "3600")
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -175,8 +179,8 @@ pub fn crash_program(
         keep: Vec::new(),
     };
     // A guard against a demo that never serves, not a measure of how soon
-    // it does: as long as the demo's own wait (PMDB_WAIT).
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // it does: ten minutes, far past any loaded machine's start.
+    let deadline = Instant::now() + Duration::from_secs(600);
     while !crashed.socket.exists() {
         if let Some(status) = crashed.child.as_mut().unwrap().try_wait().unwrap() {
             panic!(
