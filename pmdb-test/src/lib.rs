@@ -1,6 +1,11 @@
 //! Crashes in your own tests.
 //!
-//! [`Crashed::run`] runs a program that links `debuggee-agent` with the agent
+//! A panic inside a test itself: [`show_locals`] around the test's body
+//! prints the locals of each frame of the test's own when it panics, and
+//! [`crash_of`] hands back a [`Session`] on the panic for scripted checks
+//! (see [`inside`]).
+//!
+//! A program the test starts: [`Crashed::run`] runs a program that links `debuggee-agent` with the agent
 //! in wait mode and a private socket directory, waits until it crashes (its
 //! normal end is an [`Error::Ended`]), and hands back a connected
 //! [`wire::Session`] to inspect the frozen process by script. Dropping the
@@ -28,6 +33,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+pub mod inside;
+
+pub use inside::{Inside, crash_of, show_locals};
 pub use wire::{CrashInfo, Frame, RemoteValue, Session, Traceback};
 
 /// How long [`Crashed::run`] waits for the crash.
@@ -65,6 +73,16 @@ pub enum Error {
     /// Talking to the agent failed, or what was asked for is not there.
     #[error(transparent)]
     Wire(#[from] wire::Error),
+    /// The copy of the test could not be started or followed under ptrace.
+    #[error(transparent)]
+    Launch(#[from] engine::hosts::launch::LaunchError),
+    /// The body ran in a copy of the test and did not panic.
+    #[error("{test} did not panic when run again under pmdb ({exit})")]
+    NoPanic { test: String, exit: String },
+    /// [`crash_of`] and [`show_locals`] run on a test's own thread, which
+    /// libtest names after the test.
+    #[error("not on a test's thread (libtest names each test's thread after it)")]
+    NotInATest,
 }
 
 /// A program that crashed and waits, frozen, for questions.

@@ -6,7 +6,7 @@
 
 mod crash;
 pub(crate) mod memory;
-mod names;
+pub(crate) mod names;
 pub(crate) mod objects;
 
 use std::path::{Path, PathBuf};

@@ -58,7 +58,11 @@ pub fn wait(tid: Tid) -> io::Result<(Tid, Status)> {
     loop {
         let mut status = 0i32;
         // SAFETY: `status` is a valid out-pointer; waitpid only writes it.
-        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        // __WNOTHREAD: only this thread's tracees (every request comes from
+        // the thread that started them), so two tracers in one process (tests
+        // side by side) and the children other threads spawn are not reaped
+        // here.
+        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL | libc::__WNOTHREAD) };
         if r < 0 {
             let e = last_error();
             if e.kind() == io::ErrorKind::Interrupted {

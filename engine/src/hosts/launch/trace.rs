@@ -640,10 +640,14 @@ impl Tracee {
         tids.insert(0, tid);
         let mut threads = Vec::new();
         let mut crashed_regs = None;
+        let mut pointers = Vec::new();
         for t in tids {
             let Ok(regs) = sys::regs(t) else { continue };
             if t == tid {
                 crashed_regs = Some(regs);
+            }
+            if t != tgid {
+                pointers.push((t as u64, regs.fs_base));
             }
             threads.push(Thread {
                 id: t as u64,
@@ -651,6 +655,17 @@ impl Tracee {
                 stack: Stack::Regs(Box::new(crate::memory::process::dwarf_regs(&regs))),
             });
         }
+        // The kernel keeps 15 bytes of a name; std's own copy is whole.
+        let mut names = crate::hosts::coredump::names::from_memory(&engine, &pointers);
+        for th in &mut threads {
+            if let Some(name) = names.remove(&th.id) {
+                th.name = name;
+            }
+        }
+        let crashed_name = threads
+            .iter()
+            .find(|th| th.id == tid as u64)
+            .map(|th| th.name.clone());
         let program = self
             .procs
             .get(&tgid)
@@ -664,7 +679,7 @@ impl Tracee {
             line: None,
             column: None,
             thread: tid as u64,
-            thread_name: thread_name(tgid, tid),
+            thread_name: crashed_name.unwrap_or_else(|| thread_name(tgid, tid)),
             pid: tgid as u32,
             program,
             time: std::time::SystemTime::now()
@@ -921,7 +936,8 @@ fn stops_at(signal: i32, info: Option<SigInfo>, tgid: Tid) -> bool {
     false
 }
 
-/// A thread's name: `main` for the process's first, else the kernel's.
+/// A thread's name: `main` for the process's first, else the kernel's
+/// (replaced by std's own, whole, where the thread's memory has it).
 fn thread_name(tgid: Tid, tid: Tid) -> String {
     if tid == tgid {
         return "main".into();
