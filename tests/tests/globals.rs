@@ -41,7 +41,7 @@ fn every_vtable_is_found_from_its_address_alone() {
 fn every_vtable_of_a_packed_dwp_is_found_from_its_address_alone() {
     // Split units: `.debug_aranges` names the skeleton, whose split unit
     // in the `.dwp` holds the variables.
-    vtables_agree(&tests::profile_bin("split-dwarf", "demo"));
+    vtables_agree(&tests::fixtures::DEMO_SPLIT_DWARF.path());
 }
 
 fn vtables_agree(program: &std::path::Path) {
