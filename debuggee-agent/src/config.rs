@@ -1,6 +1,7 @@
 //! The agent's configuration, read once from the environment at `install()`:
 //! `PMDB_MODE` (wait | report | core | off), `PMDB_DIR`, `PMDB_WAIT`,
-//! `PMDB_CLIENT_TIMEOUT` and `PMDB_CORE_COMPRESS`.
+//! `PMDB_CLIENT_TIMEOUT`, `PMDB_CORE_COMPRESS` and `PMDB_SNAPSHOT` (`off`:
+//! the agent does not answer pmdb's request for a live snapshot).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,6 +29,9 @@ pub struct Config {
     pub client_timeout: Duration,
     /// How saved cores are stored (`PMDB_CORE_COMPRESS=zstd`: compressed).
     pub compression: corefile::Compression,
+    /// Whether the agent answers a request for a live snapshot
+    /// (`wire::snapshot`); `PMDB_SNAPSHOT=off` turns it off.
+    pub snapshots: bool,
 }
 
 /// The default wait for a debugger, in seconds.
@@ -88,8 +92,20 @@ impl Config {
                 corefile::Compression::None
             }
         };
+        let snapshots = match std::env::var(wire::snapshot::SWITCH).ok().as_deref() {
+            Some("off") => false,
+            None | Some("") | Some("on") => true,
+            Some(other) => {
+                eprintln!(
+                    "pmdb: ignoring {}={other:?} (expected on or off)",
+                    wire::snapshot::SWITCH
+                );
+                true
+            }
+        };
         Config {
             mode,
+            snapshots,
             dir: wire::socket::socket_dir(),
             wait,
             client_timeout,

@@ -122,6 +122,9 @@ extern "C" fn handler(_sig: libc::c_int, _info: *mut libc::siginfo_t, context: *
     // (syscall, read); `context` is the kernel's ucontext for this delivery;
     // TABLE, when set, points to a leaked table that is never freed.
     unsafe {
+        // Put back on the way out: the interrupted code may be about to
+        // read the errno of a call it just made.
+        let errno = *libc::__errno_location();
         let i = NEXT.fetch_add(1, Ordering::SeqCst);
         if let Some(slot) = TABLE.load(Ordering::SeqCst).as_ref().and_then(|t| t.get(i)) {
             let regs = crate::registers::of_context(context);
@@ -144,6 +147,7 @@ extern "C" fn handler(_sig: libc::c_int, _info: *mut libc::siginfo_t, context: *
                 break;
             }
         }
+        *libc::__errno_location() = errno;
     }
 }
 

@@ -11,8 +11,13 @@
 //! (panics) or `signals` (faults) → `respond` (the mode) → `freeze` →
 //! `server`, with `live` describing this process to the engine.
 //!
+//! On request (`wire::snapshot`: pmdb asks when it may not trace the
+//! program), the agent also serves a live snapshot: `snapshot` freezes the
+//! other threads, serves, and lets them go when the debugger detaches.
+//!
 //! Configuration is by environment: `PMDB_MODE` (`wait`, `report`, `core`,
-//! `off`), `PMDB_DIR` (the socket directory) and `PMDB_WAIT` (seconds to wait).
+//! `off`), `PMDB_DIR` (the socket directory), `PMDB_WAIT` (seconds to wait)
+//! and `PMDB_SNAPSHOT` (`off`: no live snapshots on request).
 
 mod capture;
 mod config;
@@ -25,6 +30,7 @@ mod respond;
 mod save;
 mod server;
 mod signals;
+mod snapshot;
 mod state;
 
 #[cfg(any(test, feature = "testing"))]
@@ -46,6 +52,7 @@ pub fn install() {
         let config = config::Config::from_env();
         if config.mode != config::Mode::Off {
             freeze::install();
+            snapshot::install(&config);
             signals::install(config.clone());
             capture::install(config);
         }

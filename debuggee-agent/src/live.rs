@@ -44,6 +44,10 @@ impl Process for LiveProcess {
     fn later_crashes(&self) -> Vec<LaterCrash> {
         crate::state::later()
     }
+
+    fn thread_state(&self, tid: u64) -> Option<wire::ThreadState> {
+        crate::snapshot::thread_state(tid)
+    }
 }
 
 /// The engine over this process, made on first use.

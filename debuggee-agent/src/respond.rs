@@ -12,8 +12,18 @@ use engine::{Crash, Inspector, LaterCrash, Stack};
 use crate::config::{Config, Mode};
 use crate::server;
 
-/// One crash is served at a time; a second crashing thread waits its turn.
+/// One crash (or live snapshot) is served at a time; a second crashing
+/// thread waits its turn.
 static SERVING: Mutex<()> = Mutex::new(());
+
+/// The turn to serve, if nothing is being served now.
+pub fn try_turn() -> Option<std::sync::MutexGuard<'static, ()>> {
+    match SERVING.try_lock() {
+        Ok(turn) => Some(turn),
+        Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
 
 /// Reports or serves a crash as the mode says; in wait mode, returns how
 /// serving ended (`None` when the agent could not serve).
@@ -110,7 +120,7 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
     let inspector = Inspector::new(crate::live::engine(), crash);
     let served = std::thread::Builder::new()
         .name("pmdb-agent".into())
-        .spawn(move || server::serve(bound, inspector, wait, client_timeout))
+        .spawn(move || server::serve(bound, inspector, server::Until::Idle(wait), client_timeout))
         .map(|h| h.join());
     let result = match served {
         Ok(Ok((v, crash, attached))) => {

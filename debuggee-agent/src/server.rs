@@ -3,7 +3,7 @@
 //! uid or root (checked with `SO_PEERCRED`), at most [`MAX_CONNECTIONS`] at a
 //! time, answers each on its own thread with a per-connection idle timeout,
 //! and ends when a debugger says resume or kill, or when no request came for
-//! `PMDB_WAIT`.
+//! `PMDB_WAIT` (a crash), or when the last debugger went (a live snapshot).
 //!
 //! The conversation itself is the engine's (`engine::crash::serve::Server`), which
 //! runs over any `wire::Transport`.
@@ -179,17 +179,28 @@ struct Slot(Arc<Shared>);
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.connections.fetch_sub(1, Ordering::Relaxed);
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-/// Serves `inspector` on `bound` until a verdict or `wait` without requests;
-/// a connection that sends nothing for `client_timeout` is closed. Returns
+/// When serving ends, besides a debugger's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// No request came for this long (a crash: `PMDB_WAIT`).
+    Idle(Duration),
+    /// The last debugger went (its connection closed), or none came
+    /// within this long (a live snapshot: the program goes on as soon as
+    /// nobody looks, and a debugger that died never holds it).
+    Detached(Duration),
+}
+
+/// Serves `inspector` on `bound` until a verdict or `until` says so; a
+/// connection that sends nothing for `client_timeout` is closed. Returns
 /// the verdict, the crash, and whether any debugger ever attached.
 pub fn serve(
     bound: Bound,
     inspector: Inspector,
-    wait: Duration,
+    until: Until,
     client_timeout: Duration,
 ) -> (Verdict, Crash, bool) {
     let shared = Arc::new(Shared {
@@ -211,7 +222,6 @@ pub fn serve(
     let mut attached = false;
     let end = |v: Verdict, attached: bool| (v, server.inspector().crash.clone(), attached);
     loop {
-        crate::keep::refresh(&server.inspector().crash);
         if let Some(v) = server.verdict() {
             return end(v, attached);
         }
@@ -219,8 +229,20 @@ pub fn serve(
         if server.idle() >= ACCEPT_TICK {
             server.trim_if_touched();
         }
-        if server.idle() >= wait {
-            return end(Verdict::TimedOut, attached);
+        match until {
+            Until::Idle(wait) => {
+                crate::keep::refresh(&server.inspector().crash);
+                if server.idle() >= wait {
+                    return end(Verdict::TimedOut, attached);
+                }
+            }
+            Until::Detached(_) if attached && shared.connections.load(Ordering::SeqCst) == 0 => {
+                return end(Verdict::Resume, attached);
+            }
+            Until::Detached(first) if !attached && server.idle() >= first => {
+                return end(Verdict::TimedOut, attached);
+            }
+            Until::Detached(_) => {}
         }
         match bound.listener.accept() {
             Ok(stream) => {
@@ -234,7 +256,7 @@ pub fn serve(
                 server.touch();
                 attached = true;
                 let _ = stream.set_recv_timeout(Some(client_timeout));
-                shared.connections.fetch_add(1, Ordering::Relaxed);
+                shared.connections.fetch_add(1, Ordering::SeqCst);
                 let slot = Slot(shared.clone());
                 let spawned = std::thread::Builder::new()
                     .name("pmdb-agent-conn".into())

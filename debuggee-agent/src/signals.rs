@@ -1,4 +1,6 @@
-//! Fatal signals: SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT.
+//! Fatal signals: SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT. The agent
+//! thread started here also answers requests for a live snapshot
+//! (`snapshot`) while it waits.
 //!
 //! The handler runs on the thread's alternate stack (std gives every thread
 //! one) and does only async-signal-safe work: it copies the register state
@@ -226,16 +228,46 @@ fn late_crashes() -> Vec<LaterCrash> {
         .collect()
 }
 
+/// The agent's signal thread: waits for a crash (a byte on `wake_read`)
+/// and, meanwhile, answers requests for a live snapshot (`snapshot`).
 fn agent(config: Config, wake_read: libc::c_int, release_write: libc::c_int) {
     let mut buf = [0u8; 1];
+    let requests = crate::snapshot::request_fd();
     loop {
-        // SAFETY: reading one byte into our own buffer from our own pipe.
-        let n = unsafe { libc::read(wake_read, buf.as_mut_ptr().cast(), 1) };
-        if n == 1 {
-            break;
-        }
-        if n == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+        let mut fds = [
+            libc::pollfd {
+                fd: wake_read,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: requests,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        let watched = if requests >= 0 { 2 } else { 1 };
+        // SAFETY: `fds` holds `watched` valid pollfd entries we own.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), watched, -1) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
             return;
+        }
+        if fds[0].revents != 0 {
+            // SAFETY: reading one byte into our own buffer from our own pipe.
+            let n = unsafe { libc::read(wake_read, buf.as_mut_ptr().cast(), 1) };
+            if n == 1 {
+                break;
+            }
+            if n == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                return;
+            }
+            continue;
+        }
+        if watched == 2 && fds[1].revents != 0 {
+            crate::snapshot::serve(&config);
         }
     }
     let crash = crash_from_slot();

@@ -1,20 +1,85 @@
 //! A running process with no crash waiting for a debugger: pmdb stops it
 //! through ptrace (`engine::hosts::ptrace`) and serves the snapshot in this
-//! process over the in-memory transport, as it serves a core. `pmdb report`
-//! holds it only while it reads and says how long; `pmdb attach` and the
-//! DAP adapter hold it until the session ends, as `gdb -p` does.
+//! process over the in-memory transport, as it serves a core. Where ptrace
+//! is refused (yama's `ptrace_scope`, no `CAP_SYS_PTRACE`, a process
+//! already traced by strace or a debugger) and the program links the
+//! agent, its agent is asked instead (`wire::snapshot`): it freezes its
+//! threads and serves the snapshot on its socket until pmdb detaches.
+//! `pmdb report` holds it only while it reads and says how long; `pmdb
+//! attach` and the DAP adapter hold it until the session ends, as `gdb -p`
+//! does.
 
-use engine::hosts::ptrace::{self, Released, Snapshot};
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-/// Stops process `pid` and reads its threads.
-pub fn snapshot(pid: u32) -> anyhow::Result<Snapshot> {
-    Ok(ptrace::snapshot(pid, &ptrace::Options::default())?)
+use anyhow::bail;
+use engine::hosts::ptrace::{self, Released, Snapshot, SnapshotError};
+
+/// A running process, held stopped.
+pub enum Held {
+    /// Stopped by pmdb through ptrace.
+    Ptrace(Snapshot),
+    /// Frozen by its own agent, which serves it on its socket; `refused`
+    /// says why ptrace could not be used.
+    Agent {
+        session: wire::Session,
+        refused: String,
+        since: Instant,
+    },
+}
+
+/// Stops process `pid` and reads its threads: through ptrace, else through
+/// its agent.
+pub fn hold(pid: u32) -> anyhow::Result<Held> {
+    match ptrace::snapshot(pid, &ptrace::Options::default()) {
+        Ok(s) => Ok(Held::Ptrace(s)),
+        Err(e @ (SnapshotError::AlreadyTraced { .. } | SnapshotError::NotPermitted { .. })) => {
+            let since = Instant::now();
+            match through_agent(pid) {
+                Ok(Some(session)) => Ok(Held::Agent {
+                    session,
+                    refused: e.to_string(),
+                    since,
+                }),
+                Ok(None) => Err(e.into()),
+                Err(why) => bail!("{e}; and its agent cannot serve a snapshot: {why}"),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A session over the snapshot `pid`'s agent serves, when the program
+/// links the agent (`None` when it does not).
+fn through_agent(pid: u32) -> anyhow::Result<Option<wire::Session>> {
+    let exe = format!("/proc/{pid}/exe");
+    if !engine::hosts::launch::links_agent(Path::new(&exe)) {
+        return Ok(None);
+    }
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    if !wire::snapshot::catches_request(&status) {
+        bail!(
+            "it links the agent, but the agent does not answer requests ({}=off, PMDB_MODE=off, or the program handles signal {} itself)",
+            wire::snapshot::SWITCH,
+            wire::snapshot::SIGNAL
+        );
+    }
+    let socket = wire::snapshot::request(pid, &wire::socket::socket_dir())?;
+    Ok(Some(wire::Session::connect(socket.as_path())?))
 }
 
 /// A session over a snapshot of `pid` that holds it stopped until the
 /// session says `Resume` or `Kill`, or closes.
 pub fn held_session(pid: u32) -> anyhow::Result<wire::Session> {
-    Ok(ptrace::serve_holding(snapshot(pid)?)?)
+    match hold(pid)? {
+        Held::Ptrace(snapshot) => Ok(ptrace::serve_holding(snapshot)?),
+        Held::Agent {
+            session, refused, ..
+        } => {
+            say_through_agent(pid, &refused);
+            Ok(session)
+        }
+    }
 }
 
 /// `pmdb: paused PID for 12.3 ms`, on stderr.
@@ -22,5 +87,18 @@ pub fn say_paused(pid: u32, released: &Released) {
     eprintln!(
         "pmdb: paused {pid} for {:.1} ms",
         released.paused.as_secs_f64() * 1000.0
+    );
+}
+
+/// Why the agent took the snapshot, on stderr.
+pub fn say_through_agent(pid: u32, refused: &str) {
+    eprintln!("pmdb: {refused}; pid {pid}'s agent serves the snapshot instead");
+}
+
+/// `pmdb: paused PID for 12.3 ms (by its agent)`, on stderr.
+pub fn say_paused_by_agent(pid: u32, held: Duration) {
+    eprintln!(
+        "pmdb: paused {pid} for {:.1} ms (by its agent)",
+        held.as_secs_f64() * 1000.0
     );
 }

@@ -9,6 +9,7 @@ mod config;
 mod corrupt;
 mod crates;
 mod declared;
+mod hang;
 mod ledger;
 mod pool;
 mod signals;
@@ -119,6 +120,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         "unsized",
         "a panic next to unsized pointees, counted references and shadowed bindings",
         unsized_values::run,
+    ),
+    (
+        "hang",
+        "runs on, a waiter blocked on a channel until `quit` on stdin (status 3)",
+        hang::run,
     ),
     ("ok", "exits normally with status 0", || {}),
 ];

@@ -2,7 +2,7 @@
 //!
 //! It owns the message types ([`message`]), the length-prefixed MessagePack
 //! framing ([`frame`]), the [`Transport`] trait with its local-socket and
-//! in-memory implementations and a child process's stdio ([`child`]: `ssh HOST pmdb bridge`), where sockets live ([`socket`]), and the blocking
+//! in-memory implementations and a child process's stdio ([`child`]: `ssh HOST pmdb bridge`), where sockets live ([`socket`]), how a running program's agent is asked for a snapshot ([`snapshot`]), and the blocking
 //! client [`Session`] with its [`RemoteValue`] proxies and path expressions
 //! ([`path`]). Both sides depend on this crate and nothing else of each other.
 
@@ -13,6 +13,7 @@ pub mod message;
 pub mod path;
 pub mod remote;
 pub mod session;
+pub mod snapshot;
 pub mod socket;
 pub mod transport;
 

@@ -27,19 +27,35 @@ pub fn report(
     source: Option<&SourceArgs>,
 ) -> anyhow::Result<()> {
     let w = match endpoint {
-        Endpoint::Live(pid) => {
-            let snapshot = crate::live::snapshot(*pid)?;
-            let session = engine::hosts::ptrace::serve_in_process(
-                snapshot.engine.clone(),
-                snapshot.crash.clone(),
-            )?;
-            say_warnings(&session);
-            let w = walked(&session, depth, source);
-            drop(session);
-            let released = snapshot.hold.release();
-            crate::live::say_paused(*pid, &released);
-            w?
-        }
+        Endpoint::Live(pid) => match crate::live::hold(*pid)? {
+            crate::live::Held::Ptrace(snapshot) => {
+                let session = engine::hosts::ptrace::serve_in_process(
+                    snapshot.engine.clone(),
+                    snapshot.crash.clone(),
+                )?;
+                say_warnings(&session);
+                let w = walked(&session, depth, source);
+                drop(session);
+                let released = snapshot.hold.release();
+                crate::live::say_paused(*pid, &released);
+                w?
+            }
+            crate::live::Held::Agent {
+                session,
+                refused,
+                since,
+            } => {
+                crate::live::say_through_agent(*pid, &refused);
+                say_warnings(&session);
+                let w = walked(&session, depth, source);
+                // Every thread goes on (closing the connection would too).
+                let resumed = session.resume();
+                crate::live::say_paused_by_agent(*pid, since.elapsed());
+                let w = w?;
+                resumed?;
+                w
+            }
+        },
         _ => {
             let session = endpoint.connect()?;
             say_warnings(&session);

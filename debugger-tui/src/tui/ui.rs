@@ -162,6 +162,10 @@ fn header(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
             "  HOLDING: every thread stopped until you quit",
             theme.fg(Color::Yellow).add_modifier(Modifier::BOLD),
         ),
+        (wire::CrashKind::Snapshot, Some(wire::TakenBy::Agent)) => Span::styled(
+            "  HOLDING (by its agent): every thread frozen until you quit",
+            theme.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ),
         _ => Span::raw(""),
     };
     let title = Line::from(vec![
