@@ -37,6 +37,7 @@
 
 mod header;
 mod maps;
+pub mod minidump;
 mod notes;
 mod reader;
 mod writer;

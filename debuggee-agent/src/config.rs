@@ -1,7 +1,8 @@
 //! The agent's configuration, read once from the environment at `install()`:
-//! `PMDB_MODE` (wait | report | core | off), `PMDB_DIR`, `PMDB_WAIT`,
-//! `PMDB_CLIENT_TIMEOUT`, `PMDB_CORE_COMPRESS` and `PMDB_SNAPSHOT` (`off`:
-//! the agent does not answer pmdb's request for a live snapshot).
+//! `PMDB_MODE` (wait | report | core | minidump | off), `PMDB_DIR`,
+//! `PMDB_WAIT`, `PMDB_CLIENT_TIMEOUT`, `PMDB_CORE_COMPRESS` and
+//! `PMDB_SNAPSHOT` (`off`: the agent does not answer pmdb's request for a
+//! live snapshot).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,6 +16,8 @@ pub enum Mode {
     Report,
     /// Save the crash as a core file in `PMDB_DIR`, then end as usual.
     Core,
+    /// Save the crash as a minidump in `PMDB_DIR`, then end as usual.
+    Minidump,
     /// Do nothing.
     Off,
 }
@@ -68,10 +71,11 @@ impl Config {
             Some("report") => Mode::Report,
             Some("off") => Mode::Off,
             Some("core") => Mode::Core,
+            Some("minidump") => Mode::Minidump,
             other => {
                 if let Some(v) = other.filter(|v| !v.is_empty()) {
                     eprintln!(
-                        "pmdb: ignoring PMDB_MODE={v:?} (expected wait, report, core or off)"
+                        "pmdb: ignoring PMDB_MODE={v:?} (expected wait, report, core, minidump or off)"
                     );
                 }
                 if stderr_is_terminal() {

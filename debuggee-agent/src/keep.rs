@@ -27,7 +27,8 @@ pub static pmdb_crash_record: RecordSlot = RecordSlot {
 
 /// Publishes `crash`'s record, with the crashes recorded since; it stays in
 /// memory for the process's life.
-pub fn publish(crash: &Crash) {
+pub fn publish(crash: &Crash, signal: Option<corefile::SigInfo>) {
+    *SIGNAL.lock().unwrap_or_else(|p| p.into_inner()) = signal;
     let later = crate::state::later();
     LATER_PUBLISHED.store(later.len(), Ordering::SeqCst);
     // A core stops every thread: none is "not frozen" there.
@@ -37,13 +38,20 @@ pub fn publish(crash: &Crash) {
             t.name = name.to_string();
         }
     }
-    let bytes: &'static [u8] =
-        Box::leak(CrashRecord::of(&kept, &later).to_bytes().into_boxed_slice());
+    let bytes: &'static [u8] = Box::leak(
+        CrashRecord::of(&kept, &later)
+            .with_signal(signal.map(|s| (s.signo, s.code, s.addr)))
+            .to_bytes()
+            .into_boxed_slice(),
+    );
     let slot = &pmdb_crash_record;
     slot.ptr.store(bytes.as_ptr() as u64, Ordering::SeqCst);
     slot.len.store(bytes.len() as u64, Ordering::SeqCst);
     slot.magic.store(STATIC_MAGIC, Ordering::SeqCst);
 }
+
+/// The signal of the crash last published, for a refresh.
+static SIGNAL: std::sync::Mutex<Option<corefile::SigInfo>> = std::sync::Mutex::new(None);
 
 /// How many later crashes the published record holds.
 static LATER_PUBLISHED: AtomicUsize = AtomicUsize::new(0);
@@ -51,6 +59,7 @@ static LATER_PUBLISHED: AtomicUsize = AtomicUsize::new(0);
 /// Publishes again if crashes were recorded since the last time.
 pub fn refresh(crash: &Crash) {
     if crate::state::later().len() != LATER_PUBLISHED.load(Ordering::SeqCst) {
-        publish(crash);
+        let signal = *SIGNAL.lock().unwrap_or_else(|p| p.into_inner());
+        publish(crash, signal);
     }
 }

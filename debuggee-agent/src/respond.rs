@@ -40,6 +40,26 @@ pub fn handle(config: &Config, crash: Crash, signal: Option<SigInfo>) -> Option<
             crate::freeze::release();
             None
         }
+        Mode::Minidump => {
+            let _turn = SERVING.lock().unwrap_or_else(|p| p.into_inner());
+            let mut crash = crash;
+            crash
+                .threads
+                .extend(crate::freeze::stop_others(crash.info.thread));
+            let saved = crate::save::save_minidump(&config.dir, &crash, signal);
+            crate::freeze::release();
+            match saved {
+                Ok(path) => crate::freeze::write_stderr(&format!(
+                    "pmdb: saved the crash to {} (open it with `pmdb open {}`)\n",
+                    path.display(),
+                    path.display()
+                )),
+                Err(e) => {
+                    crate::freeze::write_stderr(&format!("pmdb: could not save the crash: {e}\n"))
+                }
+            }
+            None
+        }
         Mode::Report => {
             let done = std::thread::Builder::new()
                 .name("pmdb-agent-report".into())
@@ -116,7 +136,7 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
         config.wait.as_secs_f64()
     ));
     let (wait, client_timeout) = (config.wait, config.client_timeout);
-    crate::keep::publish(&crash);
+    crate::keep::publish(&crash, signal);
     let inspector = Inspector::new(crate::live::engine(), crash);
     let served = std::thread::Builder::new()
         .name("pmdb-agent".into())

@@ -27,6 +27,11 @@ pub enum SaveError {
     #[error("cannot read this process's mappings: {0}")]
     Maps(std::io::Error),
     #[error("cannot write {path}: {source}")]
+    WriteMinidump {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
         source: corefile::CoreError,
@@ -119,6 +124,44 @@ pub fn save(
             path: path.clone(),
             source,
         }
+    })?;
+    Ok(path)
+}
+
+/// Writes `crash` as a minidump in `dir` (`<program>.<pid>.dmp`, mode
+/// 0600): threads and their stacks, modules, the exception, this
+/// process's `/proc` files and pmdb's record; returns its path.
+pub fn save_minidump(
+    dir: &Path,
+    crash: &Crash,
+    signal: Option<SigInfo>,
+) -> Result<PathBuf, SaveError> {
+    use engine::hosts::minidump;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| SaveError::Dir {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+    let path = dir.join(format!("{}.{}.dmp", crash.info.program, crash.info.pid));
+    let (maps, proc_streams) = minidump::proc_files("self");
+    let extras = minidump::Extras {
+        signal,
+        maps,
+        fs_bases: crash
+            .threads
+            .iter()
+            .filter_map(|t| Some((t.id, crate::freeze::thread_pointer(t.id)?)))
+            .collect(),
+        proc_streams,
+        later: crate::state::later(),
+    };
+    let spec = minidump::spec(&crate::live::LiveProcess, crash, &extras);
+    minidump::write_file(&path, &spec).map_err(|source| SaveError::WriteMinidump {
+        path: path.clone(),
+        source,
     })?;
     Ok(path)
 }

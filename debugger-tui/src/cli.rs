@@ -154,6 +154,23 @@ pub enum Command {
         #[command(flatten)]
         sources: SourceArgs,
     },
+    /// Write a minidump (Breakpad's format: Sentry, Socorro,
+    /// minidump-stackwalk) of a waiting crash or a running process (a pid,
+    /// a socket path, or the one waiting process), or of a core.
+    Minidump {
+        /// A pid or a socket path (without one: the one waiting process).
+        target: Option<String>,
+        /// Convert this core file instead.
+        #[arg(long = "core", value_name = "FILE", conflicts_with = "target")]
+        core_file: Option<PathBuf>,
+        /// The minidump to write.
+        #[arg(short = 'o', long = "out", value_name = "FILE.dmp")]
+        out: PathBuf,
+        #[command(flatten)]
+        core: CoreArgs,
+        #[command(flatten)]
+        sources: SourceArgs,
+    },
     /// Relay stdin and stdout to a crashed process's socket, byte for byte:
     /// the far end of `pmdb attach --ssh HOST` (a transport; it opens no port).
     Bridge {

@@ -33,7 +33,7 @@ impl CoreArgs {
     }
 }
 
-/// Opens the core at `path` as a session.
+/// Opens the core (or minidump) at `path` as a session.
 pub fn open(
     path: &Path,
     options: &engine::hosts::coredump::Options,
@@ -41,8 +41,22 @@ pub fn open(
     if !path.exists() {
         anyhow::bail!("no such core file: {}", path.display());
     }
+    if is_minidump(path) {
+        return engine::hosts::minidump::open_session(path, options)
+            .with_context(|| format!("cannot open {}", path.display()));
+    }
     engine::hosts::coredump::open_session(path, options)
         .with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// Whether the file starts as a minidump does ("MDMP").
+pub fn is_minidump(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == b"MDMP"
 }
 
 /// Opens a core with only an executable given (the DAP adapter's attach).

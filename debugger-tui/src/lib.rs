@@ -14,6 +14,7 @@ pub mod evaluate;
 pub mod group;
 pub mod list;
 pub mod live;
+pub mod minidump;
 pub mod remote;
 pub mod report;
 pub mod run;

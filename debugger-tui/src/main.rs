@@ -104,6 +104,19 @@ fn main() {
             let show = source.then_some(&sources);
             report::report(&endpoint, json, depth, show).map(|()| 0)
         }),
+        cli::Command::Minidump {
+            target,
+            core_file,
+            out,
+            core,
+            sources,
+        } => debugger_tui::minidump::write(
+            target.as_deref(),
+            core_file.as_deref(),
+            &core.options(&sources),
+            &out,
+        )
+        .map(|()| 0),
         cli::Command::Bridge { target } => bridge::bridge(target.as_deref()).map(|()| 0),
     };
     finish(result)

@@ -45,6 +45,10 @@ pub struct CrashRecord {
     /// Crashes of other threads while this one was served.
     #[serde(default)]
     pub later: Vec<LaterRecord>,
+    /// The fatal signal, where the crash is one: number, `si_code`, address
+    /// (what a minidump's exception says).
+    #[serde(default)]
+    pub signal: Option<(i32, i32, u64)>,
 }
 
 /// A crash that happened while the first was being served.
@@ -90,7 +94,14 @@ impl CrashRecord {
                     },
                 })
                 .collect(),
+            signal: None,
         }
+    }
+
+    /// The record with the fatal signal (number, `si_code`, address).
+    pub fn with_signal(mut self, signal: Option<(i32, i32, u64)>) -> CrashRecord {
+        self.signal = signal;
+        self
     }
 
     /// The crash this record describes, and those that came after it.

@@ -3,6 +3,7 @@
 //! `crash`. The agent (inside the crashed program) is a crate of its own.
 //!
 //! - [`coredump`]: a core file;
+//! - [`minidump`]: minidumps, written from any process and read back;
 //! - [`launch`]: a program pmdb starts under ptrace (`pmdb run`, `pmdb test`);
 //! - [`ptrace`]: a running process pmdb did not start, stopped through ptrace
 //!   for a snapshot.
@@ -11,4 +12,5 @@
 
 pub mod coredump;
 pub mod launch;
+pub mod minidump;
 pub mod ptrace;

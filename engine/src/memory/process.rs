@@ -12,6 +12,10 @@ pub enum ReadError {
     Unreadable(u64),
     #[error("<read of {0} bytes refused>")]
     TooLarge(u64),
+    /// The crash file (a small core, a minidump) left these bytes out:
+    /// the address, and what the file is ("core", "minidump").
+    #[error("<not in the {1}>")]
+    NotSaved(u64, &'static str),
 }
 
 /// Registers in DWARF numbering (x86-64: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi,

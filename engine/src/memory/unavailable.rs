@@ -13,6 +13,8 @@ pub enum Unavailable {
     Unreadable(u64),
     #[error("<read of {0} bytes refused>")]
     ReadTooLarge(u64),
+    #[error("<not in the {0}>")]
+    NotSaved(&'static str),
     #[error("<no debug info>")]
     NoDebugInfo,
     #[error("<malformed DWARF: {0}>")]
@@ -46,6 +48,7 @@ impl From<ReadError> for Unavailable {
         match e {
             ReadError::Unreadable(a) => Unavailable::Unreadable(a),
             ReadError::TooLarge(n) => Unavailable::ReadTooLarge(n),
+            ReadError::NotSaved(_, what) => Unavailable::NotSaved(what),
         }
     }
 }

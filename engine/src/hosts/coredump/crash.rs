@@ -25,7 +25,7 @@ pub fn of_core(core: &Core, engine: &Engine, path: &Path) -> (Crash, Vec<LaterCr
 }
 
 /// The record the agent keeps in memory while it serves a crash.
-fn from_static(engine: &Engine) -> Option<CrashRecord> {
+pub(super) fn from_static(engine: &Engine) -> Option<CrashRecord> {
     let exe = engine.executable()?;
     let data = crate::dwarf::debug_files::map(std::path::Path::new(&exe.path))?;
     let file = object::File::parse(&*data).ok()?;

@@ -21,7 +21,7 @@ pub struct FileMapping {
 impl FileMapping {
     /// Copies what this mapping's file holds at `addr` into `buf`; returns
     /// how many bytes it could.
-    fn copy(&self, addr: u64, buf: &mut [u8]) -> usize {
+    pub(crate) fn copy(&self, addr: u64, buf: &mut [u8]) -> usize {
         let Some(data) = &self.data else { return 0 };
         if addr < self.start || addr >= self.end {
             return 0;

@@ -67,6 +67,8 @@ pub enum OpenError {
         path: String,
         file: String,
     },
+    #[error("not a minidump pmdb can read: {0}")]
+    Minidump(String),
     #[error("cannot serve the core: {0}")]
     Serve(String),
 }
@@ -144,6 +146,12 @@ pub fn open(path: &Path, options: &Options) -> Result<(Arc<Engine>, Crash), Open
     let (crash, later) = crash::of_core(&process.core, &engine, path);
     let _ = process.later.set(later);
     Ok((engine, crash))
+}
+
+/// The crash record an agent keeps in memory while it serves a crash, read
+/// from any process (a `gcore` of it, a ptrace snapshot of it).
+pub fn agent_record(engine: &Engine) -> Option<crate::crash::record::CrashRecord> {
+    crash::from_static(engine)
 }
 
 /// Opens the core at `path` and serves it in-process: the same session a
