@@ -2,68 +2,15 @@
 //! (`PMDB_MODE=minidump`), `pmdb minidump` writes one of a waiting crash, of
 //! a running program without the agent and of a core; `pmdb report --core`
 //! reads each back (locals on the stack exact, heap values `<not in the
-//! minidump>`), and rust-minidump's own `minidump-stackwalk` reads them
-//! (crashing thread, exception, modules with their debug ids, frames). Bad
+//! minidump>`). Bad
 //! files get one line and exit status 2.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
-use tests::{TempDir, bin, crash, pmdb, report_json, run_to_end, target_dir};
-
-/// rust-minidump's `minidump-stackwalk`, installed from the registry once
-/// into `target/tools/minidump-stackwalk-VERSION` (a later run reuses it).
-fn stackwalk() -> PathBuf {
-    const VERSION: &str = "0.27.0";
-    static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| {
-        let tools = target_dir().join("tools");
-        let root = tools.join(format!("minidump-stackwalk-{VERSION}"));
-        let exe = root.join("bin/minidump-stackwalk");
-        if !exe.exists() {
-            let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-                .args([
-                    "install",
-                    "minidump-stackwalk",
-                    "--locked",
-                    "--version",
-                    VERSION,
-                ])
-                .arg("--root")
-                .arg(&root)
-                .arg("--target-dir")
-                .arg(tools.join("build"))
-                .output()
-                .expect("run cargo install");
-            assert!(
-                out.status.success(),
-                "cargo install minidump-stackwalk failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        exe
-    })
-    .clone()
-}
-
-/// `minidump-stackwalk --json DUMP`, which must succeed.
-fn walk(dump: &Path) -> Value {
-    let out = Command::new(stackwalk())
-        .arg("--json")
-        .arg(dump)
-        .output()
-        .expect("run minidump-stackwalk");
-    assert!(
-        out.status.success(),
-        "minidump-stackwalk failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("minidump-stackwalk's JSON")
-}
+use tests::{TempDir, bin, crash, pmdb, report_json, run_to_end};
 
 /// Runs `demo SCENARIO` with the agent writing a minidump; its path.
 fn agent_minidump(scenario: &str, dir: &Path) -> PathBuf {
@@ -188,72 +135,6 @@ fn a_waiting_crash_and_a_core_convert_to_the_same_minidump_report() {
 }
 
 #[test]
-fn a_running_program_without_the_agent_is_dumped_through_ptrace() {
-    let dir = TempDir::new("md-live");
-    let mut child = Command::new(bin("demo-hang"))
-        .arg("mutex")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start demo-hang");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "ready");
-    let out = dir.0.join("live.dmp");
-    let pid = child.id().to_string();
-    let (status, _, stderr) = pmdb(&["minidump", &pid, "-o", out.to_str().unwrap()], &[]);
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(status.success(), "{stderr}");
-    let report = report_of(&out);
-    assert_eq!(report["crash"]["kind"], "snapshot");
-    let threads = report["threads"].as_array().unwrap();
-    let tellers: Vec<&Value> = threads
-        .iter()
-        .flat_map(|t| t["frames"].as_array().unwrap())
-        .filter(|f| f["function"] == "demo_hang::std_locks::transfer")
-        .collect();
-    assert_eq!(tellers.len(), 2, "{report:#}");
-    // minidump-stackwalk: a dump taken on request, every thread there.
-    let walked = walk(&out);
-    assert_eq!(walked["crash_info"]["type"], "DUMP_REQUESTED");
-    assert_eq!(walked["thread_count"], threads.len());
-}
-
-#[test]
-fn minidump_stackwalk_reads_a_panic_and_a_signal() {
-    let dir = TempDir::new("md-walk");
-    let dump = agent_minidump("bank", &dir.0);
-    let walked = walk(&dump);
-    assert_eq!(walked["crash_info"]["type"], "DUMP_REQUESTED");
-    assert_eq!(walked["system_info"]["os"], "Linux");
-    assert_eq!(walked["system_info"]["cpu_arch"], "amd64");
-    let main = &walked["modules"][walked["main_module"].as_u64().unwrap() as usize];
-    assert_eq!(main["filename"], "demo");
-    assert_eq!(main["debug_id"], debug_id(&build_id(&bin("demo"))));
-    assert_eq!(main["code_id"], hex(&build_id(&bin("demo"))));
-
-    let dump = agent_minidump("segv", &dir.0);
-    let walked = walk(&dump);
-    assert_eq!(walked["crash_info"]["type"], "SIGSEGV /SEGV_MAPERR");
-    let crashed = &walked["crashing_thread"];
-    let frames = crashed["frames"].as_array().unwrap();
-    assert!(frames.len() >= 3, "{crashed:#}");
-    assert_eq!(frames[0]["module"], "demo");
-    assert_eq!(frames[0]["trust"], "context");
-    let report = report_of(&dump);
-    assert_eq!(report["crash"]["kind"], "signal");
-    assert_eq!(
-        report["threads"][0]["name"].as_str(),
-        Some("main"),
-        "{report:#}"
-    );
-}
-
-#[test]
 fn bad_minidumps_get_one_line() {
     let dir = TempDir::new("md-bad");
     let good = agent_minidump("bank", &dir.0);
@@ -278,36 +159,4 @@ fn bad_minidumps_get_one_line() {
             "{name}: {stderr}"
         );
     }
-}
-
-/// The GNU build-id of an ELF file.
-fn build_id(path: &Path) -> Vec<u8> {
-    let out = Command::new("readelf")
-        .arg("-n")
-        .arg(path)
-        .output()
-        .expect("readelf (binutils)");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let id = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Build ID: "))
-        .expect("a build-id");
-    (0..id.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&id[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The debug id as Breakpad and Sentry derive it from a build-id (the first
-/// 16 bytes as a GUID, its first three fields byte-swapped, age 0).
-fn debug_id(id: &[u8]) -> String {
-    let mut g = id[..16].to_vec();
-    g[..4].reverse();
-    g[4..6].reverse();
-    g[6..8].reverse();
-    format!("{}0", hex(&g).to_uppercase())
 }

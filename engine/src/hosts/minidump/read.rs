@@ -370,6 +370,7 @@ fn crash_of(
         program,
         time,
         taken_by: None,
+        analysis: None,
     };
     (
         Crash {
