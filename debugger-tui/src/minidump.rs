@@ -52,7 +52,8 @@ fn pid_of(target: Option<&str>) -> anyhow::Result<u32> {
 /// A running process, held stopped while it is read: the agent's record
 /// where it serves a crash, else a snapshot.
 fn of_pid(pid: u32) -> anyhow::Result<corefile::minidump::MinidumpSpec> {
-    let snapshot = crate::live::snapshot(pid)?;
+    let snapshot =
+        engine::hosts::ptrace::snapshot(pid, &engine::hosts::ptrace::Options::default())?;
     let (maps, proc_streams) = minidump::proc_files(&pid.to_string());
     let (crash, later, signal) = match coredump::agent_record(&snapshot.engine) {
         Some(record) => {
