@@ -165,6 +165,8 @@ fn not_frozen(tid: u64, name: &str, why: &str) -> Thread {
 /// tracebacks' machine frames. Threads past [`MAX_THREADS`], or that did not
 /// answer, are listed with an empty traceback and a name that says so.
 pub fn stop_others(except: u64) -> Vec<Thread> {
+    // The crashed thread stands still already; the others from now on.
+    crate::state::note_frozen();
     let sig = SIGNAL.load(Ordering::SeqCst);
     if sig == 0 {
         return Vec::new();

@@ -48,6 +48,12 @@ impl Process for LiveProcess {
     fn thread_state(&self, tid: u64) -> Option<wire::ThreadState> {
         crate::snapshot::thread_state(tid)
     }
+
+    /// When the crash froze the process; a report printed without
+    /// freezing it (`PMDB_MODE=report`) reads the clock as it goes.
+    fn monotonic_now(&self) -> Option<std::time::Duration> {
+        crate::state::frozen_at().or_else(engine::memory::process::monotonic_clock)
+    }
 }
 
 /// The engine over this process, made on first use.

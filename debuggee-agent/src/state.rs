@@ -1,6 +1,6 @@
 //! The little state the agent's parts share across a crash: whether a panic
-//! was already served, the agent's signal thread, and the crashes recorded
-//! while another was being served. A leaf: it imports no other agent module.
+//! was already served, the agent's signal thread, when the process froze,
+//! and the crashes recorded while another was being served. A leaf: it imports no other agent module.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -12,6 +12,9 @@ use engine::LaterCrash;
 static PANIC_SERVED: AtomicBool = AtomicBool::new(false);
 /// The id of the agent's signal thread (0 before it runs).
 static AGENT_TID: AtomicU64 = AtomicU64::new(0);
+/// This machine's monotonic clock (ns) when the last crash froze the
+/// process (0 before any).
+static FROZEN_AT: AtomicU64 = AtomicU64::new(0);
 /// Panics that happened while another crash was being served.
 static LATER: Mutex<Vec<LaterCrash>> = Mutex::new(Vec::new());
 /// Other sources of such crashes (the signal path's slots, converted on read).
@@ -34,6 +37,22 @@ pub fn set_agent_tid(tid: u64) {
 
 pub fn agent_tid() -> u64 {
     AGENT_TID.load(Ordering::SeqCst)
+}
+
+/// Notes that the process freezes now, for the time left of its sleeps.
+pub fn note_frozen() {
+    if let Some(now) = engine::memory::process::monotonic_clock() {
+        let ns = u64::try_from(now.as_nanos()).unwrap_or(u64::MAX);
+        FROZEN_AT.store(ns.max(1), Ordering::SeqCst);
+    }
+}
+
+/// When the process last froze for a crash, on the monotonic clock.
+pub fn frozen_at() -> Option<std::time::Duration> {
+    match FROZEN_AT.load(Ordering::SeqCst) {
+        0 => None,
+        ns => Some(std::time::Duration::from_nanos(ns)),
+    }
 }
 
 /// Records a crash that must wait its turn.

@@ -184,5 +184,17 @@ fn inspect(
     } else {
         commands
     };
-    debugger_tui::commands::batch(session, sources, commands).map(|()| 0)
+    // A held process killed meanwhile has nothing left to read: said as
+    // one line and a failure, before the commands (none is run) or after
+    // them (their answers may be incomplete).
+    let ended = || match endpoint {
+        Endpoint::Live(pid) if engine::hosts::ptrace::ended(*pid) => Err(anyhow::Error::new(
+            engine::hosts::ptrace::SnapshotError::EndedWhileHeld(*pid),
+        )),
+        _ => Ok(()),
+    };
+    ended()?;
+    let ran = debugger_tui::commands::batch(session, sources, commands);
+    ended()?;
+    ran.map(|()| 0)
 }

@@ -36,8 +36,13 @@ pub fn report(
                 say_warnings(&session);
                 let w = walked(&session, depth, source);
                 drop(session);
+                // Killed while read: what was read may be half of it.
+                let ended = engine::hosts::ptrace::ended(*pid);
                 let released = snapshot.hold.release();
                 crate::live::say_paused(*pid, &released);
+                if ended {
+                    return Err(engine::hosts::ptrace::SnapshotError::EndedWhileHeld(*pid).into());
+                }
                 w?
             }
             crate::live::Held::Agent {

@@ -131,6 +131,17 @@ pub struct LaterCrash {
     pub frames: Vec<RawFrame>,
 }
 
+/// This machine's monotonic clock (`CLOCK_MONOTONIC`) now: the clock a
+/// live process's `Instant`s and tokio's deadlines count on, so a host that
+/// stops a process on this machine reads it as the snapshot's time.
+pub fn monotonic_clock() -> Option<std::time::Duration> {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).ok()?;
+    Some(std::time::Duration::new(
+        u64::try_from(now.tv_sec()).ok()?,
+        u32::try_from(now.tv_nsec()).ok()?,
+    ))
+}
+
 /// The crashed process's memory and layout.
 pub trait Process: Send + Sync {
     /// Fills `buf` from `addr`, or says why not (never faults).

@@ -62,6 +62,10 @@ pub enum SnapshotError {
     #[error("pid {0} exited while pmdb was stopping it")]
     Exited(u32),
     #[error(
+        "pid {0} ended while pmdb held it (SIGKILL reaches even a stopped process); what was read of it is incomplete, so nothing is shown"
+    )]
+    EndedWhileHeld(u32),
+    #[error(
         "pid {0} started another program (execve) while pmdb was stopping it; nothing was read, ask again"
     )]
     Execed(u32),
@@ -108,6 +112,8 @@ pub struct LiveProcess {
     objects: Vec<Object>,
     /// Known once the threads are stopped.
     states: OnceLock<HashMap<u64, ThreadState>>,
+    /// This machine's monotonic clock once every thread was stopped.
+    stopped_at: OnceLock<Duration>,
 }
 
 impl Process for LiveProcess {
@@ -125,6 +131,10 @@ impl Process for LiveProcess {
 
     fn thread_state(&self, tid: u64) -> Option<ThreadState> {
         self.states.get()?.get(&tid).cloned()
+    }
+
+    fn monotonic_now(&self) -> Option<Duration> {
+        self.stopped_at.get().copied()
     }
 }
 
@@ -147,6 +157,7 @@ pub fn snapshot(pid: u32, options: &Options) -> Result<Snapshot, SnapshotError> 
             pid,
             objects,
             states: OnceLock::new(),
+            stopped_at: OnceLock::new(),
         });
         let engine = Engine::new(process.clone()).with_debug_roots(options.debug_dirs.clone());
         (process, Arc::new(engine))
@@ -156,10 +167,16 @@ pub fn snapshot(pid: u32, options: &Options) -> Result<Snapshot, SnapshotError> 
     let (mut process, mut engine) = new_engine(objects);
     warm::warm(&engine, pid, &maps);
     let (hold, threads) = stop::stop_all(pid)?;
+    // Every thread stands still from here until the hold goes: the time
+    // of the snapshot, on the clock the process's own deadlines count on.
+    let stopped_at = crate::memory::process::monotonic_clock();
     // A library loaded or unloaded meanwhile: placed again, as stopped.
     let (files_now, objects_now, _) = place(pid)?;
     if files_now != files {
         (process, engine) = new_engine(objects_now);
+    }
+    if let Some(at) = stopped_at {
+        let _ = process.stopped_at.set(at);
     }
     let _ = process.states.set(
         threads
@@ -229,6 +246,12 @@ pub fn snapshot(pid: u32, options: &Options) -> Result<Snapshot, SnapshotError> 
         hold,
         registers,
     })
+}
+
+/// Whether process `pid` has ended: gone, or a zombie or dead (killed
+/// while held, say), so its memory can no longer be read.
+pub fn ended(pid: u32) -> bool {
+    procfs::stat(pid).map_or(true, |s| matches!(s.state, 'Z' | 'X'))
 }
 
 /// How long an idle client of a held snapshot is served (the process is
