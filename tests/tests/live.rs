@@ -367,3 +367,277 @@ fn no_signal_is_lost_when_snapshots_are_taken_while_signals_keep_coming() {
     assert!(sent.parse::<u64>().unwrap() > 0, "{last}");
     assert_eq!(status, exit(3));
 }
+
+// Bad input (issue 21 point 8): each case is one line on stderr, exit
+// status 2, nothing on stdout, and the target left as it was.
+
+/// `pmdb ARGS…` refused: its one line.
+fn refused(pmdb_cmd: &mut Command) -> String {
+    let out = pmdb_cmd.stdin(Stdio::null()).output().expect("run pmdb");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr
+}
+
+fn report_cmd(pid: u32) -> Command {
+    let mut cmd = Command::new(bin("pmdb"));
+    cmd.args(["report", &pid.to_string()]);
+    cmd
+}
+
+/// `/proc/PID/stat`'s state letter.
+fn state_of(pid: u32) -> char {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    after.chars().next().unwrap()
+}
+
+/// The system call process `pid`'s main thread is in, if any.
+fn syscall_of(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Waits until process `pid`'s main thread is inside system call `nr`.
+fn in_syscall(pid: u32, nr: u64) {
+    wait_until(|| syscall_of(pid) == Some(nr));
+}
+
+#[test]
+fn a_pid_that_does_not_exist() {
+    // Pids are below pid_max: this one never names a process.
+    let max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        refused(&mut report_cmd(max)),
+        format!("pmdb: no process has pid {max}\n")
+    );
+}
+
+#[test]
+fn a_kernel_thread() {
+    // Linux's pid 2 is kthreadd, the parent of every kernel thread.
+    let stat = std::fs::read_to_string("/proc/2/stat").unwrap();
+    assert!(stat.starts_with("2 (kthreadd) "), "{stat}");
+    assert_eq!(
+        refused(&mut report_cmd(2)),
+        "pmdb: pid 2 is a kernel thread (kthreadd), not a program pmdb can read\n"
+    );
+}
+
+#[test]
+fn pmdb_itself() {
+    // The shell's pid becomes pmdb's own through exec.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "exec \"$0\" report $$"]).arg(bin("pmdb"));
+    let line = refused(&mut cmd);
+    let pid = line
+        .strip_prefix("pmdb: pid ")
+        .and_then(|l| l.strip_suffix(" is this pmdb itself; run another pmdb to look at it\n"))
+        .unwrap_or_else(|| panic!("{line}"));
+    pid.parse::<u32>().expect("a pid");
+}
+
+#[test]
+fn a_zombie() {
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    wait_until(|| state_of(pid) == 'Z');
+    assert_eq!(
+        refused(&mut report_cmd(pid)),
+        format!(
+            "pmdb: pid {pid} is a zombie: it has exited and waits for its parent to reap it, so nothing of it is left to read\n"
+        )
+    );
+    // Still a zombie, its status still its parent's to reap.
+    assert_eq!(state_of(pid), 'Z');
+    assert!(child.wait().unwrap().success());
+}
+
+/// A command run as user and group 65534 (nobody), with no groups.
+fn as_nobody(program: &std::path::Path) -> Command {
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(program);
+    cmd
+}
+
+/// Another user's process, as a user may meet it: pmdb run by an ordinary
+/// user (nobody) on a process of root's is refused, and says why. Root may
+/// trace any process (CAP_SYS_PTRACE), as with `gdb -p`, so pmdb run as
+/// root reads another user's process: see the next test.
+#[test]
+fn another_users_process_is_refused_to_an_ordinary_user() {
+    let live = Live::start(&bin("demo-live"), &[]);
+    let mut cmd = as_nobody(&bin("pmdb"));
+    cmd.args(["report", &live.pid.to_string()]);
+    assert_eq!(
+        refused(&mut cmd),
+        format!(
+            "pmdb: cannot trace pid {}: it belongs to uid 0 and pmdb runs as uid 65534; run pmdb as that user, or as root\n",
+            live.pid
+        )
+    );
+    assert_untouched(live.pid);
+    assert_eq!(live.quit(), ("bye: usr1 0 rt 0/0".into(), exit(3)));
+}
+
+#[test]
+fn root_reads_another_users_process_and_leaves_it_running() {
+    let mut sleeper = as_nobody(std::path::Path::new("sleep"))
+        .arg("3600")
+        .spawn()
+        .unwrap();
+    let pid = sleeper.id();
+    // Asleep as nobody (setpriv has exec'd `sleep`).
+    wait_until(|| {
+        syscall_of(pid) == Some(libc::SYS_clock_nanosleep as u64)
+            && std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p.ends_with("sleep"))
+            && std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap()
+                .contains("\nUid:\t65534\t")
+    });
+    let (r, _) = report(pid, "0");
+    assert_eq!(
+        states(&r),
+        [(
+            "main".into(),
+            "blocked".into(),
+            Some("clock_nanosleep".into())
+        )]
+    );
+    assert_untouched(pid);
+    assert_eq!(state_of(pid), 'S');
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+}
+
+#[test]
+fn a_process_killed_while_held_is_said_and_nothing_half_read_is_shown() {
+    let mut live = Live::start(&bin("demo-live"), &[]);
+    let mut held = attach_holding(live.pid);
+    live.wait_held_by(held.id());
+    // The snapshot is taken once pmdb reads its commands (its main thread
+    // in read(2) on stdin); SIGKILL ends even a process held in ptrace
+    // stops; then the commands.
+    wait_until(|| {
+        std::fs::read_to_string(format!("/proc/{}/syscall", held.id()))
+            .is_ok_and(|s| s.starts_with("0 0x0 "))
+    });
+    kill(live.pid, libc::SIGKILL);
+    wait_until(|| state_of(live.pid) == 'Z');
+    {
+        use std::io::Write;
+        let mut stdin = held.stdin.take().unwrap();
+        writeln!(stdin, "threads").unwrap();
+        writeln!(stdin, "bt").unwrap();
+    }
+    let out = held.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    assert_eq!(
+        stderr,
+        format!(
+            "pmdb: pid {} ended while pmdb held it (SIGKILL reaches even a stopped process); what was read of it is incomplete, so nothing is shown\n",
+            live.pid
+        )
+    );
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(live.wait().signal(), Some(libc::SIGKILL));
+}
+
+/// `tests/data/c-hang.c` built with cc, with `flags`, in `dir`.
+fn c_program(dir: &std::path::Path, name: &str, flags: &[&str]) -> std::path::PathBuf {
+    let out = dir.join(name);
+    let source = tests::workspace_root().join("tests/data/c-hang.c");
+    let status = Command::new("cc")
+        .args(flags)
+        .arg("-o")
+        .arg(&out)
+        .arg(source)
+        .status()
+        .expect("cc (package gcc) must be installed");
+    assert!(status.success());
+    out
+}
+
+/// The functions of a thread's frames, from `wait_here` outwards.
+fn from_wait_here(thread: &Value) -> Vec<String> {
+    let names: Vec<String> = thread["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["function"].as_str().unwrap_or("??").to_string())
+        .collect();
+    let at = names
+        .iter()
+        .position(|n| n == "wait_here")
+        .unwrap_or_else(|| panic!("{names:?}"));
+    names[at..].to_vec()
+}
+
+#[test]
+fn a_c_program_lists_its_frames_by_symbol_with_or_without_dwarf() {
+    let dir = tests::TempDir::new("c-hang");
+    for (name, flags) in [
+        ("with-dwarf", &["-g", "-O0"][..]),
+        ("no-dwarf", &["-O0"][..]),
+    ] {
+        let program = c_program(&dir.0, name, flags);
+        let live = Live::start(&program, &[]);
+        // It says `ready` just before it reads its stdin.
+        in_syscall(live.pid, 0);
+        let (r, _) = report(live.pid, "0");
+        assert_untouched(live.pid);
+        assert_eq!(
+            r["crash"]["message"],
+            format!(
+                "live snapshot of pid {} ({name}) by ptrace, 1 threads",
+                live.pid
+            )
+        );
+        assert_eq!(
+            states(&r),
+            [("main".into(), "blocked".into(), Some("read".into()))]
+        );
+        let main = thread(&r, "main");
+        assert_eq!(
+            from_wait_here(main)[..3],
+            ["wait_here", "middle", "main"],
+            "{name}"
+        );
+        let (last, status) = live.quit();
+        assert_eq!((last.as_str(), status.success()), ("bye", true));
+    }
+}
+
+/// `pmdb attach PID` in a terminal that goes away (the tmux session is
+/// killed, so pmdb gets SIGHUP) while it holds the process: every thread
+/// is let go, untraced and running, with a signal sent meanwhile handled.
+#[test]
+fn a_terminal_closed_while_attach_holds_the_process_leaves_it_running() {
+    let mut live = Live::start(&bin("demo-live"), &[]);
+    let t = tests::tmux::Tmux::start(&format!("{} attach {}", bin("pmdb").display(), live.pid));
+    t.wait_for("HOLDING");
+    // Held: every thread in a ptrace stop under one pmdb.
+    let tracer = live.threads()[0].2;
+    let pmdb_pid = tests::live::tgid(tracer).expect("the tracer is alive");
+    live.wait_held_by(pmdb_pid);
+    kill(live.pid, libc::SIGUSR1);
+    drop(t);
+    // pmdb ends on its SIGHUP; the kernel lets go of whatever it held.
+    wait_until(|| !std::path::Path::new(&format!("/proc/{pmdb_pid}")).exists());
+    assert_untouched(live.pid);
+    assert_eq!(live.ask("busy-past 0"), "busy passed 0");
+    assert_eq!(live.quit(), ("bye: usr1 1 rt 0/0".into(), exit(3)));
+}

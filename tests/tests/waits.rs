@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tests::{TempDir, bin, blank_addresses, pmdb, report_json};
@@ -16,6 +16,8 @@ use tests::{TempDir, bin, blank_addresses, pmdb, report_json};
 /// A hung program, killed on drop.
 struct Hung {
     child: Child,
+    /// Its stdout, line by line.
+    lines: mpsc::Receiver<String>,
 }
 
 impl Hung {
@@ -23,7 +25,7 @@ impl Hung {
     fn start(program: &Path, args: &[&str]) -> Hung {
         let mut child = Command::new(program)
             .args(args)
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -35,14 +37,24 @@ impl Hung {
                 let _ = tx.send(line);
             }
         });
-        let hung = Hung { child };
         match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(line) if line == "ready" => hung,
+            Ok(line) if line == "ready" => Hung { child, lines: rx },
             other => panic!(
                 "{} {args:?} did not say ready: {other:?}",
                 program.display()
             ),
         }
+    }
+
+    /// Sends `line` to its stdin and returns the line it answers.
+    fn ask(&mut self, line: &str) -> String {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "{line}").expect("write to the demo");
+        stdin.flush().expect("flush");
+        self.lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the demo answers")
     }
 
     /// gdb's `gcore` of it, in `dir`.
@@ -70,9 +82,51 @@ impl Drop for Hung {
     }
 }
 
-/// The JSON report and the text report of a gcore of `program args…`.
+/// Where a report reads the hung process from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// A gcore of it, read after it is gone.
+    Core,
+    /// The running process itself (`pmdb report PID`, through ptrace).
+    Live,
+}
+
+/// The JSON report and the text report of `program args…`, from a gcore
+/// of it or from the running process. A live report must leave every
+/// thread untraced and where it was: asleep in the kernel, not stopped.
 fn reports(program: &Path, args: &[&str]) -> (Value, String) {
+    let (json, text, _) = reports_from(Source::Core, program, args);
+    (json, text)
+}
+
+/// The reports, and for a live one how long it was from before the
+/// program started until the JSON report was back: every deadline the
+/// program set and every snapshot pmdb took fall inside that window.
+fn reports_from(from: Source, program: &Path, args: &[&str]) -> (Value, String, Duration) {
+    let started = Instant::now();
     let hung = Hung::start(program, args);
+    if from == Source::Live {
+        let pid = hung.child.id();
+        // `ready` is said just before main itself goes to sleep for good.
+        asleep_in(pid, &[FUTEX, EPOLL_WAIT]);
+        let before = tests::live::threads_of(pid);
+        let target = pid.to_string();
+        let json = report_json(&[&target], &[]);
+        let window = started.elapsed();
+        let (status, text, stderr) = pmdb(&["report", &target, "--depth", "0"], &[]);
+        assert!(status.success(), "pmdb report {pid}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("pmdb: paused {pid} for ")),
+            "{stderr}"
+        );
+        tests::live::assert_untouched(pid);
+        // The same threads, each back in its system call (epoll_wait is
+        // not restarted after a stop: tokio calls it again).
+        let tids = |t: Vec<(u32, char, u32)>| t.into_iter().map(|t| t.0).collect::<Vec<_>>();
+        assert_eq!(tids(tests::live::threads_of(pid)), tids(before));
+        asleep_in(pid, &[FUTEX, EPOLL_WAIT]);
+        return (json, text, window);
+    }
     let dir = TempDir::new("waits");
     let core = hung.gcore(&dir.0);
     drop(hung);
@@ -80,7 +134,55 @@ fn reports(program: &Path, args: &[&str]) -> (Value, String) {
     let json = report_json(&["--core", core], &[]);
     let (status, text, stderr) = pmdb(&["report", "--core", core, "--depth", "0"], &[]);
     assert!(status.success(), "pmdb report: {stderr}");
-    (json, text)
+    (json, text, Duration::ZERO)
+}
+
+/// x86-64's `futex(2)`, `epoll_wait(2)` and `read(2)`.
+const FUTEX: u64 = 202;
+const EPOLL_WAIT: u64 = 232;
+const READ: u64 = 0;
+
+/// Waits until every thread of `pid` is inside one of the system `calls`
+/// (`/proc/PID/task/TID/syscall`): where a hung demo's threads stay.
+fn asleep_in(pid: u32, calls: &[u64]) {
+    tests::live::wait_until(|| {
+        tests::live::threads_of(pid).iter().all(|&(tid, _, _)| {
+            std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/syscall"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                .is_some_and(|nr| calls.contains(&nr))
+        })
+    });
+}
+
+/// Each thread's (name, state, system call) in report order.
+fn states(r: &Value) -> Vec<(String, String, Option<String>)> {
+    r["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["state"].as_str().unwrap_or("-").to_string(),
+                t["syscall"].as_str().map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// Threads `names`, each blocked in `futex`.
+fn in_futex(names: &[&str]) -> Vec<(String, String, Option<String>)> {
+    names
+        .iter()
+        .map(|n| {
+            (
+                n.to_string(),
+                "blocked".to_string(),
+                Some("futex".to_string()),
+            )
+        })
+        .collect()
 }
 
 /// Each waiting thread's `waits_on`, addresses blanked, by thread name.
@@ -139,7 +241,11 @@ fn hang() -> PathBuf {
 
 #[test]
 fn two_tellers_deadlocked_in_transfer_are_said_first() {
-    let (r, text) = reports(&hang(), &["mutex"]);
+    two_tellers_deadlocked_in_transfer_are_said_first_in(Source::Core);
+}
+
+fn two_tellers_deadlocked_in_transfer_are_said_first_in(from: Source) -> Value {
+    let (r, text, _) = reports_from(from, &hang(), &["mutex"]);
     let transfer = "`to` in demo_hang::std_locks::transfer";
     let source = "`source` in demo_hang::std_locks::transfer";
     assert_eq!(
@@ -216,6 +322,7 @@ fn two_tellers_deadlocked_in_transfer_are_said_first() {
             "Found one deadlock:\n  thread 'teller-1' waits for Mutex<Account> at 0x… ({transfer}), held by thread 'teller-2' ({source})\n  thread 'teller-2' waits for Mutex<Account> at 0x… ({transfer}), held by thread 'teller-1' ({source})"
         )
     );
+    r
 }
 
 /// Each waiting thread's sentence, addresses blanked.
@@ -351,7 +458,11 @@ fn a_lock_whose_guard_was_forgotten_is_held_by_no_frame() {
 
 #[test]
 fn a_parking_lot_deadlock() {
-    let (r, text) = reports(&hang(), &["parking-lot"]);
+    a_parking_lot_deadlock_in(Source::Core);
+}
+
+fn a_parking_lot_deadlock_in(from: Source) -> Value {
+    let (r, text, _) = reports_from(from, &hang(), &["parking-lot"]);
     let restock = "waits to write parking_lot::RwLock<BTreeMap<u32, usize>> at 0x… (`self.index` in demo_hang::parking::Inventory::restock), held by thread 'lookup' (`index` in demo_hang::parking::Inventory::lookup)";
     let lookup = "waits for parking_lot::Mutex<Vec<Item>> at 0x… (`self.items` in demo_hang::parking::Inventory::lookup), held by thread 'restock' (`items` in demo_hang::parking::Inventory::restock)";
     assert_eq!(
@@ -373,11 +484,16 @@ fn a_parking_lot_deadlock() {
         opening(&text),
         format!("Found one deadlock:\n  thread 'restock' {restock}\n  thread 'lookup' {lookup}")
     );
+    r
 }
 
 #[test]
 fn tokio_tasks_stuck_on_every_kind_of_await_and_two_deadlocks() {
-    let (r, text) = reports(&tests::fixtures::TOKIO_HANG.path(), &[]);
+    tokio_tasks_stuck_on_every_kind_of_await_and_two_deadlocks_in(Source::Core);
+}
+
+fn tokio_tasks_stuck_on_every_kind_of_await_and_two_deadlocks_in(from: Source) -> Value {
+    let (r, text, window) = reports_from(from, &tests::fixtures::TOKIO_HANG.path(), &[]);
     // Each task by its outermost future.
     let mut tasks: Vec<(String, String)> = r["tasks"]
         .as_array()
@@ -420,7 +536,10 @@ fn tokio_tasks_stuck_on_every_kind_of_await_and_two_deadlocks() {
         ("reply", "awaits a value on tokio::sync::oneshot::Receiver<u64> at 0x… (`answer` in demo_tokio_hang::reply)".to_string()),
         ("right", format!("awaits tokio::sync::Mutex<Ledger> at 0x… (`a` in demo_tokio_hang::right), held by {} (`first` in demo_tokio_hang::left)", task("left"))),
         ("swap", "awaits tokio::sync::Mutex<Ledger> at 0x… (`d` in demo_tokio_hang::swap), held by thread 'blocker' (`held` in demo_tokio_hang::blocker)".to_string()),
-        ("ticker", "sleeps (tokio::time::sleep): its deadline is 3600 s after the runtime started (the snapshot does not say when it was taken)".to_string()),
+        ("ticker", match from {
+            Source::Core => "sleeps (tokio::time::sleep): its deadline is 3600 s after the runtime started (the snapshot does not say when it was taken)".to_string(),
+            Source::Live => ticker_left(&tasks, window),
+        }),
         ("writer", format!("awaits writing tokio::sync::RwLock<Vec<u32>> at 0x… (`table` in demo_tokio_hang::writer), held by {} (`rows` in demo_tokio_hang::reader)", task("reader"))),
     ];
     let expected: Vec<(String, String)> = expected
@@ -461,6 +580,7 @@ fn tokio_tasks_stuck_on_every_kind_of_await_and_two_deadlocks() {
             task("right")
         )
     );
+    r
 }
 
 #[test]
@@ -515,5 +635,129 @@ fn the_tuis_first_screen_says_the_deadlock_first() {
     assert!(
         lines[at + 2].contains("thread 'teller-2' waits for Mutex<Account> at 0x"),
         "{screen}"
+    );
+}
+
+// The same hangs read from the running process through ptrace (`pmdb
+// report PID`), which never linked the agent: the same waits and
+// deadlocks, each thread's state, and the process left as it was.
+
+#[test]
+fn two_tellers_deadlocked_live() {
+    let r = two_tellers_deadlocked_in_transfer_are_said_first_in(Source::Live);
+    assert_eq!(states(&r), in_futex(&["main", "teller-1", "teller-2"]));
+    assert_eq!(r["crash"]["kind"], "snapshot");
+    assert_eq!(r["crash"]["taken_by"], "ptrace");
+}
+
+#[test]
+fn a_parking_lot_deadlock_live() {
+    let r = a_parking_lot_deadlock_in(Source::Live);
+    assert_eq!(states(&r), in_futex(&["main", "restock", "lookup"]));
+}
+
+#[test]
+fn tokio_tasks_stuck_live() {
+    let r = tokio_tasks_stuck_on_every_kind_of_await_and_two_deadlocks_in(Source::Live);
+    // The runtime's thread waits for I/O or a timer; `blocker` for its lock.
+    assert_eq!(
+        states(&r),
+        [
+            (
+                "main".to_string(),
+                "blocked".to_string(),
+                Some("epoll_wait".to_string())
+            ),
+            (
+                "blocker".to_string(),
+                "blocked".to_string(),
+                Some("futex".to_string())
+            ),
+        ]
+    );
+}
+
+/// The ticker's one-hour `sleep` seen live: the time left is what the
+/// sleep's deadline (set after `window` began) leaves at the snapshot
+/// (taken before it ended), so between 3600 s less the window and 3600 s;
+/// shown in whole seconds, rounded down. Returns its line.
+fn ticker_left(tasks: &[(String, String)], window: Duration) -> String {
+    let line = &tasks
+        .iter()
+        .find(|(f, _)| f == "demo_tokio_hang::ticker")
+        .expect("the ticker task")
+        .1;
+    let left: u64 = line
+        .strip_prefix("sleeps (tokio::time::sleep): ")
+        .and_then(|l| l.strip_suffix(" s left"))
+        .unwrap_or_else(|| panic!("{line}"))
+        .parse()
+        .unwrap_or_else(|_| panic!("{line}"));
+    let least = 3600 - window.as_secs() - 1;
+    assert!(
+        (least..=3599).contains(&left),
+        "{left} s left, not in {least}..=3599 (the window was {window:?})"
+    );
+    line.clone()
+}
+
+#[test]
+fn a_busy_thread_keeps_running_after_the_report() {
+    let mut hung = Hung::start(&hang(), &["busy"]);
+    let pid = hung.child.id();
+    // `ready` is said just before main reads its stdin.
+    tests::live::wait_until(|| {
+        std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+            .is_ok_and(|s| s.split_whitespace().next() == Some(&READ.to_string()))
+    });
+    let r = report_json(&[&pid.to_string()], &[]);
+    tests::live::assert_untouched(pid);
+    assert_eq!(
+        states(&r),
+        [
+            (
+                "main".to_string(),
+                "blocked".to_string(),
+                Some("read".to_string())
+            ),
+            ("spinner".to_string(), "running".to_string(), None),
+        ]
+    );
+    // Counted on after the report, and still counting (asked again until
+    // the spinner, on a busy machine, has had the CPU again).
+    let after: u64 = hung.ask("count").parse().unwrap();
+    tests::live::wait_until(|| hung.ask("count").parse::<u64>().unwrap() > after);
+}
+
+#[test]
+fn a_release_build_deadlock_live() {
+    let (r, text, _) = reports_from(Source::Live, &tests::optimized_bin("demo-hang"), &["mutex"]);
+    assert_eq!(states(&r), in_futex(&["main", "teller-1", "teller-2"]));
+    // Optimised, the lock is known by its futex word and the frames that
+    // reach it; its value's type (`Account`) is not named.
+    let transfer = "`to` in demo_hang::std_locks::transfer";
+    let source = "`source` in demo_hang::std_locks::transfer";
+    let said = [
+        format!(
+            "thread 'teller-1' waits for Mutex at 0x… ({transfer}), held by thread 'teller-2' ({source})"
+        ),
+        format!(
+            "thread 'teller-2' waits for Mutex at 0x… ({transfer}), held by thread 'teller-1' ({source})"
+        ),
+    ];
+    assert_eq!(
+        blank_addresses(r["deadlocks"].clone()),
+        json!([{
+            "locks": [
+                {"address": "0x…", "held_by": "teller-2", "reached_as": transfer, "waited_by": "teller-1", "what": "Mutex"},
+                {"address": "0x…", "held_by": "teller-1", "reached_as": transfer, "waited_by": "teller-2", "what": "Mutex"},
+            ],
+            "text": said,
+            "threads": ["teller-1", "teller-2"],
+        }])
+    );
+    assert_eq!(
+        opening(&text),
+        format!("Found one deadlock:\n  {}\n  {}", said[0], said[1])
     );
 }
