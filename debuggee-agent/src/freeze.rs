@@ -231,9 +231,9 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
         .iter()
         .filter(|s| s.done.load(Ordering::SeqCst))
         .map(|s| {
-            let mut regs: Regs = [None; 17];
-            for (r, v) in regs.iter_mut().zip(&s.regs) {
-                *r = Some(v.load(Ordering::SeqCst));
+            let mut regs = Regs::NONE;
+            for (i, v) in s.regs.iter().enumerate() {
+                regs.set(i, Some(v.load(Ordering::SeqCst)));
             }
             let tid = s.tid.load(Ordering::SeqCst);
             let name = targets

@@ -78,8 +78,8 @@ pub fn capture_frames() -> Vec<RawFrame> {
         .unwind(regs, MAX_FRAMES)
         .into_iter()
         .map(|r| RawFrame {
-            ip: r[RIP].unwrap_or(0),
-            sp: r[RSP].unwrap_or(0),
+            ip: r.get(RIP).unwrap_or(0),
+            sp: r.get(RSP).unwrap_or(0),
             exact: false,
             regs: r,
         })

@@ -29,15 +29,15 @@ pub fn capture() -> Regs {
             options(nomem, nostack, preserves_flags),
         );
     }
-    let mut regs: Regs = [None; 17];
-    regs[12] = Some(r12);
-    regs[13] = Some(r13);
-    regs[14] = Some(r14);
-    regs[15] = Some(r15);
-    regs[RSP] = Some(rsp);
-    regs[6] = Some(rbp);
-    regs[3] = Some(rbx);
-    regs[RIP] = Some(rip);
+    let mut regs = Regs::NONE;
+    regs.set(12, Some(r12));
+    regs.set(13, Some(r13));
+    regs.set(14, Some(r14));
+    regs.set(15, Some(r15));
+    regs.set(RSP, Some(rsp));
+    regs.set(6, Some(rbp));
+    regs.set(3, Some(rbx));
+    regs.set(RIP, Some(rip));
     regs
 }
 

@@ -137,10 +137,12 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
     ));
     let (wait, client_timeout) = (config.wait, config.client_timeout);
     crate::keep::publish(&crash, signal);
-    let inspector = Inspector::new(crate::live::engine(), crash);
+    // Built inline, never a local of this frame, which lives while the
+    // crash is served (see `server::Shared`).
+    let shared = server::share(Inspector::new(crate::live::engine(), crash), client_timeout);
     let served = std::thread::Builder::new()
         .name("pmdb-agent".into())
-        .spawn(move || server::serve(bound, inspector, server::Until::Idle(wait), client_timeout))
+        .spawn(move || server::serve(bound, shared, server::Until::Idle(wait), client_timeout))
         .map(|h| h.join());
     let result = match served {
         Ok(Ok((v, crash, attached))) => {

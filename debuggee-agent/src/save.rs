@@ -177,12 +177,12 @@ fn registers(t: &engine::Thread) -> ThreadRegs {
             _ => frames
                 .get(1)
                 .or(frames.first())
-                .map_or([None; 17], |f| f.regs),
+                .map_or(engine::Regs::NONE, |f| f.regs),
         },
     };
     ThreadRegs {
         tid: t.id as u32,
-        regs,
+        regs: regs.to_array(),
         signal: 0,
         fs_base: crate::freeze::thread_pointer(t.id).unwrap_or(0),
     }

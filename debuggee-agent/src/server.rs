@@ -10,7 +10,6 @@
 
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -133,7 +132,13 @@ pub fn bind(dir: &Path, pid: u32) -> Result<Bound, BindError> {
 }
 
 /// The shared server and the count of connections it serves.
-struct Shared {
+///
+/// Every thread of the agent holds it as a `&'static Shared` (see [`share`]),
+/// never by value or in an `Arc`: a debugger that prints each frame's locals
+/// (`rust-gdb`'s `thread apply all bt full`) follows an `Arc` and a `Vec`
+/// into the engine's every table, which took minutes and ended in its own
+/// errors; a reference it prints as an address.
+pub struct Shared {
     server: Server,
     connections: AtomicUsize,
 }
@@ -175,7 +180,7 @@ impl Shared {
 const ACCEPT_TICK: Duration = Duration::from_millis(20);
 
 /// Counts a connection while it lives.
-struct Slot(Arc<Shared>);
+struct Slot(&'static Shared);
 
 impl Drop for Slot {
     fn drop(&mut self) {
@@ -194,28 +199,35 @@ pub enum Until {
     Detached(Duration),
 }
 
-/// Serves `inspector` on `bound` until a verdict or `until` says so; a
+/// The server of one crash, made to last as long as the process: one per
+/// crash served (a process serves few), so that the threads serving it hold
+/// only a reference (see [`Shared`]). Called inline with the `Inspector` built
+/// in its argument, so no frame that lives while the crash is served has the
+/// inspector among its locals.
+pub fn share(inspector: Inspector, client_timeout: Duration) -> &'static Shared {
+    Box::leak(Box::new(Shared {
+        server: Server::new(inspector, client_timeout).trimming(),
+        connections: AtomicUsize::new(0),
+    }))
+}
+
+/// Serves `shared` on `bound` until a verdict or `until` says so; a
 /// connection that sends nothing for `client_timeout` is closed. Returns
 /// the verdict, the crash, and whether any debugger ever attached.
 pub fn serve(
     bound: Bound,
-    inspector: Inspector,
+    shared: &'static Shared,
     until: Until,
     client_timeout: Duration,
 ) -> (Verdict, Crash, bool) {
-    let shared = Arc::new(Shared {
-        server: Server::new(inspector, client_timeout).trimming(),
-        connections: AtomicUsize::new(0),
-    });
     let server = &shared.server;
     // While nobody is attached yet, load the debug info and symbolise the
     // crashed thread, so the first screen finds them ready. A request that
     // needs them meanwhile waits for this work instead of repeating it.
-    let warm = shared.clone();
     let _ = std::thread::Builder::new()
         .name("pmdb-agent-warm".into())
         .spawn(move || {
-            let ins = warm.server.inspector();
+            let ins = shared.server.inspector();
             let _ = ins.traceback(ins.crash.info.thread);
             ins.engine().trim();
         });
@@ -257,7 +269,7 @@ pub fn serve(
                 attached = true;
                 let _ = stream.set_recv_timeout(Some(client_timeout));
                 shared.connections.fetch_add(1, Ordering::SeqCst);
-                let slot = Slot(shared.clone());
+                let slot = Slot(shared);
                 let spawned = std::thread::Builder::new()
                     .name("pmdb-agent-conn".into())
                     .spawn(move || {

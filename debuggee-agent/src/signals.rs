@@ -287,9 +287,9 @@ fn crash_from_slot() -> Crash {
 }
 
 fn crash_from(slot: &Slot) -> Crash {
-    let mut regs: Regs = [None; 17];
-    for (r, v) in regs.iter_mut().zip(&slot.regs) {
-        *r = Some(v.load(Ordering::SeqCst));
+    let mut regs = Regs::NONE;
+    for (i, v) in slot.regs.iter().enumerate() {
+        regs.set(i, Some(v.load(Ordering::SeqCst)));
     }
     let sig = slot.signo.load(Ordering::SeqCst);
     let code = slot.code.load(Ordering::SeqCst);

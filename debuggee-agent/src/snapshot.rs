@@ -185,13 +185,17 @@ pub fn serve(config: &Config) {
     let crash = Crash { info, threads };
     let verdict = match server::bind(&config.dir, pid) {
         Ok(bound) => {
-            let inspector = Inspector::new(crate::live::engine(), crash);
+            // Built inline, never a local of this frame (see `server::Shared`).
+            let shared = server::share(
+                Inspector::new(crate::live::engine(), crash),
+                HELD_CLIENT_TIMEOUT,
+            );
             std::thread::Builder::new()
                 .name("pmdb-agent".into())
                 .spawn(move || {
                     server::serve(
                         bound,
-                        inspector,
+                        shared,
                         server::Until::Detached(wire::snapshot::ANSWER_WITHIN),
                         HELD_CLIENT_TIMEOUT,
                     )

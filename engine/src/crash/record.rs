@@ -26,7 +26,8 @@ pub struct FrameRecord {
     pub ip: u64,
     pub sp: u64,
     pub exact: bool,
-    pub regs: Regs,
+    /// Each register, known or not (the record's format since it began).
+    pub regs: [Option<u64>; 17],
 }
 
 /// One thread as recorded: the crashed one first.
@@ -86,10 +87,10 @@ impl CrashRecord {
                     frames: match &t.stack {
                         Stack::Unwound(frames) => frames.iter().map(FrameRecord::of).collect(),
                         Stack::Regs(regs) => vec![FrameRecord {
-                            ip: regs[crate::memory::process::RIP].unwrap_or(0),
-                            sp: regs[crate::memory::process::RSP].unwrap_or(0),
+                            ip: regs.get(crate::memory::process::RIP).unwrap_or(0),
+                            sp: regs.get(crate::memory::process::RSP).unwrap_or(0),
                             exact: true,
-                            regs: **regs,
+                            regs: regs.to_array(),
                         }],
                     },
                 })
@@ -125,7 +126,7 @@ impl CrashRecord {
                     stack: match &t.frames[..] {
                         // A thread known by its registers (the agent unwinds
                         // frozen threads only when asked): unwound here too.
-                        [only] if only.exact => Stack::Regs(Box::new(only.regs)),
+                        [only] if only.exact => Stack::Regs(Box::new(Regs::from(only.regs))),
                         _ => Stack::Unwound(
                             t.frames.into_iter().map(FrameRecord::into_raw).collect(),
                         ),
@@ -153,7 +154,7 @@ impl FrameRecord {
             ip: f.ip,
             sp: f.sp,
             exact: f.exact,
-            regs: f.regs,
+            regs: f.regs.to_array(),
         }
     }
 
@@ -162,7 +163,7 @@ impl FrameRecord {
             ip: self.ip,
             sp: self.sp,
             exact: self.exact,
-            regs: self.regs,
+            regs: Regs::from(self.regs),
         }
     }
 }
@@ -173,9 +174,9 @@ mod tests {
 
     #[test]
     fn a_record_round_trips_and_garbage_is_refused() {
-        let mut regs: Regs = [None; 17];
-        regs[7] = Some(0x7ffd_0000);
-        regs[16] = Some(0x5555_1234);
+        let mut regs = Regs::NONE;
+        regs.set(7, Some(0x7ffd_0000));
+        regs.set(16, Some(0x5555_1234));
         let crash = Crash {
             info: CrashInfo {
                 kind: wire::CrashKind::Panic,

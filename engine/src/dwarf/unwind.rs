@@ -6,7 +6,7 @@
 
 use gimli::UnwindSection;
 
-use crate::memory::process::{Object, RIP, RSP, RawFrame, Regs};
+use crate::memory::process::{Object, REGS, RIP, RSP, RawFrame, Regs};
 use crate::memory::read::Memory;
 
 /// rbx, rbp, r12–r15: preserved across calls, so unchanged unless a rule says otherwise.
@@ -58,8 +58,8 @@ impl Tables {
             .into_iter()
             .enumerate()
             .map(|(i, r)| RawFrame {
-                ip: r[RIP].unwrap_or(0),
-                sp: r[RSP].unwrap_or(0),
+                ip: r.get(RIP).unwrap_or(0),
+                sp: r.get(RSP).unwrap_or(0),
                 exact: i == 0,
                 regs: r,
             })
@@ -75,10 +75,10 @@ impl Tables {
             let Some(next) = self.step(&mut ctx, &cur, frames.len() == 1) else {
                 break;
             };
-            let (Some(pc), Some(sp)) = (next[RIP], next[RSP]) else {
+            let (Some(pc), Some(sp)) = (next.get(RIP), next.get(RSP)) else {
                 break;
             };
-            if pc == 0 || sp <= cur[RSP].unwrap_or(0) {
+            if pc == 0 || sp <= cur.get(RSP).unwrap_or(0) {
                 break; // the end of the stack, or no progress (corrupt stack)
             }
             frames.push(next);
@@ -93,7 +93,7 @@ impl Tables {
         regs: &Regs,
         exact: bool,
     ) -> Option<Regs> {
-        let pc = regs[RIP]?;
+        let pc = regs.get(RIP)?;
         // A return address points after the call; look up the call itself.
         let lookup = if exact { pc } else { pc.checked_sub(1)? };
         let cfi = self.cfi.iter().find(|c| c.object.contains_code(lookup))?;
@@ -109,27 +109,27 @@ impl Tables {
             )
             .ok()?;
         let cfa = match row.cfa() {
-            gimli::CfaRule::RegisterAndOffset { register, offset } => regs
-                .get(register.0 as usize)
-                .copied()??
-                .wrapping_add_signed(*offset),
+            gimli::CfaRule::RegisterAndOffset { register, offset } => {
+                regs.get(register.0 as usize)?.wrapping_add_signed(*offset)
+            }
             gimli::CfaRule::Expression(_) => return None,
         };
-        let mut next: Regs = [None; 17];
-        for (i, slot) in next.iter_mut().enumerate() {
-            *slot = match row.register(gimli::Register(i as u16)) {
-                gimli::RegisterRule::Undefined if CALLEE_SAVED.contains(&i) => regs[i],
+        let mut next = Regs::NONE;
+        for i in 0..REGS {
+            let value = match row.register(gimli::Register(i as u16)) {
+                gimli::RegisterRule::Undefined if CALLEE_SAVED.contains(&i) => regs.get(i),
                 gimli::RegisterRule::Undefined => None,
-                gimli::RegisterRule::SameValue => regs[i],
+                gimli::RegisterRule::SameValue => regs.get(i),
                 gimli::RegisterRule::Offset(o) => {
                     self.mem.read_word(cfa.wrapping_add_signed(o)).ok()
                 }
                 gimli::RegisterRule::ValOffset(o) => Some(cfa.wrapping_add_signed(o)),
-                gimli::RegisterRule::Register(r) => regs.get(r.0 as usize).copied().flatten(),
+                gimli::RegisterRule::Register(r) => regs.get(r.0 as usize),
                 _ => None,
             };
+            next.set(i, value);
         }
-        next[RSP] = Some(cfa);
+        next.set(RSP, Some(cfa));
         Some(next)
     }
 }

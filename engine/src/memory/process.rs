@@ -19,8 +19,75 @@ pub enum ReadError {
 }
 
 /// Registers in DWARF numbering (x86-64: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi,
-/// 5 rdi, 6 rbp, 7 rsp, 8–15 r8–r15, 16 the return address / rip).
-pub type Regs = [Option<u64>; 17];
+/// 5 rdi, 6 rbp, 7 rsp, 8–15 r8–r15, 16 the return address / rip), each
+/// known or not.
+///
+/// Plain words and a mask of which are known, not `[Option<u64>; 17]`: the
+/// agent's threads hold these in their locals while a crash is served, and
+/// gdb 13 with Rust's pretty-printers stops with an internal error
+/// ("Recursive internal problem") on an array of enums whose elements are
+/// different variants, which took `rust-gdb`'s `bt full` of any program
+/// linking the agent down with it.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Regs {
+    values: [u64; REGS],
+    /// Bit `i` set: `values[i]` is known (an unknown value is always 0).
+    known: u32,
+}
+
+/// How many registers a [`Regs`] holds.
+pub const REGS: usize = 17;
+
+impl Regs {
+    /// No register known.
+    pub const NONE: Regs = Regs {
+        values: [0; REGS],
+        known: 0,
+    };
+
+    /// Register `i`, if known (any `i` past the last is unknown).
+    pub fn get(&self, i: usize) -> Option<u64> {
+        (i < REGS && self.known & (1 << i) != 0).then(|| self.values[i])
+    }
+
+    /// Sets register `i` (known or not); an `i` past the last is ignored.
+    pub fn set(&mut self, i: usize, value: Option<u64>) {
+        if i >= REGS {
+            return;
+        }
+        match value {
+            Some(v) => {
+                self.values[i] = v;
+                self.known |= 1 << i;
+            }
+            None => {
+                self.values[i] = 0;
+                self.known &= !(1 << i);
+            }
+        }
+    }
+
+    /// Each register in order, known or not.
+    pub fn to_array(&self) -> [Option<u64>; REGS] {
+        std::array::from_fn(|i| self.get(i))
+    }
+}
+
+impl From<[Option<u64>; REGS]> for Regs {
+    fn from(all: [Option<u64>; REGS]) -> Regs {
+        let mut regs = Regs::NONE;
+        for (i, v) in all.into_iter().enumerate() {
+            regs.set(i, v);
+        }
+        regs
+    }
+}
+
+impl std::fmt::Debug for Regs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.to_array()).finish()
+    }
+}
 
 /// The stack pointer's DWARF register number.
 pub const RSP: usize = 7;
@@ -30,7 +97,7 @@ pub const RIP: usize = 16;
 /// The kernel's register set of a thread (ptrace's `NT_PRSTATUS`) in DWARF
 /// numbering: what both ptrace hosts, the snapshot and the launcher, read.
 pub fn dwarf_regs(r: &libc::user_regs_struct) -> Regs {
-    [
+    Regs::from([
         Some(r.rax),
         Some(r.rdx),
         Some(r.rcx),
@@ -48,7 +115,7 @@ pub fn dwarf_regs(r: &libc::user_regs_struct) -> Regs {
         Some(r.r14),
         Some(r.r15),
         Some(r.rip),
-    ]
+    ])
 }
 
 /// One machine frame: instruction pointer, stack pointer, and whatever

@@ -201,7 +201,7 @@ fn evaluate(
         if usize::from(r.0) == crate::memory::process::RSP {
             return Some(sp);
         }
-        regs.get(r.0 as usize).copied().flatten()
+        regs.get(r.0 as usize)
     };
     let optimized = || Place::Missing(Unavailable::OptimizedOut);
     let mut eval = expr.evaluation(unit.encoding());

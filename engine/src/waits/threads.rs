@@ -236,7 +236,7 @@ fn futex_word(frames: &[Frame]) -> Option<u64> {
     if !in_call {
         return None;
     }
-    first.regs[RDI].filter(|&a| a != 0)
+    first.regs.get(RDI).filter(|&a| a != 0)
 }
 
 /// Whether `frames` run the initialiser of a `Once` (a `OnceLock`, a

@@ -77,7 +77,7 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
                     .remove(&u64::from(t.tid))
                     .unwrap_or_else(|| "<unnamed>".into())
             },
-            stack: Stack::Regs(Box::new(t.regs as Regs)),
+            stack: Stack::Regs(Box::new(Regs::from(t.regs))),
         })
         .collect();
     let (message, sig) = match core.siginfo() {

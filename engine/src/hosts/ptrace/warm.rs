@@ -51,9 +51,9 @@ pub fn warm(engine: &Engine, pid: u32, maps: &[procfs::Mapping]) {
         else {
             continue;
         };
-        let mut regs: Regs = [None; 17];
-        regs[RSP] = Some(sp);
-        regs[RIP] = Some(pc);
+        let mut regs = Regs::NONE;
+        regs.set(RSP, Some(sp));
+        regs.set(RIP, Some(pc));
         // The unwinder goes as far as the stack and instruction pointers
         // alone allow (a frame whose CFA is its frame pointer ends it)…
         raw.extend(tables.raw_frames(regs, MAX_FRAMES));
@@ -71,7 +71,7 @@ pub fn warm(engine: &Engine, pid: u32, maps: &[procfs::Mapping]) {
                     ip: addr,
                     sp: 0,
                     exact: false,
-                    regs: [None; 17],
+                    regs: Regs::NONE,
                 });
             }
         }
