@@ -51,7 +51,7 @@ pub fn analyse(fault: Fault, regs: &Regs, maps: &[Region]) -> Option<String> {
     if fault.code == SI_KERNEL && fault.signo == SIGSEGV {
         let named = [0usize, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15]
             .into_iter()
-            .find_map(|r| regs[r].filter(|v| !canonical(*v)).map(|v| (r, v)));
+            .find_map(|r| regs.get(r).filter(|v| !canonical(*v)).map(|v| (r, v)));
         return Some(match named {
             Some((r, v)) => format!(
                 "non-canonical address {v:#x} (in {}): a general protection fault, the address is outside the 48-bit address space",
@@ -64,7 +64,7 @@ pub fn analyse(fault: Fault, regs: &Regs, maps: &[Region]) -> Option<String> {
         return None;
     }
     let region = maps.iter().find(|r| r.start <= addr && addr < r.end);
-    if regs[16] == Some(addr) {
+    if regs.get(16) == Some(addr) {
         return Some(match region {
             _ if addr < NULL_PAGE_END => {
                 format!("execute of non-code at {addr:#x}: a call through a null function pointer")
@@ -84,7 +84,7 @@ pub fn analyse(fault: Fault, regs: &Regs, maps: &[Region]) -> Option<String> {
         });
     }
     let usable = region.is_some_and(|r| r.read || r.write);
-    if let Some(sp) = regs[7]
+    if let Some(sp) = regs.get(7)
         && !usable
         && addr <= sp.saturating_add(4096)
         && sp.saturating_sub(addr) <= STACK_REACH
@@ -138,9 +138,9 @@ mod tests {
     use super::*;
 
     fn regs(pc: u64, sp: u64) -> Regs {
-        let mut r: Regs = [Some(1); 17];
-        r[7] = Some(sp);
-        r[16] = Some(pc);
+        let mut r = Regs::from([Some(1); 17]);
+        r.set(7, Some(sp));
+        r.set(16, Some(pc));
         r
     }
 
@@ -209,7 +209,7 @@ mod tests {
             Some("access not allowed at 0x50001010: /bin/demo is mapped r--")
         );
         let mut gp = regs(text, 0x7fff_8000);
-        gp[3] = Some(0xdead_0000_0000_0000);
+        gp.set(3, Some(0xdead_0000_0000_0000));
         assert_eq!(
             analyse(segv(SI_KERNEL, 0), &gp, &maps).as_deref(),
             Some(
