@@ -118,7 +118,7 @@ fn drain() {
 /// its `syscall` instruction, with the call's number in `rax`), else
 /// running its own code.
 fn state_of(regs: &Regs) -> Option<ThreadState> {
-    let (rip, rax) = (regs[RIP]?, regs[0]?);
+    let (rip, rax) = (regs.get(RIP)?, regs.get(0)?);
     let mut code = [0u8; 2];
     crate::live::LiveProcess.read_into(rip, &mut code).ok()?;
     Some(match code {

@@ -94,7 +94,7 @@ pub fn standing_regs(t: &Thread) -> Regs {
             _ => frames
                 .get(1)
                 .or(frames.first())
-                .map_or([None; 17], |f| f.regs),
+                .map_or(Regs::NONE, |f| f.regs),
         },
     }
 }
@@ -102,7 +102,7 @@ pub fn standing_regs(t: &Thread) -> Regs {
 /// The lowest stack pointer known of a thread.
 fn lowest_sp(t: &Thread) -> Option<u64> {
     match &t.stack {
-        Stack::Regs(r) => r[RSP],
+        Stack::Regs(r) => r.get(RSP),
         Stack::Unwound(frames) => frames.iter().map(|f| f.sp).filter(|&s| s != 0).min(),
     }
 }
@@ -160,7 +160,7 @@ pub fn spec(process: &dyn Process, crash: &Crash, extras: &Extras) -> MinidumpSp
                 .map_or(t.name.as_str(), |(n, _)| n);
             MdThread {
                 tid: t.id as u32,
-                regs: standing_regs(t),
+                regs: standing_regs(t).to_array(),
                 fs_base: extras.fs_bases.get(&t.id).copied().unwrap_or(0),
                 name: name.to_string(),
                 stack_start,

@@ -246,9 +246,9 @@ fn regs_of(ctx: &minidump::MinidumpContext) -> Regs {
         "rax", "rdx", "rcx", "rbx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
         "r13", "r14", "r15", "rip",
     ];
-    let mut regs: Regs = [None; 17];
-    for (r, name) in regs.iter_mut().zip(NAMES) {
-        *r = ctx.get_register(name);
+    let mut regs = Regs::NONE;
+    for (i, name) in NAMES.into_iter().enumerate() {
+        regs.set(i, ctx.get_register(name));
     }
     regs
 }
