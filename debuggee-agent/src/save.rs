@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use corefile::{Compression, CoreSpec, Note, PsInfo, SigInfo, ThreadRegs};
 use engine::crash::record::{CrashRecord, NOTE_NAME, NOTE_TYPE};
-use engine::{Crash, Process, Stack};
+use engine::{Crash, Process};
 
 /// Why a crash could not be saved.
 #[derive(Debug, thiserror::Error)]
@@ -170,19 +170,9 @@ pub fn save_minidump(
 /// panicking thread (whose innermost captured frame has returned since) the
 /// first frame whose stack is still intact, so gdb unwinds it too.
 fn registers(t: &engine::Thread) -> ThreadRegs {
-    let regs = match &t.stack {
-        Stack::Regs(r) => **r,
-        Stack::Unwound(frames) => match frames.first() {
-            Some(f) if f.exact => f.regs,
-            _ => frames
-                .get(1)
-                .or(frames.first())
-                .map_or(engine::Regs::NONE, |f| f.regs),
-        },
-    };
     ThreadRegs {
         tid: t.id as u32,
-        regs: regs.to_array(),
+        regs: t.standing_regs().to_array(),
         signal: 0,
         fs_base: crate::freeze::thread_pointer(t.id).unwrap_or(0),
     }

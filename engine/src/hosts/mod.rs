@@ -6,11 +6,14 @@
 //! - [`minidump`]: minidumps, written from any process and read back;
 //! - [`launch`]: a program pmdb starts under ptrace (`pmdb run`, `pmdb test`);
 //! - [`ptrace`]: a running process pmdb did not start, stopped through ptrace
-//!   for a snapshot.
+//!   for a snapshot;
+//! - [`file_crash`]: the record of a crash read from a file without the
+//!   agent's record (both file readers).
 //!
 //! Uses every layer.
 
 pub mod coredump;
+pub mod file_crash;
 pub mod launch;
 pub mod minidump;
 pub mod ptrace;

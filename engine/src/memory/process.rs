@@ -184,6 +184,24 @@ pub struct Thread {
     pub stack: Stack,
 }
 
+impl Thread {
+    /// The registers it stands with: where it is, or for a panicking thread
+    /// (whose innermost captured frame has returned since) its first frame
+    /// whose stack is still intact, so a reader of a dump unwinds it too.
+    pub fn standing_regs(&self) -> Regs {
+        match &self.stack {
+            Stack::Regs(r) => **r,
+            Stack::Unwound(frames) => match frames.first() {
+                Some(f) if f.exact => f.regs,
+                _ => frames
+                    .get(1)
+                    .or(frames.first())
+                    .map_or(Regs::NONE, |f| f.regs),
+            },
+        }
+    }
+}
+
 /// One crash: its record, and the threads, the crashed one first.
 #[derive(Debug, Clone)]
 pub struct Crash {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use corefile::Core;
-use wire::{CrashInfo, CrashKind};
+use wire::CrashKind;
 
 use crate::crash::engine::Engine;
 use crate::crash::record::{self, CrashRecord};
@@ -106,7 +106,6 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         Some(Stack::Regs(regs)) => engine.tables().raw_frames(**regs, 64),
         _ => Vec::new(),
     };
-    let location = crate::crash::traceback::user_location(engine, &frames);
     let panicked = sig == crate::crash::signal::SIGABRT && panicked(engine, &frames);
     let (kind, message) = if panicked {
         (
@@ -117,10 +116,6 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         )
     } else {
         (CrashKind::Signal, message)
-    };
-    let (file, line, column) = match location {
-        Some((f, l, c)) => (Some(f), Some(l), c),
-        None => (None, None, None),
     };
     let analysis = match (kind, core.siginfo(), first.map(|t| &t.stack)) {
         (CrashKind::Signal, Some(s), Some(Stack::Regs(regs))) => crate::crash::triage::analyse(
@@ -134,29 +129,20 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         ),
         _ => None,
     };
-    let time = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
-    Crash {
-        info: CrashInfo {
+    let info = crate::hosts::file_crash::info(
+        engine,
+        path,
+        first,
+        &frames,
+        crate::hosts::file_crash::Said {
             kind,
             message,
-            payload_type: None,
-            file,
-            line,
-            column,
-            thread: first.map_or(0, |t| t.id),
-            thread_name: first.map_or_else(String::new, |t| t.name.clone()),
             pid,
             program,
-            time,
-            taken_by: None,
             analysis,
         },
-        threads,
-    }
+    );
+    Crash { info, threads }
 }
 
 /// Whether a thread's frames pass through Rust's panic machinery (an abort

@@ -28,7 +28,7 @@ use corefile::SigInfo;
 use corefile::minidump::{self, MdException, MdModule, MdThread, MinidumpSpec, stream};
 
 use crate::crash::record::CrashRecord;
-use crate::memory::process::{Crash, LaterCrash, Process, RSP, Regs, Stack, Thread};
+use crate::memory::process::{Crash, LaterCrash, Process, RSP, Stack, Thread};
 
 #[cfg(feature = "minidump")]
 pub use self::read::{MinidumpProcess, open, open_session};
@@ -81,22 +81,6 @@ pub fn proc_files(pid: &str) -> (Option<String>, Vec<(u32, Vec<u8>)>) {
         }
     }
     (maps, streams)
-}
-
-/// The registers a thread stands with: where it is, or for a panicking
-/// thread (whose innermost captured frame has returned since) its first
-/// frame whose stack is still intact.
-pub fn standing_regs(t: &Thread) -> Regs {
-    match &t.stack {
-        Stack::Regs(r) => **r,
-        Stack::Unwound(frames) => match frames.first() {
-            Some(f) if f.exact => f.regs,
-            _ => frames
-                .get(1)
-                .or(frames.first())
-                .map_or(Regs::NONE, |f| f.regs),
-        },
-    }
 }
 
 /// The lowest stack pointer known of a thread.
@@ -160,7 +144,7 @@ pub fn spec(process: &dyn Process, crash: &Crash, extras: &Extras) -> MinidumpSp
                 .map_or(t.name.as_str(), |(n, _)| n);
             MdThread {
                 tid: t.id as u32,
-                regs: standing_regs(t).to_array(),
+                regs: t.standing_regs().to_array(),
                 fs_base: extras.fs_bases.get(&t.id).copied().unwrap_or(0),
                 name: name.to_string(),
                 stack_start,

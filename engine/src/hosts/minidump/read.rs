@@ -14,7 +14,7 @@ use minidump::{
     Minidump, MinidumpException, MinidumpModuleList, MinidumpSystemInfo, MinidumpThreadList,
     MinidumpThreadNames, Module,
 };
-use wire::{CrashInfo, CrashKind};
+use wire::CrashKind;
 
 use crate::crash::engine::Engine;
 use crate::crash::inspect::Inspector;
@@ -342,36 +342,24 @@ fn crash_of(
         Some(Stack::Regs(regs)) => engine.tables().raw_frames(**regs, 64),
         _ => Vec::new(),
     };
-    let location = crate::crash::traceback::user_location(engine, &frames);
-    let (file, line, column) = match location {
-        Some((f, l, c)) => (Some(f), Some(l), c),
-        None => (None, None, None),
-    };
-    let time = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs());
     let program = engine
         .executable()
         .map(|o| o.file_name().to_string())
         .unwrap_or_else(|| "<unknown>".into());
     let first = list.first();
-    let info = CrashInfo {
-        kind,
-        message,
-        payload_type: None,
-        file,
-        line,
-        column,
-        thread: first.map_or(0, |t| t.id),
-        thread_name: first.map_or_else(String::new, |t| t.name.clone()),
-        pid,
-        program,
-        time,
-        taken_by: None,
-        analysis: None,
-    };
+    let info = crate::hosts::file_crash::info(
+        engine,
+        path,
+        first,
+        &frames,
+        crate::hosts::file_crash::Said {
+            kind,
+            message,
+            pid,
+            program,
+            analysis: None,
+        },
+    );
     (
         Crash {
             info,
