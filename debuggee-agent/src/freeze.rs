@@ -102,14 +102,12 @@ pub fn install() {
     // SAFETY: F_SETPIPE_SZ on our own pipe; failure leaves the default size.
     unsafe { libc::fcntl(pipe[1], libc::F_SETPIPE_SZ, 1 << 20) };
     let sig = libc::SIGRTMIN() + 5;
-    // SAFETY: a zeroed sigaction is valid; we set our handler, flags and an empty mask.
-    let ok = unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = handler as *const () as usize;
-        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
-        libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(sig, &action, std::ptr::null_mut()) == 0
-    };
+    let ok = crate::signals::set_handler(
+        sig,
+        handler,
+        libc::SA_RESTART | libc::SA_ONSTACK,
+        std::ptr::null_mut(),
+    );
     if ok {
         RELEASE_READ.store(pipe[0], Ordering::SeqCst);
         RELEASE_WRITE.store(pipe[1], Ordering::SeqCst);

@@ -111,17 +111,34 @@ pub fn install(config: Config) {
     WAKE_WRITE.store(wake[1], Ordering::SeqCst);
     RELEASE_READ.store(release[0], Ordering::SeqCst);
     for sig in SIGNALS {
-        // SAFETY: a zeroed sigaction is valid; we fill in the handler, flags
-        // and an empty mask, and keep the previous action in its slot before
-        // any handler of ours can run.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = handler as *const () as usize;
-            action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-            libc::sigemptyset(&mut action.sa_mask);
-            let prev = (*PREVIOUS.0.get())[sig as usize].as_mut_ptr();
-            libc::sigaction(sig, &action, prev);
-        }
+        // SAFETY: `PREVIOUS`'s slot is ours to write here, before any handler
+        // of ours can run (the `Sync` claim above).
+        let prev = unsafe { (*PREVIOUS.0.get())[sig as usize].as_mut_ptr() };
+        set_handler(sig, handler, libc::SA_ONSTACK, prev);
+    }
+}
+
+/// A signal handler as `sigaction` takes it (`SA_SIGINFO`).
+pub type Handler = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
+
+/// Installs `handler` for `sig` with `SA_SIGINFO | flags` and an empty mask,
+/// writing the disposition it replaces to `previous` unless that is null.
+/// Whether the kernel took it.
+pub fn set_handler(
+    sig: libc::c_int,
+    handler: Handler,
+    flags: libc::c_int,
+    previous: *mut libc::sigaction,
+) -> bool {
+    // SAFETY: a zeroed sigaction is valid; we fill in the handler, flags and
+    // an empty mask; `previous` is null or points at a sigaction the caller
+    // owns, which the kernel writes.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = handler as *const () as usize;
+        action.sa_flags = libc::SA_SIGINFO | flags;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(sig, &action, previous) == 0
     }
 }
 

@@ -61,15 +61,12 @@ pub fn install(config: &Config) {
     }
     REQUEST_READ.store(pipe[0], Ordering::SeqCst);
     REQUEST_WRITE.store(pipe[1], Ordering::SeqCst);
-    // SAFETY: a zeroed sigaction is valid; we set our handler, flags and an
-    // empty mask.
-    let ok = unsafe {
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = handler as *const () as usize;
-        action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART | libc::SA_ONSTACK;
-        libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(sig, &action, std::ptr::null_mut()) == 0
-    };
+    let ok = crate::signals::set_handler(
+        sig,
+        handler,
+        libc::SA_RESTART | libc::SA_ONSTACK,
+        std::ptr::null_mut(),
+    );
     if !ok {
         REQUEST_READ.store(-1, Ordering::SeqCst);
         REQUEST_WRITE.store(-1, Ordering::SeqCst);
