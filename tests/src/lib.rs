@@ -5,6 +5,7 @@
 //! The programs they run are built by the tests themselves, the first time
 //! one is asked for ([`fixtures`]).
 
+pub mod bench;
 pub mod dap;
 pub mod fixtures;
 pub mod live;

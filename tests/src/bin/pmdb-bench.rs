@@ -15,6 +15,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tests::bench::Crashed;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -124,7 +125,7 @@ fn main() {
     let mut rss_growth = Vec::new();
     let mut kept = None;
     for run in 0..CRASHES {
-        let crashed = Crashed::new(&demo, &dir);
+        let crashed = crash_big(&demo, &dir);
         ready.push(crashed.socket_ready_ms);
         let rss_before = rss_kb(crashed.pid());
         let t = Instant::now();
@@ -175,7 +176,7 @@ fn main() {
     // agent has been preparing.
     let later: Vec<f64> = (0..3)
         .map(|_| {
-            let crashed = Crashed::new(&demo, &dir);
+            let crashed = crash_big(&demo, &dir);
             std::thread::sleep(Duration::from_secs(1));
             let t = Instant::now();
             let (s, _) = first_screen(&crashed.socket);
@@ -307,7 +308,7 @@ const CORES: usize = 5;
 /// in new processes, and runs gdb on the same file.
 fn core_files(demo: &Path, dir: &Path, me: &Path) -> Cores {
     // Dirty memory of the same crash, frozen in wait mode before any client.
-    let crashed = Crashed::new(demo, dir);
+    let crashed = crash_big(demo, dir);
     let dirty_kb: u64 = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", crashed.pid()))
         .unwrap_or_default()
         .lines()
@@ -392,61 +393,11 @@ const LOOPS: usize = 11;
 const TRIPS: usize = 101;
 
 /// The big demo, crashed in wait mode, with its socket up. Killed on drop.
-struct Crashed {
-    child: std::process::Child,
-    socket: PathBuf,
-    socket_ready_ms: f64,
+fn crash_big(demo: &Path, dir: &Path) -> Crashed {
+    let mut cmd = Command::new(demo);
+    cmd.arg("big");
+    Crashed::new(cmd, dir, "wait")
 }
-
-impl Crashed {
-    fn new(demo: &Path, dir: &Path) -> Crashed {
-        let mut child = Command::new(demo)
-            .arg("big")
-            .env("PMDB_MODE", "wait")
-            .env("PMDB_DIR", dir)
-            .env("RUST_BACKTRACE", "0")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run the big demo");
-        let socket = dir.join(format!("{}.sock", child.id()));
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        let panic_at_ns: u128 = loop {
-            line.clear();
-            if stderr.read_line(&mut line).unwrap() == 0 {
-                panic!("the demo ended before panicking");
-            }
-            if let Some(v) = line.trim().strip_prefix("PMDB_BENCH panic_at_ns=") {
-                break v.parse().unwrap();
-            }
-        };
-        while !socket.exists() {
-            std::thread::sleep(Duration::from_micros(100));
-        }
-        let ready_ns = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        std::thread::spawn(move || for _ in stderr.lines() {});
-        Crashed {
-            child,
-            socket,
-            socket_ready_ms: (ready_ns - panic_at_ns) as f64 / 1e6,
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Crashed {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `TRIPS` timings of one request, and the bytes the last one put on the wire.
 fn round_trips(s: &wire::Session, mut request: impl FnMut()) -> (Vec<f64>, u64) {
     let mut times = Vec::new();

@@ -28,10 +28,10 @@
 //! status 1 when the median cold first screen exceeds 2 × X (the regression
 //! check: figures here are noisy, so it is not part of CI).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tests::bench::Crashed;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
@@ -59,71 +59,12 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-struct Crashed {
-    child: std::process::Child,
-    socket: PathBuf,
-    socket_ready_ms: f64,
+/// `program` crashed in `mode` (`wait` or `core`), waiting up to 300 s.
+fn crash(program: &Path, dir: &Path, mode: &str) -> Crashed {
+    let mut cmd = Command::new(program);
+    cmd.env("PMDB_WAIT", "300");
+    Crashed::new(cmd, dir, mode)
 }
-
-impl Crashed {
-    fn new(program: &Path, dir: &Path, mode: &str) -> Crashed {
-        let _ = std::fs::create_dir_all(dir);
-        let mut child = Command::new(program)
-            .env("PMDB_MODE", mode)
-            .env("PMDB_DIR", dir)
-            .env("PMDB_WAIT", "300")
-            .env("RUST_BACKTRACE", "0")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run the program");
-        let socket = dir.join(format!("{}.sock", child.id()));
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        let panic_at_ns: u128 = loop {
-            line.clear();
-            if stderr.read_line(&mut line).unwrap() == 0 {
-                panic!("the program ended before panicking");
-            }
-            if let Some(v) = line.trim().strip_prefix("PMDB_BENCH panic_at_ns=") {
-                break v.parse().unwrap();
-            }
-        };
-        if mode == "core" {
-            // The agent names the core on its next line.
-            let _ = child.wait();
-            return Crashed {
-                child,
-                socket,
-                socket_ready_ms: 0.0,
-            };
-        }
-        while !socket.exists() {
-            std::thread::sleep(Duration::from_micros(100));
-        }
-        let ready_ns = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        std::thread::spawn(move || for _ in stderr.lines() {});
-        Crashed {
-            child,
-            socket,
-            socket_ready_ms: (ready_ns - panic_at_ns) as f64 / 1e6,
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Crashed {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// Crash, threads, the crashed thread's traceback and the crashed frame's
 /// locals, pipelined as the TUI and the DAP adapter ask them.
 fn first_screen(socket: &Path) -> usize {
@@ -178,7 +119,7 @@ fn main() {
     let screen_only = std::env::var_os("PMDB_COLD_SCREEN_ONLY").is_some();
     for _ in 0..runs {
         // A: the first screen, cold then warm; B: gdb on the same process.
-        let c = Crashed::new(&program, &dir, "wait");
+        let c = crash(&program, &dir, "wait");
         ready.push(c.socket_ready_ms);
         let before = rss_kb(c.pid());
         let t = Instant::now();
@@ -196,7 +137,7 @@ fn main() {
 
         // A: `pmdb report --json --depth 1` on a fresh crash, cold then
         // warm; B: gdb on the same process.
-        let c = Crashed::new(&program, &dir, "wait");
+        let c = crash(&program, &dir, "wait");
         let (t_cold, bytes) = report(&pmdb, &dir, c.pid());
         json_bytes = bytes;
         let (t_warm, _) = report(&pmdb, &dir, c.pid());
@@ -272,7 +213,7 @@ fn compare(
     let (json_bytes, gdb_bytes) = bytes;
     // The same crash as a core: pmdb (a new process, cold) against gdb.
     let core_dir = dir.join("cores");
-    let _ = Crashed::new(program, &core_dir, "core");
+    let _ = crash(program, &core_dir, "core");
     let core = std::fs::read_dir(&core_dir)
         .expect("the core directory")
         .flatten()
