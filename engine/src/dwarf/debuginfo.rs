@@ -512,20 +512,7 @@ pub fn symbols_at(file: &object::File<'_>, svmas: &[u64]) -> Vec<Option<String>>
 /// See [`DebugInfo::units_naming`]: the link-time addresses of those
 /// functions.
 fn functions_naming(file: &object::File<'_>, path: &str) -> Option<Vec<u64>> {
-    use object::read::elf::Sym;
-    let object::File::Elf64(elf) = file else {
-        return None;
-    };
-    let endian = elf.endian();
-    let table = elf.elf_symbol_table();
-    if table.is_empty() {
-        return None;
-    }
     let last = path.rsplit("::").next().unwrap_or(path);
-    if last.is_empty() {
-        return Some(Vec::new());
-    }
-    let finder = memchr::memmem::Finder::new(last.as_bytes());
     // `path` as a whole path in the name: not the tail of a longer segment
     // (`Inner` in `ArcInner`) nor the head of one (`Inner2`).
     let whole = |name: &str| {
@@ -536,26 +523,25 @@ fn functions_naming(file: &object::File<'_>, path: &str) -> Option<Vec<u64>> {
                 && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
         })
     };
-    let mut out = Vec::new();
-    for s in table.symbols() {
-        if s.st_type() != object::elf::STT_FUNC || s.st_value(endian) == 0 {
-            continue;
-        }
-        let Ok(raw) = s.name(endian, table.strings()) else {
-            continue;
-        };
-        if finder.find(raw).is_none() {
-            continue;
-        }
-        if whole(&symbols::demangle(&String::from_utf8_lossy(raw))) {
-            out.push(s.st_value(endian));
-        }
-    }
-    Some(out)
+    symbols_where(file, object::elf::STT_FUNC, last, whole)
 }
 
 /// See [`DebugInfo::objects_named`].
 pub fn objects_named(file: &object::File<'_>, last: &str) -> Option<Vec<u64>> {
+    symbols_where(file, object::elf::STT_OBJECT, last, |name| {
+        name.rsplit("::").next() == Some(last)
+    })
+}
+
+/// The addresses of the ELF symbols of type `kind` whose raw name contains
+/// `needle` and whose demangled name passes `keep`; `None` without a symbol
+/// table (nothing to say), empty for an empty `needle`.
+fn symbols_where(
+    file: &object::File<'_>,
+    kind: u8,
+    needle: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Option<Vec<u64>> {
     use object::read::elf::Sym;
     let object::File::Elf64(elf) = file else {
         return None;
@@ -566,12 +552,14 @@ pub fn objects_named(file: &object::File<'_>, last: &str) -> Option<Vec<u64>> {
         return None;
     }
     let mut out = Vec::new();
-    if last.is_empty() {
+    if needle.is_empty() {
         return Some(out);
     }
-    let finder = memchr::memmem::Finder::new(last.as_bytes());
+    // The raw (mangled) name holds every path segment as written: a cheap
+    // filter before demangling.
+    let finder = memchr::memmem::Finder::new(needle.as_bytes());
     for s in table.symbols() {
-        if s.st_type() != object::elf::STT_OBJECT || s.st_value(endian) == 0 {
+        if s.st_type() != kind || s.st_value(endian) == 0 {
             continue;
         }
         let Ok(raw) = s.name(endian, table.strings()) else {
@@ -580,8 +568,7 @@ pub fn objects_named(file: &object::File<'_>, last: &str) -> Option<Vec<u64>> {
         if finder.find(raw).is_none() {
             continue;
         }
-        let name = symbols::demangle(&String::from_utf8_lossy(raw));
-        if name.rsplit("::").next() == Some(last) {
+        if keep(&symbols::demangle(&String::from_utf8_lossy(raw))) {
             out.push(s.st_value(endian));
         }
     }
