@@ -29,13 +29,18 @@ pub enum Held {
 }
 
 /// Stops process `pid` and reads its threads: through ptrace, else through
-/// its agent.
+/// its agent (on its socket in the usual directory).
 pub fn hold(pid: u32) -> anyhow::Result<Held> {
+    hold_in(pid, &wire::socket::socket_dir())
+}
+
+/// [`hold`], the agent's socket in `dir` (the DAP's `pmdbDir`).
+pub fn hold_in(pid: u32, dir: &Path) -> anyhow::Result<Held> {
     match ptrace::snapshot(pid, &ptrace::Options::default()) {
         Ok(s) => Ok(Held::Ptrace(s)),
         Err(e @ (SnapshotError::AlreadyTraced { .. } | SnapshotError::NotPermitted { .. })) => {
             let since = Instant::now();
-            match through_agent(pid) {
+            match through_agent(pid, dir) {
                 Ok(Some(session)) => Ok(Held::Agent {
                     session,
                     refused: e.to_string(),
@@ -51,7 +56,7 @@ pub fn hold(pid: u32) -> anyhow::Result<Held> {
 
 /// A session over the snapshot `pid`'s agent serves, when the program
 /// links the agent (`None` when it does not).
-fn through_agent(pid: u32) -> anyhow::Result<Option<wire::Session>> {
+fn through_agent(pid: u32, dir: &Path) -> anyhow::Result<Option<wire::Session>> {
     let exe = format!("/proc/{pid}/exe");
     if !engine::hosts::launch::links_agent(Path::new(&exe)) {
         return Ok(None);
@@ -64,7 +69,7 @@ fn through_agent(pid: u32) -> anyhow::Result<Option<wire::Session>> {
             wire::snapshot::SIGNAL
         );
     }
-    let socket = wire::snapshot::request(pid, &wire::socket::socket_dir())?;
+    let socket = wire::snapshot::request(pid, dir)?;
     Ok(Some(wire::Session::connect(socket.as_path())?))
 }
 
@@ -92,7 +97,12 @@ pub fn say_paused(pid: u32, released: &Released) {
 
 /// Why the agent took the snapshot, on stderr.
 pub fn say_through_agent(pid: u32, refused: &str) {
-    eprintln!("pmdb: {refused}; pid {pid}'s agent serves the snapshot instead");
+    eprintln!("{}", through_agent_line(pid, refused));
+}
+
+/// `pmdb: WHY PTRACE WAS REFUSED; pid PID's agent serves the snapshot instead`.
+pub fn through_agent_line(pid: u32, refused: &str) -> String {
+    format!("pmdb: {refused}; pid {pid}'s agent serves the snapshot instead")
 }
 
 /// `pmdb: paused PID for 12.3 ms (by its agent)`, on stderr.

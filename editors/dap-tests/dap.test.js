@@ -1,7 +1,9 @@
 // `pmdb dap` driven by @vscode/debugadapter-testsupport's DebugClient (the
 // client VS Code's own adapters are tested with) against real crashed demo
 // processes: exact values, paging, evaluate, exceptionInfo, and what each way
-// of ending does to the program. Run by `cargo test -p tests --test dap_client`
+// of ending does to the program; and against hung `demo-hang` programs that
+// never linked the agent, attached by pid as they run (a live snapshot held
+// until the session ends, then every thread running on, untraced). Run by `cargo test -p tests --test dap_client`
 // (which builds nothing: `cargo build --workspace` first), or `npm test` here.
 'use strict';
 
@@ -17,6 +19,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = process.env.PMDB_BIN_DIR || path.join(ROOT, 'target', 'debug');
 const PMDB = path.join(BIN, 'pmdb');
 const DEMO = path.join(BIN, 'demo');
+const HANG = path.join(BIN, 'demo-hang');
 const TIMEOUT = 20000;
 const BANK_RS = path.join(ROOT, 'demo', 'src', 'bank.rs');
 
@@ -110,6 +113,81 @@ async function children(dc, v, extra = {}) {
 
 /** name: type = value, as `pmdb report` prints a local. */
 const line = (v) => `${v.name}: ${v.type} = ${v.value}`;
+
+/** Each thread of `pid` as `/proc` says: tid, state letter, TracerPid, system call. */
+function threadsOf(pid) {
+  return fs.readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b).map((tid) => {
+    const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    const field = (key) => status.match(new RegExp(`^${key}:\\s*(\\S+)`, 'm'))[1];
+    const syscall = fs.readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').trim().split(' ');
+    return { tid, state: field('State'), tracer: Number(field('TracerPid')), syscall };
+  });
+}
+
+/** Polls `ready()` every millisecond until it holds (at most TIMEOUT). */
+async function until(ready, what) {
+  const deadline = Date.now() + TIMEOUT;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Asserts no thread of `pid` is traced or stopped: it runs as before pmdb came. */
+function assertUntouched(pid) {
+  const threads = threadsOf(pid);
+  assert.ok(threads.length > 0, `pid ${pid} is gone`);
+  for (const t of threads) {
+    assert.equal(t.tracer, 0, `thread ${t.tid} of ${pid} is still traced`);
+    assert.ok(!['t', 'T'].includes(t.state), `thread ${t.tid} of ${pid} is left stopped (${t.state})`);
+  }
+}
+
+/** The adapter's own pid, and that it holds every thread of `pid` in a ptrace stop. */
+function assertHeldBy(pid, adapterPid) {
+  for (const t of threadsOf(pid)) {
+    assert.equal(t.state, 't', `thread ${t.tid} is not held`);
+    const tgid = Number(fs.readFileSync(`/proc/${t.tracer}/status`, 'utf8').match(/^Tgid:\s*(\d+)/m)[1]);
+    assert.equal(tgid, adapterPid, `thread ${t.tid} is traced by ${t.tracer}`);
+  }
+}
+
+/**
+ * Starts `demo-hang SCENARIO` (a hung program that never links the agent);
+ * resolves once it said `ready` and every thread stands where it stays: in
+ * one of `calls`, as `/proc/PID/task/TID/syscall` names them (x86-64 system
+ * call numbers, `running`, or `-1`: in its own code).
+ */
+async function hung(scenario, calls) {
+  const child = cp.spawn(HANG, [scenario], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  cleanups.push(async () => { child.kill('SIGKILL'); await exited; });
+  const lines = [];
+  let waiting = null;
+  let partial = '';
+  child.stdout.on('data', (d) => {
+    partial += d;
+    const done = partial.split('\n');
+    partial = done.pop();
+    lines.push(...done);
+    if (waiting && lines.length) waiting();
+  });
+  /** The next line it prints. */
+  const line = async () => {
+    if (!lines.length) await withTimeout(new Promise((r) => { waiting = r; }), `a line from demo-hang ${scenario}`);
+    waiting = null;
+    return lines.shift();
+  };
+  assert.equal(await line(), 'ready');
+  await until(() => threadsOf(child.pid).every((t) => calls.includes(t.syscall[0])),
+    `demo-hang ${scenario} to stand still`);
+  return {
+    pid: child.pid,
+    /** Sends `text` and returns the line it answers. */
+    ask: async (text) => { child.stdin.write(`${text}\n`); return line(); },
+    ended: () => withTimeout(exited, `demo-hang ${scenario} to end`),
+  };
+}
 
 /** Whether process `pid` is gone (reaped or never ours). */
 async function gone(pid) {
@@ -566,8 +644,9 @@ describe('pmdb dap', () => {
     const dir = tempDir('errors');
     const dc = await adapter();
     await dc.initializeRequest();
+    // No crash waits on a socket: a pid is a running process to snapshot.
     await assert.rejects(dc.attachRequest({ pid: 999999999, pmdbDir: dir }), {
-      message: `process 999999999 is not waiting for a debugger: no socket ${dir}/999999999.sock (is it a crashed program that links debuggee-agent, with PMDB_MODE=wait?)`,
+      message: 'no process has pid 999999999',
     });
     await assert.rejects(dc.attachRequest({ core: path.join(dir, 'nosuch.core'), program: DEMO }), {
       message: `no such core file: ${dir}/nosuch.core`,
@@ -595,6 +674,139 @@ describe('pmdb dap', () => {
     // Garbage on the wire is answered, and the adapter reads on.
     dc._adapterProcess.stdin.write('Content-Length: 5\r\n\r\nnope!');
     assert.deepEqual((await dc.threadsRequest()).body.threads, []);
+    await dc.disconnectRequest({});
+  });
+
+  it('attaches by pid to a hung program without the agent: the deadlock, thread states, frames, locals; held until disconnect, then running untraced; terminateDebuggee kills', async () => {
+    const FUTEX = '202';
+    const hang = await hung('mutex', [FUTEX]);
+    // Each teller sleeps on the futex word of the Mutex it waits for.
+    const [, one, two] = threadsOf(hang.pid);
+    const [toOne, toTwo] = [one.syscall[1], two.syscall[1]];
+    const dc = await adapter();
+    const processEvent = dc.waitForEvent('process');
+    const holding = dc.waitForEvent('output');
+    const stopped = await attach(dc, { pid: hang.pid });
+    assert.deepEqual((await processEvent).body, {
+      name: 'demo-hang', systemProcessId: hang.pid, isLocalProcess: true, startMethod: 'attach',
+    });
+    assert.deepEqual((await holding).body, {
+      category: 'important',
+      output: `pmdb: holding pid ${hang.pid}: every thread stopped until you disconnect, which lets it run on as it was\n`,
+    });
+    const transfer = '`to` in demo_hang::std_locks::transfer';
+    const source = '`source` in demo_hang::std_locks::transfer';
+    assert.deepEqual(stopped.body, {
+      reason: 'pause',
+      description: `Deadlock: thread 'teller-1' waits for Mutex<Account> at ${toOne} (${transfer}), held by thread 'teller-2' (${source}); `
+        + `thread 'teller-2' waits for Mutex<Account> at ${toTwo} (${transfer}), held by thread 'teller-1' (${source})`,
+      text: 'snapshot',
+      threadId: hang.pid,
+      allThreadsStopped: true,
+    });
+    // Held: every thread in a ptrace stop under the adapter.
+    assertHeldBy(hang.pid, dc._adapterProcess.pid);
+    assert.deepEqual((await dc.threadsRequest()).body.threads, [
+      { id: hang.pid, name: 'main (blocked in futex)' },
+      { id: one.tid, name: 'teller-1 (blocked in futex)' },
+      { id: two.tid, name: 'teller-2 (blocked in futex)' },
+    ]);
+    const at = await frameNamed(dc, one.tid, 'demo_hang::std_locks::transfer');
+    const stdLocks = path.join(ROOT, 'demo', 'src', 'bin', 'demo-hang', 'std_locks.rs');
+    const stuckLine = fs.readFileSync(stdLocks, 'utf8').split('\n').findIndex((l) => l.includes('// stuck: transfer')) + 1;
+    assert.deepEqual([at.source.path, at.line], [stdLocks, stuckLine]);
+    assert.deepEqual((await locals(dc, at.id)).map(line), [
+      'from: &Mutex<Account> = Mutex { data: Account { id: 1, owner: "alice", balance: 100 }, poisoned: false, .. }',
+      'to: &Mutex<Account> = Mutex { data: Account { id: 2, owner: "bob", balance: 50 }, poisoned: false, .. }',
+      'amount: i64 = 10',
+      'source: MutexGuard<Account> = MutexGuard { lock: Mutex { data: Account { .. }, poisoned: false, .. }, poison: Guard { panicking: false } }',
+    ]);
+    const owner = await dc.evaluateRequest({ expression: 'to.data.owner', frameId: at.id, context: 'hover' });
+    assert.equal(owner.body.result, '"bob"');
+    await assert.rejects(dc.continueRequest({ threadId: one.tid }), {
+      message: 'continue is not possible: pmdb holds a snapshot of the running process; disconnect to let it run on',
+    });
+
+    // Disconnect: every thread let go before the answer, back in its futex.
+    await dc.disconnectRequest({});
+    assertUntouched(hang.pid);
+    await until(() => threadsOf(hang.pid).every((t) => t.syscall[0] === FUTEX), 'the tellers back in futex');
+    assert.deepEqual(threadsOf(hang.pid).map((t) => t.syscall[1]).slice(1), [toOne, toTwo]);
+
+    // Another editor finds it as it was; terminateDebuggee ends it.
+    const again = await adapter();
+    const second = await attach(again, { pid: `${hang.pid}` });
+    assert.equal(second.body.description, stopped.body.description);
+    await again.disconnectRequest({ terminateDebuggee: true });
+    assert.deepEqual(await hang.ended(), { code: null, signal: 'SIGKILL' });
+  });
+
+  it('a held process goes on untouched when the editor goes away or the adapter is killed', async () => {
+    const hang = await hung('busy', ['0', '-1', 'running']);
+    const dc = await adapter();
+    const stopped = await attach(dc, { pid: hang.pid });
+    assert.deepEqual([stopped.body.reason, stopped.body.description],
+      ['pause', `live snapshot of pid ${hang.pid} (demo-hang) by ptrace, 2 threads`]);
+    const threads = (await dc.threadsRequest()).body.threads;
+    assert.deepEqual(threads.map((t) => t.name), ['main (blocked in read)', 'spinner (running)']);
+    // The spinner runs on: the count it prints passes `past` (on a loaded
+    // machine it may not have been scheduled yet at the first answer).
+    const countsPast = async (past) => {
+      const deadline = Date.now() + TIMEOUT;
+      for (;;) {
+        const now = BigInt(await hang.ask('count'));
+        if (now > past) return now;
+        assert.ok(Date.now() < deadline, `the spinner stays at ${now}`);
+      }
+    };
+    const spun = async (client) => {
+      const r = await client.evaluateRequest({ expression: 'demo_hang::place::SPUN', context: 'watch' });
+      return r.body.result;
+    };
+    // Held: the spinner counts no further while the editor looks.
+    const count = await spun(dc);
+    assertHeldBy(hang.pid, dc._adapterProcess.pid);
+    assert.equal(await spun(dc), count);
+    // The editor goes away (the adapter's stdin closes): every thread goes on.
+    const adapterProcess = dc._adapterProcess;
+    const exited = new Promise((r) => adapterProcess.on('exit', r));
+    adapterProcess.stdin.end();
+    await withTimeout(exited, 'the adapter to end');
+    assertUntouched(hang.pid);
+    const after = await countsPast(BigInt(count));
+
+    // An adapter killed while it holds the process: the kernel lets go of
+    // every thread, which runs on.
+    const killed = await adapter();
+    await attach(killed, { pid: hang.pid });
+    assertHeldBy(hang.pid, killed._adapterProcess.pid);
+    const held = BigInt(await spun(killed));
+    assert.ok(held >= after, `${held} >= ${after}`);
+    const dead = new Promise((r) => killed._adapterProcess.on('exit', (code, signal) => r(signal)));
+    killed._adapterProcess.kill('SIGKILL');
+    assert.equal(await withTimeout(dead, 'the adapter to die'), 'SIGKILL');
+    await until(() => threadsOf(hang.pid).every((t) => t.tracer === 0), 'the kernel to let go');
+    assertUntouched(hang.pid);
+    await countsPast(held);
+  });
+
+  it('refuses another user\'s running process in one line, and leaves it as it was', async () => {
+    const hang = await hung('mutex', ['202']);
+    // The adapter as user nobody (65534), the program as ours (root's).
+    const dir = tempDir('nobody');
+    fs.chmodSync(dir, 0o755);
+    const asNobody = path.join(dir, 'pmdb-as-nobody');
+    fs.writeFileSync(asNobody,
+      `#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups -- ${PMDB} "$@"\n`, { mode: 0o755 });
+    const dc = new DebugClient(asNobody, 'dap', 'pmdb', { cwd: ROOT }, true);
+    dc.defaultTimeout = TIMEOUT;
+    await dc.start();
+    cleanups.push(async () => { dc.stopAdapter(); });
+    await dc.initializeRequest();
+    await assert.rejects(dc.attachRequest({ pid: hang.pid }), {
+      message: `cannot trace pid ${hang.pid}: it belongs to uid ${process.getuid()} and pmdb runs as uid 65534; run pmdb as that user, or as root`,
+    });
+    assertUntouched(hang.pid);
     await dc.disconnectRequest({});
   });
 });

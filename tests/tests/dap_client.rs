@@ -1,6 +1,7 @@
 //! `pmdb dap` against a DAP client nobody here wrote: runs the Node tests in
 //! `editors/dap-tests` (VS Code's `@vscode/debugadapter-testsupport`
-//! `DebugClient` against real crashed demos), installing their locked npm
+//! `DebugClient` against real crashed demos, and hung `demo-hang` programs
+//! attached by pid as they run), installing their locked npm
 //! dependencies first if they are absent. Needs `node` and `npm` on PATH
 //! (`.ci/run` installs them).
 
@@ -13,6 +14,7 @@ fn vscode_debug_client_drives_pmdb_dap() {
     // Built binaries are required; fail early with the usual hint.
     let pmdb = tests::bin("pmdb");
     tests::bin("demo");
+    tests::bin("demo-hang");
     if !dir
         .join("node_modules/@vscode/debugadapter-testsupport")
         .exists()
@@ -48,7 +50,7 @@ fn vscode_debug_client_drives_pmdb_dap() {
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or_else(|| panic!("no \"# {what}\" line in:\n{text}"))
     };
-    assert!(count("tests") >= 8, "{text}");
+    assert!(count("tests") >= 15, "{text}");
     assert_eq!(count("pass"), count("tests"), "{text}");
     for what in ["fail", "skipped", "cancelled", "todo"] {
         assert_eq!(count(what), 0, "{what}:\n{text}");

@@ -1,7 +1,10 @@
-//! The adapter's session: one editor, at most one crashed process. Requests
-//! are answered in order on one thread; what happens elsewhere (a launched
-//! program crashing or exiting, its output, a crash appearing for `waitFor`)
-//! arrives on the same channel as the editor's messages.
+//! The adapter's session: one editor, at most one crashed (or held) process.
+//! Requests are answered in order on one thread; what happens elsewhere (a
+//! launched program crashing or exiting, its output, a crash appearing for
+//! `waitFor`) arrives on the same channel as the editor's messages. A pid
+//! with no crash waiting is a running process, held stopped while the editor
+//! looks (`crate::live`, as `pmdb attach PID` holds it) and let go as it was
+//! when the session ends, however it ends.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -12,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::{Duration, Instant};
 
+use engine::hosts::ptrace;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use wire::{CrashInfo, RemoteValue, Session};
@@ -50,6 +54,19 @@ struct Target {
     pid: Option<u32>,
     /// Its socket, removed after a kill.
     socket: Option<PathBuf>,
+    /// A running process held for a live snapshot, not a crash.
+    holding: Option<Holding>,
+}
+
+/// How a running process is held while the editor looks at it.
+enum Holding {
+    /// Stopped by pmdb's ptrace; every thread goes on, exactly where it
+    /// stood, when this is released or dropped (or when pmdb dies: the
+    /// kernel lets go of a dead tracer's tracees).
+    Ptrace(ptrace::Hold),
+    /// Frozen by its own agent, which lets go when the session says resume
+    /// or its connection closes.
+    Agent,
 }
 
 /// The most children one `variables` answer carries (the agent's own page cap).
@@ -237,6 +254,9 @@ impl<W: Write> Adapter<W> {
 
     fn handle(&mut self, req: &Request) -> (Result<Value, DapError>, After) {
         let nothing = |r: Result<Value, DapError>| (r, After::Nothing);
+        if let Some(e) = self.ended_while_held(&req.command) {
+            return (Err(e), After::Terminated);
+        }
         match req.command.as_str() {
             "initialize" => nothing(self.initialize(req)),
             "attach" => match self.attach(req) {
@@ -261,11 +281,18 @@ impl<W: Write> Adapter<W> {
             "exceptionInfo" => nothing(self.exception_info()),
             "source" => nothing(self.source(req)),
             "continue" | "next" | "stepIn" | "stepOut" | "pause" | "reverseContinue"
-            | "stepBack" | "restart" => nothing(fail(format!(
-                "{} is not possible: pmdb inspects a crashed program, which cannot run on; \
-                 disconnect to let it end",
-                req.command
-            ))),
+            | "stepBack" | "restart" => nothing(fail(match self.holding() {
+                true => format!(
+                    "{} is not possible: pmdb holds a snapshot of the running process; \
+                     disconnect to let it run on",
+                    req.command
+                ),
+                false => format!(
+                    "{} is not possible: pmdb inspects a crashed program, which cannot run on; \
+                     disconnect to let it end",
+                    req.command
+                ),
+            })),
             "terminate" => match self.release(true) {
                 Ok(()) => (Ok(Value::Null), After::Terminated),
                 Err(e) => nothing(Err(e)),
@@ -284,6 +311,31 @@ impl<W: Write> Adapter<W> {
                 "pmdb's debug adapter does not handle the request {other:?}"
             ))),
         }
+    }
+
+    /// Whether the target is a running process held for a live snapshot.
+    fn holding(&self) -> bool {
+        self.target.as_ref().is_some_and(|t| t.holding.is_some())
+    }
+
+    /// A held process that ended meanwhile (SIGKILL reaches even a stopped
+    /// one) has nothing left to read: a request that would read it is
+    /// refused in one line, and the session ends.
+    fn ended_while_held(&mut self, command: &str) -> Option<DapError> {
+        let reads = matches!(
+            command,
+            "threads" | "stackTrace" | "scopes" | "variables" | "evaluate" | "exceptionInfo"
+        );
+        let t = self.target.as_mut()?;
+        if !reads || t.holding.is_none() || !ptrace::ended(t.crash.pid) {
+            return None;
+        }
+        // Nothing to let go of any more.
+        t.holding = None;
+        self.released = true;
+        Some(DapError::Failed(
+            ptrace::SnapshotError::EndedWhileHeld(t.crash.pid).to_string(),
+        ))
     }
 
     fn initialize(&mut self, req: &Request) -> Result<Value, DapError> {
@@ -321,16 +373,13 @@ impl<W: Write> Adapter<W> {
         } else if let Some(socket) = &a.socket {
             self.connect(socket)?;
         } else if let Some(pid) = a.pid {
+            // A crash waiting on its socket, else the process as it runs.
             let socket = wire::socket::socket_path(&dir, pid.0);
-            if !socket.exists() {
-                return fail(format!(
-                    "process {} is not waiting for a debugger: no socket {} \
-                     (is it a crashed program that links debuggee-agent, with PMDB_MODE=wait?)",
-                    pid.0,
-                    socket.display()
-                ));
+            if socket.exists() {
+                self.connect(&socket)?;
+            } else {
+                self.hold(pid.0, &dir)?;
             }
-            self.connect(&socket)?;
         } else if a.wait_for == Some(true) {
             self.watch(dir);
         } else {
@@ -363,6 +412,41 @@ impl<W: Write> Adapter<W> {
             .connect()
             .map_err(|e| DapError::Failed(format!("{e:#}")))?;
         self.connected(session, None, None)
+    }
+
+    /// A running process with no crash waiting: stopped for a live snapshot
+    /// as `pmdb attach PID` stops it (ptrace, else its agent where ptrace is
+    /// refused), and held until the session ends.
+    fn hold(&mut self, pid: u32, dir: &Path) -> Result<(), DapError> {
+        let held =
+            crate::live::hold_in(pid, dir).map_err(|e| DapError::Failed(format!("{e:#}")))?;
+        let (session, holding, how) = match held {
+            crate::live::Held::Ptrace(snapshot) => {
+                let session = ptrace::serve_in_process(snapshot.engine, snapshot.crash)?;
+                (
+                    session,
+                    Holding::Ptrace(snapshot.hold),
+                    "every thread stopped",
+                )
+            }
+            crate::live::Held::Agent {
+                session, refused, ..
+            } => {
+                let text = format!("{}\n", crate::live::through_agent_line(pid, &refused));
+                self.event("output", json!({"category": "important", "output": text}));
+                (session, Holding::Agent, "every thread frozen by its agent")
+            }
+        };
+        let text = format!(
+            "pmdb: holding pid {pid}: {how} until you disconnect, which lets it run on as it was\n"
+        );
+        self.event("output", json!({"category": "important", "output": text}));
+        // A failure from here drops the hold: the process goes on.
+        self.connected(session, Some(pid), None)?;
+        if let Some(t) = &mut self.target {
+            t.holding = Some(holding);
+        }
+        Ok(())
     }
 
     fn connect(&mut self, socket: &Path) -> Result<(), DapError> {
@@ -409,6 +493,7 @@ impl<W: Write> Adapter<W> {
             threads: screen.threads,
             pid,
             socket,
+            holding: None,
         });
         let mut body = json!({"name": program, "isLocalProcess": pid.is_some(),
             "startMethod": if self.launched.is_some() { "launch" } else { "attach" }});
@@ -511,7 +596,7 @@ impl<W: Write> Adapter<W> {
             .iter()
             .map(|th| p::Thread {
                 id: th.id as i64,
-                name: th.name.clone(),
+                name: t::thread_name(th),
             })
             .collect();
         Ok(json!({ "threads": threads }))
@@ -838,6 +923,35 @@ impl<W: Write> Adapter<W> {
             w.store(true, Ordering::Relaxed);
         }
         if self.released {
+            return Ok(());
+        }
+        if let Some(t) = &mut self.target
+            && let Some(holding) = t.holding.take()
+        {
+            self.released = true;
+            let pid = t.crash.pid;
+            match holding {
+                Holding::Ptrace(hold) => {
+                    if kill && same_process(pid, &t.crash) {
+                        // SAFETY: kill has no memory-safety preconditions; the
+                        // pid is the process we hold stopped, so not reused.
+                        // SIGKILL ends even a thread in a ptrace stop.
+                        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                    }
+                    // Every thread detached before the editor hears back.
+                    let released = hold.release();
+                    let text = match kill {
+                        true => format!("pmdb: killed pid {pid}\n"),
+                        false => format!(
+                            "pmdb: let pid {pid} go on after holding it {:.1} ms\n",
+                            released.paused.as_secs_f64() * 1000.0
+                        ),
+                    };
+                    self.event("output", json!({"category": "console", "output": text}));
+                }
+                Holding::Agent if kill => t.session.kill()?,
+                Holding::Agent => t.session.resume()?,
+            }
             return Ok(());
         }
         if kill {

@@ -247,6 +247,16 @@ pub fn stopped(crash: &CrashInfo, thread_id: i64) -> Stopped {
     }
 }
 
+/// A thread as the editor lists it: its name, and what it was doing when
+/// a live snapshot stopped it (`teller-1 (blocked in futex)`); a crash's
+/// threads do not say.
+pub fn thread_name(thread: &wire::ThreadInfo) -> String {
+    match &thread.state {
+        Some(state) => format!("{} ({state})", thread.name),
+        None => thread.name.clone(),
+    }
+}
+
 /// The traceback as text: `#N function at file:line`, runtime frames marked.
 pub fn traceback_text(frames: &[FrameInfo]) -> String {
     let mut out = String::new();
@@ -333,6 +343,28 @@ mod tests {
             child_count: kids,
             shadowed: false,
         }
+    }
+
+    #[test]
+    fn a_live_thread_says_what_it_was_doing_and_a_crashed_one_only_its_name() {
+        let thread = |state| wire::ThreadInfo {
+            id: 7,
+            name: "teller-1".into(),
+            crashed: false,
+            state,
+        };
+        let blocked = wire::ThreadState::Blocked {
+            syscall: "futex".into(),
+        };
+        assert_eq!(
+            thread_name(&thread(Some(blocked))),
+            "teller-1 (blocked in futex)"
+        );
+        assert_eq!(
+            thread_name(&thread(Some(wire::ThreadState::Running))),
+            "teller-1 (running)"
+        );
+        assert_eq!(thread_name(&thread(None)), "teller-1");
     }
 
     #[test]
