@@ -139,7 +139,11 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
     crate::keep::publish(&crash, signal);
     // Built inline, never a local of this frame, which lives while the
     // crash is served (see `server::Shared`).
-    let shared = server::share(Inspector::new(crate::live::engine(), crash), client_timeout);
+    let shared = server::share(
+        Inspector::new(crate::live::engine(), crash),
+        client_timeout,
+        crate::save::saver(signal),
+    );
     let served = std::thread::Builder::new()
         .name("pmdb-agent".into())
         .spawn(move || server::serve(bound, shared, server::Until::Idle(wait), client_timeout))

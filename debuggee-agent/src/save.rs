@@ -7,9 +7,9 @@
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use corefile::{Compression, CoreSpec, Note, PsInfo, SigInfo, ThreadRegs};
-use engine::crash::record::{CrashRecord, NOTE_NAME, NOTE_TYPE};
-use engine::{Crash, Process};
+use corefile::{Compression, SigInfo};
+use engine::Crash;
+use engine::hosts::gcore;
 
 /// Why a crash could not be saved.
 #[derive(Debug, thiserror::Error)]
@@ -24,22 +24,14 @@ pub enum SaveError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot read this process's mappings: {0}")]
-    Maps(std::io::Error),
     #[error("cannot write {path}: {source}")]
     WriteMinidump {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: corefile::CoreError,
-    },
+    #[error("{0}")]
+    Core(gcore::SaveError),
 }
-
-/// `NT_AUXV`'s note type: gdb and pmdb place the executable with it.
-const NT_AUXV: u32 = 6;
 
 /// Writes `crash` as a core in `dir`; returns the file's path.
 pub fn save(
@@ -72,58 +64,18 @@ pub fn save(
             path: path.clone(),
             source,
         })?;
-    let maps = std::fs::read_to_string("/proc/self/maps").map_err(SaveError::Maps)?;
-    let spec = CoreSpec {
-        pid: crash.info.pid,
-        threads: crash
-            .threads
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let mut regs = registers(t);
-                // The crashed thread stands in the fatal signal, as the
-                // kernel records it (gdb reads the process's signal there).
-                if i == 0 {
-                    regs.signal = signal.map_or(0, |s| s.signo as u32);
-                }
-                regs
-            })
-            .collect(),
-        siginfo: signal,
-        psinfo: PsInfo {
-            pid: crash.info.pid,
-            fname: crash.info.program.clone(),
-            args: std::fs::read("/proc/self/cmdline")
-                .map(|c| {
-                    String::from_utf8_lossy(&c)
-                        .replace('\0', " ")
-                        .trim_end()
-                        .to_string()
-                })
-                .unwrap_or_default(),
-        },
-        regions: corefile::regions_from_maps(&maps),
-        extra_notes: vec![
-            Note {
-                name: "CORE".into(),
-                ty: NT_AUXV,
-                desc: std::fs::read("/proc/self/auxv").unwrap_or_default(),
-            },
-            Note {
-                name: NOTE_NAME.into(),
-                ty: NOTE_TYPE,
-                desc: CrashRecord::of(crash, &crate::state::later()).to_bytes(),
-            },
-        ],
-    };
-    let live = crate::live::LiveProcess;
-    let mut read = |addr: u64, buf: &mut [u8]| live.read_into(addr, buf).is_ok();
-    corefile::write(&spec, &mut read, &mut file, compression).map_err(|source| {
+    let extras = self_extras(crash, signal)?;
+    let spec = gcore::spec(crash, &extras);
+    gcore::write(
+        &crate::live::LiveProcess,
+        &spec,
+        &mut file,
+        &path,
+        compression,
+    )
+    .map_err(|e| {
         let _ = std::fs::remove_file(&path);
-        SaveError::Write {
-            path: path.clone(),
-            source,
-        }
+        SaveError::Core(e)
     })?;
     Ok(path)
 }
@@ -166,14 +118,31 @@ pub fn save_minidump(
     Ok(path)
 }
 
-/// A thread's registers for its `NT_PRSTATUS`: where it stands, or for a
-/// panicking thread (whose innermost captured frame has returned since) the
-/// first frame whose stack is still intact, so gdb unwinds it too.
-fn registers(t: &engine::Thread) -> ThreadRegs {
-    ThreadRegs {
-        tid: t.id as u32,
-        regs: t.standing_regs().to_array(),
-        signal: 0,
-        fs_base: crate::freeze::thread_pointer(t.id).unwrap_or(0),
-    }
+/// This process as a core describes it: `/proc/self`'s maps, auxiliary
+/// vector and command line, each frozen thread's thread pointer, the
+/// crashes recorded meanwhile.
+fn self_extras(crash: &Crash, signal: Option<SigInfo>) -> Result<gcore::Extras, SaveError> {
+    let (maps, auxv, cmdline) = gcore::proc_files("self").map_err(SaveError::Core)?;
+    Ok(gcore::Extras {
+        signal,
+        maps,
+        fs_bases: crash
+            .threads
+            .iter()
+            .filter_map(|t| Some((t.id, crate::freeze::thread_pointer(t.id)?)))
+            .collect(),
+        auxv,
+        cmdline,
+        later: crate::state::later(),
+    })
+}
+
+/// How the served crash or snapshot writes its core on a debugger's
+/// request (`pmdb save`, `save FILE`): this process, as
+/// `PMDB_MODE=core` saves it, to the path asked.
+pub fn saver(signal: Option<SigInfo>) -> engine::crash::serve::Saver {
+    Box::new(move |ins: &engine::Inspector, path: &Path| {
+        let extras = self_extras(&ins.crash, signal).map_err(|e| e.to_string())?;
+        gcore::save(&crate::live::LiveProcess, &ins.crash, &extras, path).map_err(|e| e.to_string())
+    })
 }

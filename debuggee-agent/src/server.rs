@@ -204,9 +204,17 @@ pub enum Until {
 /// only a reference (see [`Shared`]). Called inline with the `Inspector` built
 /// in its argument, so no frame that lives while the crash is served has the
 /// inspector among its locals.
-pub fn share(inspector: Inspector, client_timeout: Duration) -> &'static Shared {
+/// `saver` writes a core of this process when a debugger asks
+/// (`crate::save::saver`).
+pub fn share(
+    inspector: Inspector,
+    client_timeout: Duration,
+    saver: engine::crash::serve::Saver,
+) -> &'static Shared {
     Box::leak(Box::new(Shared {
-        server: Server::new(inspector, client_timeout).trimming(),
+        server: Server::new(inspector, client_timeout)
+            .trimming()
+            .saving_with(saver),
         connections: AtomicUsize::new(0),
     }))
 }

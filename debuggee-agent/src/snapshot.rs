@@ -186,6 +186,7 @@ pub fn serve(config: &Config) {
             let shared = server::share(
                 Inspector::new(crate::live::engine(), crash),
                 HELD_CLIENT_TIMEOUT,
+                crate::save::saver(None),
             );
             std::thread::Builder::new()
                 .name("pmdb-agent".into())

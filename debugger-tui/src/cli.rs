@@ -171,6 +171,18 @@ pub enum Command {
         #[command(flatten)]
         sources: SourceArgs,
     },
+    /// Write a core of a process, as gdb's gcore does: a crash waiting for
+    /// a debugger (it goes on waiting) or any running process (held only
+    /// while it is written; the pause is said). pmdb and gdb both open it.
+    Save {
+        /// A pid or a socket path (without one: the one waiting process).
+        target: Option<String>,
+        /// The core to write (created, or overwritten, mode 0600).
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
     /// Relay stdin and stdout to a crashed process's socket, byte for byte:
     /// the far end of `pmdb attach --ssh HOST` (a transport; it opens no port).
     Bridge {

@@ -1,6 +1,6 @@
 //! The debugger's commands, shared by the TUI's command line and batch mode:
 //! `bt`, `frame N|NAME`, `up`, `down`, `p EXPR`, `locals`, `threads`,
-//! `thread N`, `list`, `help` — pdb and gdb habits. Each returns text lines,
+//! `thread N`, `list`, `save FILE`, `help` — pdb and gdb habits. Each returns text lines,
 //! or a value the TUI can expand.
 
 use wire::{RemoteValue, Session, ThreadInfo};
@@ -57,6 +57,10 @@ pub const HELP: &[(&str, &str)] = &[
         "threads grouped by identical tracebacks (\"1,998 threads × the same stack\")",
     ),
     ("list", "source around the current line"),
+    (
+        "save FILE",
+        "write a core of the process (as gcore does; pmdb and gdb open it)",
+    ),
     ("help", "this list"),
 ];
 
@@ -232,6 +236,20 @@ impl Cursor {
                 ]))
             }
             "list" | "l" => Ok(Output::Lines(self.list())),
+            "save" => {
+                if arg.is_empty() {
+                    return Err("usage: save FILE".into());
+                }
+                // A relative name is taken from pmdb's directory.
+                let path = std::env::current_dir()
+                    .map_err(|e| e.to_string())?
+                    .join(arg);
+                let path = path
+                    .to_str()
+                    .ok_or_else(|| format!("{} is not UTF-8", path.display()))?;
+                let saved = self.session.save_core(path).map_err(|e| e.to_string())?;
+                Ok(Output::Lines(vec![crate::save::in_words(&saved)]))
+            }
             "help" | "h" | "?" => Ok(Output::Lines(
                 HELP.iter()
                     .map(|(c, what)| format!("{c:<22} {what}"))

@@ -2,7 +2,8 @@
 //! without a terminal: [`report`] (the non-interactive dump), [`tui`] (state,
 //! drawing, keys), [`target`], [`run`], [`cargo_test`] (`pmdb test`) and [`list`] for the
 //! commands,
-//! [`core`] for core files, [`live`] for running processes, [`remote`] and [`bridge`] for a crash on another
+//! [`core`] for core files, [`live`] for running processes, [`save`] for
+//! writing cores, [`remote`] and [`bridge`] for a crash on another
 //! machine, [`source`] for where source text comes from, [`dap`] for editors.
 
 pub mod bridge;
@@ -18,6 +19,7 @@ pub mod minidump;
 pub mod remote;
 pub mod report;
 pub mod run;
+pub mod save;
 pub mod source;
 pub mod stacks;
 pub mod target;

@@ -2,6 +2,7 @@
 //! `debuggee-agent`. `pmdb run -- CMD` runs a program and opens the TUI when
 //! it crashes; `pmdb attach` opens it on a crashed process that is waiting;
 //! `pmdb list` shows those; `pmdb report` prints a crash without a terminal UI;
+//! `pmdb save` writes a core of a crash or of any running process;
 //! `pmdb bridge` carries a session from another machine (`--ssh`, `--via`);
 //! `pmdb dap` serves an editor over the Debug Adapter Protocol.
 
@@ -117,6 +118,13 @@ fn main() {
             &out,
         )
         .map(|()| 0),
+        cli::Command::Save {
+            target,
+            out,
+            remote,
+        } => Endpoint::new(&remote, target.as_deref())
+            .and_then(|endpoint| debugger_tui::save::save(&endpoint, &out))
+            .map(|()| 0),
         cli::Command::Bridge { target } => bridge::bridge(target.as_deref()).map(|()| 0),
     };
     finish(result)

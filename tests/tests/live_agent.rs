@@ -323,3 +323,72 @@ fn a_traced_program_without_the_agent_gets_one_line() {
     strace.detach(pid);
     live.assert_untouched();
 }
+
+#[test]
+fn a_program_traced_by_strace_is_saved_by_its_agent_and_goes_on_unchanged() {
+    let hung = Hung::start(&[]);
+    let pid = hung.pid;
+    let strace = Strace::attach(pid);
+    let core = hung.dir.0.join("hang.core");
+    let (status, stdout, stderr) =
+        hung.pmdb(&["save", &pid.to_string(), "-o", core.to_str().unwrap()]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "");
+    let mut lines = stderr.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(
+            "pmdb: pid {pid} is already traced by pid {} (strace); detach that debugger or tracer first; pid {pid}'s agent serves the snapshot instead",
+            strace.pid()
+        )
+    );
+    assert!(
+        lines
+            .next()
+            .and_then(|l| l.strip_prefix(&format!("pmdb: paused {pid} for ")))
+            .is_some_and(|l| l.ends_with(" ms (by its agent)")),
+        "{stderr}"
+    );
+    let len = std::fs::metadata(&core).unwrap().len();
+    assert_eq!(
+        lines.next(),
+        Some(
+            format!(
+                "pmdb: saved a core of pid {pid} to {} ({len} bytes, 2 threads)",
+                core.display()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(lines.next(), None);
+
+    // The agent's snapshot, read back from its core.
+    let r = tests::report_json(&["--core", core.to_str().unwrap()], &[]);
+    assert_eq!(
+        r["crash"]["message"],
+        format!("live snapshot of pid {pid} (demo) by its agent, 2 threads")
+    );
+    assert_eq!(r["crash"]["taken_by"], "agent");
+    let waiter = &r["threads"][1];
+    assert_eq!(waiter["name"], "waiter");
+    let frames = user_frames(waiter);
+    assert_eq!(frames[0]["function"], "demo::hang::wait_for_order");
+    assert_eq!(
+        frames[0]["line"],
+        line_containing(SOURCE, "let order = orders.recv()")
+    );
+    assert_eq!(
+        locals(frames[0])[3],
+        ("served".to_string(), "u32".to_string(), "41".to_string())
+    );
+
+    // The program goes on as if nothing happened.
+    let socket = wire::socket::socket_path(&hung.sockets(), pid);
+    wait_until(|| !socket.exists());
+    strace.detach(pid);
+    tests::live::assert_untouched(pid);
+    assert_eq!(
+        hung.quit(),
+        ("bye: the waiter got order 7".into(), Some(3), String::new())
+    );
+}

@@ -108,6 +108,9 @@ pub enum Error {
     /// The agent does not answer [`crate::Request::Waits`]: it predates it.
     #[error("why it is stuck is not supported by this agent ({0})")]
     NoWaitsService(String),
+    /// The agent predates `Request::SaveCore`.
+    #[error("this agent cannot write cores: it is older than this pmdb")]
+    NoSaveService(String),
     /// An `--ssh` destination or `--via` command that cannot be used.
     #[error("{0}")]
     BadRemote(String),

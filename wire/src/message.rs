@@ -156,6 +156,17 @@ pub enum Request {
     /// `BadRequest` (id 0); the client says the agent does not tell
     /// ([`crate::Error::NoWaitsService`]).
     Waits,
+    /// Writes a core of the process as it stands (as gdb's `gcore` does) to
+    /// `path`, an absolute path on the machine the process runs on, created
+    /// or truncated, mode 0600: every thread's registers, the writable and
+    /// anonymous memory, the mapped files, the auxiliary vector and pmdb's
+    /// crash record. The reply is [`Response::Saved`]; a file that cannot
+    /// be written is an `Unavailable` error reply saying why in one line.
+    ///
+    /// An agent that predates this request cannot decode it and answers
+    /// `BadRequest` (id 0); the client says the agent cannot write cores
+    /// ([`crate::Error::NoSaveService`]).
+    SaveCore { path: String },
     /// Let the crashed program go on (its usual panic output and exit follow).
     Resume,
     /// End the crashed program now, with its usual panic output and status.
@@ -181,8 +192,23 @@ pub enum Response {
     Tasks(Tasks),
     /// Why threads and tasks are stuck ([`Request::Waits`]).
     Waits(Waits),
+    /// The core written ([`Request::SaveCore`]).
+    Saved(SavedCore),
     Ok,
     Error(RemoteError),
+}
+
+/// A core written on request ([`Request::SaveCore`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedCore {
+    /// Where it was written.
+    pub path: String,
+    /// The file's length (its apparent size: pages of zeros are holes).
+    pub bytes: u64,
+    /// Threads whose registers it holds.
+    pub threads: u32,
+    /// The process it is a core of.
+    pub pid: u32,
 }
 
 /// The async tasks of the crashed process ([`Request::Tasks`]).

@@ -488,6 +488,22 @@ impl Session {
         }
     }
 
+    /// Writes a core of the process to `path` (absolute, on the machine
+    /// the process runs on); an agent that predates the request gives
+    /// [`Error::NoSaveService`].
+    pub fn save_core(&self, path: &str) -> Result<crate::SavedCore, Error> {
+        match self.request(Request::SaveCore {
+            path: path.to_string(),
+        }) {
+            Ok(Response::Saved(s)) => Ok(s),
+            Ok(other) => Err(unexpected(&other)),
+            Err(Error::Remote(e)) if e.kind == ErrorKind::BadRequest => {
+                Err(Error::NoSaveService(e.message))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Lets the crashed program go on to its usual end.
     pub fn resume(&self) -> Result<(), Error> {
         self.expect_ok(Request::Resume)

@@ -29,10 +29,7 @@ pub fn report(
     let w = match endpoint {
         Endpoint::Live(pid) => match crate::live::hold(*pid)? {
             crate::live::Held::Ptrace(snapshot) => {
-                let session = engine::hosts::ptrace::serve_in_process(
-                    snapshot.engine.clone(),
-                    snapshot.crash.clone(),
-                )?;
+                let session = engine::hosts::ptrace::serve_in_process(&snapshot)?;
                 say_warnings(&session);
                 let w = walked(&session, depth, source);
                 drop(session);

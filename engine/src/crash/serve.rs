@@ -42,7 +42,17 @@ pub struct Server {
     /// Why source text is not served here, where it is not (a core file:
     /// its files are this machine's, which the client reads itself).
     no_source: Option<String>,
+    /// How this host writes a core of the process it serves
+    /// (`Request::SaveCore`), or why it cannot.
+    saver: Result<Saver, String>,
 }
+
+/// Writes a core of the process an inspector serves to an absolute path:
+/// what was written, or why not in one line. Each host brings its own (it
+/// knows the process's registers, maps and files); the dispatcher only
+/// calls it.
+pub type Saver =
+    Box<dyn Fn(&Inspector, &std::path::Path) -> Result<wire::SavedCore, String> + Send + Sync>;
 
 impl Server {
     /// A server for `inspector`; `client_timeout` is only named in the reply
@@ -59,7 +69,20 @@ impl Server {
             last_trim: AtomicU64::new(0),
             touched: std::sync::atomic::AtomicBool::new(false),
             no_source: None,
+            saver: Err("pmdb cannot write a core of what it serves here".into()),
         }
+    }
+
+    /// Answers `SaveCore` requests with `saver`.
+    pub fn saving_with(mut self, saver: Saver) -> Server {
+        self.saver = Ok(saver);
+        self
+    }
+
+    /// Answers `SaveCore` requests with this reason instead of a core.
+    pub fn without_saving(mut self, why: impl Into<String>) -> Server {
+        self.saver = Err(why.into());
+        self
     }
 
     /// Answers source requests with this reason instead of file text.
@@ -243,6 +266,18 @@ impl Server {
             })),
             Request::Tasks => ins.tasks().map(Response::Tasks),
             Request::Waits => ins.waits().map(Response::Waits),
+            Request::SaveCore { path } => {
+                let unavailable = |why: String| RemoteError::new(ErrorKind::Unavailable, why);
+                match &self.saver {
+                    Err(why) => Err(unavailable(why.clone())),
+                    Ok(_) if !std::path::Path::new(&path).is_absolute() => Err(unavailable(
+                        format!("the core's path must be absolute: {path}"),
+                    )),
+                    Ok(save) => save(ins, std::path::Path::new(&path))
+                        .map(Response::Saved)
+                        .map_err(unavailable),
+                }
+            }
             Request::Resume => Ok(set(Verdict::Resume)),
             Request::Kill => Ok(set(Verdict::Kill)),
         }));

@@ -4,6 +4,8 @@
 //!
 //! - [`coredump`]: a core file;
 //! - [`minidump`]: minidumps, written from any process and read back;
+//! - [`gcore`]: cores written from any process (the agent's, a ptrace
+//!   snapshot);
 //! - [`launch`]: a program pmdb starts under ptrace (`pmdb run`, `pmdb test`);
 //! - [`ptrace`]: a running process pmdb did not start, stopped through ptrace
 //!   for a snapshot;
@@ -14,6 +16,7 @@
 
 pub mod coredump;
 pub mod file_crash;
+pub mod gcore;
 pub mod launch;
 pub mod minidump;
 pub mod ptrace;

@@ -164,7 +164,8 @@ pub fn open_session(path: &Path, options: &Options) -> Result<wire::Session, Ope
 /// Serves `crash` over the in-memory transport on a thread of its own.
 pub fn serve_in_process(engine: Arc<Engine>, crash: Crash) -> Result<wire::Session, wire::Error> {
     let server = Server::new(Inspector::new(engine, crash), Duration::from_secs(3600))
-        .without_source("a core file carries no source text");
+        .without_source("a core file carries no source text")
+        .without_saving("this is a core file already: copy the file to keep it");
     crate::crash::serve::in_process(server)
 }
 

@@ -188,7 +188,8 @@ pub fn open(path: &Path, options: &Options) -> Result<(Arc<Engine>, Crash), Open
 pub fn open_session(path: &Path, options: &Options) -> Result<wire::Session, OpenError> {
     let (engine, crash) = open(path, options)?;
     let server = Server::new(Inspector::new(engine, crash), Duration::from_secs(3600))
-        .without_source("a minidump carries no source text");
+        .without_source("a minidump carries no source text")
+        .without_saving("a minidump holds only stacks: pmdb writes no core from it");
     crate::crash::serve::in_process(server).map_err(|e| OpenError::Serve(e.to_string()))
 }
 

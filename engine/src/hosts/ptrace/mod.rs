@@ -22,8 +22,9 @@ use std::time::Duration;
 
 use wire::{CrashInfo, CrashKind, TakenBy, ThreadState};
 
-use crate::crash::serve::{Server, Verdict};
+use crate::crash::serve::{Saver, Server, Verdict};
 use crate::hosts::coredump::memory::FileMapping;
+use crate::hosts::gcore;
 use crate::memory::process::ReadError;
 use crate::memory::process::{Crash, Object, Process, Stack, Thread, dwarf_regs};
 use crate::{Engine, Inspector};
@@ -262,13 +263,14 @@ const HELD_CLIENT_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 /// own, holding the process stopped until the client says `Resume` (or
 /// closes the session): then every thread goes on. `Kill` ends the process.
 pub fn serve_holding(snapshot: Snapshot) -> Result<wire::Session, wire::Error> {
+    let saver = saver(hold_pid(&snapshot), &snapshot.registers);
     let Snapshot {
         engine,
         crash,
         hold,
         ..
     } = snapshot;
-    let server = Server::new(Inspector::new(engine, crash), HELD_CLIENT_TIMEOUT);
+    let server = Server::new(Inspector::new(engine, crash), HELD_CLIENT_TIMEOUT).saving_with(saver);
     let (client, end) = wire::MemoryTransport::pair();
     std::thread::Builder::new()
         .name("pmdb-snapshot".into())
@@ -316,11 +318,43 @@ impl wire::Transport for Releasing<'_> {
 
 /// Serves the snapshot's engine and record over the in-memory transport;
 /// the caller keeps the hold and says when to let the process go.
-pub fn serve_in_process(engine: Arc<Engine>, crash: Crash) -> Result<wire::Session, wire::Error> {
-    crate::crash::serve::in_process(Server::new(
-        Inspector::new(engine, crash),
-        HELD_CLIENT_TIMEOUT,
-    ))
+pub fn serve_in_process(snapshot: &Snapshot) -> Result<wire::Session, wire::Error> {
+    crate::crash::serve::in_process(
+        Server::new(
+            Inspector::new(snapshot.engine.clone(), snapshot.crash.clone()),
+            HELD_CLIENT_TIMEOUT,
+        )
+        .saving_with(saver(hold_pid(snapshot), &snapshot.registers)),
+    )
+}
+
+/// The process a snapshot holds.
+fn hold_pid(snapshot: &Snapshot) -> u32 {
+    snapshot.hold.pid()
+}
+
+/// How a held snapshot writes its core (`SaveCore`): the stopped threads'
+/// registers and thread pointers, `/proc`'s maps, auxiliary vector and
+/// command line as they stand while held, memory through
+/// `process_vm_readv`, and the snapshot's record.
+fn saver(pid: u32, registers: &[(u32, libc::user_regs_struct)]) -> Saver {
+    let fs_bases: HashMap<u64, u64> = registers
+        .iter()
+        .map(|(tid, r)| (u64::from(*tid), r.fs_base))
+        .collect();
+    Box::new(move |ins: &Inspector, path: &std::path::Path| {
+        let (maps, auxv, cmdline) =
+            gcore::proc_files(&pid.to_string()).map_err(|e| e.to_string())?;
+        let extras = gcore::Extras {
+            maps,
+            auxv,
+            cmdline,
+            fs_bases: fs_bases.clone(),
+            ..Default::default()
+        };
+        let process = ins.engine().mem().process().clone();
+        gcore::save(&*process, &ins.crash, &extras, path).map_err(|e| e.to_string())
+    })
 }
 
 /// `AT_ENTRY`: the program's entry point in the auxiliary vector.
