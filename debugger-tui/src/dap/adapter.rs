@@ -422,7 +422,7 @@ impl<W: Write> Adapter<W> {
             crate::live::hold_in(pid, dir).map_err(|e| DapError::Failed(format!("{e:#}")))?;
         let (session, holding, how) = match held {
             crate::live::Held::Ptrace(snapshot) => {
-                let session = ptrace::serve_in_process(snapshot.engine, snapshot.crash)?;
+                let session = ptrace::serve_in_process(&snapshot)?;
                 (
                     session,
                     Holding::Ptrace(snapshot.hold),
