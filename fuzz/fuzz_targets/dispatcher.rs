@@ -36,6 +36,8 @@ enum Msg {
     Eval(bool, u64, u32, String),
     Tasks,
     Source(String, u32, u32),
+    /// A frame's registers, of the crashed thread (or another).
+    Registers(bool, u64, u32),
 }
 
 impl Msg {
@@ -73,6 +75,12 @@ impl Msg {
                 expr,
             },
             Msg::Tasks => Request::Tasks,
+            Msg::Registers(ours, t, index) => Request::Registers {
+                frame: FrameId {
+                    thread: thread(ours, t),
+                    index: index % 64,
+                },
+            },
             Msg::Source(path, first_line, last_line) => Request::Source {
                 path,
                 first_line,

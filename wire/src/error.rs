@@ -111,6 +111,9 @@ pub enum Error {
     /// The agent predates `Request::SaveCore`.
     #[error("this agent cannot write cores: it is older than this pmdb")]
     NoSaveService(String),
+    /// The agent does not answer [`crate::Request::Registers`]: it predates it.
+    #[error("registers are not told by this agent ({0})")]
+    NoRegistersService(String),
     /// An `--ssh` destination or `--via` command that cannot be used.
     #[error("{0}")]
     BadRemote(String),

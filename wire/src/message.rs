@@ -167,6 +167,16 @@ pub enum Request {
     /// `BadRequest` (id 0); the client says the agent cannot write cores
     /// ([`crate::Error::NoSaveService`]).
     SaveCore { path: String },
+    /// The registers of one frame as the unwinder knows them: the
+    /// innermost machine frame's as captured, a caller's as its unwind
+    /// rules recover them (the callee-saved ones, the stack and instruction
+    /// pointers); every other one unknown, never guessed. An inlined frame
+    /// shares its machine frame's. The reply is [`Response::Registers`].
+    ///
+    /// An agent that predates this request cannot decode it and answers
+    /// `BadRequest` (id 0); the client says the agent does not tell
+    /// ([`crate::Error::NoRegistersService`]).
+    Registers { frame: FrameId },
     /// Let the crashed program go on (its usual panic output and exit follow).
     Resume,
     /// End the crashed program now, with its usual panic output and status.
@@ -194,6 +204,8 @@ pub enum Response {
     Waits(Waits),
     /// The core written ([`Request::SaveCore`]).
     Saved(SavedCore),
+    /// A frame's registers ([`Request::Registers`]).
+    Registers(Vec<Register>),
     Ok,
     Error(RemoteError),
 }
@@ -241,6 +253,15 @@ pub struct TaskInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskFrame {
     pub info: FrameInfo,
+}
+
+/// One register of a frame ([`Request::Registers`]): its name as the
+/// architecture's manuals spell it (`rip`, `rsp`, `rax`, `r8`), and its
+/// value where the unwinder knows it in that frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Register {
+    pub name: String,
+    pub value: Option<u64>,
 }
 
 /// Why the threads and tasks of a process are stuck ([`Request::Waits`]).

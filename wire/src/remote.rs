@@ -90,6 +90,23 @@ impl Frame {
         self.session.source(file, first_line, last_line)
     }
 
+    /// This frame's registers as the unwinder knows them
+    /// ([`Request::Registers`]): `rip`, `rsp`, `rbp`, then the rest, each
+    /// `None` where this frame does not know it. An agent that predates the
+    /// request gives [`Error::NoRegistersService`].
+    pub fn registers(&self) -> Result<Vec<crate::Register>, Error> {
+        match self.session.request(Request::Registers {
+            frame: self.info.id,
+        }) {
+            Ok(Response::Registers(r)) => Ok(r),
+            Ok(other) => Err(unexpected(&other)),
+            Err(Error::Remote(e)) if e.kind == ErrorKind::BadRequest => {
+                Err(Error::NoRegistersService(e.message))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Evaluates an expression in this frame, in the agent
     /// ([`Request::Eval`]): paths (`a.b`, `v[3]`, `*p`, `m["k"]`),
     /// arithmetic and comparisons, `len()`, slices, map keys, casts, `&x`,

@@ -134,22 +134,35 @@ impl Inspector {
         }
         let later = self.engine.mem().process().later_crashes();
         let is_crashed = self.crash.threads.first().is_some_and(|t| t.id == thread);
-        let raw: Vec<RawFrame> = if let Some(c) = later
+        let (raw, lasts): (Vec<RawFrame>, bool) = if let Some(c) = later
             .into_iter()
             .find(|c| c.info.thread == thread && !is_crashed)
         {
             // Where it crashed, rather than where it waits for its turn.
-            c.frames
+            (c.frames, true)
         } else {
             match self.crash.threads.iter().find(|t| t.id == thread) {
-                Some(t) => match &t.stack {
-                    Stack::Unwound(frames) => frames.clone(),
-                    Stack::Regs(regs) => self.engine.tables().raw_frames(**regs, MAX_FRAMES),
-                },
+                Some(t) => (
+                    match &t.stack {
+                        Stack::Unwound(frames) => frames.clone(),
+                        Stack::Regs(regs) => self.engine.tables().raw_frames(**regs, MAX_FRAMES),
+                    },
+                    // A thread the freeze could not stop may crash later:
+                    // its frames then are its crash's, not these.
+                    !t.name.contains(" (not frozen: "),
+                ),
                 None => return Err(err(ErrorKind::NotFound, format!("no thread {thread}"))),
             }
         };
         let dbg = self.debug_info()?;
+        if !lasts {
+            return Ok(Arc::new(traceback::symbolize(
+                &self.engine,
+                dbg,
+                thread,
+                &raw,
+            )));
+        }
         let mut cache = self.tracebacks.lock().unwrap_or_else(|p| p.into_inner());
         Ok(cache
             .entry(thread)
@@ -186,6 +199,22 @@ impl Inspector {
                 )
             })?;
         crate::crash::source::lines(path, &local, first, last)
+    }
+
+    /// The registers of frame `id` as the unwinder knows them (see
+    /// [`wire::Request::Registers`]).
+    pub fn registers(&self, id: FrameId) -> Reply<Vec<wire::Register>> {
+        if id.thread & wire::TASK_FRAMES != 0 {
+            return Err(err(
+                ErrorKind::NotFound,
+                "a task's future is not a machine frame: it has no registers",
+            ));
+        }
+        let frames = self.frames(id.thread)?;
+        let frame = frames
+            .get(id.index as usize)
+            .ok_or_else(|| err(ErrorKind::NotFound, format!("no frame {}", id.index)))?;
+        Ok(crate::memory::process::named_registers(&frame.regs))
     }
 
     /// A thread id, with `wire::CRASHED_THREAD` read as the crashed thread's.

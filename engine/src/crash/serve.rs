@@ -278,6 +278,10 @@ impl Server {
                         .map_err(unavailable),
                 }
             }
+            Request::Registers { frame } => ins
+                .frame_named(frame)
+                .and_then(|f| ins.registers(f))
+                .map(Response::Registers),
             Request::Resume => Ok(set(Verdict::Resume)),
             Request::Kill => Ok(set(Verdict::Kill)),
         }));

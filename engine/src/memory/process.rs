@@ -94,6 +94,40 @@ pub const RSP: usize = 7;
 /// The instruction pointer's DWARF register number (the return address column).
 pub const RIP: usize = 16;
 
+/// The general-purpose registers in the order lldb lists them, each with
+/// its DWARF number.
+const LISTED: [(&str, usize); REGS] = [
+    ("rax", 0),
+    ("rbx", 3),
+    ("rcx", 2),
+    ("rdx", 1),
+    ("rdi", 5),
+    ("rsi", 4),
+    ("rbp", 6),
+    ("rsp", RSP),
+    ("r8", 8),
+    ("r9", 9),
+    ("r10", 10),
+    ("r11", 11),
+    ("r12", 12),
+    ("r13", 13),
+    ("r14", 14),
+    ("r15", 15),
+    ("rip", RIP),
+];
+
+/// `regs` by name, in lldb's order (`rax` … `r15`, `rip`), each `None`
+/// where it is not known.
+pub fn named_registers(regs: &Regs) -> Vec<wire::Register> {
+    LISTED
+        .iter()
+        .map(|&(name, i)| wire::Register {
+            name: name.to_string(),
+            value: regs.get(i),
+        })
+        .collect()
+}
+
 /// The kernel's register set of a thread (ptrace's `NT_PRSTATUS`) in DWARF
 /// numbering: what both ptrace hosts, the snapshot and the launcher, read.
 pub fn dwarf_regs(r: &libc::user_regs_struct) -> Regs {
@@ -252,5 +286,35 @@ pub trait Process: Send + Sync {
     /// knows (a live snapshot does).
     fn thread_state(&self, _tid: u64) -> Option<wire::ThreadState> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registers_are_named_in_lldbs_order_and_unknown_ones_stay_unknown() {
+        let mut regs = Regs::NONE;
+        regs.set(RIP, Some(0x401136));
+        regs.set(RSP, Some(0x7ffd_0000_1000));
+        regs.set(3, Some(7)); // rbx
+        let named = named_registers(&regs);
+        let names: Vec<&str> = named.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "rax", "rbx", "rcx", "rdx", "rdi", "rsi", "rbp", "rsp", "r8", "r9", "r10", "r11",
+                "r12", "r13", "r14", "r15", "rip"
+            ]
+        );
+        let known: Vec<(&str, u64)> = named
+            .iter()
+            .filter_map(|r| Some((r.name.as_str(), r.value?)))
+            .collect();
+        assert_eq!(
+            known,
+            [("rbx", 7), ("rsp", 0x7ffd_0000_1000), ("rip", 0x401136)]
+        );
     }
 }
