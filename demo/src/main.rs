@@ -107,6 +107,11 @@ const SCENARIOS: &[(&str, &str, fn())] = &[
         twice::run,
     ),
     (
+        "twice-cue",
+        "a second thread panics, when a line arrives on stdin, while the first crash is being served",
+        twice::run_on_cue,
+    ),
+    (
         "twice-segv",
         "a second thread faults while the first fault is being served",
         twice::run_segv,

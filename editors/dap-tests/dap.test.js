@@ -22,6 +22,7 @@ const DEMO = path.join(BIN, 'demo');
 const HANG = path.join(BIN, 'demo-hang');
 const TIMEOUT = 20000;
 const BANK_RS = path.join(ROOT, 'demo', 'src', 'bank.rs');
+const TWICE_RS = path.join(ROOT, 'demo', 'src', 'twice.rs');
 
 const cleanups = [];
 afterEach(async () => {
@@ -38,12 +39,13 @@ function tempDir(tag) {
   return dir;
 }
 
-/** Starts `demo SCENARIO` in wait mode; resolves once it serves its crash. */
-async function crash(scenario, dir = tempDir(scenario), env = {}) {
+/** Starts `demo SCENARIO` in wait mode; resolves once it serves its crash.
+ * With `stdin`, the demo's stdin is a pipe the test writes to. */
+async function crash(scenario, dir = tempDir(scenario), env = {}, { stdin = false } = {}) {
   const child = cp.spawn(DEMO, [scenario], {
     cwd: ROOT,
     env: { ...process.env, PMDB_MODE: 'wait', PMDB_DIR: dir, PMDB_WAIT: '60', RUST_BACKTRACE: '0', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: [stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
@@ -56,7 +58,7 @@ async function crash(scenario, dir = tempDir(scenario), env = {}) {
     await new Promise((r) => setTimeout(r, 10));
   }
   return {
-    pid: child.pid, dir, socket,
+    pid: child.pid, dir, socket, stdin: child.stdin,
     /** The exit, with everything written to stderr. */
     ended: async () => ({ ...(await withTimeout(exited, 'the demo to end')), stderr }),
   };
@@ -101,10 +103,39 @@ async function frameNamed(dc, threadId, name) {
   return f;
 }
 
+async function scopes(dc, frameId) {
+  const all = (await dc.scopesRequest({ frameId })).body.scopes;
+  assert.deepEqual(all.map((s) => [s.name, s.presentationHint, s.expensive]),
+    [['Locals', 'locals', false], ['Registers', 'registers', false]]);
+  return all;
+}
+
 async function locals(dc, frameId) {
-  const scopes = (await dc.scopesRequest({ frameId })).body.scopes;
-  assert.deepEqual(scopes.map((s) => [s.name, s.presentationHint, s.expensive]), [['Locals', 'locals', false]]);
-  return (await dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+  const [scope] = await scopes(dc, frameId);
+  return (await dc.variablesRequest({ variablesReference: scope.variablesReference })).body.variables;
+}
+
+/** A frame's Registers scope, by name. */
+async function registers(dc, frameId) {
+  const [, scope] = await scopes(dc, frameId);
+  const vars = (await dc.variablesRequest({ variablesReference: scope.variablesReference })).body.variables;
+  return Object.fromEntries(vars.map((v) => [v.name, v]));
+}
+
+/** Every `stopped` event `dc` gets from now on, and a wait for the nth. */
+function stops(dc) {
+  const seen = [];
+  let wake = () => {};
+  dc.on('stopped', (e) => { seen.push(e); wake(); });
+  return {
+    async nth(n) {
+      while (seen.length < n) {
+        await withTimeout(new Promise((r) => { wake = r; }), `stopped event ${n}`);
+      }
+      return seen[n - 1];
+    },
+    count: () => seen.length,
+  };
 }
 
 async function children(dc, v, extra = {}) {
@@ -808,5 +839,145 @@ describe('pmdb dap', () => {
     });
     assertUntouched(hang.pid);
     await dc.disconnectRequest({});
+  });
+
+  it('tells the editor of a second crash while it is attached, its frames beside the first; a later editor hears of both', async () => {
+    const demo = await crash('twice-cue', undefined, {}, { stdin: true });
+    const dc = await adapter();
+    const stopped = stops(dc);
+    await dc.initializeRequest();
+    dc._supportsConfigurationDoneRequest = true;
+    await Promise.all([dc.configurationSequence(), dc.attachRequest({ pid: demo.pid, pmdbDir: demo.dir })]);
+    const first = await stopped.nth(1);
+    const main = first.body.threadId;
+    assert.deepEqual(first.body, {
+      reason: 'exception', description: 'first crash', text: 'panic', threadId: main, allThreadsStopped: true,
+    });
+    const before = (await dc.threadsRequest()).body.threads;
+    assert.equal(before.length, 2, JSON.stringify(before));
+    const late = before[1].id;
+    assert.deepEqual(before, [{ id: main, name: 'main' }, { id: late, name: 'late (not frozen: did not answer)' }]);
+    // Running on, it has no frames to show yet.
+    assert.deepEqual((await dc.stackTraceRequest({ threadId: late })).body, { stackFrames: [], totalFrames: 0 });
+
+    // The late thread panics now, while the editor is attached.
+    demo.stdin.write('go\n');
+    const second = await stopped.nth(2);
+    assert.deepEqual(second.body, {
+      reason: 'exception',
+      description: 'second crash, attempt 2',
+      text: 'panic',
+      threadId: late,
+      allThreadsStopped: true,
+      preserveFocusHint: true,
+    });
+    assert.deepEqual((await dc.threadsRequest()).body.threads, [{ id: main, name: 'main' }, { id: late, name: 'late' }]);
+    const info = await dc.exceptionInfoRequest({ threadId: late });
+    assert.deepEqual([info.body.exceptionId, info.body.description, info.body.details.message],
+      ['panic', "thread 'late' panicked at demo/src/twice.rs:22:9: second crash, attempt 2", 'second crash, attempt 2']);
+    const mainInfo = await dc.exceptionInfoRequest({ threadId: main });
+    assert.equal(mainInfo.body.description, "thread 'main' panicked at demo/src/twice.rs:26:5: first crash");
+
+    // Its frames are where it crashed, with their locals and registers...
+    const lateUser = (await frames(dc, late)).filter((f) => f.presentationHint !== 'subtle');
+    const closure = lateUser[0];
+    assert.deepEqual([closure.name, closure.source.path, closure.line],
+      ['demo::twice::run_on_cue::{{closure}}', TWICE_RS, 22]);
+    assert.deepEqual((await locals(dc, closure.id)).map(line), ['attempt: i32 = 2']);
+    const hover = await dc.evaluateRequest({ expression: 'attempt', frameId: closure.id, context: 'hover' });
+    assert.deepEqual(hover.body, { result: '2', type: 'i32', variablesReference: 0 });
+    assert.equal(BigInt((await registers(dc, closure.id)).rip.value), BigInt(closure.instructionPointerReference));
+    // ...and the first crash's are still there beside them.
+    const mainUser = (await frames(dc, main)).filter((f) => f.presentationHint !== 'subtle');
+    assert.deepEqual(mainUser.map((f) => f.name).slice(0, 2), ['demo::twice::run_on_cue', 'demo::main']);
+    assert.deepEqual([mainUser[0].source.path, mainUser[0].line], [TWICE_RS, 26]);
+    const mainLocals = await locals(dc, mainUser[0].id);
+    assert.deepEqual(mainLocals.map((v) => [v.name, v.type]), [['late', 'JoinHandle<()>']]);
+    assert.equal(BigInt((await registers(dc, mainUser[0].id)).rip.value), BigInt(mainUser[0].instructionPointerReference));
+    assert.equal(stopped.count(), 2);
+
+    // An editor that attaches after both crashes is told of each, the first first.
+    const adapterProcess = dc._adapterProcess;
+    const exited = new Promise((r) => adapterProcess.on('exit', r));
+    adapterProcess.stdin.end();
+    await withTimeout(exited, 'the adapter to end');
+    const next = await adapter();
+    const again = stops(next);
+    await next.initializeRequest();
+    next._supportsConfigurationDoneRequest = true;
+    await Promise.all([next.configurationSequence(), next.attachRequest({ socket: demo.socket })]);
+    assert.deepEqual([(await again.nth(1)).body, (await again.nth(2)).body], [first.body, second.body]);
+    const threads = await next.evaluateRequest({ expression: 'threads', context: 'repl' });
+    assert.equal(threads.body.result, '* 0 main (crashed)\n  1 late (crashed)');
+    await next.disconnectRequest({});
+    const end = await demo.ended();
+    assert.deepEqual([end.code, end.signal], [101, null]);
+    assert.ok(end.stderr.includes('first crash'), end.stderr);
+  });
+
+  it('shows each frame\'s registers as the unwinder knows them, the rest unknown', async () => {
+    const demo = await crash('bank');
+    const dc = await adapter();
+    const stopped = await attach(dc, { pid: demo.pid, pmdbDir: demo.dir });
+    const all = await frames(dc, stopped.body.threadId);
+    const withdraw = all.find((f) => f.name === 'demo::bank::withdraw');
+    const transfer = all.find((f) => f.name === 'demo::bank::transfer');
+    const inner = await registers(dc, withdraw.id);
+    const outer = await registers(dc, transfer.id);
+    assert.deepEqual(Object.keys(outer), [
+      'rax', 'rbx', 'rcx', 'rdx', 'rdi', 'rsi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip',
+    ]);
+    for (const v of Object.values(outer)) {
+      assert.deepEqual([v.type, v.variablesReference, v.evaluateName], ['u64', 0, undefined], v.name);
+    }
+    // The caller's scratch registers did not survive the call: unknown, never a guess.
+    assert.deepEqual(['rax', 'rcx', 'rdx', 'rdi', 'rsi', 'r8', 'r9', 'r10', 'r11'].map((r) => outer[r].value),
+      Array(9).fill('<unknown>'));
+    for (const r of ['rbx', 'rbp', 'rsp', 'r12', 'r13', 'r14', 'r15', 'rip']) {
+      assert.match(outer[r].value, /^0x[0-9a-f]{16}$/, r);
+    }
+    const n = (v) => BigInt(v.value);
+    // rip is each frame's pc as the stack trace gives it.
+    assert.equal(n(inner.rip), BigInt(withdraw.instructionPointerReference));
+    assert.equal(n(outer.rip), BigInt(transfer.instructionPointerReference));
+    // rsp: the call pushed transfer's return address just below its stack
+    // pointer, and withdraw's frame lies below that.
+    const pushed = await dc.evaluateRequest({
+      expression: `*(0x${(n(outer.rsp) - 8n).toString(16)} as *const u64)`, frameId: transfer.id, context: 'watch',
+    });
+    assert.equal(BigInt(pushed.body.result), n(outer.rip));
+    assert.ok(n(inner.rsp) < n(outer.rsp) - 8n, `${inner.rsp.value} ${outer.rsp.value}`);
+    const amount = await dc.evaluateRequest({ expression: '&amount as usize', frameId: withdraw.id, context: 'watch' });
+    assert.ok(BigInt(amount.body.result) >= n(inner.rsp) && BigInt(amount.body.result) < n(outer.rsp), amount.body.result);
+    await dc.disconnectRequest({ terminateDebuggee: true });
+  });
+
+  it('evaluates the expression language in hover, watch and the repl, its errors pointing at the column', async () => {
+    const demo = await crash('bank');
+    const dc = await adapter();
+    const stopped = await attach(dc, { pid: demo.pid, pmdbDir: demo.dir });
+    const withdraw = await frameNamed(dc, stopped.body.threadId, 'demo::bank::withdraw');
+    const ev = async (expression, context) =>
+      (await dc.evaluateRequest({ expression, frameId: withdraw.id, context })).body;
+    // Hover of a plain identifier is the local's value.
+    assert.deepEqual(await ev('amount', 'hover'), { result: '500', type: 'i64', variablesReference: 0 });
+    assert.deepEqual(await ev('limit', 'hover'), { result: '75', type: 'i64', variablesReference: 0 });
+    for (const context of ['hover', 'watch', 'repl']) {
+      assert.deepEqual([(await ev('amount - limit', context)).result, (await ev('account.history.len()', context)).result,
+        (await ev('account.overdraft.is_some() && amount > 100', context)).result], ['425', '1', 'true'], context);
+    }
+    const filtered = await ev('account.history.filter(|h| *h > 10)', 'watch');
+    assert.deepEqual([filtered.result, filtered.indexedVariables], ['[50]', 1]);
+    // Errors: the message, and the column in what the editor sent.
+    const rejects = (expression, context, message) =>
+      assert.rejects(dc.evaluateRequest({ expression, frameId: withdraw.id, context }), { message }, `${context}: ${expression}`);
+    await rejects('amount - ', 'watch', 'expected an expression, found the end (column 9)');
+    await rejects('  nosuch', 'watch', 'no local or static named `nosuch` (column 3)');
+    await rejects('account.ownr', 'hover', '&Account has no field `ownr` (it has: id, owner, balance, history, overdraft) (column 9)');
+    await rejects('amount / 0', 'watch', 'attempt to divide by zero (column 8)');
+    // The debug console shows the line again, a caret under the column.
+    await rejects('amount + nosuch', 'repl', 'no local or static named `nosuch` (column 10)\n  amount + nosuch\n           ^');
+    await rejects('p amount +', 'repl', 'expected an expression, found the end (column 9)\n  amount +\n          ^');
+    await dc.disconnectRequest({ terminateDebuggee: true });
   });
 });

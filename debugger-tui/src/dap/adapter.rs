@@ -4,15 +4,18 @@
 //! `waitFor`) arrives on the same channel as the editor's messages. A pid
 //! with no crash waiting is a running process, held stopped while the editor
 //! looks (`crate::live`, as `pmdb attach PID` holds it) and let go as it was
-//! when the session ends, however it ends.
+//! when the session ends, however it ends. While a thread of a crashed
+//! program goes on running (the freeze could not stop it), the same thread
+//! asks the agent for its crash records between requests, so a second crash
+//! reaches the editor as a `stopped` event of its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use engine::hosts::ptrace;
@@ -23,7 +26,7 @@ use wire::{CrashInfo, RemoteValue, Session};
 use super::input::Input;
 use super::process::{self, LaunchError, Launched};
 use super::protocol::{self as p, Request};
-use super::refs::{Node, Refs};
+use super::refs::{Node, Refs, Scope};
 use super::translate::{self as t, Located, Paths};
 use crate::commands::{Cursor, Output};
 
@@ -72,6 +75,14 @@ enum Holding {
 /// The most children one `variables` answer carries (the agent's own page cap).
 const MAX_PAGE: u64 = 10_000;
 
+/// How often the agent is asked for new crash records while a thread of
+/// the program goes on running (one small request each time).
+const CRASH_POLL: Duration = Duration::from_millis(200);
+
+/// How the agent names a thread its freeze could not stop (the only kind
+/// that can crash while the first crash is served).
+const NOT_FROZEN: &str = " (not frozen: ";
+
 pub struct Adapter<W: Write> {
     out: W,
     seq: i64,
@@ -98,6 +109,14 @@ pub struct Adapter<W: Write> {
     located: HashMap<String, Located>,
     sources: Vec<String>,
     cursor: Option<Cursor>,
+    /// The threads whose crash the editor was told of (`stopped` sent).
+    announced: HashSet<u64>,
+    /// Crashes after the first, by thread: what `exceptionInfo` tells.
+    later: HashMap<u64, CrashInfo>,
+    /// When the agent was last asked for new crash records.
+    last_poll: Instant,
+    /// Asking failed and a new connection did not help: ask no more.
+    poll_failed: bool,
 }
 
 /// Whether the loop goes on after a message.
@@ -130,13 +149,31 @@ impl<W: Write> Adapter<W> {
             located: HashMap::new(),
             sources: Vec::new(),
             cursor: None,
+            announced: HashSet::new(),
+            later: HashMap::new(),
+            last_poll: Instant::now(),
+            poll_failed: false,
         }
     }
 
     /// Runs until `disconnect`, or until the editor goes away; the program
     /// is left as it stands in the latter case.
     pub fn run(mut self, rx: Receiver<Input>) {
-        while let Ok(input) = rx.recv() {
+        loop {
+            let input = match self.poll_wait() {
+                None => match rx.recv() {
+                    Ok(input) => input,
+                    Err(_) => break,
+                },
+                Some(wait) => match rx.recv_timeout(wait) {
+                    Ok(input) => input,
+                    Err(RecvTimeoutError::Timeout) => {
+                        self.poll_crashes();
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                },
+            };
             let flow = match input {
                 Input::Message(Ok(req)) => self.dispatch(req),
                 Input::Message(Err(e)) => {
@@ -278,7 +315,7 @@ impl<W: Write> Adapter<W> {
             "scopes" => nothing(self.scopes(req)),
             "variables" => nothing(self.variables(req)),
             "evaluate" => nothing(self.evaluate(req)),
-            "exceptionInfo" => nothing(self.exception_info()),
+            "exceptionInfo" => nothing(self.exception_info(req)),
             "source" => nothing(self.source(req)),
             "continue" | "next" | "stepIn" | "stepOut" | "pause" | "reverseContinue"
             | "stepBack" | "restart" => nothing(fail(match self.holding() {
@@ -575,10 +612,83 @@ impl<W: Write> Adapter<W> {
             body.description = engine::crash::stuck::deadlock_summary(&stuck, d);
         }
         self.stopped_sent = true;
+        let first = t.crash.thread;
+        let earlier_later = t.threads.iter().filter(|th| th.crashed).count() > 1;
+        self.announced.insert(first);
         self.event(
             "stopped",
             serde_json::to_value(body).expect("stopped serializes"),
         );
+        // Threads that crashed before we attached: each its own stop.
+        if earlier_later {
+            self.poll_crashes();
+        }
+    }
+
+    /// How long until the agent is to be asked for new crash records, when
+    /// it is to be asked at all: once the editor knows of the first crash,
+    /// until the program is let go, while a thread of it goes on running.
+    fn poll_wait(&self) -> Option<Duration> {
+        let t = self.target.as_ref()?;
+        let running = t.threads.iter().any(|th| th.name.contains(NOT_FROZEN));
+        if !self.stopped_sent || self.released || self.poll_failed || !running {
+            return None;
+        }
+        Some(
+            (self.last_poll + CRASH_POLL)
+                .checked_duration_since(Instant::now())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Asks the agent for its crash records; each crash the editor was not
+    /// told of yet becomes a `stopped` event on its thread, with the
+    /// threads listed afresh (a crashed thread is no longer "not frozen").
+    fn poll_crashes(&mut self) {
+        self.last_poll = Instant::now();
+        let Some(t) = &self.target else { return };
+        let crashes = match t.session.crashes() {
+            Ok(c) => c,
+            Err(e) if Session::lost(&e) && self.revive() => match t.session.crashes() {
+                Ok(c) => c,
+                Err(_) => return self.poll_failed = true,
+            },
+            Err(_) => return self.poll_failed = true,
+        };
+        let fresh: Vec<CrashInfo> = crashes
+            .into_iter()
+            .filter(|c| !self.announced.contains(&c.thread))
+            .collect();
+        if fresh.is_empty() {
+            return;
+        }
+        let known: HashSet<u64> = t.threads.iter().map(|th| th.id).collect();
+        if let Ok(threads) = t.session.threads()
+            && let Some(t) = &mut self.target
+        {
+            t.threads = threads;
+        }
+        // The repl's cursor lists threads as they were.
+        self.cursor = None;
+        for c in fresh {
+            // Asked before it crashed, its traceback was that of a thread
+            // running on; now it is where it crashed.
+            self.tracebacks.remove(&c.thread);
+            if !known.contains(&c.thread) {
+                self.event(
+                    "thread",
+                    json!({"reason": "started", "threadId": c.thread as i64}),
+                );
+            }
+            let mut body = t::stopped(&c, c.thread as i64);
+            body.preserve_focus_hint = Some(true);
+            self.announced.insert(c.thread);
+            self.later.insert(c.thread, c);
+            self.event(
+                "stopped",
+                serde_json::to_value(body).expect("stopped serializes"),
+            );
+        }
     }
 
     fn target(&self) -> Result<&Target, DapError> {
@@ -655,15 +765,48 @@ impl<W: Write> Adapter<W> {
 
     fn scopes(&mut self, req: &Request) -> Result<Value, DapError> {
         let a: p::ScopesArguments = args(req)?;
-        let reference = self.refs.scope(a.frame_id).ok_or_else(|| {
-            DapError::Failed(format!("no frame {} (ask stackTrace first)", a.frame_id))
-        })?;
-        Ok(json!({"scopes": [p::Scope {
-            name: "Locals".into(),
-            presentation_hint: "locals".into(),
-            variables_reference: reference,
-            expensive: false,
-        }]}))
+        let no_frame =
+            || DapError::Failed(format!("no frame {} (ask stackTrace first)", a.frame_id));
+        let locals = self
+            .refs
+            .scope(a.frame_id, Scope::Locals)
+            .ok_or_else(no_frame)?;
+        let registers = self
+            .refs
+            .scope(a.frame_id, Scope::Registers)
+            .ok_or_else(no_frame)?;
+        Ok(json!({"scopes": [
+            p::Scope {
+                name: "Locals".into(),
+                presentation_hint: "locals".into(),
+                variables_reference: locals,
+                expensive: false,
+            },
+            p::Scope {
+                name: "Registers".into(),
+                presentation_hint: "registers".into(),
+                variables_reference: registers,
+                expensive: false,
+            },
+        ]}))
+    }
+
+    /// A frame's registers, as the unwinder knows them in that frame.
+    fn registers(&self, frame: i64) -> Result<Value, DapError> {
+        let registers = self.frame(frame)?.registers()?;
+        let out: Vec<p::Variable> = registers
+            .into_iter()
+            .map(|r| p::Variable {
+                name: r.name,
+                value: t::register_value(r.value),
+                type_name: "u64".into(),
+                variables_reference: 0,
+                named_variables: None,
+                indexed_variables: None,
+                evaluate_name: None,
+            })
+            .collect();
+        Ok(json!({ "variables": out }))
     }
 
     /// The reference that expands `v` (0 when it has no children).
@@ -685,6 +828,7 @@ impl<W: Write> Adapter<W> {
         let count = a.count.filter(|&c| c > 0).map(|c| c as u64);
         let (children, parent): (Vec<RemoteValue>, Option<(wire::ValueKind, Option<Paths>)>) =
             match node {
+                Node::Registers(frame) => return self.registers(*frame),
                 Node::Locals(frame) => {
                     let frame = self.frame(*frame)?;
                     let locals = match self.locals.get(&frame.info.id) {
@@ -776,10 +920,19 @@ impl<W: Write> Adapter<W> {
         let a: p::EvaluateArguments = args(req)?;
         let frame = self.eval_frame(a.frame_id)?;
         let expr = a.expression.trim();
-        if a.context.as_deref() == Some("repl") && t::is_command(expr) {
+        let repl = a.context.as_deref() == Some("repl");
+        if repl && t::is_command(expr) {
             return self.command(&frame, expr);
         }
-        let value = frame.eval(expr)?;
+        let value = frame.eval(expr).map_err(|e| {
+            // The column counts in what the editor sent; in the debug
+            // console, the line again with a caret under it, as `p` shows.
+            let e = t::as_typed(e, &a.expression);
+            match e.caret(2) {
+                Some(caret) if repl => DapError::Failed(format!("{e}\n{caret}")),
+                _ => DapError::Wire(e),
+            }
+        })?;
         self.evaluated(value, expr)
     }
 
@@ -837,8 +990,12 @@ impl<W: Write> Adapter<W> {
         }
     }
 
-    fn exception_info(&mut self) -> Result<Value, DapError> {
-        let crash = self.target()?.crash.clone();
+    fn exception_info(&mut self, req: &Request) -> Result<Value, DapError> {
+        let a: p::ExceptionInfoArguments = args(req)?;
+        let crash = match self.later.get(&(a.thread_id as u64)) {
+            Some(later) => later.clone(),
+            None => self.target()?.crash.clone(),
+        };
         let frames: Vec<wire::FrameInfo> = self
             .traceback(crash.thread)?
             .iter()

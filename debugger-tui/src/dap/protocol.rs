@@ -258,6 +258,12 @@ pub struct EvaluateArguments {
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
+pub struct ExceptionInfoArguments {
+    pub thread_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct DisconnectArguments {
     pub terminate_debuggee: Option<bool>,
 }
@@ -353,6 +359,10 @@ pub struct Stopped {
     pub text: String,
     pub thread_id: i64,
     pub all_threads_stopped: bool,
+    /// A crash after the first: the editor marks its thread without
+    /// taking the user away from the one they look at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preserve_focus_hint: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

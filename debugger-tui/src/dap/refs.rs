@@ -1,7 +1,7 @@
 //! The numbers DAP hands back and forth: frame ids and `variablesReference`s.
 //! Both are small positive integers (an index + 1 into a table), whatever the
 //! agent's `FrameId`s and handles look like: one frame id per `FrameId`, one
-//! locals scope per frame, one reference per pmdb handle.
+//! locals and one registers scope per frame, one reference per pmdb handle.
 
 use std::collections::HashMap;
 
@@ -14,8 +14,17 @@ use super::translate::Paths;
 pub enum Node<V> {
     /// The locals of the frame with this DAP frame id.
     Locals(i64),
+    /// The registers of the frame with this DAP frame id.
+    Registers(i64),
     /// A value with children, and how to name it.
     Value { value: V, paths: Option<Paths> },
+}
+
+/// A frame's scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Locals,
+    Registers,
 }
 
 /// The tables; `F` is a frame, `V` a value.
@@ -25,7 +34,7 @@ pub struct Refs<F, V> {
     frame_ids: HashMap<FrameId, i64>,
     nodes: Vec<Node<V>>,
     by_handle: HashMap<Handle, i64>,
-    scopes: HashMap<i64, i64>,
+    scopes: HashMap<(i64, Scope), i64>,
 }
 
 impl<F, V> Default for Refs<F, V> {
@@ -59,11 +68,14 @@ impl<F, V> Refs<F, V> {
             .and_then(|i| self.frames.get(i))
     }
 
-    /// The reference of the locals scope of frame `id` (None: no such frame).
-    pub fn scope(&mut self, id: i64) -> Option<i64> {
+    /// The reference of scope `scope` of frame `id` (None: no such frame).
+    pub fn scope(&mut self, id: i64, scope: Scope) -> Option<i64> {
         self.frame(id)?;
-        Some(*self.scopes.entry(id).or_insert_with(|| {
-            self.nodes.push(Node::Locals(id));
+        Some(*self.scopes.entry((id, scope)).or_insert_with(|| {
+            self.nodes.push(match scope {
+                Scope::Locals => Node::Locals(id),
+                Scope::Registers => Node::Registers(id),
+            });
             self.nodes.len() as i64
         }))
     }
@@ -118,16 +130,21 @@ mod tests {
         assert_eq!((r.frame(0), r.frame(3)), (None, None));
 
         // One scope per frame, one reference per handle, all in one numbering.
-        assert_eq!(r.scope(1), Some(1));
+        assert_eq!(r.scope(1, Scope::Locals), Some(1));
         assert_eq!(
             r.value(1 << 40, || "account", Some(Paths::root("account"))),
             2
         );
-        assert_eq!(r.scope(2), Some(3));
-        assert_eq!(r.scope(1), Some(1));
-        assert_eq!(r.scope(9), None);
+        assert_eq!(r.scope(2, Scope::Locals), Some(3));
+        assert_eq!(r.scope(1, Scope::Locals), Some(1));
+        assert_eq!(r.scope(9, Scope::Locals), None);
         assert_eq!(r.value(1 << 40, || unreachable!(), None), 2);
         assert_eq!(r.node(1), Some(&Node::Locals(1)));
+        // A frame's registers are a scope of their own.
+        assert_eq!(r.scope(1, Scope::Registers), Some(4));
+        assert_eq!(r.scope(1, Scope::Registers), Some(4));
+        assert_eq!(r.scope(9, Scope::Registers), None);
+        assert_eq!(r.node(4), Some(&Node::Registers(1)));
         assert_eq!(
             r.node(2),
             Some(&Node::Value {
@@ -135,7 +152,7 @@ mod tests {
                 paths: Some(Paths::root("account"))
             })
         );
-        assert_eq!((r.node(0), r.node(-5), r.node(4)), (None, None, None));
+        assert_eq!((r.node(0), r.node(-5), r.node(5)), (None, None, None));
         assert_eq!((r.node(i64::MIN), r.frame(i64::MIN)), (None, None));
     }
 }

@@ -244,6 +244,17 @@ pub fn stopped(crash: &CrashInfo, thread_id: i64) -> Stopped {
         text: crash_text(crash),
         thread_id,
         all_threads_stopped: true,
+        preserve_focus_hint: None,
+    }
+}
+
+/// The value of a register as the Registers scope shows it: 16 hex digits,
+/// as lldb prints a 64-bit register, or `<unknown>` where the unwinder
+/// cannot tell (a caller's scratch registers) — never a guess.
+pub fn register_value(value: Option<u64>) -> String {
+    match value {
+        Some(v) => format!("{v:#018x}"),
+        None => "<unknown>".to_string(),
     }
 }
 
@@ -296,6 +307,28 @@ pub fn exception_info(crash: &CrashInfo, frames: &[FrameInfo]) -> ExceptionInfo 
             type_name: crash.payload_type.clone(),
             stack_trace: traceback_text(frames),
         },
+    }
+}
+
+/// An expression error of the trimmed `typed` made to point into `typed`
+/// itself: its column moved past the blanks the editor sent first.
+pub fn as_typed(e: wire::Error, typed: &str) -> wire::Error {
+    match e {
+        wire::Error::Expression {
+            column,
+            message,
+            kind,
+            ..
+        } => {
+            let lead = typed.len() - typed.trim_start().len();
+            wire::Error::Expression {
+                expr: typed.trim_end().to_string(),
+                column: column + typed[..lead].chars().count() as u32,
+                message,
+                kind,
+            }
+        }
+        other => other,
     }
 }
 
@@ -593,5 +626,27 @@ mod tests {
         assert!(is_command("thread 1"));
         assert!(!is_command("account.owner"));
         assert!(!is_command("limit"));
+    }
+
+    #[test]
+    fn registers_are_sixteen_hex_digits_or_unknown() {
+        assert_eq!(register_value(Some(0x401136)), "0x0000000000401136");
+        assert_eq!(register_value(Some(u64::MAX)), "0xffffffffffffffff");
+        assert_eq!(register_value(None), "<unknown>");
+    }
+
+    #[test]
+    fn expression_errors_point_into_what_the_editor_sent() {
+        let e = wire::Error::Expression {
+            expr: "account.".into(),
+            column: 9,
+            message: "expected a field".into(),
+            kind: wire::ErrorKind::BadRequest,
+        };
+        let moved = as_typed(e, "  account.\n");
+        assert_eq!(moved.to_string(), "expected a field (column 11)");
+        assert_eq!(moved.caret(0).unwrap(), "  account.\n          ^");
+        let other = as_typed(wire::Error::NotFound("no".into()), " x");
+        assert_eq!(other.to_string(), "no");
     }
 }
