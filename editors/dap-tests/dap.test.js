@@ -540,6 +540,9 @@ describe('pmdb dap', () => {
       ['exception', 'panic', 'insufficient funds: bob has 75 but round 1 needs 500']);
     const withdraw = await frameNamed(dc, stopped.body.threadId, 'demo::bank::withdraw');
     assert.deepEqual([withdraw.source.path, withdraw.line], [BANK_RS, 63]);
+    // A core's frames have their registers too, as the unwinder recovers them.
+    const regs = await registers(dc, withdraw.id);
+    assert.equal(BigInt(regs.rip.value), BigInt(withdraw.instructionPointerReference));
     assert.deepEqual((await locals(dc, withdraw.id)).map(line), [
       'account: &Account = Account { id: 2, owner: "bob", balance: 50, history: [50], overdraft: Some(25) }',
       'amount: i64 = 500',
@@ -754,6 +757,13 @@ describe('pmdb dap', () => {
     ]);
     const owner = await dc.evaluateRequest({ expression: 'to.data.owner', frameId: at.id, context: 'hover' });
     assert.equal(owner.body.result, '"bob"');
+    // The innermost frame stands at the system call: every register known,
+    // rdi the futex word the kernel says the thread sleeps on.
+    const [innermost] = await frames(dc, one.tid);
+    const regs = await registers(dc, innermost.id);
+    for (const v of Object.values(regs)) assert.match(v.value, /^0x[0-9a-f]{16}$/, v.name);
+    assert.equal(BigInt(regs.rip.value), BigInt(innermost.instructionPointerReference));
+    assert.equal(BigInt(regs.rdi.value), BigInt(toOne));
     await assert.rejects(dc.continueRequest({ threadId: one.tid }), {
       message: 'continue is not possible: pmdb holds a snapshot of the running process; disconnect to let it run on',
     });
