@@ -925,6 +925,33 @@ describe('pmdb dap', () => {
     assert.ok(end.stderr.includes('first crash'), end.stderr);
   });
 
+  it('tells the editor of a second fault as its signal, wherever the fault fell against the attach', async () => {
+    const demo = await crash('twice-segv');
+    const dc = await adapter();
+    const stopped = stops(dc);
+    await dc.initializeRequest();
+    dc._supportsConfigurationDoneRequest = true;
+    await Promise.all([dc.configurationSequence(), dc.attachRequest({ socket: demo.socket })]);
+    // The late thread faults about 300 ms after the first: before the
+    // attach or after it, the editor hears the same.
+    const [first, second] = [await stopped.nth(1), await stopped.nth(2)];
+    const signal = 'SIGSEGV (address not mapped) at 0x0';
+    const threads = (await dc.threadsRequest()).body.threads;
+    assert.deepEqual(threads.map((t) => t.name), ['main', 'late']);
+    const [main, late] = threads.map((t) => t.id);
+    assert.deepEqual([first.body, second.body], [
+      { reason: 'exception', description: signal, text: 'SIGSEGV', threadId: main, allThreadsStopped: true },
+      { reason: 'exception', description: signal, text: 'SIGSEGV', threadId: late, allThreadsStopped: true, preserveFocusHint: true },
+    ]);
+    const write = await frameNamed(dc, late, 'demo::twice::write_through');
+    assert.deepEqual((await locals(dc, write.id)).map(line).slice(1), ['value: u32 = 2']);
+    const first_ = await frameNamed(dc, main, 'demo::twice::write_through');
+    assert.deepEqual((await locals(dc, first_.id)).map(line).slice(1), ['value: u32 = 1']);
+    const info = await dc.exceptionInfoRequest({ threadId: late });
+    assert.deepEqual([info.body.exceptionId, info.body.details.message], ['SIGSEGV', signal]);
+    await dc.disconnectRequest({ terminateDebuggee: true });
+  });
+
   it('shows each frame\'s registers as the unwinder knows them, the rest unknown', async () => {
     const demo = await crash('bank');
     const dc = await adapter();

@@ -50,7 +50,7 @@ fn vscode_debug_client_drives_pmdb_dap() {
             .and_then(|n| n.trim().parse().ok())
             .unwrap_or_else(|| panic!("no \"# {what}\" line in:\n{text}"))
     };
-    assert!(count("tests") >= 18, "{text}");
+    assert!(count("tests") >= 19, "{text}");
     assert_eq!(count("pass"), count("tests"), "{text}");
     for what in ["fail", "skipped", "cancelled", "todo"] {
         assert_eq!(count(what), 0, "{what}:\n{text}");
