@@ -1,7 +1,8 @@
 // `pmdb dap` driven by @vscode/debugadapter-testsupport's DebugClient (the
 // client VS Code's own adapters are tested with) against real crashed demo
-// processes: exact values, paging, evaluate, exceptionInfo, and what each way
-// of ending does to the program; and against hung `demo-hang` programs that
+// processes: exact values, paging, evaluate (the expression language, its
+// errors' columns), the Registers scope, exceptionInfo, a second crash while
+// attached, and what each way of ending does to the program; and against hung `demo-hang` programs that
 // never linked the agent, attached by pid as they run (a live snapshot held
 // until the session ends, then every thread running on, untraced). Run by `cargo test -p tests --test dap_client`
 // (which builds nothing: `cargo build --workspace` first), or `npm test` here.
