@@ -5,6 +5,8 @@
 //! string, `Some(2)`, `Color::Red`) stay literals. Fields, elements, keys,
 //! lengths and variants are read through the same views the tree shows.
 
+use wire::ValueKind;
+
 use super::error::{EvalError, unavailable};
 use super::parser::{BinOp, Expr, Kind, TypeName, UnOp};
 use super::scalar::{self, IntTy, NumTy, Scalar};
@@ -349,8 +351,13 @@ impl<'a> Cx<'a> {
             Value::Str(s) => Ok(Some(s.clone())),
             Value::Mem(val) => {
                 let (_, view) = self.autoderef(val.clone(), at)?;
-                match view {
-                    View::Str(Str { ptr, len }) => {
+                let text = match &view {
+                    View::Str(Str { ptr, len }) => Some((*ptr, *len)),
+                    View::Own(own) => own.text_bytes(),
+                    _ => None,
+                };
+                match text {
+                    Some((ptr, len)) => {
                         if len > MAX_STR {
                             return Err(EvalError::unavailable(
                                 at,
@@ -879,6 +886,14 @@ impl<'a> Cx<'a> {
             | View::Seq(Seq { len, .. })
             | View::Array(Array { count: len, .. })
             | View::Items(Items { len, .. }) => Ok(len),
+            // A family's own: text, or a container, with its length.
+            View::Own(own) => match own.kind() {
+                (
+                    ValueKind::Str | ValueKind::Sequence | ValueKind::Array | ValueKind::Map,
+                    Some(len),
+                ) => Ok(len),
+                _ => Err(EvalError::invalid(at, format!("{ty_name} has no length"))),
+            },
             _ => Err(EvalError::invalid(at, format!("{ty_name} has no length"))),
         }
     }

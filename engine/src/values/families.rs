@@ -19,7 +19,9 @@ use crate::values::shapes::{
     Array, CEnum, Entry, Fields, Function, Items, Pointer, Scalar, Style, sign_extend,
 };
 use crate::values::views::{Val, View};
-use crate::values::{core_views, crate_views, declared_views, std_views, unsized_views};
+use crate::values::{
+    core_views, crate_text_views, crate_views, declared_views, std_views, unsized_views,
+};
 
 /// The families of views, in the order a struct is offered to them.
 pub const FAMILIES: &[Family] = &[
@@ -31,6 +33,9 @@ pub const FAMILIES: &[Family] = &[
     Family::Named(std_views::view),
     // The crates services use.
     Family::Named(crate_views::view),
+    // The crates' types whose `{:?}` is a line of text: regex, url,
+    // chrono, time, http.
+    Family::Named(crate_text_views::view),
     // Pointers to unsized values, known by their layout.
     Family::Own(unsized_views::view),
 ];

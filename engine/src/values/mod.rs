@@ -3,8 +3,9 @@
 //! itself says, its DWARF kind, and for a struct the families of views, in
 //! order — [`declared_views`] (`views.toml`), [`core_views`] (strings,
 //! slices, vectors, `dyn`; raw structs and enums), [`std_views`],
-//! [`crate_views`], [`unsized_views`]. Each family registers what it
-//! recognises and the view it gives; a view is one of the [`shapes`], each
+//! [`crate_views`], [`crate_text_views`], [`unsized_views`]. Each family
+//! registers what it recognises and the view it gives; a view is one of the
+//! [`shapes`], each
 //! of which renders, previews, counts and pages itself ([`render::Shown`]),
 //! containers through a [`walk`]. [`render`] asks those questions of any
 //! value; [`picked`] holds an expression's picked items, and [`variables`]
@@ -13,6 +14,7 @@
 //! Uses `memory` and `dwarf`.
 
 pub mod core_views;
+pub mod crate_text_views;
 pub mod crate_views;
 pub mod declared_views;
 pub mod families;

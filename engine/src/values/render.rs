@@ -64,6 +64,13 @@ pub trait Shown: fmt::Debug + Send + Sync {
         Ok(Data::Seq(f.all(self.count(), |r| self.page(it, r))?))
     }
 
+    /// The bytes in memory (address, length) this value is the text of,
+    /// where it is text its own shape shows (a platform string): what the
+    /// expression language compares and counts.
+    fn text_bytes(&self) -> Option<(u64, u64)> {
+        None
+    }
+
     /// Another value this one is described as, with this one's children (a
     /// map entry reads as its value, named by its key); then its own
     /// [`kind`](Shown::kind) is not asked.

@@ -122,6 +122,89 @@ impl Str {
     }
 }
 
+/// A platform string (`OsString`, `PathBuf`, `&Path`): the bytes a [`Str`]
+/// names, written as `{:?}` of an `OsStr` writes them, each byte that is not
+/// UTF-8 as `\xNN` (`"a\xFFb"`); transferred as text when it is UTF-8,
+/// else as its bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct OsStr(pub Str);
+
+impl Shown for OsStr {
+    fn kind(&self) -> (ValueKind, Option<u64>) {
+        self.0.kind()
+    }
+
+    fn count(&self) -> u64 {
+        0
+    }
+
+    fn preview(&self, it: &Typed<'_>, p: &mut Preview<'_>) {
+        let Str { ptr, len } = self.0;
+        let want = len.min(PREVIEW_STR_BYTES);
+        match Place::Mem(ptr).read(&it.dbg.mem, 0, want as usize) {
+            Ok(bytes) if want < len => {
+                p.push(&os_debug(whole_chars(&bytes)));
+                p.push("..");
+            }
+            Ok(bytes) => p.push(&os_debug(&bytes)),
+            Err(e) => p.push(&e.to_string()),
+        }
+    }
+
+    fn text_bytes(&self) -> Option<(u64, u64)> {
+        Some((self.0.ptr, self.0.len))
+    }
+
+    /// Its text when it is UTF-8, else its bytes: never a string with
+    /// bytes replaced.
+    fn fetch(&self, it: &Typed<'_>, _: &mut Fetch<'_>) -> Result<Data, Unavailable> {
+        let bytes = self.0.whole(it)?;
+        Ok(match String::from_utf8(bytes) {
+            Ok(text) => Data::Str(text),
+            Err(e) => Data::Seq(
+                e.into_bytes()
+                    .into_iter()
+                    .map(|b| Data::UInt(u64::from(b)))
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// `bytes` less a character the preview's cut left unfinished at its end
+/// (bytes that are not UTF-8 stay: they are the string's own).
+fn whole_chars(bytes: &[u8]) -> &[u8] {
+    let tail = bytes
+        .utf8_chunks()
+        .last()
+        .map_or(&[][..], |chunk| chunk.invalid());
+    let unfinished = std::str::from_utf8(tail).is_err_and(|e| e.error_len().is_none());
+    if unfinished && bytes.ends_with(tail) {
+        &bytes[..bytes.len() - tail.len()]
+    } else {
+        bytes
+    }
+}
+
+/// `bytes` as `{:?}` of an `OsStr` on Unix: valid runs escaped as a `str`'s
+/// `{:?}`, every other byte `\xNN`.
+fn os_debug(bytes: &[u8]) -> String {
+    let mut out = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\'' => out.push('\''),
+                c => out.extend(c.escape_debug()),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// A byte string (`Bytes`, `BytesMut`): the bytes a [`Str`] names, written
 /// `b"…"` and transferred as numbers.
 #[derive(Debug, Clone, Copy)]
@@ -149,6 +232,50 @@ impl Shown for Bytes {
                 .map(|b| Data::UInt(u64::from(b)))
                 .collect(),
         ))
+    }
+}
+
+/// A value whose `{:?}` is one line of text its family composed from the
+/// fields it read (an address, a date, a URI): that text is its preview,
+/// and its full transfer unless the family says otherwise; its children
+/// are those fields, raw.
+#[derive(Debug, Clone)]
+pub struct Said {
+    pub text: String,
+    pub value: Data,
+    pub kids: Vec<(String, Val)>,
+}
+
+impl Said {
+    /// Shown and transferred as `text`.
+    pub fn text(text: String, kids: Vec<(String, Val)>) -> Said {
+        Said {
+            value: Data::Str(text.clone()),
+            text,
+            kids,
+        }
+    }
+}
+
+impl Shown for Said {
+    fn kind(&self) -> (ValueKind, Option<u64>) {
+        (ValueKind::Struct, None)
+    }
+
+    fn count(&self) -> u64 {
+        self.kids.len() as u64
+    }
+
+    fn page(&self, _: &Typed<'_>, range: Range<u64>) -> Vec<(String, Val)> {
+        self.kids[range.start as usize..range.end as usize].to_vec()
+    }
+
+    fn preview(&self, _: &Typed<'_>, p: &mut Preview<'_>) {
+        p.push(&self.text);
+    }
+
+    fn fetch(&self, _: &Typed<'_>, _: &mut Fetch<'_>) -> Result<Data, Unavailable> {
+        Ok(self.value.clone())
     }
 }
 
@@ -489,6 +616,9 @@ pub enum Show {
         shown: Vec<usize>,
         more: bool,
     },
+    /// `Label(..)` around the preview of child `i`, as `{:?}` of a one-field
+    /// tuple struct writes it (`Regex("^a+$")`, `Url("https://…")`).
+    Tuple { label: String, shown: usize },
     /// Fixed text.
     Text(String),
 }
@@ -526,6 +656,15 @@ impl Shown for Wrapper {
                 None => p.push("<empty>"),
             },
             Show::Text(t) => p.push(t),
+            Show::Tuple { label, shown } => {
+                p.push(label);
+                p.push("(");
+                match self.kids.get(*shown) {
+                    Some((_, kid)) => p.value(kid),
+                    None => p.push("<empty>"),
+                }
+                p.push(")");
+            }
             Show::Struct { label, shown, more } => {
                 p.push(label);
                 if p.deep() {
@@ -552,7 +691,7 @@ impl Shown for Wrapper {
     fn fetch(&self, _: &Typed<'_>, f: &mut Fetch<'_>) -> Result<Data, Unavailable> {
         let kids = &self.kids;
         Ok(match &self.show {
-            Show::Child(i) => match kids.get(*i) {
+            Show::Child(i) | Show::Tuple { shown: i, .. } => match kids.get(*i) {
                 Some((_, kid)) => f.value(kid)?,
                 None => Data::Nil,
             },
@@ -737,6 +876,18 @@ mod tests {
         );
         assert_eq!(scalar_text(&mem, &p(&[]), Encoding::Unit, 0).unwrap(), "()");
         assert_eq!(sign_extend(0x80, 1), -128);
+    }
+
+    #[test]
+    fn platform_strings_read_as_their_debug() {
+        assert_eq!(os_debug(b"/tmp/a\xFFb"), r#""/tmp/a\xFFb""#);
+        assert_eq!(os_debug("café \"'\n".as_bytes()), r#""café \"'\n""#);
+        // An unfinished character at the end is the string's own...
+        assert_eq!(os_debug(b"\xE2\x82"), r#""\xE2\x82""#);
+        // ...unless a preview's cut made it: then it is left out.
+        assert_eq!(whole_chars(b"ab\xE2\x82"), b"ab");
+        assert_eq!(whole_chars(b"a\xFF"), b"a\xFF");
+        assert_eq!(whole_chars("é".as_bytes()), "é".as_bytes());
     }
 
     #[test]

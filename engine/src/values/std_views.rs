@@ -2,9 +2,13 @@
 //! their storage (`VecDeque`, `HashMap`/`HashSet`, `BTreeMap`/`BTreeSet`,
 //! `BinaryHeap`, `LinkedList`), smart pointers with their counts (`Rc`,
 //! `Arc`, `Weak`), cells and locks with their state, and the small wrappers
-//! whose `{:?}` is their content (`Pin`, `Cow`, `NonZero`, atomics). Each is
+//! whose `{:?}` is their content (`Pin`, `Cow`, `NonZero`, atomics);
+//! `std::net`'s addresses, `Instant` and `SystemTime` as the line of text
+//! they are, and platform strings (`PathBuf`, `OsString`, `&Path`) as
+//! `{:?}` writes them, bytes that are not UTF-8 as `\xFF`. Each is
 //! recognised by name *and* layout ([`view`]): any field missing means
-//! `None`, and the value shows as its raw struct instead.
+//! `None`, and the value shows as its raw struct instead. The date and
+//! time arithmetic the date-time views share ([`rfc3339`]) lives here too.
 
 use std::sync::Arc;
 
@@ -13,7 +17,7 @@ use crate::dwarf::types::{self, Encoding, Kind, Type};
 use crate::memory::place::Place;
 use crate::memory::unavailable::Unavailable;
 use crate::values::core_views;
-use crate::values::shapes::{Items, Seq, Shape, Show, Str, Wrapper};
+use crate::values::shapes::{Items, OsStr, Said, Seq, Shape, Show, Str, Wrapper};
 use crate::values::views::{MAX_LEN, Val, View, checked};
 use crate::values::walk::{Hash, List, Ring, Tree};
 
@@ -98,6 +102,14 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type, base: &str) -> Option<View> {
         }
         n if n.starts_with("Atomic") => atomic(dbg, v, n),
         "Duration" => duration(dbg, v),
+        "Ipv4Addr" | "Ipv6Addr" | "SocketAddrV4" | "SocketAddrV6" => address(dbg, v, ty, base),
+        // `{:?}` of these enums is their address alone, not `V4(..)`.
+        "IpAddr" | "SocketAddr" => {
+            let (_, fields, at) = core_views::active_variant(dbg, v)?;
+            let f = fields.first()?;
+            transparent(v.place.at(at + f.offset), f.ty, false)
+        }
+        "Instant" | "SystemTime" => time(dbg, v, base),
         "PathBuf" | "OsString" => {
             let vec = inner(dbg, v, &["inner", "inner"])?;
             let vty = types::get(dbg, vec.ty?);
@@ -109,7 +121,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type, base: &str) -> Option<View> {
             };
             let vty = types::get(dbg, vec.ty?);
             let (ptr, len) = core_views::vec_parts(dbg, &vec, &vty)?;
-            Some(checked(len, View::Str(Str { ptr, len })))
+            Some(checked(len, View::Own(Arc::new(OsStr(Str { ptr, len })))))
         }
         "CString" => {
             let boxed = field(dbg, v, ty, "inner")?;
@@ -119,7 +131,7 @@ pub fn view(dbg: &DebugInfo, v: &Val, ty: &Type, base: &str) -> Option<View> {
         }
         "&Path" | "&OsStr" | "&mut Path" | "&mut OsStr" => {
             let (ptr, len) = core_views::fat_pointer(dbg, v, ty)?;
-            Some(checked(len, View::Str(Str { ptr, len })))
+            Some(checked(len, View::Own(Arc::new(OsStr(Str { ptr, len })))))
         }
         "&CStr" => {
             let (ptr, len) = core_views::fat_pointer(dbg, v, ty)?;
@@ -555,4 +567,314 @@ fn duration(dbg: &DebugInfo, v: &Val) -> Option<View> {
         kids: vec![("secs".into(), secs), ("nanos".into(), nanos)],
         pointer: false,
     }))
+}
+
+/// `std::net`'s addresses as `{:?}` writes them (`127.0.0.1:8080`,
+/// `[::1]:443`, `[fe80::1%2]:22`): `Ipv4Addr { octets }`,
+/// `Ipv6Addr { octets }`, `SocketAddrV4 { ip, port }`,
+/// `SocketAddrV6 { ip, port, flowinfo, scope_id }`.
+fn address(dbg: &DebugInfo, v: &Val, ty: &Type, base: &str) -> Option<View> {
+    let octets = |ip: &Val, n: usize| -> Option<Vec<u8>> {
+        let ity = types::get(dbg, ip.ty?);
+        let o = field(dbg, ip, &ity, "octets")?;
+        (types::get(dbg, o.ty?).size == n as u64).then_some(())?;
+        o.place.read(&dbg.mem, 0, n).ok()
+    };
+    let v4 = |b: Vec<u8>| Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(b).ok()?));
+    let v6 = |b: Vec<u8>| Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(b).ok()?));
+    let kids = |names: &[&str]| -> Option<Vec<(String, Val)>> {
+        names
+            .iter()
+            .map(|n| Some((n.to_string(), field(dbg, v, ty, n)?)))
+            .collect()
+    };
+    let port = || number(dbg, &field(dbg, v, ty, "port")?);
+    let (text, kids) = match base {
+        "Ipv4Addr" => (v4(octets(v, 4)?)?.to_string(), kids(&["octets"])?),
+        "Ipv6Addr" => (v6(octets(v, 16)?)?.to_string(), kids(&["octets"])?),
+        "SocketAddrV4" => {
+            let ip = v4(octets(&field(dbg, v, ty, "ip")?, 4)?)?;
+            (format!("{ip}:{}", port()?), kids(&["ip", "port"])?)
+        }
+        _ => {
+            let ip = v6(octets(&field(dbg, v, ty, "ip")?, 16)?)?;
+            let scope = number(dbg, &field(dbg, v, ty, "scope_id")?)?;
+            let kids = kids(&["ip", "port", "flowinfo", "scope_id"])?;
+            let text = match scope {
+                0 => format!("[{ip}]:{}", port()?),
+                id => format!("[{ip}%{id}]:{}", port()?),
+            };
+            (text, kids)
+        }
+    };
+    Some(View::Own(Arc::new(Said::text(text, kids))))
+}
+
+/// `Instant` and `SystemTime` as a time, from the `Timespec { tv_sec,
+/// tv_nsec }` inside them: a `SystemTime` as its UTC date and time
+/// (`SystemTime(2025-12-03T17:05:08.123456789Z)`), an `Instant` as its
+/// reading of the monotonic clock and, where the host knows that clock's
+/// reading at the snapshot, how long before it (`Instant(923.204961300 s
+/// monotonic, 90.002 s ago)`).
+fn time(dbg: &DebugInfo, v: &Val, base: &str) -> Option<View> {
+    // Instant(time::Instant { t: Timespec }), SystemTime likewise.
+    let mut cur = v.clone();
+    let spec = loop {
+        let ty = types::get(dbg, cur.ty?);
+        if ty.field("tv_sec").is_some() {
+            break cur;
+        }
+        let Kind::Struct {
+            fields,
+            variants: None,
+        } = &ty.kind
+        else {
+            return None;
+        };
+        let [only] = &fields[..] else { return None };
+        cur = Val::new(cur.place.at(only.offset), only.ty);
+    };
+    let sty = types::get(dbg, spec.ty?);
+    let sec_val = field(dbg, &spec, &sty, "tv_sec")?;
+    let nsec_val = deep_scalar(dbg, &field(dbg, &spec, &sty, "tv_nsec")?)?;
+    let secs = signed(dbg, &sec_val)?;
+    let nanos = number(dbg, &nsec_val)?;
+    if nanos >= 1_000_000_000 {
+        return Some(unknown_layout(dbg, v, base));
+    }
+    let nanos = nanos as u32;
+    let text = if base == "SystemTime" {
+        format!("SystemTime({})", rfc3339(secs, nanos, Zone::Z))
+    } else {
+        let reading = format!("{secs}.{nanos:09} s monotonic");
+        let at = i128::from(secs) * 1_000_000_000 + i128::from(nanos);
+        match dbg.mem.process().monotonic_now() {
+            Some(now) => {
+                let ago = now.as_nanos() as i128 - at;
+                let text = |ns: i128| {
+                    format!(
+                        "{}.{:03} s",
+                        ns / 1_000_000_000,
+                        ns % 1_000_000_000 / 1_000_000
+                    )
+                };
+                if ago >= 0 {
+                    format!("Instant({reading}, {} ago)", text(ago))
+                } else {
+                    format!("Instant({reading}, {} from now)", text(-ago))
+                }
+            }
+            None => format!("Instant({reading})"),
+        }
+    };
+    Some(View::Own(Arc::new(Said::text(
+        text,
+        vec![("tv_sec".into(), sec_val), ("tv_nsec".into(), nsec_val)],
+    ))))
+}
+
+/// A signed scalar of `v`'s own type.
+pub(crate) fn signed(dbg: &DebugInfo, v: &Val) -> Option<i64> {
+    let ty = types::get(dbg, v.ty?);
+    let raw = number(dbg, v)?;
+    Some(crate::values::shapes::sign_extend(u128::from(raw), ty.size) as i64)
+}
+
+/// The scalar inside `v` through single-field wrappers (`NonZero`,
+/// `Nanoseconds`, ranged integers): as an unsigned number of its size.
+pub(crate) fn deep_number(dbg: &DebugInfo, v: &Val) -> Option<u64> {
+    number(dbg, &deep_scalar(dbg, v)?)
+}
+
+/// The scalar inside `v` through single-field wrappers.
+pub(crate) fn deep_scalar(dbg: &DebugInfo, v: &Val) -> Option<Val> {
+    let mut cur = v.clone();
+    for _ in 0..8 {
+        let ty = types::get(dbg, cur.ty?);
+        match &ty.kind {
+            Kind::Base(_) => return Some(cur),
+            Kind::Struct {
+                fields,
+                variants: None,
+            } if fields.len() == 1 && fields[0].offset == 0 && ty.size <= 8 => {
+                cur = Val::new(cur.place.clone(), fields[0].ty);
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The one line a value of a known name but an unknown layout shows
+/// (`Regex(<a layout pmdb does not know>)`), its raw fields as children,
+/// so that no value is read from a place it may not be.
+pub(crate) fn unknown_layout(dbg: &DebugInfo, v: &Val, label: &str) -> View {
+    let ty = crate::values::views::type_of(dbg, v);
+    let kids = match &ty.kind {
+        Kind::Struct { fields, .. } | Kind::Union { fields } => fields
+            .iter()
+            .map(|f| {
+                let name = crate::values::shapes::tuple_index(&f.name).unwrap_or(&f.name);
+                (name.to_string(), Val::new(v.place.at(f.offset), f.ty))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    View::Own(Arc::new(Said::text(
+        format!("{label}(<a layout pmdb does not know>)"),
+        kids,
+    )))
+}
+
+/// How a date-time's offset from UTC is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Zone {
+    /// No offset: a naive date-time.
+    Naive,
+    /// UTC itself, `Z`.
+    Z,
+    /// `+01:00`, `-05:30`, `+00:00` (seconds when there are some), the
+    /// time shown being local to it.
+    Offset(i32),
+}
+
+/// Seconds and nanoseconds since 1970 (UTC) in RFC 3339's form, as
+/// chrono's `{:?}` writes it: `2025-12-03T17:05:08.123456789Z`, the
+/// fraction in 3, 6 or 9 digits and left out when zero, the time local to
+/// `zone`'s offset. Nanoseconds past a second are a leap second (`:60`).
+pub(crate) fn rfc3339(secs: i64, nanos: u32, zone: Zone) -> String {
+    let (local, suffix) = match zone {
+        Zone::Naive => (secs, String::new()),
+        Zone::Z => (secs, "Z".into()),
+        Zone::Offset(off) => (secs + i64::from(off), offset_text(off)),
+    };
+    format!(
+        "{}T{}{suffix}",
+        date_text(local.div_euclid(86_400)),
+        time_text(local.rem_euclid(86_400) as u32, nanos)
+    )
+}
+
+/// An offset from UTC as chrono writes it: `+01:00`, `-05:30`, with
+/// seconds when there are some.
+fn offset_text(off: i32) -> String {
+    let (sign, abs) = if off < 0 { ('-', -off) } else { ('+', off) };
+    let hm = format!("{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60);
+    match abs % 60 {
+        0 => hm,
+        s => format!("{hm}:{s:02}"),
+    }
+}
+
+/// Days since 1970-01-01 as a date, `2024-02-29` (`+10000-01-01`,
+/// `-0001-01-01` beyond four digits).
+pub(crate) fn date_text(days: i64) -> String {
+    let (year, month, day) = civil_from_days(days);
+    if (0..=9999).contains(&year) {
+        format!("{year:04}-{month:02}-{day:02}")
+    } else {
+        format!("{year:+05}-{month:02}-{day:02}")
+    }
+}
+
+/// Seconds of a day and nanoseconds as a time, `17:05:08.123456789`;
+/// nanoseconds past a second in the last second of a minute are a leap
+/// second, `23:59:60.5`.
+pub(crate) fn time_text(secs: u32, nanos: u32) -> String {
+    let (sec, nanos) = if nanos >= 1_000_000_000 && secs % 60 == 59 {
+        (60, nanos - 1_000_000_000)
+    } else {
+        (secs % 60, nanos)
+    };
+    format!(
+        "{:02}:{:02}:{sec:02}{}",
+        secs / 3600,
+        secs % 3600 / 60,
+        fraction(nanos)
+    )
+}
+
+/// A fraction of a second as chrono writes it: none, or 3, 6 or 9 digits.
+pub(crate) fn fraction(nanos: u32) -> String {
+    if nanos == 0 {
+        String::new()
+    } else if nanos.is_multiple_of(1_000_000) {
+        format!(".{:03}", nanos / 1_000_000)
+    } else if nanos.is_multiple_of(1_000) {
+        format!(".{:06}", nanos / 1_000)
+    } else {
+        format!(".{nanos:09}")
+    }
+}
+
+/// Days since 1970-01-01 as (year, month, day) in the proleptic Gregorian
+/// calendar (Howard Hinnant's `civil_from_days`).
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// The days since 1970-01-01 of January 1st of `year` (Hinnant's
+/// `days_from_civil`).
+pub(crate) fn days_to_year(year: i64) -> i64 {
+    let y = year - 1; // January is counted in the year before, from March
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let doy = 306; // January 1st, counted from March 1st
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Whether `year` has 366 days.
+pub(crate) fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Zone, civil_from_days, days_to_year, rfc3339};
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0, 0, Zone::Z), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(951_782_400, 5, Zone::Naive),
+            "2000-02-29T00:00:00.000000005"
+        );
+        assert_eq!(
+            rfc3339(1_764_781_508, 123_456_789, Zone::Offset(3600)),
+            "2025-12-03T18:05:08.123456789+01:00"
+        );
+        assert_eq!(
+            rfc3339(1_764_781_508, 120_000_000, Zone::Offset(-19_800)),
+            "2025-12-03T11:35:08.120-05:30"
+        );
+        assert_eq!(rfc3339(-1, 0, Zone::Z), "1969-12-31T23:59:59Z");
+        assert_eq!(
+            rfc3339(-62_198_755_200, 0, Zone::Z),
+            "-0001-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(253_402_300_800, 0, Zone::Z),
+            "+10000-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(86_399, 1_500_000_000, Zone::Z),
+            "1970-01-01T23:59:60.500Z"
+        );
+    }
+
+    #[test]
+    fn days_and_years_agree() {
+        for year in [-400, -1, 0, 1, 1900, 1970, 2000, 2024, 2025, 9999] {
+            assert_eq!(civil_from_days(days_to_year(year)), (year, 1, 1), "{year}");
+        }
+    }
 }
