@@ -86,6 +86,15 @@ pub const TOKIO_HANG: Fixture = Fixture::Outside {
     bin: "demo-tokio-hang",
 };
 
+/// The request handler holding the types services keep (regex, url,
+/// chrono, time, http, std's addresses, times and platform strings),
+/// outside the workspace so that those crates stay out of `demo`'s graph.
+pub const SERVICES: Fixture = Fixture::Outside {
+    manifest: "demo-services/Cargo.toml",
+    target_subdir: "services-demo",
+    bin: "demo-services",
+};
+
 /// The tokio demo of `version`: `current`, `older` or `oldest`.
 pub fn tokio(version: &str) -> Fixture<'static> {
     match version {

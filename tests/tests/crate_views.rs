@@ -1,7 +1,13 @@
 //! End to end (issue 15, item 7): the crates services use, shown as their
-//! users think of them (demo `crates`), read through `wire::Session`.
+//! users think of them (demo `crates`), read through `wire::Session`; and
+//! (issue 25) the types whose `{:?}` is a line of text — regexes, URLs,
+//! addresses, date-times, `Instant`/`SystemTime`, platform strings that are
+//! not UTF-8, URIs and header maps — in `demo-services`, through the
+//! Session and `pmdb report --json`.
 
-use tests::crash;
+use std::time::{Duration, Instant};
+
+use tests::{crash, crash_program, fixtures, report_json};
 use wire::{Frame, RemoteValue};
 
 fn run_frame(s: &wire::Session) -> Frame {
@@ -118,5 +124,245 @@ fn service_crates_expand_and_fetch_as_their_contents() {
     assert_eq!(
         kids(&local("trw")),
         ["data: Vec<u8> = [1, 2]", "locked: bool = false"]
+    );
+}
+
+/// `demo-services` crashed in `handle`, and how long it took from its start
+/// to its socket (the bound on how long before the crash its `Instant`s
+/// can have been taken).
+fn services() -> (tests::Crashed, Duration) {
+    let program = fixtures::SERVICES.path();
+    let started = Instant::now();
+    let crashed = crash_program(&program, &[], "services", &[]);
+    (crashed, started.elapsed())
+}
+
+fn handle_frame(s: &wire::Session) -> Frame {
+    let tb = s.traceback(s.crash().unwrap().thread).unwrap();
+    tb.frame_named("handle").unwrap()
+}
+
+/// Every local of `handle` but `started` (an `Instant`, whose "ago" is
+/// timed: below), as the Session and the report show them.
+const SERVICE_LOCALS: &[&str] = &[
+    r#"route: Regex = Regex("^/up\\w+$")"#,
+    r#"raw: Regex = Regex("(?-u)\\xFF+")"#,
+    r#"routes: RegexSet = RegexSet(["^/a", "^/b\\d"])"#,
+    r#"raw_set: RegexSet = RegexSet(["x"])"#,
+    r#"url: Url = Url("https://user@example.com:8443/api/v1?q=1#top")"#,
+    "v4: Ipv4Addr = 127.0.0.1",
+    "v6: Ipv6Addr = 2001:db8::1",
+    "ip: IpAddr = ::1",
+    "listen: SocketAddr = 127.0.0.1:8080",
+    "peer: SocketAddr = [::1]:443",
+    "scoped: SocketAddrV6 = [fe80::1%2]:22",
+    "stamp: DateTime<Utc> = 2025-12-03T17:05:08.123456789Z",
+    "naive: NaiveDateTime = 2025-12-03T17:05:08.123456789",
+    "paris: DateTime<FixedOffset> = 2025-12-03T18:05:08.123456789+01:00",
+    "day: NaiveDate = 2024-02-29",
+    "at: OffsetDateTime = 2025-12-03T17:05:08.123456789Z",
+    "at_minus: OffsetDateTime = 2025-12-03T11:35:08.123456789-05:30",
+    "primitive: PlainDateTime = 2025-12-03T17:05:08.123456789",
+    "wall: SystemTime = SystemTime(2025-12-03T17:05:08.123456789Z)",
+    "before: SystemTime = SystemTime(1969-12-31T23:59:59Z)",
+    r#"path: PathBuf = "/tmp/a\xFFb""#,
+    r#"name: OsString = "café \xE2\x82""#,
+    r#"plain: PathBuf = "/etc/hosts""#,
+    "uri: Uri = https://example.com:8443/api/v1?x=1",
+    r#"headers: HeaderMap<HeaderValue> = {"content-type": "application/json", "accept": "text/html", "accept": "*/*", "x-request-id": "42"}"#,
+    // Same names, other layouts: the raw values.
+    "fake_regex: Regex = Regex { pattern: 7 }",
+    "fake_url: Url = Url(8)",
+];
+
+/// `Instant(S.NNNNNNNNN s monotonic, A.AAA s ago)`: the reading is the
+/// value's own `tv_sec` and `tv_nsec`, exactly; it was taken 90 s before
+/// `Instant::now()` in `handle`, which ran before the socket opened, so
+/// "ago" is at least 90 s and at most 90 s and the time to the socket.
+fn assert_started(preview: &str, tv_sec: u64, tv_nsec: u64, window: Duration) {
+    let reading = format!("Instant({tv_sec}.{tv_nsec:09} s monotonic, ");
+    let ago = preview
+        .strip_prefix(&reading)
+        .and_then(|rest| rest.strip_suffix(" s ago)"))
+        .unwrap_or_else(|| panic!("{preview:?} is not {reading}… s ago)"));
+    let (whole, millis) = ago.split_once('.').unwrap_or_else(|| panic!("{ago}"));
+    assert_eq!(millis.len(), 3, "{preview}");
+    let ago = Duration::from_millis(
+        whole.parse::<u64>().unwrap() * 1000 + millis.parse::<u64>().unwrap(),
+    );
+    assert!(
+        ago >= Duration::from_secs(90) && ago <= Duration::from_secs(90) + window,
+        "{preview}: not between 90 s and 90 s + {window:?}"
+    );
+}
+
+#[test]
+fn service_values_preview_as_their_debug_text() {
+    let (demo, window) = services();
+    let s = demo.session();
+    let handle = handle_frame(&s);
+    let locals = handle.locals().unwrap();
+    let got: Vec<String> = locals
+        .iter()
+        .filter(|v| v.name() != "started")
+        .map(line)
+        .collect();
+    assert_eq!(got, SERVICE_LOCALS);
+    let started = handle.local("started").unwrap();
+    assert_eq!(started.type_name(), "Instant");
+    let raw: Vec<(String, u64)> = started
+        .all_children()
+        .unwrap()
+        .iter()
+        .map(|k| (k.name().to_string(), k.fetch::<u64>().unwrap()))
+        .collect();
+    let [(sec_name, tv_sec), (nsec_name, tv_nsec)] = &raw[..] else {
+        panic!("{raw:?}")
+    };
+    assert_eq!(
+        (sec_name.as_str(), nsec_name.as_str()),
+        ("tv_sec", "tv_nsec")
+    );
+    assert_started(started.preview(), *tv_sec, *tv_nsec, window);
+}
+
+#[test]
+fn service_values_expand_and_fetch_exactly() {
+    let (demo, _) = services();
+    let s = demo.session();
+    let handle = handle_frame(&s);
+    let local = |n: &str| handle.local(n).unwrap();
+    // Platform strings: text when UTF-8, else the very bytes.
+    assert_eq!(local("path").fetch::<Vec<u8>>().unwrap(), b"/tmp/a\xFFb");
+    assert_eq!(
+        local("name").fetch::<Vec<u8>>().unwrap(),
+        b"caf\xC3\xA9 \xE2\x82"
+    );
+    assert_eq!(local("plain").fetch::<String>().unwrap(), "/etc/hosts");
+    assert!(
+        local("path").fetch::<String>().is_err(),
+        "never a string with bytes replaced"
+    );
+    // The expression language counts and compares them as text.
+    assert_eq!(handle.eval("path.len()").unwrap().preview(), "8");
+    assert_eq!(
+        handle.eval("plain == \"/etc/hosts\"").unwrap().preview(),
+        "true"
+    );
+    // Patterns: the pattern itself, and where it is kept.
+    assert_eq!(local("route").fetch::<String>().unwrap(), r"^/up\w+$");
+    assert_eq!(
+        kids(&local("route")),
+        [r#"pattern: Arc<str> = "^/up\\w+$""#]
+    );
+    assert_eq!(
+        local("routes").fetch::<Vec<String>>().unwrap(),
+        [r"^/a", r"^/b\d"]
+    );
+    assert_eq!(
+        local("url").fetch::<String>().unwrap(),
+        "https://user@example.com:8443/api/v1?q=1#top"
+    );
+    // Addresses: their text, and the fields it was read from.
+    assert_eq!(local("peer").fetch::<String>().unwrap(), "[::1]:443");
+    assert_eq!(
+        kids(&local("scoped")),
+        [
+            "ip: Ipv6Addr = fe80::1",
+            "port: u16 = 22",
+            "flowinfo: u32 = 0",
+            "scope_id: u32 = 2"
+        ]
+    );
+    assert_eq!(kids(&local("v4")), ["octets: [u8; 4] = [127, 0, 0, 1]"]);
+    // Date-times: RFC 3339 text.
+    assert_eq!(
+        local("at_minus").fetch::<String>().unwrap(),
+        "2025-12-03T11:35:08.123456789-05:30"
+    );
+    assert_eq!(
+        local("wall").fetch::<String>().unwrap(),
+        "SystemTime(2025-12-03T17:05:08.123456789Z)"
+    );
+    assert_eq!(
+        kids(&local("stamp")),
+        [
+            "datetime: NaiveDateTime = 2025-12-03T17:05:08.123456789",
+            "offset: Utc = Utc"
+        ]
+    );
+    // http: the URI's text; every header in order, a name twice if it was
+    // appended to.
+    assert_eq!(
+        local("uri").fetch::<String>().unwrap(),
+        "https://example.com:8443/api/v1?x=1"
+    );
+    assert_eq!(
+        kids(&local("headers")),
+        [
+            r#""content-type": HeaderValue = "application/json""#,
+            r#""accept": HeaderValue = "text/html""#,
+            r#""accept": HeaderValue = "*/*""#,
+            r#""x-request-id": HeaderValue = "42""#,
+        ]
+    );
+    assert_eq!(
+        local("headers").fetch::<Vec<(String, String)>>().unwrap(),
+        [
+            ("content-type", "application/json"),
+            ("accept", "text/html"),
+            ("accept", "*/*"),
+            ("x-request-id", "42"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+    );
+    assert_eq!(handle.eval("headers.len()").unwrap().preview(), "4");
+}
+
+/// The same values in `pmdb report --json`, the preview each local has.
+#[test]
+fn service_values_in_the_json_report() {
+    let (demo, window) = services();
+    let r = report_json(&[demo.socket.to_str().unwrap()], &[]);
+    let frame = r["threads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["frames"].as_array().unwrap())
+        .find(|f| {
+            f["function"]
+                .as_str()
+                .is_some_and(|n| n.ends_with("::handle"))
+        })
+        .expect("the handle frame");
+    let locals = frame["locals"].as_array().unwrap();
+    let got: Vec<String> = locals
+        .iter()
+        .filter(|l| l["name"] != "started")
+        .map(|l| {
+            format!(
+                "{}: {} = {}",
+                l["name"].as_str().unwrap(),
+                l["type"].as_str().unwrap(),
+                l["value"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(got, SERVICE_LOCALS);
+    let started = locals.iter().find(|l| l["name"] == "started").unwrap();
+    let field = |name: &str| -> u64 {
+        started["children"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .and_then(|c| c["value"].as_str()?.parse().ok())
+            .unwrap_or_else(|| panic!("{started}"))
+    };
+    assert_started(
+        started["value"].as_str().unwrap(),
+        field("tv_sec"),
+        field("tv_nsec"),
+        window,
     );
 }
