@@ -169,7 +169,8 @@ unsafe extern "C" fn visit(
     data: *mut libc::c_void,
 ) -> libc::c_int {
     // SAFETY: `dl_iterate_phdr` passes a valid `info` whose `dlpi_phdr` points
-    // to `dlpi_phnum` program headers, and `data` is our `Vec<Object>`.
+    // to `dlpi_phnum` program headers, and `data` is our `Vec<Object>`; a
+    // `PT_NOTE` segment's bytes are mapped and readable (see below).
     unsafe {
         let out = &mut *(data as *mut Vec<Object>);
         let info = &*info;
@@ -184,6 +185,7 @@ unsafe extern "C" fn visit(
         let phdrs = std::slice::from_raw_parts(info.dlpi_phdr, info.dlpi_phnum as usize);
         let mut segments = Vec::new();
         let mut eh_frame_hdr = None;
+        let mut build_id = None;
         for ph in phdrs {
             let start = bias.wrapping_add(ph.p_vaddr);
             match ph.p_type {
@@ -191,6 +193,13 @@ unsafe extern "C" fn visit(
                     segments.push((start, start + ph.p_memsz, ph.p_flags & libc::PF_X != 0))
                 }
                 libc::PT_GNU_EH_FRAME => eh_frame_hdr = Some((start, ph.p_memsz)),
+                // A note segment lies in the object's first, read-only
+                // load segment, mapped while the object is loaded (the
+                // loader's lock is held during the callback).
+                libc::PT_NOTE if build_id.is_none() => {
+                    let notes = std::slice::from_raw_parts(start as *const u8, ph.p_memsz as usize);
+                    build_id = engine::hosts::coredump::build_id_in_notes(notes);
+                }
                 _ => {}
             }
         }
@@ -200,7 +209,7 @@ unsafe extern "C" fn visit(
             bias,
             segments,
             eh_frame_hdr,
-            build_id: None,
+            build_id,
         });
     }
     0

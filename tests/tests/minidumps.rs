@@ -83,6 +83,55 @@ fn the_agents_minidump_reads_back_with_the_stacks_locals() {
     // Small: stacks, not the heap.
     let len = std::fs::metadata(&dump).unwrap().len();
     assert!(len < 256 * 1024, "{len} bytes");
+    // The program's module carries its build-id, which rust-minidump's
+    // reader turns into the debug id Sentry and Breakpad compute.
+    let demo = bin("demo");
+    let (code_id, debug_id) = module_ids(&dump, &demo);
+    let build_id = build_id_of(&demo);
+    assert_eq!(code_id, hex(&build_id));
+    assert_eq!(debug_id, breakpad_debug_id(&build_id));
+}
+
+/// The code id and the Breakpad-style debug id rust-minidump reads for the
+/// module mapped from `file`.
+fn module_ids(dump: &Path, file: &Path) -> (String, String) {
+    use minidump::Module;
+    let md = minidump::Minidump::read_path(dump).expect("rust-minidump reads it");
+    let modules: minidump::MinidumpModuleList = md.get_stream().expect("a module list");
+    let m = modules
+        .iter()
+        .find(|m| Path::new(&*m.code_file()) == file)
+        .unwrap_or_else(|| panic!("no module {} in {}", file.display(), dump.display()));
+    (
+        m.code_identifier().expect("a code id").to_string(),
+        m.debug_identifier()
+            .expect("a debug id")
+            .breakpad()
+            .to_string(),
+    )
+}
+
+/// The GNU build-id of an ELF file.
+fn build_id_of(file: &Path) -> Vec<u8> {
+    use object::Object;
+    let bytes = std::fs::read(file).unwrap();
+    let elf = object::File::parse(&*bytes).unwrap();
+    elf.build_id().unwrap().expect("a build-id").to_vec()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Breakpad's debug id of an ELF build-id: its first 16 bytes as a GUID
+/// (the first three fields little-endian), then the age, 0.
+fn breakpad_debug_id(id: &[u8]) -> String {
+    let b = id;
+    let guid = [
+        b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13],
+        b[14], b[15],
+    ];
+    guid.iter().map(|b| format!("{b:02X}")).collect::<String>() + "0"
 }
 
 #[test]
