@@ -25,6 +25,8 @@ pub struct Engine {
     /// More roots of separate debug files (`--debug-dir`).
     debug_roots: Vec<PathBuf>,
     shared_dwarf: shared_dwarf::Cache,
+    /// Shared objects' frames named by their symbol tables only.
+    libraries_by_symbol: bool,
     symbol_tables: Mutex<HashMap<String, Arc<SymbolTable>>>,
     /// Lookup address → its logical frames, shared by every thread.
     symbolized: Symbolized,
@@ -45,6 +47,7 @@ impl Engine {
             debug_file: None,
             debug_roots: Vec::new(),
             shared_dwarf: Default::default(),
+            libraries_by_symbol: false,
             symbol_tables: Default::default(),
             symbolized: Default::default(),
             tasks: Default::default(),
@@ -60,6 +63,15 @@ impl Engine {
     /// Looks for separate debug files under these roots too.
     pub fn with_debug_roots(mut self, roots: Vec<PathBuf>) -> Engine {
         self.debug_roots = roots;
+        self
+    }
+
+    /// Names frames in shared objects (libc, …) by their symbol tables
+    /// alone, never reading their DWARF: for a front that shows only the
+    /// program's own frames (`pmdb test`), where libc's debug file (often
+    /// compressed) would be read for two frames nobody sees.
+    pub fn with_libraries_by_symbol(mut self) -> Engine {
+        self.libraries_by_symbol = true;
         self
     }
 
@@ -122,8 +134,12 @@ impl Engine {
         &self.tasks
     }
 
-    /// The DWARF frames at runtime addresses in a shared object.
+    /// The DWARF frames at runtime addresses in a shared object (none when
+    /// it is named by symbol only).
     pub fn shared_frames(&self, object: &Object, addrs: &[u64]) -> Vec<Vec<Located>> {
+        if self.libraries_by_symbol {
+            return vec![Vec::new(); addrs.len()];
+        }
         shared_dwarf::frames(&self.shared_dwarf, &self.debug_roots, object, addrs)
     }
 

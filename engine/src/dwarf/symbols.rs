@@ -155,7 +155,9 @@ type LineAt = (Option<String>, Option<u32>, Option<u32>);
 
 /// For each address, the chain of subprogram and inlined-call DIEs holding
 /// it, outermost first. One walk of the unit, stopped once every address
-/// has left the function that holds it.
+/// has left the function that holds it. The inlined calls inside a
+/// function or call that holds none of the addresses lie within its
+/// ranges, so hold none either: their attributes are skipped unread.
 fn call_chains<R: Reader<Offset = usize>>(
     dwarf: &gimli::Dwarf<R>,
     unit: &gimli::Unit<R>,
@@ -166,6 +168,9 @@ fn call_chains<R: Reader<Offset = usize>>(
     let Ok(mut entries) = unit.entries_raw(None) else {
         return chains;
     };
+    // The depth of a function or call that holds no address, while its
+    // subtree is being read.
+    let mut holds_none: Option<isize> = None;
     while !entries.is_empty() {
         let depth = entries.next_depth();
         let offset = entries.next_offset();
@@ -173,6 +178,9 @@ fn call_chains<R: Reader<Offset = usize>>(
             break;
         };
         let Some(abbrev) = abbrev else { continue };
+        if holds_none.is_some_and(|d| depth <= d) {
+            holds_none = None;
+        }
         // Leaving the innermost DIE that holds an address places it: no
         // sibling or later DIE can hold it too.
         for (chain, done) in chains.iter().zip(done.iter_mut()) {
@@ -184,7 +192,9 @@ fn call_chains<R: Reader<Offset = usize>>(
             break;
         }
         let tag = abbrev.tag();
-        if tag != gimli::DW_TAG_subprogram && tag != gimli::DW_TAG_inlined_subroutine {
+        // (A function nested in another is not within its ranges.)
+        let skipped = holds_none.is_some() && tag == gimli::DW_TAG_inlined_subroutine;
+        if skipped || tag != gimli::DW_TAG_subprogram && tag != gimli::DW_TAG_inlined_subroutine {
             if entries.skip_attributes(abbrev.attributes()).is_err() {
                 break;
             }
@@ -218,6 +228,12 @@ fn call_chains<R: Reader<Offset = usize>>(
             },
         );
         let Some(ranges) = ranges else { break };
+        let mut holds = false;
+        for (&a, done) in addrs.iter().zip(&done) {
+            if !*done && ranges.iter().any(|r| r.begin <= a && a < r.end) {
+                holds = true;
+            }
+        }
         for ((chain, done), &a) in chains.iter_mut().zip(&done).zip(addrs) {
             let nests = if tag == gimli::DW_TAG_subprogram {
                 chain.is_empty()
@@ -228,6 +244,7 @@ fn call_chains<R: Reader<Offset = usize>>(
                 chain.push(call);
             }
         }
+        holds_none = if holds { None } else { Some(depth) };
     }
     chains
 }

@@ -67,6 +67,9 @@ pub struct Options {
     pub debug_dirs: Vec<std::path::PathBuf>,
     /// Environment variables set for the program (the rest is pmdb's).
     pub env: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    /// Frames in shared objects (libc) named by their symbol tables only,
+    /// their DWARF never read ([`Engine::with_libraries_by_symbol`]).
+    pub libraries_by_symbol: bool,
 }
 
 /// How the program ended.

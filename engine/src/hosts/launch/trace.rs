@@ -39,6 +39,10 @@ const MAX_FRAMES: usize = 512;
 /// `si_code` of a signal the kernel raised for a fault.
 const SI_KERNEL: i32 = 0x80;
 
+/// How many bytes of a thread's name the kernel keeps (`TASK_COMM_LEN`
+/// less the NUL): a shorter `comm` is the whole name std gave it.
+const COMM_KEPT: usize = 15;
+
 /// What pmdb knows of one traced thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
@@ -113,13 +117,17 @@ pub struct Tracee {
     /// again right away, it is the program dying of it (std's SIGSEGV
     /// handler puts the default back and returns to the faulting write).
     let_through: Option<(Tid, i32, u64)>,
+    /// The program has been let go from its first instruction.
+    started: bool,
     /// Keeps a `Tracee` on the thread that traces (ptrace is per thread).
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Tracee {
     /// Starts `command` (its program, then its arguments) traced from its
-    /// first instruction, and lets it run.
+    /// first instruction, held there until the first [`Tracee::run_on`]
+    /// (so what pmdb says of it, [`Tracee::notes`], comes before anything
+    /// the program writes).
     pub fn start(command: &[OsString], options: Options) -> Result<Tracee, LaunchError> {
         Tracee::start_writing_to(command, options, None)
     }
@@ -162,6 +170,7 @@ impl Tracee {
             let_go: Vec::new(),
             forks: Vec::new(),
             let_through: None,
+            started: false,
             _not_send: std::marker::PhantomData,
         };
         tracee.threads.insert(
@@ -172,7 +181,6 @@ impl Tracee {
             },
         );
         tracee.arm(pid, true);
-        tracee.go(pid, 0)?;
         Ok(tracee)
     }
 
@@ -197,6 +205,10 @@ impl Tracee {
 
     /// Runs the program until it stops or ends.
     pub fn run_on(&mut self) -> Result<Event, LaunchError> {
+        if !self.started {
+            self.started = true;
+            self.go(self.pid, 0)?;
+        }
         if self.held.is_some() {
             self.resume()?;
         }
@@ -372,7 +384,11 @@ impl Tracee {
     /// The first stop of a thread or process pmdb has not seen run.
     fn first_stop(&mut self, tid: Tid) {
         self.forks.retain(|&f| f != tid);
-        let tgid = sys::thread_group(tid).unwrap_or(tid);
+        // A thread whose clone event came first is known already.
+        let tgid = match self.threads.get(&tid) {
+            Some(t) if t.slot == Slot::Starting => t.tgid,
+            _ => sys::thread_group(tid).unwrap_or(tid),
+        };
         if self.procs.contains_key(&tgid) && tgid != tid {
             self.threads.insert(
                 tid,
@@ -596,6 +612,7 @@ impl Tracee {
             .collect::<Vec<_>>()
             .join("\n");
         let debug_dirs = self.options.debug_dirs.clone();
+        let by_symbol = self.options.libraries_by_symbol;
         let proc = self.procs.get_mut(&tgid);
         if let Some(Proc {
             engine: Some((seen, engine)),
@@ -605,8 +622,11 @@ impl Tracee {
         {
             return engine.clone();
         }
-        let engine =
-            Arc::new(Engine::new(Arc::new(Launched::new(tgid))).with_debug_roots(debug_dirs));
+        let mut engine = Engine::new(Arc::new(Launched::new(tgid))).with_debug_roots(debug_dirs);
+        if by_symbol {
+            engine = engine.with_libraries_by_symbol();
+        }
+        let engine = Arc::new(engine);
         if let Some(p) = proc {
             p.engine = Some((files, engine.clone()));
         }
@@ -646,16 +666,19 @@ impl Tracee {
             if t == tid {
                 crashed_regs = Some(regs);
             }
-            if t != tgid {
+            let name = thread_name(tgid, t);
+            // Only a name of the kernel's full 15 bytes may have been cut.
+            if t != tgid && name.len() >= COMM_KEPT {
                 pointers.push((t as u64, regs.fs_base));
             }
             threads.push(Thread {
                 id: t as u64,
-                name: thread_name(tgid, t),
+                name,
                 stack: Stack::Regs(Box::new(crate::memory::process::dwarf_regs(&regs))),
             });
         }
-        // The kernel keeps 15 bytes of a name; std's own copy is whole.
+        // The kernel keeps 15 bytes of a name; std's own copy is whole
+        // (read from memory only where the kernel's may be cut).
         let mut names = crate::hosts::coredump::names::from_memory(&engine, &pointers);
         for th in &mut threads {
             if let Some(name) = names.remove(&th.id) {
