@@ -62,7 +62,11 @@ pub enum Command {
         /// again alone once its binary has reported it failed).
         #[arg(long)]
         tui: bool,
-        /// Arguments for `cargo test`.
+        /// Run `cargo nextest run ARGS…` instead: each test in a process of
+        /// its own, its locals under its output.
+        #[arg(long)]
+        nextest: bool,
+        /// Arguments for `cargo test` (or `cargo nextest run`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },

@@ -51,8 +51,9 @@ fn main() {
             json,
             depth,
             tui,
+            nextest,
             args,
-        } => debugger_tui::cargo_test::test(&args, json.as_deref(), depth, tui),
+        } => debugger_tui::cargo_test::test(driver(nextest), &args, json.as_deref(), depth, tui),
         cli::Command::TestRunner { command } => {
             let depth = std::env::var(debugger_tui::cargo_test::DEPTH)
                 .ok()
@@ -141,13 +142,14 @@ fn finish(result: anyhow::Result<i32>) -> ! {
     }
 }
 
-/// `pmdb test [--json FILE] [--depth N] [--tui] [CARGO TEST ARGS…]`: pmdb's
-/// options first, everything from the first other argument on is cargo's,
-/// as given.
+/// `pmdb test [--json FILE] [--depth N] [--tui] [--nextest] [CARGO TEST
+/// ARGS…]`: pmdb's options first, everything from the first other argument
+/// on is cargo's (or nextest's), as given.
 fn test(args: &[std::ffi::OsString]) -> anyhow::Result<i32> {
     let mut json = None;
     let mut depth = 1;
     let mut tui = false;
+    let mut nextest = false;
     let mut i = 0;
     while i < args.len() {
         let a = args[i].to_string_lossy();
@@ -158,6 +160,11 @@ fn test(args: &[std::ffi::OsString]) -> anyhow::Result<i32> {
         match a.as_ref() {
             "--tui" => {
                 tui = true;
+                i += 1;
+                continue;
+            }
+            "--nextest" => {
+                nextest = true;
                 i += 1;
                 continue;
             }
@@ -172,7 +179,16 @@ fn test(args: &[std::ffi::OsString]) -> anyhow::Result<i32> {
         }
         i += 2;
     }
-    debugger_tui::cargo_test::test(&args[i..], json.as_deref(), depth, tui)
+    debugger_tui::cargo_test::test(driver(nextest), &args[i..], json.as_deref(), depth, tui)
+}
+
+/// The runner `--nextest` names.
+fn driver(nextest: bool) -> debugger_tui::cargo_test::Driver {
+    if nextest {
+        debugger_tui::cargo_test::Driver::Nextest
+    } else {
+        debugger_tui::cargo_test::Driver::CargoTest
+    }
 }
 
 /// The TUI on `endpoint`, or with `--batch`/`-c` the commands (from -c,

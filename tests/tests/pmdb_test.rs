@@ -3,7 +3,8 @@
 //! by a panic under its section, nothing for passing tests or expected
 //! panics, one line for a failed doc test (why it has no locals), `--json`
 //! with one entry per failed test, and `--release` (no debug info: frames
-//! by symbol, and why there are no locals).
+//! by symbol, and why there are no locals); and `pmdb test --nextest`
+//! under the real `cargo nextest run`, each test a process of its own.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -212,4 +213,172 @@ fn a_passing_run_is_cargo_tests_own() {
     assert_eq!(plain_code, 0);
     assert_eq!(code, 0, "{err}");
     assert_eq!(steady(&out), steady(&plain_out));
+}
+
+/// `PROGRAM ARGS…` in the crate as `in_crate` runs it, for nextest: one
+/// test at a time (so its order is the sorted one); nextest writes
+/// everything to stderr.
+fn nextest_in_crate(program: &std::path::Path, args: &[&str]) -> (i32, String) {
+    let target = target_dir().join("failing-tests");
+    let out = Command::new(program)
+        .args(args)
+        .args(["--no-fail-fast", "--test-threads", "1"])
+        .current_dir(crate_dir())
+        .env("CARGO_TARGET_DIR", target)
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("CARGO_TERM_COLOR")
+        .env_remove("NEXTEST_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// nextest's report as `steady` reads it: from its first rule on (what
+/// cargo printed before, building or waiting for a lock another test
+/// holds, left out), its indent of each test's output taken off (so
+/// pmdb's blocks start their lines), its run id and timings made steady.
+fn nextest_steady(text: &str) -> String {
+    let lines: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("────"))
+        .map(|l| {
+            let l = l.strip_prefix("    ").unwrap_or(l);
+            let l = match (l.find(" run ID "), l.find(" with nextest profile")) {
+                (Some(a), Some(b)) if a < b => format!("{} run ID ID{}", &l[..a], &l[b..]),
+                _ => l.to_string(),
+            };
+            // `[   0.014s]`, a test's or the run's time.
+            match (l.find('['), l.find("s] ")) {
+                (Some(a), Some(b)) if a < b && l[a + 1..b].trim().parse::<f64>().is_ok() => {
+                    format!("{}[T]{}", &l[..a], &l[b + 2..])
+                }
+                _ => l,
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    steady(&lines)
+}
+
+#[test]
+fn nextest_runs_each_test_alone_and_shows_its_locals() {
+    let cargo = PathBuf::from(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    let (plain_code, plain) = nextest_in_crate(&cargo, &["nextest", "run"]);
+    let dir = TempDir::new("pmdb-nextest");
+    let json = dir.0.join("failures.json");
+    let pmdb = bin("pmdb");
+    let (code, out) = nextest_in_crate(
+        &pmdb,
+        &["test", "--json", json.to_str().unwrap(), "--nextest"],
+    );
+    // nextest's own exit status for failed tests.
+    assert_eq!(plain_code, 100, "{plain}");
+    assert_eq!(code, plain_code, "{out}");
+    // The one line nextest adds: the runner it was given.
+    let runner = format!(
+        "info: using target runner `{} test-runner --` defined by environment variable \
+         `CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER`\n",
+        pmdb.display()
+    );
+    assert_eq!(out.matches(&runner).count(), 1, "{out}");
+    let out = nextest_steady(&out.replacen(&runner, "", 1));
+    assert_eq!(without_blocks(&out), nextest_steady(&plain));
+    assert!(
+        out.contains("FAIL [T] (1/7) failing-tests tests::assert_eq_on_locals\n"),
+        "{out}"
+    );
+    // The same blocks as under `cargo test`: each test alone in its
+    // process, where the harness printed no section for it (nextest runs
+    // it with --nocapture), the block goes before its `test result:` line.
+    assert_eq!(
+        block(&out, "tests::assert_eq_on_locals"),
+        "---- tests::assert_eq_on_locals locals (pmdb) ----\n\
+         \x20 #8   failing_tests::tests::check_total at src/lib.rs:29\n\
+         \x20       prices: &[u32] = [3, 4]\n\
+         \x20       expected: u32 = 8\n\
+         \x20       got: u32 = 7\n\
+         \x20       left_val: &u32 = 7\n\
+         \x20       right_val: &u32 = 8\n\
+         \x20       kind: AssertKind = Eq\n\
+         \x20 #9   failing_tests::tests::assert_eq_on_locals at src/lib.rs:36\n\
+         \x20       prices: Vec<u32> = [3, 4]\n\
+         \x20       expected: u32 = 8\n"
+    );
+    let placed = format!(
+        "failures:\n    tests::assert_eq_on_locals\n\n{}\ntest result: FAILED.",
+        block(&out, "tests::assert_eq_on_locals")
+    );
+    assert!(out.contains(&placed), "{out}");
+    assert_eq!(
+        block(&out, "tests::unwrap_on_err"),
+        "---- tests::unwrap_on_err locals (pmdb) ----\n\
+         \x20 #8   failing_tests::tests::unwrap_on_err at src/lib.rs:43\n\
+         \x20       input: &str = \"12x\"\n\
+         \x20       parsed: Result<u32, String> = Err(\"invalid digit found in string\")\n"
+    );
+    assert_eq!(
+        block(&out, "tests::should_panic_with_another_message"),
+        "---- tests::should_panic_with_another_message locals (pmdb) ----\n\
+         \x20 #6   failing_tests::tests::should_panic_with_another_message at src/lib.rs:60\n\
+         \x20       size: i32 = 3\n"
+    );
+    assert_eq!(
+        block(&out, "budget_is_kept"),
+        "---- budget_is_kept locals (pmdb) ----\n\
+         \x20 #6   integration::budget_is_kept at tests/integration.rs:7\n\
+         \x20       budget: u32 = 5\n\
+         \x20       spent: u32 = 7\n"
+    );
+    // Passing tests and the expected panic: nothing.
+    assert_eq!(out.matches("locals (pmdb)").count(), 4, "{out}");
+
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let tests: Vec<&str> = entries
+        .iter()
+        .map(|e| e["test"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tests,
+        [
+            "tests::assert_eq_on_locals",
+            "tests::should_panic_with_another_message",
+            "tests::unwrap_on_err",
+            "budget_is_kept",
+        ]
+    );
+    assert_eq!(entries[3]["crash"]["message"], "spent 7 of 5");
+    let frame = entries[0]["threads"][0]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function"] == "failing_tests::tests::check_total")
+        .unwrap();
+    assert_eq!(frame["locals"][2]["name"], "got");
+    assert_eq!(frame["locals"][2]["value"], "7");
+}
+
+#[test]
+fn nextest_and_the_tui_do_not_go_together() {
+    let out = Command::new(bin("pmdb"))
+        .args(["test", "--nextest", "--tui"])
+        .current_dir(crate_dir())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "pmdb: --tui does not work with --nextest: nextest captures each test's terminal \
+         (run `pmdb test --tui` instead)\n"
+    );
 }

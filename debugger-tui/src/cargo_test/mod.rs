@@ -33,8 +33,29 @@ pub const DEPTH: &str = "PMDB_TEST_DEPTH";
 /// so only one TUI opens in the whole run.
 pub const TUI: &str = "PMDB_TEST_TUI";
 
-/// Runs `cargo test ARGS…`; returns cargo's exit code.
-pub fn test(args: &[OsString], json: Option<&Path>, depth: u32, tui: bool) -> anyhow::Result<i32> {
+/// Which runner of cargo's runs the tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driver {
+    /// `cargo test`: each test binary once, its tests on threads.
+    CargoTest,
+    /// `cargo nextest run`: each test in a process of its own.
+    Nextest,
+}
+
+/// Runs `cargo test ARGS…` (or `cargo nextest run ARGS…`); returns its
+/// exit code.
+pub fn test(
+    driver: Driver,
+    args: &[OsString],
+    json: Option<&Path>,
+    depth: u32,
+    tui: bool,
+) -> anyhow::Result<i32> {
+    if tui && driver == Driver::Nextest {
+        anyhow::bail!(
+            "--tui does not work with --nextest: nextest captures each test's terminal (run `pmdb test --tui` instead)"
+        );
+    }
     let me = std::env::current_exe().context("cannot find pmdb's own executable")?;
     let me = me
         .to_str()
@@ -52,8 +73,11 @@ pub fn test(args: &[OsString], json: Option<&Path>, depth: u32, tui: bool) -> an
     );
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(&cargo);
-    cmd.arg("test")
-        .args(args)
+    match driver {
+        Driver::CargoTest => cmd.arg("test"),
+        Driver::Nextest => cmd.args(["nextest", "run"]),
+    };
+    cmd.args(args)
         .env(&runner_var, format!("{me} test-runner --"))
         .env(DEPTH, depth.to_string());
     let scratch = std::env::temp_dir().join(format!("pmdb-test-{}", std::process::id()));
@@ -109,7 +133,8 @@ fn merge(dir: &Path) -> anyhow::Result<serde_json::Value> {
 }
 
 /// The target the tests are built for: `--target T` among the arguments
-/// (before a `--`), else the host's.
+/// (before a `--`), else cargo's `CARGO_BUILD_TARGET`, else the host's,
+/// which is the one pmdb was built for (pmdb runs on x86-64 Linux only).
 fn target(args: &[OsString]) -> anyhow::Result<String> {
     let mut it = args.iter().map(|a| a.to_string_lossy());
     while let Some(a) = it.next() {
@@ -126,12 +151,40 @@ fn target(args: &[OsString]) -> anyhow::Result<String> {
             return Ok(t.to_string());
         }
     }
-    let out = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
-        .arg("-vV")
-        .output()
-        .context("cannot run rustc -vV to learn the host's target")?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
-        .context("rustc -vV names no host")
+    if let Some(t) = std::env::var_os("CARGO_BUILD_TARGET").filter(|t| !t.is_empty()) {
+        return Ok(t.to_string_lossy().into_owned());
+    }
+    Ok(env!("PMDB_BUILT_FOR").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target;
+
+    #[test]
+    fn the_target_is_the_argument_else_the_host() {
+        let args = |a: &[&str]| {
+            a.iter()
+                .map(Into::into)
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        assert_eq!(
+            target(&args(&[
+                "--release",
+                "--target",
+                "aarch64-unknown-linux-gnu"
+            ]))
+            .unwrap(),
+            "aarch64-unknown-linux-gnu"
+        );
+        assert_eq!(
+            target(&args(&["--target=x86_64-unknown-linux-musl"])).unwrap(),
+            "x86_64-unknown-linux-musl"
+        );
+        // After `--` it is the test binary's argument, not cargo's.
+        assert_eq!(
+            target(&args(&["--", "--target", "x"])).unwrap(),
+            env!("PMDB_BUILT_FOR")
+        );
+    }
 }

@@ -30,7 +30,7 @@ struct Panic {
     /// The test it belongs to, from its frames.
     test: Option<String>,
     report: ReportThread,
-    /// The report as JSON, for `--json`.
+    /// The report as JSON, for `--json` (`Null` without it).
     json: serde_json::Value,
 }
 
@@ -153,7 +153,11 @@ fn of_the_toolchain(function: &str) -> bool {
 pub fn run(command: &[OsString], depth: u32) -> anyhow::Result<i32> {
     let first = command.first().context("no test binary to run")?;
     let (path, _) = launch::resolve(first)?;
-    let mut options = Options::default();
+    // Only the test's own frames are shown: libc's are named by symbol.
+    let mut options = Options {
+        libraries_by_symbol: true,
+        ..Options::default()
+    };
     if launch::links_agent(&path) {
         options.env.push(("PMDB_MODE".into(), "off".into()));
     }
@@ -175,11 +179,12 @@ pub fn run(command: &[OsString], depth: u32) -> anyhow::Result<i32> {
             .name("pmdb-test-output".into())
             .spawn(move || pass_through(read_end, &*caught))?
     };
+    let json = std::env::var_os(super::JSON_DIR).is_some();
     let exit = loop {
         match tracee.run_on()? {
             Event::Exited(exit) => break exit,
             Event::Stopped(stop) => {
-                if let Ok(c) = capture(&stop, depth) {
+                if let Ok(c) = capture(&stop, depth, json) {
                     caught.all.lock().unwrap_or_else(|p| p.into_inner()).push(c);
                 }
                 tracee.resume()?;
@@ -252,16 +257,22 @@ fn tui_on_first_failure(
     }
 }
 
-/// Walks the panicking thread of a stop.
-fn capture(stop: &launch::Stop, depth: u32) -> anyhow::Result<Panic> {
+/// Walks the panicking thread of a stop (and with `json`, its report as
+/// JSON too).
+fn capture(stop: &launch::Stop, depth: u32, json: bool) -> anyhow::Result<Panic> {
     let (session, _) = stop.serve_crashed_thread()?;
     let crash = session.crash()?;
     let report = walk(&session, depth)?
         .into_iter()
         .next()
         .context("no thread")?;
-    let mut json = Vec::new();
-    crate::report::write_json(&session, depth, None, &mut json)?;
+    let json = if json {
+        let mut out = Vec::new();
+        crate::report::write_json(&session, depth, None, &mut out)?;
+        serde_json::from_slice(&out)?
+    } else {
+        serde_json::Value::Null
+    };
     let user: Vec<&str> = report
         .frames
         .iter()
@@ -273,7 +284,7 @@ fn capture(stop: &launch::Stop, depth: u32) -> anyhow::Result<Panic> {
         thread: crash.thread,
         test: harness::test_name(&user),
         report,
-        json: serde_json::from_slice(&json)?,
+        json,
     })
 }
 
