@@ -75,6 +75,11 @@ impl Engine {
         self
     }
 
+    /// Whether shared objects' frames are named by symbol only.
+    pub fn libraries_by_symbol(&self) -> bool {
+        self.libraries_by_symbol
+    }
+
     /// The process's memory.
     pub fn mem(&self) -> &Memory {
         &self.mem

@@ -102,24 +102,24 @@ fn locate(engine: &Engine, dbg: &DebugInfo, pcs: &[u64]) -> Vec<Vec<Located>> {
         .map(|&pc| tables.object_of(pc).filter(|o| !o.main))
         .collect();
     let probes: Vec<u64> = pcs.iter().map(|pc| pc.wrapping_sub(dbg.bias)).collect();
-    let (mut exe, mut shared) = std::thread::scope(|scope| {
-        let helper = std::thread::Builder::new()
-            .name("pmdb-agent-symbols".into())
-            .spawn_scoped(scope, || shared_frames(engine, pcs, &libs));
-        // Shared objects' addresses stand as 0 here: no unit covers 0
-        // (ranges at 0 are dropped code and ignored), so they stay empty.
-        let in_exe: Vec<u64> = probes
-            .iter()
-            .zip(&libs)
-            .map(|(&p, lib)| if lib.is_none() { p } else { 0 })
-            .collect();
-        let exe = dbg.locate(&in_exe);
-        let shared = match helper {
-            Ok(h) => h.join().unwrap_or_default(),
-            Err(_) => shared_frames(engine, pcs, &libs),
-        };
-        (exe, shared)
-    });
+    // No shared object's DWARF to read: no second thread to start.
+    let (mut exe, mut shared) = if engine.libraries_by_symbol() || libs.iter().all(Option::is_none)
+    {
+        let shared = shared_frames(engine, pcs, &libs);
+        (dbg.locate(&probes_in_exe(&probes, &libs)), shared)
+    } else {
+        std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("pmdb-agent-symbols".into())
+                .spawn_scoped(scope, || shared_frames(engine, pcs, &libs));
+            let exe = dbg.locate(&probes_in_exe(&probes, &libs));
+            let shared = match helper {
+                Ok(h) => h.join().unwrap_or_default(),
+                Err(_) => shared_frames(engine, pcs, &libs),
+            };
+            (exe, shared)
+        })
+    };
     // Functions DWARF names only plainly (C code, crates built with line
     // tables only) take their full name from the symbol table.
     let plain: Vec<u64> = (0..pcs.len())
@@ -159,6 +159,17 @@ fn locate(engine: &Engine, dbg: &DebugInfo, pcs: &[u64]) -> Vec<Vec<Located>> {
         out.push(logical);
     }
     out
+}
+
+/// The executable's lookup addresses, shared objects' standing as 0: no
+/// unit covers 0 (ranges at 0 are dropped code and ignored), so they stay
+/// empty.
+fn probes_in_exe(probes: &[u64], libs: &[Option<&Object>]) -> Vec<u64> {
+    probes
+        .iter()
+        .zip(libs)
+        .map(|(&p, lib)| if lib.is_none() { p } else { 0 })
+        .collect()
 }
 
 /// The DWARF frames of every address in a shared object, one lookup per object.
