@@ -4,7 +4,9 @@
 # binary built first, then `cargo test` and `pmdb test` each run RUNS times
 # (default 5) after one warm-up, warm (binaries built, files cached).
 # Prints each run's wall time and the medians; the target is pmdb test at
-# most twice cargo test's wall time.
+# most twice cargo test's wall time. Where cargo-nextest is installed,
+# `pmdb test --nextest` against `cargo nextest run` too (a process per
+# test: a hundred runners).
 set -eu
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
@@ -47,8 +49,17 @@ time_one() { # prints the wall seconds of one run of "$@" in the suite
     end=$(date +%s.%N)
     echo "$end - $start" | bc
 }
-for tool in cargo pmdb; do
-    if [ $tool = cargo ]; then cmd="cargo test -q"; else cmd="$pmdb test -q"; fi
+tools="cargo pmdb"
+if cargo nextest --version >/dev/null 2>&1; then
+    tools="$tools nextest pmdb-nextest"
+fi
+for tool in $tools; do
+    case $tool in
+    cargo) cmd="cargo test -q" ;;
+    pmdb) cmd="$pmdb test -q" ;;
+    nextest) cmd="cargo nextest run --no-fail-fast" ;;
+    pmdb-nextest) cmd="$pmdb test --nextest --no-fail-fast" ;;
+    esac
     # shellcheck disable=SC2086
     time_one $cmd >/dev/null
     : >"$suite/$tool.times"
@@ -58,8 +69,10 @@ for tool in cargo pmdb; do
         time_one $cmd >>"$suite/$tool.times"
         n=$((n + 1))
     done
-    echo "$tool test: $(tr '\n' ' ' <"$suite/$tool.times")s, median $(median <"$suite/$tool.times") s"
+    echo "$cmd: $(tr '\n' ' ' <"$suite/$tool.times")s, median $(median <"$suite/$tool.times") s"
 done
-c=$(median <"$suite/cargo.times")
-p=$(median <"$suite/pmdb.times")
-echo "pmdb test / cargo test (medians, warm): $(echo "scale=2; $p / $c" | bc)x (target: at most 2x)"
+ratio() { echo "scale=2; $(median <"$suite/$1.times") / $(median <"$suite/$2.times")" | bc; }
+echo "pmdb test / cargo test (medians, warm): $(ratio pmdb cargo)x (target: at most 2x)"
+case $tools in
+*nextest*) echo "pmdb test --nextest / cargo nextest run (medians, warm): $(ratio pmdb-nextest nextest)x" ;;
+esac
