@@ -558,8 +558,18 @@ fn a_process_killed_while_held_is_said_and_nothing_half_read_is_shown() {
 
 /// `tests/data/c-hang.c` built with cc, with `flags`, in `dir`.
 fn c_program(dir: &std::path::Path, name: &str, flags: &[&str]) -> std::path::PathBuf {
+    c_program_of("c-hang.c", dir, name, flags)
+}
+
+/// `tests/data/SOURCE` built with cc, with `flags`, in `dir`.
+fn c_program_of(
+    source: &str,
+    dir: &std::path::Path,
+    name: &str,
+    flags: &[&str],
+) -> std::path::PathBuf {
     let out = dir.join(name);
-    let source = tests::workspace_root().join("tests/data/c-hang.c");
+    let source = tests::workspace_root().join("tests/data").join(source);
     let status = Command::new("cc")
         .args(flags)
         .arg("-o")
@@ -640,4 +650,92 @@ fn a_terminal_closed_while_attach_holds_the_process_leaves_it_running() {
     assert_untouched(live.pid);
     assert_eq!(live.ask("busy-past 0"), "busy passed 0");
     assert_eq!(live.quit(), ("bye: usr1 1 rt 0/0".into(), exit(3)));
+}
+
+/// A process that starts another program (execve) while pmdb stops it:
+/// `c-execs` execs itself for ever, and each snapshot of it either stops it
+/// whole inside one image, or meets an execve half done (the kernel reports
+/// `PTRACE_EVENT_EXEC` to a tracer that seized it mid-way, or its auxiliary
+/// vector changed under pmdb) and says so in one line. Either way it is left
+/// running, untraced. Snapshots are taken until the execve has been met
+/// (about one in five here).
+#[test]
+fn a_process_that_execs_mid_snapshot_is_said_in_one_line_and_left_running() {
+    let dir = tests::TempDir::new("c-execs");
+    let program = c_program_of("c-execs.c", &dir.0, "c-execs", &["-O0"]);
+    let live = Live::start(&program, &[]);
+    let pid = live.pid;
+    let execed = format!(
+        "pmdb: pid {pid} started another program (execve) while pmdb was stopping it; nothing was read, ask again\n"
+    );
+    let (mut whole, mut met) = (0, 0);
+    while met == 0 {
+        assert!(whole < 500, "no execve met in {whole} snapshots");
+        let out = report_cmd(pid)
+            .args(["--depth", "0"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pmdb");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        match out.status.code() {
+            Some(0) => {
+                assert!(
+                    stdout.starts_with(&format!(
+                        "live snapshot of pid {pid} (c-execs) by ptrace, 1 threads\n"
+                    )),
+                    "{stdout}"
+                );
+                whole += 1;
+            }
+            Some(2) => {
+                assert_eq!((stdout.as_ref(), stderr.as_ref()), ("", execed.as_str()));
+                met += 1;
+            }
+            other => panic!("pmdb report ended with {other:?}: {stderr}"),
+        }
+        // Never left stopped or traced; it goes on exec'ing.
+        assert_untouched(pid);
+    }
+}
+
+/// A 32-bit program: one line saying pmdb reads x86-64 programs only, from
+/// `report` and `attach`, and the program left running (it answers after).
+/// `tests/data/hang32.c` is freestanding, so no 32-bit libc is needed to
+/// build it (`gcc-multilib` costs CI some 12 s to install).
+#[test]
+fn a_32_bit_program_is_refused_in_one_line_and_left_running() {
+    let dir = tests::TempDir::new("hang32");
+    let program = c_program_of(
+        "hang32.c",
+        &dir.0,
+        "hang32",
+        &[
+            "-m32",
+            "-nostdlib",
+            "-static",
+            "-fno-pie",
+            "-no-pie",
+            "-fno-stack-protector",
+            "-g",
+            "-O0",
+        ],
+    );
+    let live = Live::start(&program, &[]);
+    // i386's read(2) is system call 3.
+    in_syscall(live.pid, 3);
+    let line = format!(
+        "pmdb: pid {} runs a 32-bit program (ELF32, i386); pmdb reads x86-64 programs only\n",
+        live.pid
+    );
+    assert_eq!(refused(&mut report_cmd(live.pid)), line);
+    assert_untouched(live.pid);
+    let mut attach = Command::new(bin("pmdb"));
+    attach.args(["attach", &live.pid.to_string(), "--batch"]);
+    assert_eq!(refused(&mut attach), line);
+    assert_untouched(live.pid);
+    let (last, status) = live.quit();
+    assert_eq!((last.as_str(), status.success()), ("bye", true));
 }

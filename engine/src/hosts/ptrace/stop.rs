@@ -13,6 +13,10 @@
 //!   runs again;
 //! - a thread in a job-control stop (the process was stopped by `SIGSTOP`
 //!   or `SIGTSTP` before pmdb came) goes back to that stop when detached;
+//! - a thread seized in the middle of an `execve` stops once the new
+//!   program is in place (`PTRACE_EVENT_EXEC`): the snapshot is refused
+//!   (`SnapshotError::Execed`, as when the auxiliary vector changed
+//!   meanwhile) and that thread detached, to run the new program;
 //! - when pmdb dies (`SIGKILL`, `SIGHUP` of its terminal) or only its
 //!   tracer thread ends, the kernel detaches every tracee itself, with the
 //!   signal a stopped thread had taken still to be delivered: nothing stays
@@ -58,6 +62,9 @@ enum Slot {
     /// In a ptrace stop: `signal` is the one it took on the way
     /// (delivered again on detach), `job` the job-control stop it is in.
     Stopped { signal: i32, job: i32 },
+    /// In the stop that follows an execve it was seized in the middle of
+    /// (`PTRACE_EVENT_EXEC`): another program now, let go without a signal.
+    Execed,
     /// It ended.
     Gone,
     /// It did not stop by the deadline.
@@ -258,6 +265,10 @@ impl Tracer {
             for tid in waiting {
                 if let Some(slot) = self.poll(tid)? {
                     self.slots.insert(tid, slot);
+                    if slot == Slot::Execed {
+                        // Nothing of what was read belongs to the new program.
+                        return Err(SnapshotError::Execed(self.pid));
+                    }
                     progressed = true;
                 }
             }
@@ -310,7 +321,7 @@ impl Tracer {
                 signal: sig,
                 job: 0,
             },
-            libc::PTRACE_EVENT_EXEC => return Err(SnapshotError::Execed(self.pid)),
+            libc::PTRACE_EVENT_EXEC => Slot::Execed,
             libc::PTRACE_EVENT_STOP if is_job_stop(sig) => Slot::Stopped {
                 signal: 0,
                 job: sig,
@@ -329,7 +340,7 @@ impl Tracer {
                 continue;
             };
             match slot {
-                Slot::Gone | Slot::Waiting => {}
+                Slot::Gone | Slot::Waiting | Slot::Execed => {}
                 Slot::Late => out.push(StoppedThread {
                     tid,
                     regs: None,
@@ -357,13 +368,18 @@ impl Tracer {
         out
     }
 
-    /// Lets every stopped thread go, each with the signal it had taken.
-    /// Threads that never stopped are let go by the kernel when this
-    /// tracer thread ends, right after.
+    /// Lets every stopped thread go, each with the signal it had taken (one
+    /// in the stop after an execve has none). Threads that never stopped
+    /// are let go by the kernel when this tracer thread ends, right after.
     fn detach_all(&mut self) -> Released {
         let mut reinjected = 0;
         for (&tid, slot) in &self.slots {
-            if let Slot::Stopped { signal, .. } = *slot {
+            let signal = match *slot {
+                Slot::Stopped { signal, .. } => Some(signal),
+                Slot::Execed => Some(0),
+                _ => None,
+            };
+            if let Some(signal) = signal {
                 // SAFETY: a plain PTRACE_DETACH of a thread this thread
                 // traces; `data` is the signal number to deliver (0: none).
                 // Called directly so real-time signals are re-delivered too.
