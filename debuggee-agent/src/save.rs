@@ -40,14 +40,7 @@ pub fn save(
     signal: Option<SigInfo>,
     compression: Compression,
 ) -> Result<PathBuf, SaveError> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|source| SaveError::Dir {
-            dir: dir.to_path_buf(),
-            source,
-        })?;
+    private_dir(dir)?;
     let suffix = match compression {
         Compression::Zstd => ".core.zst",
         Compression::None => ".core",
@@ -89,14 +82,7 @@ pub fn save_minidump(
     signal: Option<SigInfo>,
 ) -> Result<PathBuf, SaveError> {
     use engine::hosts::minidump;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|source| SaveError::Dir {
-            dir: dir.to_path_buf(),
-            source,
-        })?;
+    private_dir(dir)?;
     let path = dir.join(format!("{}.{}.dmp", crash.info.program, crash.info.pid));
     let (maps, proc_streams) = minidump::proc_files("self");
     let extras = minidump::Extras {
@@ -145,4 +131,17 @@ pub fn saver(signal: Option<SigInfo>) -> engine::crash::serve::Saver {
         let extras = self_extras(&ins.crash, signal).map_err(|e| e.to_string())?;
         gcore::save(&crate::live::LiveProcess, &ins.crash, &extras, path).map_err(|e| e.to_string())
     })
+}
+
+/// `dir`, made if missing, readable by our user only (a crash's memory
+/// goes in it).
+fn private_dir(dir: &Path) -> Result<(), SaveError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| SaveError::Dir {
+            dir: dir.to_path_buf(),
+            source,
+        })
 }

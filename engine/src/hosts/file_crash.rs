@@ -19,9 +19,22 @@ pub struct Said {
     pub analysis: Option<String>,
 }
 
-/// The crash's record: `first` is the crashed thread (or the first one),
-/// `frames` its machine frames, which place the crash in user code.
-pub fn info(
+impl Said {
+    /// The crash's record: `first` is the crashed thread (or the first
+    /// one), `frames` its machine frames, which place the crash in user
+    /// code; `path` the file, whose time is the crash's.
+    pub fn into_info(
+        self,
+        engine: &Engine,
+        path: &Path,
+        first: Option<&Thread>,
+        frames: &[RawFrame],
+    ) -> CrashInfo {
+        info(engine, path, first, frames, self)
+    }
+}
+
+fn info(
     engine: &Engine,
     path: &Path,
     first: Option<&Thread>,

@@ -129,19 +129,14 @@ fn from_signal(core: &Core, engine: &Engine, path: &Path) -> Crash {
         ),
         _ => None,
     };
-    let info = crate::hosts::file_crash::info(
-        engine,
-        path,
-        first,
-        &frames,
-        crate::hosts::file_crash::Said {
-            kind,
-            message,
-            pid,
-            program,
-            analysis,
-        },
-    );
+    let said = crate::hosts::file_crash::Said {
+        kind,
+        message,
+        pid,
+        program,
+        analysis,
+    };
+    let info = said.into_info(engine, path, first, &frames);
     Crash { info, threads }
 }
 

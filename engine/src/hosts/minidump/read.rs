@@ -348,19 +348,14 @@ fn crash_of(
         .map(|o| o.file_name().to_string())
         .unwrap_or_else(|| "<unknown>".into());
     let first = list.first();
-    let info = crate::hosts::file_crash::info(
-        engine,
-        path,
-        first,
-        &frames,
-        crate::hosts::file_crash::Said {
-            kind,
-            message,
-            pid,
-            program,
-            analysis: None,
-        },
-    );
+    let said = crate::hosts::file_crash::Said {
+        kind,
+        message,
+        pid,
+        program,
+        analysis: None,
+    };
+    let info = said.into_info(engine, path, first, &frames);
     (
         Crash {
             info,
