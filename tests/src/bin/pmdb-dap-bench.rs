@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use tests::bench::{median, ms};
 use tests::dap::DapClient;
 
 /// Fresh crashes on which the cold first screen is measured.
@@ -79,15 +80,6 @@ impl Drop for Crashed {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {

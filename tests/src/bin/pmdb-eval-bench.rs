@@ -8,11 +8,7 @@
 //! bytes the agent read for one run, and the matches found.
 
 use std::time::Instant;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
+use tests::bench::median;
 
 fn main() {
     let socket = std::env::args()

@@ -6,18 +6,10 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use tests::bench::{median, ms};
 use tests::sshd::Sshd;
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// ssh and its options for a link of `rtt` ms.
 fn ssh_words(sshd: &Sshd, delay: &Path, rtt: u32) -> Vec<String> {

@@ -19,14 +19,10 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
+use tests::bench::median;
 
 /// Runs of each measure; the median is reported.
 const RUNS: usize = 3;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn now_ns() -> u128 {
     std::time::SystemTime::now()
