@@ -312,6 +312,10 @@ fn crash_from(slot: &Slot) -> Crash {
     let code = slot.code.load(Ordering::SeqCst);
     let addr = slot.addr.load(Ordering::SeqCst);
     let tid = slot.tid.load(Ordering::SeqCst);
+    // This runs on the agent's signals thread, not in the handler: reading
+    // /proc is allowed here. Read before the engine allocates, so the map
+    // is as near the fault's as it can be.
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
     let engine = crate::live::engine();
     let frames = engine.tables().raw_frames(regs, MAX_FRAMES);
     let location = engine::crash::traceback::user_location(&engine, &frames);
@@ -322,9 +326,6 @@ fn crash_from(slot: &Slot) -> Crash {
         location,
         tid,
     );
-    // This runs on the agent's signals thread, not in the handler: reading
-    // /proc is allowed here.
-    let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
     info.analysis = engine::crash::triage::analyse(
         engine::crash::triage::Fault {
             signo: sig,

@@ -94,7 +94,10 @@ pub fn analyse(fault: Fault, regs: &Regs, maps: &[Region]) -> Option<String> {
         ));
     }
     match (fault.code, region) {
-        (SEGV_MAPERR, None) if !maps.is_empty() => Some(format!(
+        // The kernel's word: nothing was mapped there at the fault. A map
+        // read later may show the range mapped again (an allocation of the
+        // agent's or of a thread still running reusing freed pages).
+        (SEGV_MAPERR, _) if !maps.is_empty() => Some(format!(
             "fault in unmapped memory at {addr:#x}: nothing is mapped there (freed, or never allocated)"
         )),
         (SEGV_ACCERR, Some(r)) => Some(format!(
@@ -192,6 +195,14 @@ mod tests {
             at(segv(1, 0x9000_0000), text, 0x7fff_8000).as_deref(),
             Some(
                 "fault in unmapped memory at 0x90000000: nothing is mapped there (freed, or never allocated)"
+            )
+        );
+        // Unmapped at the fault (the kernel's SEGV_MAPERR), mapped again by
+        // the time the map is read: still the fault in unmapped memory.
+        assert_eq!(
+            at(segv(1, 0x6000_0040), text, 0x7fff_8000).as_deref(),
+            Some(
+                "fault in unmapped memory at 0x60000040: nothing is mapped there (freed, or never allocated)"
             )
         );
         assert_eq!(
