@@ -27,6 +27,28 @@ mod lookalike {
     pub struct Url(pub u8);
 }
 
+/// The crates' own fields in a layout pmdb does not know (a regex whose
+/// pattern is kept otherwise, a chrono `DateTime` in a time zone of
+/// another crate): one line saying so, the raw fields as children.
+mod unknown {
+    pub mod meta {
+        pub struct Regex {
+            pub imp: u8,
+        }
+    }
+    pub struct Regex {
+        pub meta: meta::Regex,
+        pub pattern: u32,
+    }
+    pub struct Zone {
+        pub name: &'static str,
+    }
+    pub struct DateTime {
+        pub datetime: chrono::NaiveDateTime,
+        pub offset: Zone,
+    }
+}
+
 fn main() {
     debuggee_agent::install();
     handle();
@@ -72,10 +94,20 @@ fn handle() {
     headers.insert("x-request-id", http::HeaderValue::from_static("42"));
     let fake_regex = lookalike::Regex { pattern: 7 };
     let fake_url = lookalike::Url(8);
+    let odd_regex = unknown::Regex {
+        meta: unknown::meta::Regex { imp: 1 },
+        pattern: 9,
+    };
+    let zoned = unknown::DateTime {
+        datetime: naive,
+        offset: unknown::Zone {
+            name: "Europe/Paris",
+        },
+    };
     let _ = std::hint::black_box((&route, &raw, &routes, &raw_set, &url));
     let _ = std::hint::black_box((&v4, &v6, &ip, &listen, &peer, &scoped));
     let _ = std::hint::black_box((&stamp, &naive, &paris, &day, &at, &at_minus, &primitive));
     let _ = std::hint::black_box((&wall, &before, &started, &path, &name, &plain));
-    let _ = std::hint::black_box((&uri, &headers, &fake_regex, &fake_url));
+    let _ = std::hint::black_box((&uri, &headers, &fake_regex, &fake_url, &odd_regex, &zoned));
     panic!("a handler with service values panicked");
 }

@@ -173,6 +173,9 @@ const SERVICE_LOCALS: &[&str] = &[
     // Same names, other layouts: the raw values.
     "fake_regex: Regex = Regex { pattern: 7 }",
     "fake_url: Url = Url(8)",
+    // The crates' own fields, another layout: said in one line.
+    "odd_regex: Regex = Regex(<a layout pmdb does not know>)",
+    "zoned: DateTime = DateTime(<a layout pmdb does not know>)",
 ];
 
 /// `Instant(S.NNNNNNNNN s monotonic, A.AAA s ago)`: the reading is the
@@ -317,6 +320,18 @@ fn service_values_expand_and_fetch_exactly() {
         .map(|(k, v)| (k.to_string(), v.to_string()))
     );
     assert_eq!(handle.eval("headers.len()").unwrap().preview(), "4");
+    // A layout pmdb does not know keeps its raw fields.
+    assert_eq!(
+        kids(&local("odd_regex")),
+        ["meta: Regex = Regex { imp: 1 }", "pattern: u32 = 9"]
+    );
+    assert_eq!(
+        kids(&local("zoned")),
+        [
+            "datetime: NaiveDateTime = 2025-12-03T17:05:08.123456789",
+            "offset: Zone = Zone { name: \"Europe/Paris\" }"
+        ]
+    );
 }
 
 /// The same values in `pmdb report --json`, the preview each local has.
