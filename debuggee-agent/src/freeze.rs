@@ -25,6 +25,10 @@ pub const MAX_THREADS: usize = 100_000;
 /// How long the freeze waits for one more thread to answer: it gives up
 /// only once no thread has answered for this long.
 const QUIET: Duration = Duration::from_millis(200);
+/// How long the freeze waits in all while a thread that has not answered is
+/// in a tracing stop (strace holds it at a system call): its tracer lets it
+/// go on, and it answers then, however loaded the machine.
+const TRACED_QUIET: Duration = Duration::from_secs(5);
 
 struct ThreadSlot {
     tid: AtomicU64,
@@ -202,7 +206,7 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
         }
     }
     *SIGNALLED.lock().unwrap_or_else(|p| p.into_inner()) = signalled;
-    let (mut seen, mut last_news) = (0, Instant::now());
+    let (mut seen, mut last_news, started) = (0, Instant::now(), Instant::now());
     loop {
         let now = NEXT.load(Ordering::SeqCst);
         if now >= signalled {
@@ -210,7 +214,9 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
         }
         if now != seen {
             (seen, last_news) = (now, Instant::now());
-        } else if last_news.elapsed() > QUIET {
+        } else if last_news.elapsed() > QUIET
+            && (started.elapsed() > TRACED_QUIET || !any_in_tracing_stop(&targets, slots))
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(1));
@@ -293,4 +299,24 @@ pub fn write_stderr(text: &str) {
         }
         rest = &rest[n as usize..];
     }
+}
+
+/// Whether a target that has not answered yet is in a tracing stop
+/// (`State: t` in `/proc/self/task/TID/status`).
+fn any_in_tracing_stop(targets: &[(u64, String)], slots: &[ThreadSlot]) -> bool {
+    let answered: Vec<u64> = slots
+        .iter()
+        .filter(|s| s.done.load(Ordering::SeqCst))
+        .map(|s| s.tid.load(Ordering::SeqCst))
+        .collect();
+    targets
+        .iter()
+        .filter(|(tid, _)| !answered.contains(tid))
+        .any(|(tid, _)| {
+            std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).is_ok_and(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("State:"))
+                    .is_some_and(|v| v.trim_start().starts_with('t'))
+            })
+        })
 }
