@@ -9,6 +9,6 @@ cd "$(dirname "$0")/.."
 cargo build -q -p demo
 cargo build -q --release -p debugger-tui --bin pmdb
 cargo build -q --release -p tests --bin pmdb-threads-bench
-cargo build -q --manifest-path demo-tokio/current/Cargo.toml --target-dir target/tokio-demos
+cargo build -q --manifest-path demo-tokio/current/Cargo.toml --target-dir target/outside
 exec target/release/pmdb-threads-bench target/debug/demo target/release/pmdb \
-  target/tokio-demos/debug/demo-tokio-current
+  target/outside/debug/demo-tokio-current

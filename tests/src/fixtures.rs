@@ -64,17 +64,17 @@ pub const DEMO_SPLIT_DWARF: Fixture = DEMO_PANIC_ABORT;
 /// does not know), outside the workspace so each pins its own tokio.
 pub const TOKIO_CURRENT: Fixture = Fixture::Outside {
     manifest: "demo-tokio/current/Cargo.toml",
-    target_subdir: "tokio-demos",
+    target_subdir: "outside",
     bin: "demo-tokio-current",
 };
 pub const TOKIO_OLDER: Fixture = Fixture::Outside {
     manifest: "demo-tokio/older/Cargo.toml",
-    target_subdir: "tokio-demos",
+    target_subdir: "outside",
     bin: "demo-tokio-older",
 };
 pub const TOKIO_OLDEST: Fixture = Fixture::Outside {
     manifest: "demo-tokio/oldest/Cargo.toml",
-    target_subdir: "tokio-demos",
+    target_subdir: "outside",
     bin: "demo-tokio-oldest",
 };
 
@@ -82,7 +82,7 @@ pub const TOKIO_OLDEST: Fixture = Fixture::Outside {
 /// tokio 1.54.1.
 pub const TOKIO_HANG: Fixture = Fixture::Outside {
     manifest: "demo-tokio/current/Cargo.toml",
-    target_subdir: "tokio-demos",
+    target_subdir: "outside",
     bin: "demo-tokio-hang",
 };
 
@@ -91,7 +91,7 @@ pub const TOKIO_HANG: Fixture = Fixture::Outside {
 /// outside the workspace so that those crates stay out of `demo`'s graph.
 pub const SERVICES: Fixture = Fixture::Outside {
     manifest: "demo-services/Cargo.toml",
-    target_subdir: "services-demo",
+    target_subdir: "outside",
     bin: "demo-services",
 };
 

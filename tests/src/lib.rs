@@ -56,7 +56,7 @@ impl Drop for TempDir {
 }
 
 /// `demo-tokio-current`, `-older` or `-oldest` (`version`), built into
-/// `target/tokio-demos` if this run has not built it yet.
+/// `target/outside` if this run has not built it yet.
 pub fn tokio_demo(version: &str) -> PathBuf {
     fixtures::tokio(version).path()
 }

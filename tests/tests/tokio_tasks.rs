@@ -7,7 +7,7 @@
 //! with a multi-thread runtime no thread is in `block_on` for (`multi`),
 //! and with a runtime nobody entered (`held`). `demo-tokio-oldest` (tokio
 //! 1.0.3) is a layout pmdb does not know, said in one line. The tests build
-//! the demos into `target/tokio-demos` the first time they need them
+//! the demos into `target/outside` the first time they need them
 //! (`tests::fixtures`).
 
 use serde_json::json;
