@@ -29,6 +29,7 @@ impl CoreArgs {
             exe: self.exe.clone(),
             debug_dirs: self.debug_dirs.clone(),
             substitute: sources.substitute_path.clone(),
+            fetcher: crate::debuginfod::fetcher(),
         }
     }
 }
@@ -65,6 +66,7 @@ pub fn open_core(core: &Path, exe: Option<&Path>) -> anyhow::Result<wire::Sessio
         core,
         &engine::hosts::coredump::Options {
             exe: exe.map(Path::to_path_buf),
+            fetcher: crate::debuginfod::fetcher(),
             ..Default::default()
         },
     )

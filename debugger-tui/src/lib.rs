@@ -4,13 +4,15 @@
 //! commands,
 //! [`core`] for core files, [`live`] for running processes, [`save`] for
 //! writing cores, [`remote`] and [`bridge`] for a crash on another
-//! machine, [`source`] for where source text comes from, [`dap`] for editors.
+//! machine, [`source`] for where source text comes from, [`debuginfod`] for
+//! fetching debug files by build-id, [`dap`] for editors.
 
 pub mod bridge;
 pub mod cargo_test;
 pub mod commands;
 pub mod core;
 pub mod dap;
+pub mod debuginfod;
 pub mod evaluate;
 pub mod group;
 pub mod list;

@@ -36,7 +36,11 @@ pub fn hold(pid: u32) -> anyhow::Result<Held> {
 
 /// [`hold`], the agent's socket in `dir` (the DAP's `pmdbDir`).
 pub fn hold_in(pid: u32, dir: &Path) -> anyhow::Result<Held> {
-    match ptrace::snapshot(pid, &ptrace::Options::default()) {
+    let options = ptrace::Options {
+        fetcher: crate::debuginfod::fetcher(),
+        ..Default::default()
+    };
+    match ptrace::snapshot(pid, &options) {
         Ok(s) => Ok(Held::Ptrace(s)),
         Err(e @ (SnapshotError::AlreadyTraced { .. } | SnapshotError::NotPermitted { .. })) => {
             let since = Instant::now();

@@ -24,6 +24,8 @@ pub struct Engine {
     debug_file: Option<PathBuf>,
     /// More roots of separate debug files (`--debug-dir`).
     debug_roots: Vec<PathBuf>,
+    /// Who fetches a debug file by build-id when none is here (debuginfod).
+    fetcher: crate::dwarf::debug_files::Fetcher,
     shared_dwarf: shared_dwarf::Cache,
     /// Shared objects' frames named by their symbol tables only.
     libraries_by_symbol: bool,
@@ -46,6 +48,7 @@ impl Engine {
             exe: OnceLock::new(),
             debug_file: None,
             debug_roots: Vec::new(),
+            fetcher: Default::default(),
             shared_dwarf: Default::default(),
             libraries_by_symbol: false,
             symbol_tables: Default::default(),
@@ -80,6 +83,18 @@ impl Engine {
         self.libraries_by_symbol
     }
 
+    /// Asks `fetcher` for a debug file by build-id where none is here; only
+    /// when an object's DWARF is first needed.
+    pub fn with_fetcher(mut self, fetcher: crate::dwarf::debug_files::Fetcher) -> Engine {
+        self.fetcher = fetcher;
+        self
+    }
+
+    /// The fetcher given, if any.
+    pub fn fetcher(&self) -> &crate::dwarf::debug_files::Fetcher {
+        &self.fetcher
+    }
+
     /// The process's memory.
     pub fn mem(&self) -> &Memory {
         &self.mem
@@ -101,15 +116,21 @@ impl Engine {
         self.exe
             .get_or_init(|| {
                 let exe = self.executable().ok_or(DebugInfoError::NoExecutable)?;
-                let path = self.debug_file.clone().unwrap_or_else(|| {
-                    crate::dwarf::debug_files::find(
+                let (path, missing) = match &self.debug_file {
+                    Some(p) => (p.clone(), None),
+                    None => match crate::dwarf::debug_files::find_or_fetch(
                         std::path::Path::new(&exe.path),
                         exe.build_id.as_deref(),
                         &self.debug_roots,
-                    )
-                    .unwrap_or_else(|| PathBuf::from(&exe.path))
-                });
-                DebugInfo::load(&path, exe.bias, self.mem.clone())
+                        &self.fetcher,
+                    ) {
+                        Ok(p) => (p, None),
+                        Err(why) => (PathBuf::from(&exe.path), why),
+                    },
+                };
+                let mut dbg = DebugInfo::load(&path, exe.bias, self.mem.clone())?;
+                dbg.missing = missing;
+                Ok(dbg)
             })
             .as_ref()
     }
@@ -145,7 +166,13 @@ impl Engine {
         if self.libraries_by_symbol {
             return vec![Vec::new(); addrs.len()];
         }
-        shared_dwarf::frames(&self.shared_dwarf, &self.debug_roots, object, addrs)
+        shared_dwarf::frames(
+            &self.shared_dwarf,
+            &self.debug_roots,
+            &self.fetcher,
+            object,
+            addrs,
+        )
     }
 
     /// The symbol-table name of the function at runtime address `addr` in a

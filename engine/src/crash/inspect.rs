@@ -390,6 +390,12 @@ impl Inspector {
             return self.task_locals(id);
         }
         let dbg = self.debug_info()?;
+        if let (false, Some(why)) = (dbg.has_dwarf, &dbg.missing) {
+            return Err(err(
+                ErrorKind::Unavailable,
+                format!("<no debug info>: {why}"),
+            ));
+        }
         let frames = self.frames(id.thread)?;
         let frame = frames
             .get(id.index as usize)

@@ -3,9 +3,12 @@
 //! `/usr/lib/debug`, in the `.build-id/xx/rest.debug` layout), then the
 //! debuginfod client's cache (`<cache>/<build-id>/debuginfo`), then the
 //! object's `.gnu_debuglink` name beside it, in `.debug/`, and under the
-//! debug roots.
+//! debug roots. Where none of those has it, a `Fetcher` the front end
+//! gave (`pmdb`'s debuginfod client) is asked by build-id, and what it
+//! fetched is checked here (`check_fetched`) before anything reads it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use object::{Object as _, ObjectSection};
 
@@ -107,4 +110,200 @@ fn debuginfod_caches() -> Vec<PathBuf> {
         out.push(PathBuf::from(h).join(".cache/debuginfod_client"));
     }
     out
+}
+
+/// What a fetcher is asked for by build-id: debuginfod's three kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted<'a> {
+    /// The separate debug file (`/buildid/ID/debuginfo`).
+    DebugInfo,
+    /// The object itself (`/buildid/ID/executable`).
+    Executable,
+    /// A source file its DWARF names (`/buildid/ID/source/PATH`).
+    Source(&'a str),
+}
+
+/// Fetches files by build-id from elsewhere. The engine sees only this;
+/// the client behind it (HTTP) lives in the `pmdb` binary, so no program
+/// that links the agent builds one.
+pub trait Fetch: Send + Sync {
+    /// The local path of the fetched file, already checked with
+    /// `check_fetched`; or why there is none, in one line.
+    fn fetch(&self, build_id: &[u8], wanted: Wanted<'_>) -> Result<PathBuf, String>;
+}
+
+/// A fetcher, or none: what the hosts' options carry (compared by identity).
+#[derive(Clone, Default)]
+pub struct Fetcher(pub Option<Arc<dyn Fetch>>);
+
+impl std::fmt::Debug for Fetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Fetcher(Some)"
+        } else {
+            "Fetcher(None)"
+        })
+    }
+}
+
+impl PartialEq for Fetcher {
+    fn eq(&self, other: &Fetcher) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Fetcher {}
+
+impl Fetcher {
+    /// Asks the fetcher, if there is one: `Ok(None)` when there is none.
+    pub fn fetch(&self, build_id: &[u8], wanted: Wanted<'_>) -> Result<Option<PathBuf>, String> {
+        match &self.0 {
+            Some(f) => f.fetch(build_id, wanted).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Why a fetched file is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchedError {
+    #[error("not an ELF file ({0} bytes)")]
+    NotElf(usize),
+    #[error("an ELF file without a build-id")]
+    NoBuildId,
+    #[error("the file has build-id {got}, not {asked}")]
+    WrongBuildId { asked: String, got: String },
+    #[error("no DWARF in it (no .debug_info)")]
+    NoDwarf,
+}
+
+/// Checks a fetched debug file or executable: an ELF file with the build-id
+/// asked for (and, for a debug file, DWARF). Bounded and panic-free on any
+/// bytes (`fuzz/fuzz_targets/debuginfod_response.rs`).
+pub fn check_fetched(data: &[u8], build_id: &[u8], wanted: Wanted<'_>) -> Result<(), FetchedError> {
+    let file = object::File::parse(data).map_err(|_| FetchedError::NotElf(data.len()))?;
+    if file.format() != object::BinaryFormat::Elf {
+        return Err(FetchedError::NotElf(data.len()));
+    }
+    let got = file
+        .build_id()
+        .ok()
+        .flatten()
+        .ok_or(FetchedError::NoBuildId)?;
+    if got != build_id {
+        return Err(FetchedError::WrongBuildId {
+            asked: hex(build_id),
+            got: hex(got),
+        });
+    }
+    let has_dwarf = file
+        .section_by_name(".debug_info")
+        .is_some_and(|s| s.size() > 0);
+    if wanted == Wanted::DebugInfo && !has_dwarf {
+        return Err(FetchedError::NoDwarf);
+    }
+    Ok(())
+}
+
+/// `find`, then the fetcher by build-id: the file holding the object's
+/// DWARF, or `Err` with why the fetcher has none (`Err(None)`: nobody to
+/// ask, or no build-id to ask by).
+pub fn find_or_fetch(
+    path: &Path,
+    build_id: Option<&[u8]>,
+    roots: &[PathBuf],
+    fetcher: &Fetcher,
+) -> Result<PathBuf, Option<String>> {
+    if let Some(found) = find(path, build_id, roots) {
+        return Ok(found);
+    }
+    let own;
+    let id = match build_id {
+        Some(id) => id,
+        None => {
+            own = map(path).and_then(|d| {
+                object::File::parse(&*d)
+                    .ok()
+                    .and_then(|f| f.build_id().ok().flatten().map(<[u8]>::to_vec))
+            });
+            own.as_deref().ok_or(None)?
+        }
+    };
+    match fetcher.fetch(id, Wanted::DebugInfo) {
+        Ok(Some(p)) => Ok(p),
+        Ok(None) => Err(None),
+        Err(why) => Err(Some(why)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FetchedError, Wanted, check_fetched, hex};
+    use object::Object as _;
+
+    /// This test binary: an ELF file with a build-id and DWARF.
+    fn own() -> (Vec<u8>, Vec<u8>) {
+        let data = std::fs::read("/proc/self/exe").unwrap();
+        let id = object::File::parse(&*data)
+            .unwrap()
+            .build_id()
+            .unwrap()
+            .expect("the linker gives test binaries a build-id")
+            .to_vec();
+        (data, id)
+    }
+
+    #[test]
+    fn a_fetched_file_is_taken_only_with_the_build_id_asked_for() {
+        let (data, id) = own();
+        assert_eq!(check_fetched(&data, &id, Wanted::DebugInfo), Ok(()));
+        assert_eq!(check_fetched(&data, &id, Wanted::Executable), Ok(()));
+        let mut other = id.clone();
+        other[0] ^= 0xff;
+        assert_eq!(
+            check_fetched(&data, &other, Wanted::DebugInfo),
+            Err(FetchedError::WrongBuildId {
+                asked: hex(&other),
+                got: hex(&id),
+            })
+        );
+        let html = b"<html><body>404 Not Found</body></html>";
+        assert_eq!(
+            check_fetched(html, &id, Wanted::DebugInfo),
+            Err(FetchedError::NotElf(html.len()))
+        );
+        assert_eq!(
+            FetchedError::NotElf(5).to_string(),
+            "not an ELF file (5 bytes)"
+        );
+    }
+
+    #[test]
+    fn truncated_and_garbled_answers_are_refused_without_a_panic() {
+        let (data, id) = own();
+        // Every cut short of the whole file that still parses is refused
+        // unless its build-id note survived; none panics.
+        let mut taken = 0;
+        for len in (0..data.len()).step_by(data.len() / 997 + 1) {
+            if check_fetched(&data[..len], &id, Wanted::Executable).is_ok() {
+                taken += 1;
+            }
+        }
+        // A prefix is taken only once the headers, the note and the section
+        // table fit, which the section table (at the end) never does here.
+        assert_eq!(taken, 0);
+        let mut garbled = data[..4096.min(data.len())].to_vec();
+        let mut x: u32 = 0x9e37_79b9;
+        for b in garbled.iter_mut().skip(64) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            *b ^= x as u8;
+        }
+        assert!(check_fetched(&garbled, &id, Wanted::DebugInfo).is_err());
+    }
 }

@@ -49,6 +49,8 @@ pub struct DebugInfo {
     pub bias: u64,
     pub dwarf: Arc<gimli::Dwarf<R>>,
     pub has_dwarf: bool,
+    /// Why the DWARF is missing, when a fetcher was asked and had none.
+    pub missing: Option<String>,
     /// The crashed process's memory, which this DWARF describes.
     pub mem: Memory,
     has_aranges: bool,
@@ -135,6 +137,7 @@ impl DebugInfo {
             bias,
             dwarf: Arc::new(dwarf),
             has_dwarf,
+            missing: None,
             mem,
             has_aranges,
             map,

@@ -264,6 +264,7 @@ pub type Cache = Mutex<HashMap<String, Option<Arc<Mutex<SharedDwarf>>>>>;
 pub fn frames(
     cache: &Cache,
     roots: &[std::path::PathBuf],
+    fetcher: &crate::dwarf::debug_files::Fetcher,
     object: &Object,
     addrs: &[u64],
 ) -> Vec<Vec<Located>> {
@@ -272,11 +273,13 @@ pub fn frames(
         .unwrap_or_else(|p| p.into_inner())
         .entry(object.path.clone())
         .or_insert_with(|| {
-            let path = crate::dwarf::debug_files::find(
+            let path = crate::dwarf::debug_files::find_or_fetch(
                 std::path::Path::new(&object.path),
                 object.build_id.as_deref(),
                 roots,
-            )?;
+                fetcher,
+            )
+            .ok()?;
             SharedDwarf::open(&path).map(|d| Arc::new(Mutex::new(d)))
         })
         .clone();

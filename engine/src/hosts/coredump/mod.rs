@@ -34,6 +34,8 @@ pub struct Options {
     pub debug_dirs: Vec<PathBuf>,
     /// Path prefixes to rewrite (`FROM`, `TO`), for a core made elsewhere.
     pub substitute: Vec<(String, String)>,
+    /// Who fetches a missing debug file by build-id (debuginfod).
+    pub fetcher: crate::dwarf::debug_files::Fetcher,
 }
 
 impl Options {
@@ -141,8 +143,11 @@ pub fn open(path: &Path, options: &Options) -> Result<(Arc<Engine>, Crash), Open
         objects,
         later: OnceLock::new(),
     });
-    let engine =
-        Arc::new(Engine::new(process.clone()).with_debug_roots(options.debug_dirs.clone()));
+    let engine = Arc::new(
+        Engine::new(process.clone())
+            .with_debug_roots(options.debug_dirs.clone())
+            .with_fetcher(options.fetcher.clone()),
+    );
     let (crash, later) = crash::of_core(&process.core, &engine, path);
     let _ = process.later.set(later);
     Ok((engine, crash))

@@ -178,8 +178,11 @@ pub fn open(path: &Path, options: &Options) -> Result<(Arc<Engine>, Crash), Open
     }
     process.objects = objects;
     let process = Arc::new(process);
-    let engine =
-        Arc::new(Engine::new(process.clone()).with_debug_roots(options.debug_dirs.clone()));
+    let engine = Arc::new(
+        Engine::new(process.clone())
+            .with_debug_roots(options.debug_dirs.clone())
+            .with_fetcher(options.fetcher.clone()),
+    );
     let (crash, _later) = crash_of(&dump, &sys, &threads, &engine, path);
     Ok((engine, crash))
 }

@@ -36,6 +36,8 @@ pub use self::stop::{Hold, Released, STOP_DEADLINE};
 pub struct Options {
     /// More roots of separate debug files, laid out like `/usr/lib/debug`.
     pub debug_dirs: Vec<PathBuf>,
+    /// Who fetches a missing debug file by build-id (debuginfod).
+    pub fetcher: crate::dwarf::debug_files::Fetcher,
 }
 
 /// Why a process cannot be snapshotted; each is one line that says what
@@ -160,7 +162,9 @@ pub fn snapshot(pid: u32, options: &Options) -> Result<Snapshot, SnapshotError> 
             states: OnceLock::new(),
             stopped_at: OnceLock::new(),
         });
-        let engine = Engine::new(process.clone()).with_debug_roots(options.debug_dirs.clone());
+        let engine = Engine::new(process.clone())
+            .with_debug_roots(options.debug_dirs.clone())
+            .with_fetcher(options.fetcher.clone());
         (process, Arc::new(engine))
     };
     // What can be done while the process runs is done before it stops.
