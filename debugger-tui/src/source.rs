@@ -35,7 +35,8 @@ fn parse_substitution(s: &str) -> Result<(String, String), String> {
 pub enum Origin {
     /// A file on this machine, at this path.
     Local(PathBuf),
-    /// The text the crashed process served.
+    /// The text the crashed process served (for a core, the copy its
+    /// executable's debuginfod server has, fetched by the engine).
     Served,
 }
 

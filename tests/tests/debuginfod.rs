@@ -474,3 +474,41 @@ fn an_endless_body_stops_at_the_size_limit() {
         "{whys:?}"
     );
 }
+
+#[test]
+fn a_source_file_not_on_this_machine_comes_from_debuginfod() {
+    let c = crash();
+    let dir = TempDir::new("debuginfod-source");
+    let server = Server::start(&c.served, &dir.0.join("db.sqlite"), &c.build_id);
+    let root = tests::workspace_root();
+    let substitute = format!("{}=/nonexistent-pmdb-tree", root.display());
+    let cache = dir.0.join("cache");
+    let args = ["--source", "--substitute-path", substitute.as_str()];
+    // Without a server (the executable's DWARF given): a core carries no
+    // source, and the file is not here.
+    let full = c.served.join("demo");
+    let mut with_exe = vec!["--exe", full.to_str().unwrap()];
+    with_exe.extend_from_slice(&args);
+    let (bare, _, _) = report(&c.core, &with_exe, &dir.0.join("no-cache"), None);
+    let (got, stderr, _) = report(&c.core, &args, &cache, Some(&server.url()));
+    let frames = user_frames(&got);
+    assert!(!frames.is_empty(), "{got}");
+    let bare_frames = user_frames(&bare);
+    assert_eq!(bare_frames.len(), frames.len());
+    for (f, b) in frames.iter().zip(bare_frames) {
+        let file = f["file"].as_str().unwrap();
+        assert!(file.starts_with(root.to_str().unwrap()), "{file}");
+        assert!(b["source"].get("error").is_some(), "{b}");
+        let source = &f["source"];
+        assert_eq!(source["origin"], "served", "{stderr}\n{source}");
+        let first = source["first_line"].as_u64().unwrap() as usize;
+        let text = std::fs::read_to_string(file).unwrap();
+        let want: Vec<&str> = text
+            .lines()
+            .skip(first - 1)
+            .take(source["lines"].as_array().unwrap().len())
+            .collect();
+        assert_eq!(source["lines"], serde_json::json!(want), "{file}");
+        assert!(source["lines"].as_array().unwrap().len() > 1, "{source}");
+    }
+}

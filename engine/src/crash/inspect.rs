@@ -181,6 +181,39 @@ impl Inspector {
 
     /// Lines of a source file this crash's frames name (see `source`).
     pub fn source(&self, path: &str, first: u32, last: u32) -> Reply<wire::SourceText> {
+        let local = self.known_source(path)?;
+        crate::crash::source::lines(path, &local, first, last)
+    }
+
+    /// Lines of a source file the crash's frames name, fetched by the
+    /// executable's build-id (debuginfod's `/source/PATH`); `None` when
+    /// there is no fetcher or no build-id to ask by.
+    pub fn fetched_source(
+        &self,
+        path: &str,
+        first: u32,
+        last: u32,
+    ) -> Option<Reply<wire::SourceText>> {
+        let fetcher = self.engine.fetcher();
+        fetcher.0.as_ref()?;
+        let id = self.engine.executable()?.build_id.clone()?;
+        let name = match self.known_source(path) {
+            Ok(n) => n,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(
+            match fetcher.fetch(&id, crate::dwarf::debug_files::Wanted::Source(&name)) {
+                Ok(Some(file)) => {
+                    crate::crash::source::lines(path, &file.to_string_lossy(), first, last)
+                }
+                Ok(None) => return None,
+                Err(why) => Err(err(ErrorKind::Unavailable, why)),
+            },
+        )
+    }
+
+    /// The full name of a source file this crash's line tables name.
+    fn known_source(&self, path: &str) -> Reply<String> {
         // The crashed thread's traceback, at least, names its files.
         let _ = self.frames(self.crash.info.thread);
         let known: Vec<String> = {
@@ -191,14 +224,12 @@ impl Inspector {
                 .chain(self.crash.info.file.clone())
                 .collect()
         };
-        let local = crate::crash::source::resolve(path, known.iter().map(String::as_str))
-            .ok_or_else(|| {
-                err(
-                    ErrorKind::NotFound,
-                    format!("{path} is not a source file of this program"),
-                )
-            })?;
-        crate::crash::source::lines(path, &local, first, last)
+        crate::crash::source::resolve(path, known.iter().map(String::as_str)).ok_or_else(|| {
+            err(
+                ErrorKind::NotFound,
+                format!("{path} is not a source file of this program"),
+            )
+        })
     }
 
     /// The registers of frame `id` as the unwinder knows them (see

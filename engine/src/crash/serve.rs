@@ -243,7 +243,12 @@ impl Server {
                 first_line,
                 last_line,
             } => match &self.no_source {
-                Some(why) => Err(RemoteError::new(ErrorKind::BadRequest, why.clone())),
+                // No source of its own (a core): debuginfod's copy, by the
+                // executable's build-id, when there is a fetcher.
+                Some(why) => ins
+                    .fetched_source(&path, first_line, last_line)
+                    .unwrap_or_else(|| Err(RemoteError::new(ErrorKind::BadRequest, why.clone())))
+                    .map(Response::Source),
                 None => ins
                     .source(&path, first_line, last_line)
                     .map(Response::Source),
