@@ -15,15 +15,19 @@
 # new process reads the DWARF again); the OS page cache is warm after the
 # first round for all three tools. Not run by CI: figures on a shared
 # machine are noisy.
+#
+# PMDB_PROFILE=dev times the dev build of pmdb instead (target/debug: the
+# engine at opt-level 2, everything else as `cargo build` leaves it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-10}"
-cargo build -q --profile release-debug -p debugger-tui --bin pmdb
+profile="${PMDB_PROFILE:-release-debug}"
+cargo build -q --profile "$profile" -p debugger-tui --bin pmdb
 cargo build -q -p demo --bin demo-live
 for tool in gdb eu-stack; do
   command -v "$tool" >/dev/null || { echo "bench/live.sh needs $tool" >&2; exit 1; }
 done
-pmdb=target/release-debug/pmdb
+case "$profile" in dev) pmdb=target/debug/pmdb ;; *) pmdb="target/$profile/pmdb" ;; esac
 tmp=$(mktemp -d)
 trap 'kill "$live" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 mkfifo "$tmp/in"
@@ -33,7 +37,7 @@ exec 3>"$tmp/in"
 until grep -q '^ready ' "$tmp/out"; do sleep 0.05; done
 pid=$live
 threads=$(ls /proc/$pid/task | wc -l)
-echo "demo-live pid $pid, $threads threads; $runs rounds; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "pmdb $pmdb; demo-live pid $pid, $threads threads; $runs rounds; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 now() { date +%s%N; }
 # Runs "$@" with output to a file; prints its wall time in ms.
