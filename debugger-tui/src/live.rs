@@ -34,13 +34,30 @@ pub fn hold(pid: u32) -> anyhow::Result<Held> {
     hold_in(pid, &wire::socket::socket_dir())
 }
 
+/// [`hold`], for a report or a core written at once: libc's frames are
+/// named by its symbol table (no file and line), which spares inflating
+/// its compressed debug file, most of a cold report's time. The TUI and
+/// the editor keep libc's lines ([`hold`]).
+pub fn hold_briefly(pid: u32) -> anyhow::Result<Held> {
+    let options = ptrace::Options {
+        fetcher: crate::debuginfod::fetcher(),
+        libraries_by_symbol: true,
+        ..Default::default()
+    };
+    hold_with(pid, &wire::socket::socket_dir(), &options)
+}
+
 /// [`hold`], the agent's socket in `dir` (the DAP's `pmdbDir`).
 pub fn hold_in(pid: u32, dir: &Path) -> anyhow::Result<Held> {
     let options = ptrace::Options {
         fetcher: crate::debuginfod::fetcher(),
         ..Default::default()
     };
-    match ptrace::snapshot(pid, &options) {
+    hold_with(pid, dir, &options)
+}
+
+fn hold_with(pid: u32, dir: &Path, options: &ptrace::Options) -> anyhow::Result<Held> {
+    match ptrace::snapshot(pid, options) {
         Ok(s) => Ok(Held::Ptrace(s)),
         Err(e @ (SnapshotError::AlreadyTraced { .. } | SnapshotError::NotPermitted { .. })) => {
             let since = Instant::now();

@@ -77,7 +77,7 @@ fn saved(endpoint: &Endpoint, path: &Path) -> anyhow::Result<wire::SavedCore> {
         return Ok(endpoint.connect()?.save_core(path_text)?);
     };
     let pid = *pid;
-    match crate::live::hold(pid)? {
+    match crate::live::hold_briefly(pid)? {
         crate::live::Held::Ptrace(snapshot) => {
             let session = engine::hosts::ptrace::serve_in_process(&snapshot)?;
             let saved = session.save_core(path_text);

@@ -27,7 +27,7 @@ pub fn report(
     source: Option<&SourceArgs>,
 ) -> anyhow::Result<()> {
     let w = match endpoint {
-        Endpoint::Live(pid) => match crate::live::hold(*pid)? {
+        Endpoint::Live(pid) => match crate::live::hold_briefly(*pid)? {
             crate::live::Held::Ptrace(snapshot) => {
                 let session = engine::hosts::ptrace::serve_in_process(&snapshot)?;
                 say_warnings(&session);

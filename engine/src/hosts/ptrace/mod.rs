@@ -38,6 +38,11 @@ pub struct Options {
     pub debug_dirs: Vec<PathBuf>,
     /// Who fetches a missing debug file by build-id (debuginfod).
     pub fetcher: crate::dwarf::debug_files::Fetcher,
+    /// Name shared objects' frames from their symbol tables only, without
+    /// their DWARF (`Engine::with_libraries_by_symbol`): no file and line
+    /// for libc's frames, but no inflating of libc's compressed debug file,
+    /// most of a cold `pmdb report PID`'s time (BENCHMARKS.md).
+    pub libraries_by_symbol: bool,
 }
 
 /// Why a process cannot be snapshotted; each is one line that says what
@@ -165,6 +170,10 @@ pub fn snapshot(pid: u32, options: &Options) -> Result<Snapshot, SnapshotError> 
         let engine = Engine::new(process.clone())
             .with_debug_roots(options.debug_dirs.clone())
             .with_fetcher(options.fetcher.clone());
+        let engine = match options.libraries_by_symbol {
+            true => engine.with_libraries_by_symbol(),
+            false => engine,
+        };
         (process, Arc::new(engine))
     };
     // What can be done while the process runs is done before it stops.
