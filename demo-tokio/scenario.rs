@@ -1,5 +1,6 @@
-//! The tokio scenario, shared by `demo-tokio-current` and `demo-tokio-older`
-//! (the same program built against two tokio versions): dozens of tasks
+//! The tokio scenario, shared by `demo-tokio-current`, `demo-tokio-older`,
+//! `demo-tokio-oldest` and `demo-tokio-mid` (the same program built against
+//! tokio 1.54.1, 1.40.0, 1.0.3 and 1.20.6): dozens of tasks
 //! parked at `.await`s holding known locals, then one task that panics.
 //!
 //! - `order-0` … `order-{N-1}` (N = 24 unless `demo-tokio N`): each holds

@@ -60,8 +60,9 @@ pub const DEMO_PANIC_ABORT: Fixture = Fixture::Profile {
 /// build, so that one build of the dependencies serves both.
 pub const DEMO_SPLIT_DWARF: Fixture = DEMO_PANIC_ABORT;
 
-/// One tokio program against tokio 1.54.1, 1.40.0 and 1.0.3 (a layout pmdb
-/// does not know), outside the workspace so each pins its own tokio.
+/// One tokio program against tokio 1.54.1, 1.40.0 and 1.0.3 (whose tasks
+/// live elsewhere and have no ids), outside the workspace so each pins its
+/// own tokio.
 pub const TOKIO_CURRENT: Fixture = Fixture::Outside {
     manifest: "demo-tokio/current/Cargo.toml",
     target_subdir: "outside",

@@ -1,14 +1,16 @@
-//! Issue 14, every tokio task: `demo-tokio-current` (tokio 1.54.1) and
-//! `demo-tokio-older` (tokio 1.40.0), the same program — 24 orders parked
-//! in `reserve` at `gate.await`, a ticker asleep, `poke` woken but not yet
-//! run, and `checker` panicking while it runs. Every task is listed with its
-//! id, state, await lines and the locals held across each await, value for
-//! value, through `Session::tasks()` and `pmdb report --json`; the same
-//! with a multi-thread runtime no thread is in `block_on` for (`multi`),
-//! and with a runtime nobody entered (`held`). `demo-tokio-oldest` (tokio
-//! 1.0.3) is a layout pmdb does not know, said in one line. The tests build
-//! the demos into `target/outside` the first time they need them
-//! (`tests::fixtures`).
+//! Issue 14 and 25, every tokio task: `demo-tokio-current` (tokio 1.54.1),
+//! `demo-tokio-older` (tokio 1.40.0) and `demo-tokio-oldest` (tokio 1.0.3),
+//! the same program — 24 orders parked in `reserve` at `gate.await`, a
+//! ticker asleep, `poke` woken but not yet run, and `checker` panicking
+//! while it runs. Every task is listed with its id, state, await lines and
+//! the locals held across each await, value for value, through
+//! `Session::tasks()` and `pmdb report --json`; the same with a
+//! multi-thread runtime no thread is in `block_on` for (`multi`), and with
+//! a runtime nobody entered (`held`). tokio 1.0 keeps its tasks elsewhere
+//! (a list per worker core or per `block_on`, a task joining it when first
+//! polled) and has no task ids: pmdb numbers them in the order the runtime
+//! first ran them. The tests build the demos into `target/outside` the
+//! first time they need them (`tests::fixtures`).
 
 use serde_json::json;
 use tests::crash_program;
@@ -104,8 +106,7 @@ fn check_order(t: &wire::Task, id: u64, krate: &str) {
 }
 
 /// The ticker asleep, `poke` woken but not run, `checker` running.
-fn check_last_three(krate: &str, tasks: &[wire::Task]) {
-    let ticker = &tasks[0];
+fn check_last_three(krate: &str, ticker: &wire::Task, poke: &wire::Task, checker: &wire::Task) {
     assert_eq!(ticker.state, "idle");
     let f = ticker.frame_named("ticker").unwrap();
     assert_eq!(f.info.function, format!("{krate}::ticker"));
@@ -113,7 +114,6 @@ fn check_last_three(krate: &str, tasks: &[wire::Task]) {
     assert_eq!(f.local("every").unwrap().preview(), "3600");
     assert_eq!(ticker.frames[0].info.function, "Sleep");
 
-    let poke = &tasks[1];
     assert_eq!(poke.state, "notified");
     let f = poke.frame_named("poke").unwrap();
     assert_eq!(f.info.line, Some(poke_await()));
@@ -126,7 +126,6 @@ fn check_last_three(krate: &str, tasks: &[wire::Task]) {
         ["rx"]
     );
 
-    let checker = &tasks[2];
     assert_eq!(checker.state, "running");
     let f = checker.frame_named("checker").unwrap();
     // Panicking in its first poll: not suspended at any await yet.
@@ -168,7 +167,7 @@ fn check_tasks(version: &str) {
     for (k, t) in tasks[..24].iter().enumerate() {
         check_order(t, k as u64, &krate);
     }
-    check_last_three(&krate, &tasks[24..]);
+    check_last_three(&krate, &tasks[24], &tasks[25], &tasks[26]);
 
     // The same tasks in `pmdb report --json`.
     let (status, out, err) = tests::pmdb(
@@ -222,10 +221,10 @@ fn check_tasks_without_block_on(version: &str) {
     let s = crashed.session();
     let crash = s.crash().unwrap();
     assert_eq!(crash.message, "checker: 24 orders waiting, limit 12");
-    // tokio renamed its worker threads between the two versions.
+    // tokio renamed its worker threads after 1.40.
     let worker = match version {
-        "older" => "tokio-runtime-worker",
-        _ => "tokio-rt-worker",
+        "current" => "tokio-rt-worker",
+        _ => "tokio-runtime-worker",
     };
     assert_eq!(crash.thread_name, worker);
     for t in s.threads().unwrap() {
@@ -243,12 +242,22 @@ fn check_tasks_without_block_on(version: &str) {
     assert_eq!(list.unavailable, None);
     let mut tasks = list.tasks;
     tasks.sort_by_key(|t| t.id);
-    // Task 1 is the worker itself (a blocking task, not in the owned
-    // list); then serve, the 24 orders, ticker, poke and checker.
     let ids: Vec<u64> = tasks.iter().map(|t| t.id).collect();
-    assert_eq!(ids, (2..=29).collect::<Vec<u64>>());
+    // (serve, the 24 orders, ticker, poke, checker) by position in `tasks`.
+    let (serve, orders, ticker, poke, checker) = if version == "oldest" {
+        // No task ids: numbered in the order the worker first ran them,
+        // `poke` second (spawned last, it went to the worker's LIFO slot)
+        // and the blocking task that runs the worker not among them.
+        assert_eq!(ids, (1..=28).collect::<Vec<u64>>());
+        (0, 2..26, 26, 1, 27)
+    } else {
+        // Task 1 is the worker itself (a blocking task, not in the owned
+        // list); then serve, the 24 orders, ticker, poke and checker.
+        assert_eq!(ids, (2..=29).collect::<Vec<u64>>());
+        (0, 1..25, 25, 26, 27)
+    };
 
-    let serve = &tasks[0];
+    let serve = &tasks[serve];
     assert_eq!(serve.state, "idle");
     let frames: Vec<(&str, Option<u32>)> = serve
         .frames
@@ -267,10 +276,10 @@ fn check_tasks_without_block_on(version: &str) {
         ]
     );
     assert_eq!(serve.frames[1].local("orders").unwrap().preview(), "24");
-    for (k, t) in tasks[1..25].iter().enumerate() {
+    for (k, t) in tasks[orders].iter().enumerate() {
         check_order(t, k as u64, &krate);
     }
-    check_last_three(&krate, &tasks[25..]);
+    check_last_three(&krate, &tasks[ticker], &tasks[poke], &tasks[checker]);
 }
 
 #[test]
@@ -291,6 +300,16 @@ fn every_task_of_a_multi_thread_runtime_without_block_on_current() {
 #[test]
 fn every_task_of_a_multi_thread_runtime_without_block_on_older() {
     check_tasks_without_block_on("older");
+}
+
+#[test]
+fn every_task_of_tokio_oldest() {
+    check_tasks("oldest");
+}
+
+#[test]
+fn every_task_of_a_multi_thread_runtime_without_block_on_oldest() {
+    check_tasks_without_block_on("oldest");
 }
 
 /// No thread inside any runtime: the runtime the crashed thread holds in
@@ -327,40 +346,60 @@ fn check_held_runtime(version: &str) {
 fn a_runtime_no_thread_is_in_is_found_from_the_crashed_threads_locals() {
     check_held_runtime("current");
     check_held_runtime("older");
+    // tokio 1.0 binds a task to its scheduler when it first runs it: the
+    // never-polled `serve` is found in the runtime's remote run queue.
+    check_held_runtime("oldest");
 }
 
-/// tokio 1.0.3 predates the layout pmdb reads: each way of finding its
-/// runtime ends in the same one line, never a list (empty or otherwise).
+/// A task pmdb cannot make sense of refuses the whole list in one line,
+/// never a list with wrong tasks: the real crashed process's running task
+/// gets its header's vtable pointer overwritten (through `/proc/PID/mem`)
+/// with the header's own address, so its `poll` is no function at all.
 #[test]
-fn a_runtime_layout_pmdb_does_not_know_is_said_in_one_line() {
-    for (mode, why) in [
-        ("block_on", "Runtime.handle.inner"),
-        (
-            "multi",
-            "threads run in tokio's runtime, none where a runtime is found",
-        ),
-        ("held", "Runtime.handle.inner"),
-    ] {
-        let crashed = crash_program(&tests::tokio_demo("oldest"), &["24", mode], "tokio", &[]);
-        let line = format!("tasks unavailable: tokio 1.x layout not recognised ({why})");
-        let list = crashed.session().tasks().unwrap();
-        assert_eq!(list.unavailable.as_deref(), Some(line.as_str()), "{mode}");
-        assert_eq!(list.tasks.len(), 0, "{mode}");
-
-        let (status, out, err) = tests::pmdb(
-            &["report", &crashed.pid.to_string(), "--depth", "0"],
-            &[("PMDB_DIR", crashed.dir.0.as_os_str())],
-        );
-        assert!(status.success(), "{err}");
-        let said: Vec<&str> = out.lines().filter(|l| l.contains("tasks")).collect();
-        assert_eq!(said, [line.as_str()], "{mode}");
-        let json = tests::report_json(
-            &[&crashed.pid.to_string()],
-            &[("PMDB_DIR", crashed.dir.0.as_os_str())],
-        );
-        assert_eq!(json["tasks"], serde_json::json!([]), "{mode}");
-        assert_eq!(json["tasks_unavailable"], line.as_str(), "{mode}");
+fn a_task_layout_pmdb_cannot_read_is_said_in_one_line() {
+    let crashed = crash_program(&tests::tokio_demo("current"), &[], "tokio", &[]);
+    let s = crashed.session();
+    let tb = s.traceback(s.crash().unwrap().thread).unwrap();
+    let poll = tb
+        .frames
+        .iter()
+        .find(|f| f.info.function == "tokio::runtime::task::raw::poll")
+        .unwrap();
+    let header: u64 = poll.eval("ptr.pointer as usize").unwrap().fetch().unwrap();
+    let vtable: u64 = poll
+        .eval("&(*ptr.pointer).vtable as usize")
+        .unwrap()
+        .fetch()
+        .unwrap();
+    assert!(vtable > header && vtable < header + 64, "{vtable:#x}");
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut mem = std::fs::OpenOptions::new()
+            .write(true)
+            .open(format!("/proc/{}/mem", crashed.pid))
+            .unwrap();
+        mem.seek(SeekFrom::Start(vtable)).unwrap();
+        mem.write_all(&header.to_le_bytes()).unwrap();
     }
+    let line = "tasks unavailable: tokio 1.x layout not recognised \
+                (the task's poll function has no DWARF)";
+    let list = s.tasks().unwrap();
+    assert_eq!(list.unavailable.as_deref(), Some(line));
+    assert_eq!(list.tasks.len(), 0);
+
+    let (status, out, err) = tests::pmdb(
+        &["report", &crashed.pid.to_string(), "--depth", "0"],
+        &[("PMDB_DIR", crashed.dir.0.as_os_str())],
+    );
+    assert!(status.success(), "{err}");
+    let said: Vec<&str> = out.lines().filter(|l| l.contains("tasks")).collect();
+    assert_eq!(said, [line]);
+    let json = tests::report_json(
+        &[&crashed.pid.to_string()],
+        &[("PMDB_DIR", crashed.dir.0.as_os_str())],
+    );
+    assert_eq!(json["tasks"], serde_json::json!([]));
+    assert_eq!(json["tasks_unavailable"], line);
 }
 
 #[test]

@@ -19,6 +19,7 @@
 pub mod dwarf;
 pub mod futures;
 pub mod nav;
+pub mod sources;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -103,10 +104,12 @@ pub struct Task {
 /// What one task vtable tells (shared by every task of one future type).
 #[derive(Debug, Clone)]
 struct Kind {
-    id_offset: u64,
-    trailer_offset: u64,
-    /// Where `next` is inside the trailer.
-    next_offset: u64,
+    /// Where the task's id is, from its header: the vtable says (tokio
+    /// ≥ 1.3x), or `Cell.core.task_id` (1.18 on); none before.
+    id_offset: Option<u64>,
+    /// Where the owned list's `next` is, from the header, when it is in
+    /// the trailer (tokio ≥ 1.3x; before, in `Header.owned`).
+    next_offset: Option<u64>,
     /// The stage (`Stage<T>`) from the header, and its type.
     stage: Option<(u64, DieRef)>,
 }
@@ -122,10 +125,21 @@ pub struct Caches {
 struct HeaderLayout {
     state: u64,
     vtable: u64,
-    /// The vtable's fields: `poll`, `trailer_offset`, `id_offset`.
+    /// The vtable's fields: `poll`; `trailer_offset` and `id_offset` where
+    /// the vtable has them (tokio ≥ 1.3x).
     poll: u64,
-    trailer: u64,
-    id: u64,
+    trailer: Option<u64>,
+    id: Option<u64>,
+    /// The owned list's `next` inside the header (`Header.owned`, before
+    /// it moved to the trailer).
+    owned_next: Option<u64>,
+    /// `Header.queue_next`: the injection queue's link.
+    queue_next: Option<u64>,
+    /// `Header.owner_id`: tokio binds each task to its owned list when it
+    /// spawns it (since 1.9), so a run queue holds no task the lists miss
+    /// (and its stale slots are not read). Without it a task joins the
+    /// list when first polled, and the queues hold those not yet polled.
+    bound_at_spawn: bool,
 }
 
 impl HeaderLayout {
@@ -145,17 +159,20 @@ impl HeaderLayout {
             })
             .map(|t| types::get(dbg, t))
             .ok_or_else(|| layout("Header.vtable's type"))?;
-        let g = |name: &str| {
-            vt.field(name)
-                .map(|x| x.offset)
-                .ok_or_else(|| layout(&format!("Vtable.{name}")))
-        };
+        let g = |name: &str| vt.field(name).map(|x| x.offset);
+        let owned_next = h.field("owned").and_then(|o| {
+            let (off, _) = nav::find_in_type(dbg, o.ty?, "next", 4)?;
+            Some(o.offset + off)
+        });
         Ok(HeaderLayout {
             state: f("state")?.offset,
             vtable: vtable.offset,
-            poll: g("poll")?,
-            trailer: g("trailer_offset")?,
-            id: g("id_offset")?,
+            poll: g("poll").ok_or_else(|| layout("Vtable.poll"))?,
+            trailer: g("trailer_offset"),
+            id: g("id_offset"),
+            owned_next,
+            queue_next: h.field("queue_next").map(|q| q.offset),
+            bound_at_spawn: h.field("owner_id").is_some(),
         })
     }
 }
@@ -181,10 +198,22 @@ impl Roots {
         let tokio =
             function.starts_with("tokio::runtime::") || function.starts_with("<tokio::runtime::");
         self.tokio_frames |= tokio;
-        if tokio && function.contains("Runtime>::block_on") {
+        if !tokio {
+            None
+        } else if function.contains("Runtime>::block_on")
+            || function.ends_with("::Runtime::block_on")
+        {
             Some("self")
         } else if function.starts_with("tokio::runtime::context::runtime::enter_runtime") {
             Some("handle")
+        } else if function == "tokio::runtime::basic_scheduler::enter" {
+            // tokio 1.0 to 1.8: the current-thread scheduler's owned tasks
+            // and run queue live in the `Context` it enters with.
+            Some("context")
+        } else if function == "tokio::runtime::thread_pool::worker::run" {
+            // tokio 1.0 to 1.8: each worker core owns its tasks; the
+            // worker thread's `Context` holds its core.
+            Some("cx")
         } else {
             None
         }
@@ -215,139 +244,85 @@ impl Caches {
     }
 }
 
-/// Every task of every runtime the roots lead to.
+/// Every task of every runtime the roots lead to: the owned-task lists
+/// first, each in the order its tasks joined it, then the tasks only a run
+/// queue holds (not yet polled, before tokio 1.9), sorted by id. A tokio
+/// without task ids (before 1.18) has its tasks numbered from 1 in the
+/// order found.
 pub fn find(dbg: &DebugInfo, caches: &Caches, roots: &Roots) -> Result<Vec<Task>, TasksError> {
     if roots.inside.is_empty() && roots.held.is_empty() && roots.tokio_frames {
         return Err(layout(
             "threads run in tokio's runtime, none where a runtime is found",
         ));
     }
-    let mut out = Vec::new();
-    let mut seen_lists = HashSet::new();
+    let mut walked = HashSet::new();
+    let mut found = Vec::new();
     for root in roots.inside.iter().chain(&roots.held) {
-        for (list_addr, head, header_ty) in owned_lists(dbg, root)? {
-            if !seen_lists.insert(list_addr) {
-                continue;
+        found.extend(sources::collect(dbg, root, &mut walked));
+    }
+    if found.is_empty() {
+        return Err(layout("no task list found from the runtime"));
+    }
+    // Lists first: a queued task is in a list too, since tokio 1.9 always.
+    found.sort_by_key(|s| !matches!(s, sources::Source::List { .. }));
+    let mut layouts: HashMap<DieRef, HeaderLayout> = HashMap::new();
+    let mut seen = HashSet::new();
+    let mut out: Vec<(Option<u64>, Task)> = Vec::new();
+    for source in found {
+        let (header, first, list) = match source {
+            sources::Source::List { first, header, .. } => (header, first, Some(true)),
+            sources::Source::Queue { first, header, .. } => (header, first, Some(false)),
+            sources::Source::Task {
+                header_addr,
+                header,
+            } => (header, header_addr, None),
+        };
+        let hl = match layouts.entry(header) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(HeaderLayout::of(dbg, header)?)
             }
-            let hl = HeaderLayout::of(dbg, header_ty)?;
-            walk_list(dbg, caches, &hl, head, &mut out)?;
+        };
+        let hl = &*hl;
+        if hl.bound_at_spawn && list != Some(true) {
+            continue;
         }
+        let mut chain = Vec::new();
+        walk(dbg, caches, hl, first, list, &mut chain)?;
+        if list == Some(true) {
+            // tokio pushes each task at the front.
+            chain.reverse();
+        }
+        out.extend(chain.into_iter().filter(|(_, t)| seen.insert(t.header)));
     }
-    Ok(out)
+    let mut number = 0;
+    let mut tasks: Vec<Task> = out
+        .into_iter()
+        .map(|(id, mut t)| {
+            number += 1;
+            t.id = id.unwrap_or(number);
+            t
+        })
+        .collect();
+    // In spawn order: tokio numbers its tasks as it spawns them, and the
+    // shards of its owned list each hold every n-th.
+    tasks.sort_by_key(|t| t.id);
+    Ok(tasks)
 }
 
-/// The scheduler handle a root leads to: through references, and from a
-/// `Runtime` to its `handle.inner`.
-fn scheduler_handle(dbg: &DebugInfo, root: &Val) -> Result<Val, TasksError> {
-    let mut v = root.clone();
-    for _ in 0..3 {
-        let t = nav::ty(dbg, &v).ok_or_else(|| layout("the runtime's type"))?;
-        match &t.kind {
-            types::Kind::Pointer { .. } => {
-                v = nav::deref(dbg, &v).ok_or_else(|| layout("a reference to the runtime"))?;
-            }
-            _ if t.variants().is_some() => return Ok(v),
-            _ => {
-                return nav::field(dbg, &v, "handle")
-                    .and_then(|h| nav::field(dbg, &h, "inner"))
-                    .ok_or_else(|| layout("Runtime.handle.inner"));
-            }
-        }
-    }
-    Err(layout("the runtime's handle"))
-}
-
-/// The heads of a runtime's owned-task lists: (the list's address, its
-/// first header, the `Header` type).
-fn owned_lists(dbg: &DebugInfo, root: &Val) -> Result<Vec<(u64, u64, DieRef)>, TasksError> {
-    let inner = scheduler_handle(dbg, root)?;
-    let (variant, arc) = nav::variant(dbg, &inner).ok_or_else(|| layout("scheduler::Handle"))?;
-    let name = nav::variant_name(dbg, &variant);
-    if !matches!(name.as_str(), "CurrentThread" | "MultiThread") {
-        return Err(layout(&format!("scheduler {name}")));
-    }
-    let arc = nav::field(dbg, &arc, "__0").ok_or_else(|| layout("scheduler handle's Arc"))?;
-    let inner = nav::find(dbg, &arc, "ptr", 1)
-        .and_then(|p| nav::deref(dbg, &p))
-        .and_then(|a| nav::field(dbg, &a, "data"))
-        .ok_or_else(|| layout("Arc<Handle>"))?;
-    let owned = nav::find(dbg, &inner, "owned", 3).ok_or_else(|| layout("Handle's owned tasks"))?;
-    let mut heads = Vec::new();
-    if let Some(lists) = nav::find(dbg, &owned, "lists", 3) {
-        // tokio ≥ 1.3x: `ShardedList { lists: Box<[Mutex<LinkedList>]> }`.
-        let lt = nav::ty(dbg, &lists).ok_or_else(|| layout("ShardedList.lists"))?;
-        let (ptr, len) = crate::values::core_views::fat_pointer(dbg, &lists, &lt)
-            .ok_or_else(|| layout("ShardedList.lists (a boxed slice)"))?;
-        let elem = lt
-            .field("data_ptr")
-            .and_then(|f| f.ty)
-            .and_then(|p| match types::get(dbg, p).kind {
-                types::Kind::Pointer { pointee } => pointee,
-                _ => None,
-            })
-            .ok_or_else(|| layout("ShardedList's shard type"))?;
-        let size = types::get(dbg, elem).size;
-        if len > 1 << 20 || size == 0 {
-            return Err(TasksError::Unreadable(format!(
-                "{len} shards of {size} bytes"
-            )));
-        }
-        for i in 0..len {
-            let shard = Val::new(Place::Mem(ptr + i * size), Some(elem));
-            heads.push(list_head(dbg, &shard)?);
-        }
-    } else {
-        // Older tokio: one `LinkedList` under a mutex.
-        heads.push(list_head(dbg, &owned)?);
-    }
-    Ok(heads)
-}
-
-fn list_head(dbg: &DebugInfo, within: &Val) -> Result<(u64, u64, DieRef), TasksError> {
-    let head = nav::find(dbg, within, "head", 6).ok_or_else(|| layout("LinkedList.head"))?;
-    let addr = match head.place {
-        Place::Mem(a) => a,
-        _ => return Err(layout("LinkedList.head's place")),
-    };
-    let first =
-        nav::address(dbg, &head).ok_or_else(|| TasksError::Unreadable("a list head".into()))?;
-    // Option<NonNull<Header>> → NonNull<Header> → Header.
-    let header = head
-        .ty
-        .and_then(|t| pointee_inside(dbg, t))
-        .ok_or_else(|| layout("LinkedList.head's type"))?;
-    if !types::get(dbg, header).name.starts_with("Header") {
-        return Err(layout("task header type"));
-    }
-    Ok((addr, first, header))
-}
-
-/// The type `Option<NonNull<T>>` (or `NonNull<T>`) points to: `T`.
-fn pointee_inside(dbg: &DebugInfo, ty: DieRef) -> Option<DieRef> {
-    let t = types::get(dbg, ty);
-    let mut candidates = vec![ty];
-    if let Some(vs) = t.variants() {
-        candidates.extend(vs.variants.iter().filter_map(|v| v.member.ty));
-    }
-    candidates.into_iter().find_map(|c| {
-        let (_, p) = nav::find_in_type(dbg, c, "pointer", 2)?;
-        match types::get(dbg, p).kind {
-            types::Kind::Pointer { pointee } => pointee,
-            _ => None,
-        }
-    })
-}
-
-fn walk_list(
+/// The tasks from `first`: along the owned list (`list` true), the
+/// injection queue (false), or that one task (`None`).
+fn walk(
     dbg: &DebugInfo,
     caches: &Caches,
     hl: &HeaderLayout,
-    head: u64,
-    out: &mut Vec<Task>,
+    first: u64,
+    list: Option<bool>,
+    out: &mut Vec<(Option<u64>, Task)>,
 ) -> Result<(), TasksError> {
     let mem = &dbg.mem;
     let mut seen = HashSet::new();
-    let mut at = head;
+    let mut at = first;
     while at != 0 {
         if !seen.insert(at) || seen.len() > MAX_TASKS {
             return Err(TasksError::Unreadable(format!(
@@ -359,10 +334,24 @@ fn walk_list(
         let state = h.word(mem, hl.state).map_err(unreadable)?;
         let vtable = h.word(mem, hl.vtable).map_err(unreadable)?;
         let kind = kind_of(dbg, caches, hl, vtable)?;
-        let id = h.word(mem, kind.id_offset).map_err(unreadable)?;
-        let next = h
-            .word(mem, kind.trailer_offset + kind.next_offset)
-            .map_err(unreadable)?;
+        let id = match kind.id_offset {
+            Some(off) => Some(h.word(mem, off).map_err(unreadable)?),
+            None => None,
+        };
+        let next = match list {
+            None => 0,
+            Some(true) => {
+                let off = hl
+                    .owned_next
+                    .or(kind.next_offset)
+                    .ok_or_else(|| layout("the owned list's link"))?;
+                h.word(mem, off).map_err(unreadable)?
+            }
+            Some(false) => {
+                let off = hl.queue_next.ok_or_else(|| layout("Header.queue_next"))?;
+                h.word(mem, off).map_err(unreadable)?
+            }
+        };
         let frames = match kind.stage {
             Some((offset, ty)) => {
                 let stage = Val::new(h.at(offset), Some(ty));
@@ -377,12 +366,15 @@ fn walk_list(
             }
             None => Vec::new(),
         };
-        out.push(Task {
+        out.push((
             id,
-            header: at,
-            state: State::of(state),
-            frames,
-        });
+            Task {
+                id: 0,
+                header: at,
+                state: State::of(state),
+                frames,
+            },
+        ));
         at = next;
     }
     Ok(())
@@ -421,8 +413,14 @@ fn read_kind(
     let vt = Place::Mem(vtable);
     let unreadable = |_| TasksError::Unreadable(format!("task vtable at {vtable:#x}"));
     let poll = vt.word(&dbg.mem, hl.poll).map_err(unreadable)?;
-    let trailer_offset = vt.word(&dbg.mem, hl.trailer).map_err(unreadable)?;
-    let id_offset = vt.word(&dbg.mem, hl.id).map_err(unreadable)?;
+    let trailer_offset = match hl.trailer {
+        Some(off) => Some(vt.word(&dbg.mem, off).map_err(unreadable)?),
+        None => None,
+    };
+    let vtable_id = match hl.id {
+        Some(off) => Some(vt.word(&dbg.mem, off).map_err(unreadable)?),
+        None => None,
+    };
     // `poll::<T, S>` names the future and scheduler types.
     let located = dbg.locate(&[poll.wrapping_sub(dbg.bias)]);
     let die = located
@@ -434,36 +432,58 @@ fn read_kind(
     if !params.iter().any(|(n, _)| n == "T") {
         return Err(layout("poll::<T, S> without T"));
     }
-    let cell = dwarf::generic_struct(&caches.indexes, dbg, die, "Cell", &params);
-    let (next_offset, stage) = match cell {
-        Some(cell) => {
-            let trailer =
-                nav::find_in_type(dbg, cell, "trailer", 0).ok_or_else(|| layout("Cell.trailer"))?;
-            let next = nav::find_in_type(dbg, trailer.1, "next", 4)
-                .ok_or_else(|| layout("Trailer.owned.next"))?;
-            if trailer.0 != trailer_offset {
-                return Err(layout("Cell.trailer's offset disagrees with the vtable"));
-            }
-            let core =
-                nav::find_in_type(dbg, cell, "core", 0).ok_or_else(|| layout("Cell.core"))?;
-            // Core.stage: CoreStage { stage: UnsafeCell { value: Stage<T> } }.
-            let stage = nav::find_in_type(dbg, core.1, "stage", 0)
-                .and_then(|(o1, t1)| {
-                    let (o2, t2) = nav::find_in_type(dbg, t1, "stage", 0)?;
-                    let (o3, t3) = nav::find_in_type(dbg, t2, "value", 2)?;
-                    Some((core.0 + o1 + o2 + o3, t3))
-                })
-                .ok_or_else(|| layout("Core.stage"))?;
-            (next.0, Some(stage))
+    // Without `Cell<T, S>` the list's links are not known for sure: no
+    // list rather than a guessed one.
+    let cell = dwarf::generic_struct(&caches.indexes, dbg, die, "Cell", &params)
+        .ok_or_else(|| layout("Cell<T, S> not in DWARF"))?;
+    let core = nav::find_in_type(dbg, cell, "core", 0).ok_or_else(|| layout("Cell.core"))?;
+    let next_offset = if hl.owned_next.is_some() {
+        None
+    } else {
+        let trailer =
+            nav::find_in_type(dbg, cell, "trailer", 0).ok_or_else(|| layout("Cell.trailer"))?;
+        if trailer_offset.is_some_and(|t| t != trailer.0) {
+            return Err(layout("Cell.trailer's offset disagrees with the vtable"));
         }
-        // Without `Cell<T, S>` the list's links are not known for sure:
-        // no list rather than a guessed one.
-        None => return Err(layout("Cell<T, S> not in DWARF")),
+        let next = nav::find_in_type(dbg, trailer.1, "next", 4)
+            .ok_or_else(|| layout("Trailer.owned.next"))?;
+        Some(trailer.0 + next.0)
     };
+    let id_offset = match vtable_id {
+        Some(off) => Some(off),
+        None => nav::find_in_type(dbg, core.1, "task_id", 0).map(|(off, _)| core.0 + off),
+    };
+    // `Core.stage`: a `Stage<T>` inside its cells (`CoreStage { stage:
+    // UnsafeCell { value } }`, or the `UnsafeCell` alone before 1.9).
+    let (mut at, mut ty) = nav::find_in_type(dbg, core.1, "stage", 0)
+        .map(|(o, t)| (core.0 + o, t))
+        .ok_or_else(|| layout("Core.stage"))?;
+    for _ in 0..6 {
+        let t = types::get(dbg, ty);
+        if t.name.starts_with("Stage<") && t.variants().is_some() {
+            break;
+        }
+        let only = match &t.kind {
+            types::Kind::Struct {
+                fields,
+                variants: None,
+            } => fields
+                .iter()
+                .find(|f| matches!(f.name.as_str(), "stage" | "value" | "__0")),
+            _ => None,
+        };
+        let Some((o, t)) = only.and_then(|f| Some((f.offset, f.ty?))) else {
+            return Err(layout("Core.stage's Stage<T>"));
+        };
+        at += o;
+        ty = t;
+    }
+    if !types::get(dbg, ty).name.starts_with("Stage<") {
+        return Err(layout("Core.stage's Stage<T>"));
+    }
     Ok(Kind {
         id_offset,
-        trailer_offset,
         next_offset,
-        stage,
+        stage: Some((at, ty)),
     })
 }
