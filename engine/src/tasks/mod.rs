@@ -1,19 +1,21 @@
-//! Async tasks: every task of every tokio runtime in the crashed process,
-//! each with its chain of awaited futures as frames.
+//! Async tasks: every task of every tokio 1.x runtime in the crashed
+//! process, each with its chain of awaited futures as frames.
 //!
 //! The runtimes are found from the threads inside one ([`Roots`]): a
 //! thread in `Runtime::block_on` (its `self`), and every thread that
 //! entered a runtime, a multi-thread runtime's workers included
-//! (`context::runtime::enter_runtime`, its `handle`); with none, from the
-//! `Runtime`s the crashed thread holds. `Runtime.handle.inner` is the
-//! scheduler's handle (current-thread or multi-thread), whose `owned` task
-//! list (one linked list, or since tokio 1.3x a sharded set of them) links
-//! every live task's `Header` through its `Trailer`. Each header gives the
-//! task's state word and its vtable; the vtable's `poll` function is
-//! `poll::<T, S>`, whose DWARF template parameters name the future type `T`
-//! and the scheduler `S`, and so the task's `Cell<T, S>` type: its id, its
-//! stage (`Running(T)`, `Finished`, `Consumed`) and the future itself.
-//! Where any of this is not the layout we know, the list is refused in one
+//! (`context::runtime::enter_runtime`, its `handle`; tokio 1.0's
+//! schedulers' `Context`s); with none, from the `Runtime`s the crashed
+//! thread holds. From each, [`sources`] finds by shape where the tasks are
+//! (the owned-task lists wherever this tokio keeps them, and the run
+//! queues where a task joins its list only when first polled), each list
+//! linking its tasks' `Header`s through `Header.owned` or, since tokio
+//! 1.3x, the `Trailer`. Each header gives the task's state word and its
+//! vtable; the vtable's `poll` function is `poll::<T, S>`, whose DWARF
+//! template parameters name the future type `T` and the scheduler `S`, and
+//! so the task's `Cell<T, S>` type: its id, its stage (`Running(T)`,
+//! `Finished`, `Consumed`) and the future itself. Where any of this is not
+//! a layout these names and shapes explain, the list is refused in one
 //! line rather than guessed.
 
 pub mod dwarf;
@@ -260,7 +262,7 @@ pub fn find(dbg: &DebugInfo, caches: &Caches, roots: &Roots) -> Result<Vec<Task>
     for root in roots.inside.iter().chain(&roots.held) {
         found.extend(sources::collect(dbg, root, &mut walked));
     }
-    if found.is_empty() {
+    if found.is_empty() && !(roots.inside.is_empty() && roots.held.is_empty()) {
         return Err(layout("no task list found from the runtime"));
     }
     // Lists first: a queued task is in a list too, since tokio 1.9 always.
