@@ -60,9 +60,11 @@ pub const DEMO_PANIC_ABORT: Fixture = Fixture::Profile {
 /// build, so that one build of the dependencies serves both.
 pub const DEMO_SPLIT_DWARF: Fixture = DEMO_PANIC_ABORT;
 
-/// One tokio program against tokio 1.54.1, 1.40.0 and 1.0.3 (whose tasks
-/// live elsewhere and have no ids), outside the workspace so each pins its
-/// own tokio.
+/// One tokio program against tokio 1.54.1, 1.40.0, 1.20.6 and 1.0.3 (whose
+/// tasks live elsewhere and have no ids), outside the workspace so each
+/// pins its own tokio. `mid`'s lockfile pins the others' versions of what
+/// they share, so that it reuses their units: tokio 1.20.6 and the program
+/// are all it adds (15 s of CPU).
 pub const TOKIO_CURRENT: Fixture = Fixture::Outside {
     manifest: "demo-tokio/current/Cargo.toml",
     target_subdir: "outside",
@@ -72,6 +74,11 @@ pub const TOKIO_OLDER: Fixture = Fixture::Outside {
     manifest: "demo-tokio/older/Cargo.toml",
     target_subdir: "outside",
     bin: "demo-tokio-older",
+};
+pub const TOKIO_MID: Fixture = Fixture::Outside {
+    manifest: "demo-tokio/mid/Cargo.toml",
+    target_subdir: "outside",
+    bin: "demo-tokio-mid",
 };
 pub const TOKIO_OLDEST: Fixture = Fixture::Outside {
     manifest: "demo-tokio/oldest/Cargo.toml",
@@ -96,13 +103,14 @@ pub const SERVICES: Fixture = Fixture::Outside {
     bin: "demo-services",
 };
 
-/// The tokio demo of `version`: `current`, `older` or `oldest`.
+/// The tokio demo of `version`: `current`, `older`, `mid` or `oldest`.
 pub fn tokio(version: &str) -> Fixture<'static> {
     match version {
         "current" => TOKIO_CURRENT,
         "older" => TOKIO_OLDER,
+        "mid" => TOKIO_MID,
         "oldest" => TOKIO_OLDEST,
-        other => panic!("no tokio demo {other:?} (current, older, oldest)"),
+        other => panic!("no tokio demo {other:?} (current, older, mid, oldest)"),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Issue 14 and 25, every tokio task: `demo-tokio-current` (tokio 1.54.1),
-//! `demo-tokio-older` (tokio 1.40.0) and `demo-tokio-oldest` (tokio 1.0.3),
+//! `demo-tokio-older` (tokio 1.40.0), `demo-tokio-mid` (tokio 1.20.6) and
+//! `demo-tokio-oldest` (tokio 1.0.3),
 //! the same program — 24 orders parked in `reserve` at `gate.await`, a
 //! ticker asleep, `poke` woken but not yet run, and `checker` panicking
 //! while it runs. Every task is listed with its id, state, await lines and
@@ -303,6 +304,16 @@ fn every_task_of_a_multi_thread_runtime_without_block_on_older() {
 }
 
 #[test]
+fn every_task_of_tokio_mid() {
+    check_tasks("mid");
+}
+
+#[test]
+fn every_task_of_a_multi_thread_runtime_without_block_on_mid() {
+    check_tasks_without_block_on("mid");
+}
+
+#[test]
 fn every_task_of_tokio_oldest() {
     check_tasks("oldest");
 }
@@ -346,6 +357,7 @@ fn check_held_runtime(version: &str) {
 fn a_runtime_no_thread_is_in_is_found_from_the_crashed_threads_locals() {
     check_held_runtime("current");
     check_held_runtime("older");
+    check_held_runtime("mid");
     // tokio 1.0 binds a task to its scheduler when it first runs it: the
     // never-polled `serve` is found in the runtime's remote run queue.
     check_held_runtime("oldest");
