@@ -26,7 +26,7 @@ pub const MAX_THREADS: usize = 100_000;
 /// only once no thread has answered for this long.
 const QUIET: Duration = Duration::from_millis(200);
 /// How long the freeze waits in all while a thread that has not answered is
-/// in a tracing stop (strace holds it at a system call): its tracer lets it
+/// traced (strace holds it at each system call and signal): its tracer lets it
 /// go on, and it answers then, however loaded the machine.
 const TRACED_QUIET: Duration = Duration::from_secs(5);
 
@@ -301,8 +301,8 @@ pub fn write_stderr(text: &str) {
     }
 }
 
-/// Whether a target that has not answered yet is in a tracing stop
-/// (`State: t` in `/proc/self/task/TID/status`).
+/// Whether a target that has not answered yet is traced or in a tracing
+/// stop (`TracerPid`, `State: t` in `/proc/self/task/TID/status`).
 fn any_in_tracing_stop(targets: &[(u64, String)], slots: &[ThreadSlot]) -> bool {
     let answered: Vec<u64> = slots
         .iter()
@@ -314,9 +314,15 @@ fn any_in_tracing_stop(targets: &[(u64, String)], slots: &[ThreadSlot]) -> bool 
         .filter(|(tid, _)| !answered.contains(tid))
         .any(|(tid, _)| {
             std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).is_ok_and(|s| {
-                s.lines()
-                    .find_map(|l| l.strip_prefix("State:"))
-                    .is_some_and(|v| v.trim_start().starts_with('t'))
+                let field = |name: &str| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix(name))
+                        .map(str::trim)
+                        .unwrap_or("")
+                };
+                // Stopped by its tracer now, or traced at all: strace stops
+                // it at each system call and signal on its way to answer.
+                field("State:").starts_with('t') || !matches!(field("TracerPid:"), "" | "0")
             })
         })
 }
