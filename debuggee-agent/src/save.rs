@@ -88,11 +88,7 @@ pub fn save_minidump(
     let extras = minidump::Extras {
         signal,
         maps,
-        fs_bases: crash
-            .threads
-            .iter()
-            .filter_map(|t| Some((t.id, crate::freeze::thread_pointer(t.id)?)))
-            .collect(),
+        fs_bases: thread_pointers(crash).collect(),
         proc_streams,
         later: crate::state::later(),
     };
@@ -112,11 +108,7 @@ fn self_extras(crash: &Crash, signal: Option<SigInfo>) -> Result<gcore::Extras, 
     Ok(gcore::Extras {
         signal,
         maps,
-        fs_bases: crash
-            .threads
-            .iter()
-            .filter_map(|t| Some((t.id, crate::freeze::thread_pointer(t.id)?)))
-            .collect(),
+        fs_bases: thread_pointers(crash).collect(),
         auxv,
         cmdline,
         later: crate::state::later(),
@@ -144,4 +136,12 @@ fn private_dir(dir: &Path) -> Result<(), SaveError> {
             dir: dir.to_path_buf(),
             source,
         })
+}
+
+/// Each frozen thread's thread pointer (`fs_base`), as the dumps record it.
+fn thread_pointers(crash: &Crash) -> impl Iterator<Item = (u64, u64)> + '_ {
+    crash
+        .threads
+        .iter()
+        .filter_map(|t| Some((t.id, crate::freeze::thread_pointer(t.id)?)))
 }
