@@ -72,7 +72,14 @@ pub fn thread_pointer(tid: u64) -> Option<u64> {
 /// signalled (the handler never allocates) and never freed: a thread that
 /// answers late may still write into a table a later freeze has replaced.
 static TABLE: AtomicPtr<Vec<ThreadSlot>> = AtomicPtr::new(std::ptr::null_mut());
+/// The next slot a handler claims: a claim is not yet an answer.
 static NEXT: AtomicUsize = AtomicUsize::new(0);
+/// How many handlers have filled their slot. The freeze counts these, not
+/// claims: between its claim and its `done` a handler makes a system call
+/// (`gettid`), where a tracer such as strace stops it for a while; counting
+/// claims, the freeze ended with both threads of a traced program claimed
+/// and neither filled, "not frozen: did not answer" (a flaky test's cause).
+static ANSWERED: AtomicUsize = AtomicUsize::new(0);
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 static RELEASE_READ: AtomicI32 = AtomicI32::new(-1);
 static RELEASE_WRITE: AtomicI32 = AtomicI32::new(-1);
@@ -137,6 +144,7 @@ extern "C" fn handler(_sig: libc::c_int, _info: *mut libc::siginfo_t, context: *
                 .store(libc::syscall(libc::SYS_gettid) as u64, Ordering::SeqCst);
             slot.tp.store(libc::pthread_self() as u64, Ordering::SeqCst);
             slot.done.store(true, Ordering::SeqCst);
+            ANSWERED.fetch_add(1, Ordering::SeqCst);
         }
         let mut byte = 0u8;
         loop {
@@ -195,6 +203,7 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
         slot.done.store(false, Ordering::SeqCst);
     }
     NEXT.store(0, Ordering::SeqCst);
+    ANSWERED.store(0, Ordering::SeqCst);
     let mut signalled = 0;
     let mut refused = Vec::new();
     for (tid, name) in &targets {
@@ -208,7 +217,7 @@ pub fn stop_others(except: u64) -> Vec<Thread> {
     *SIGNALLED.lock().unwrap_or_else(|p| p.into_inner()) = signalled;
     let (mut seen, mut last_news, started) = (0, Instant::now(), Instant::now());
     loop {
-        let now = NEXT.load(Ordering::SeqCst);
+        let now = ANSWERED.load(Ordering::SeqCst);
         if now >= signalled {
             break;
         }

@@ -1,13 +1,29 @@
 //! A real terminal for the TUI tests: a detached tmux session running one
 //! command, keys sent with `send-keys`, the screen read with `capture-pane`.
+//! Each session runs on its own tmux server (`-S`, a socket of the test's
+//! own, removed on drop): tests start sessions in parallel, and two
+//! `new-session`s racing to start the one default server lose one of them
+//! ("server exited unexpectedly", a CI failure).
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// A tmux session, killed on drop.
+/// A tmux session on its own server, killed on drop.
 pub struct Tmux {
     name: String,
+}
+
+/// The socket of session `name`'s server.
+fn socket(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(name)
+}
+
+/// `tmux -S SOCKET`: a command to the server of session `name`.
+fn tmux(name: &str) -> Command {
+    let mut c = Command::new("tmux");
+    c.arg("-S").arg(socket(name));
+    c
 }
 
 impl Tmux {
@@ -19,7 +35,7 @@ impl Tmux {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         );
-        let ok = Command::new("tmux")
+        let ok = tmux(&name)
             .args([
                 "new-session",
                 "-d",
@@ -39,7 +55,7 @@ impl Tmux {
 
     /// What the terminal shows now.
     pub fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = tmux(&self.name)
             .args(["capture-pane", "-p", "-t", &self.name])
             .output()
             .unwrap();
@@ -49,7 +65,7 @@ impl Tmux {
     /// Types `keys`, one `send-keys` each.
     pub fn keys(&self, keys: &[&str]) {
         for k in keys {
-            Command::new("tmux")
+            tmux(&self.name)
                 .args(["send-keys", "-t", &self.name, k])
                 .status()
                 .unwrap();
@@ -76,9 +92,8 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
+        let _ = tmux(&self.name).arg("kill-server").status();
+        let _ = std::fs::remove_file(socket(&self.name));
     }
 }
 
