@@ -5,7 +5,8 @@
 //! snapshot on its socket until pmdb detaches. The program notices
 //! nothing: every thread goes on, its output, stderr and exit status are
 //! its own. A program without the agent gets one line; `PMDB_SNAPSHOT=off`
-//! keeps the agent from answering; a stray signal 40 does nothing.
+//! keeps the agent from answering; a stray signal 40 does nothing. An
+//! editor's DAP attach by pid to the traced program goes through the agent too.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -389,6 +390,107 @@ fn a_program_traced_by_strace_is_saved_by_its_agent_and_goes_on_unchanged() {
     // The program goes on as if nothing happened.
     let socket = wire::socket::socket_path(&hung.sockets(), pid);
     wait_until(|| !socket.exists());
+    strace.detach(pid);
+    tests::live::assert_untouched(pid);
+    assert_eq!(
+        hung.quit(),
+        ("bye: the waiter got order 7".into(), Some(3), String::new())
+    );
+}
+
+/// An editor's DAP attach by pid to the same traced program: the adapter
+/// says in its output why the agent serves, the stopped event says how the
+/// snapshot was taken, the threads, frames and locals are the agent's; on
+/// disconnect every thread goes on, still traced by strace only.
+#[test]
+fn a_dap_attach_by_pid_to_a_traced_program_goes_through_its_agent() {
+    let hung = Hung::start(&[]);
+    let pid = hung.pid;
+    let strace = Strace::attach(pid);
+    let mut editor = tests::dap::DapClient::start(&bin("pmdb"));
+    editor.request("initialize", json!({"adapterID": "pmdb"}));
+    editor.request("attach", json!({"pid": pid, "pmdbDir": hung.sockets()}));
+    editor.event("initialized");
+    editor.request("configurationDone", Value::Null);
+    let said: Vec<Value> = (0..2)
+        .map(|_| editor.event("output")["body"]["output"].clone())
+        .collect();
+    assert_eq!(
+        said,
+        [
+            format!(
+                "pmdb: pid {pid} is already traced by pid {} (strace); detach that debugger or tracer first; pid {pid}'s agent serves the snapshot instead\n",
+                strace.pid()
+            ),
+            format!(
+                "pmdb: holding pid {pid}: every thread frozen by its agent until you disconnect, which lets it run on as it was\n"
+            ),
+        ]
+    );
+    let stopped = editor.event("stopped");
+    assert_eq!(
+        stopped["body"],
+        json!({
+            "allThreadsStopped": true, "reason": "pause", "text": "snapshot", "threadId": pid,
+            "description": format!("live snapshot of pid {pid} (demo) by its agent, 2 threads"),
+        })
+    );
+    let threads = editor.request("threads", json!({}));
+    let waiter = threads["threads"][1]["id"].clone();
+    assert_eq!(
+        threads["threads"],
+        json!([
+            {"id": pid, "name": "main (blocked in read)"},
+            {"id": waiter, "name": "waiter (blocked in futex)"},
+        ])
+    );
+    let frames = editor.request("stackTrace", json!({"threadId": waiter, "levels": 20}));
+    let at = frames["stackFrames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["presentationHint"] != "subtle")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (at["name"].as_str(), at["line"].as_u64()),
+        (
+            Some("demo::hang::wait_for_order"),
+            Some(line_containing(SOURCE, "let order = orders.recv()") as u64)
+        )
+    );
+    let scopes = editor.request("scopes", json!({"frameId": at["id"]}));
+    let locals = editor.request(
+        "variables",
+        json!({"variablesReference": scopes["scopes"][0]["variablesReference"]}),
+    );
+    let shown: Vec<(&str, &str)> = locals["variables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["name"].as_str().unwrap(), v["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "orders",
+                "Receiver { inner: Receiver { flavor: List(..) } }"
+            ),
+            ("desk", "\"order desk\""),
+            ("tid", "Sender { inner: Sender { flavor: List(..) } }"),
+            ("served", "41"),
+        ]
+    );
+
+    // Disconnect: the agent lets every thread go on; strace still traces
+    // each, then goes; the program ends as it would have.
+    editor.request("disconnect", json!({}));
+    let socket = wire::socket::socket_path(&hung.sockets(), pid);
+    wait_until(|| !socket.exists());
+    for (tid, _, by) in threads_of(pid) {
+        assert_eq!(tgid(by), Some(strace.pid()), "thread {tid}");
+    }
     strace.detach(pid);
     tests::live::assert_untouched(pid);
     assert_eq!(
