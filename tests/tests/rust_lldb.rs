@@ -9,7 +9,7 @@
 //! module, with or without the agent. `rust-lldb` runs whatever `lldb` is on
 //! `PATH`, so the test puts one there that is lldb-16.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tests::TempDir;
@@ -27,10 +27,10 @@ fn lldb_16(dir: &TempDir) -> PathBuf {
 }
 
 /// `rust-lldb --batch -p PID -o C…` with `commands`: status and stdout+stderr.
-fn rust_lldb(bin: &PathBuf, pid: u32, commands: &[&str]) -> (std::process::ExitStatus, String) {
-    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    )))
+fn rust_lldb(bin: &Path, pid: u32, commands: &[&str]) -> (std::process::ExitStatus, String) {
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
     .unwrap();
     let mut cmd = Command::new("rust-lldb");
     cmd.env("PATH", path)
@@ -71,7 +71,7 @@ fn frame_of(backtrace: &str, function: &str) -> String {
 
 /// The lines `frame variable` printed after `(lldb) frame variable`, up to
 /// the next command.
-fn variables<'a>(text: &'a str, nth: usize) -> Vec<&'a str> {
+fn variables(text: &str, nth: usize) -> Vec<&str> {
     text.split("(lldb) frame variable\n")
         .nth(nth)
         .unwrap_or_else(|| panic!("no frame variable #{nth}:\n{text}"))
