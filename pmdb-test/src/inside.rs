@@ -131,7 +131,6 @@ impl Inside {
     /// Each frame of the body with its locals, as [`show_locals`] prints
     /// them (those of the test function around it left out).
     pub fn locals_text(&self) -> Result<String, Error> {
-        use std::fmt::Write as _;
         let here = std::env::current_dir()
             .map(|d| format!("{}/", d.display()))
             .unwrap_or_default();
@@ -149,19 +148,7 @@ impl Inside {
             .collect();
         let mut out = String::from("---- locals (pmdb) ----\n");
         for f in user {
-            let at = match (&f.file, f.line) {
-                (Some(file), Some(line)) => {
-                    format!(" at {}:{line}", file.strip_prefix(&here).unwrap_or(file))
-                }
-                _ => String::new(),
-            };
-            let _ = writeln!(out, "  #{:<3} {}{at}", f.index, f.function);
-            if let Some(e) = &f.error {
-                let _ = writeln!(out, "        {e}");
-            }
-            for n in &f.locals {
-                engine::crash::report::text_node(&mut out, n, 4);
-            }
+            engine::crash::report::text_test_frame(&mut out, f, &here);
         }
         Ok(out)
     }

@@ -118,25 +118,7 @@ fn block(name: &str, c: &Panic) -> String {
         let _ = writeln!(out, "{why}");
     }
     for f in user {
-        let at = match (&f.file, f.line) {
-            (Some(file), Some(line)) => {
-                format!(" at {}:{line}", file.strip_prefix(&here).unwrap_or(file))
-            }
-            _ => String::new(),
-        };
-        let _ = writeln!(out, "  #{:<3} {}{at}", f.index, f.function);
-        match &f.error {
-            Some(e) if e.starts_with('<') => {
-                let _ = writeln!(out, "        {e}");
-            }
-            Some(e) => {
-                let _ = writeln!(out, "        <{e}>");
-            }
-            None => {}
-        }
-        for n in &f.locals {
-            engine::crash::report::text_node(&mut out, n, 4);
-        }
+        engine::crash::report::text_test_frame(&mut out, f, &here);
     }
     out
 }

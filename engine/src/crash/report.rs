@@ -274,6 +274,32 @@ pub fn to_text_stuck(
     out
 }
 
+/// A failed test's frame as `pmdb test` and `pmdb-test` print it, in the
+/// manner of `pytest --showlocals`: `  #N function at file:line` (the file
+/// relative to `here`, the current directory with its `/`), the frame's
+/// error if any, then its locals.
+pub fn text_test_frame(out: &mut String, f: &ReportFrame, here: &str) {
+    let at = match (&f.file, f.line) {
+        (Some(file), Some(line)) => {
+            format!(" at {}:{line}", file.strip_prefix(here).unwrap_or(file))
+        }
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "  #{:<3} {}{at}", f.index, f.function);
+    match &f.error {
+        Some(e) if e.starts_with('<') => {
+            let _ = writeln!(out, "        {e}");
+        }
+        Some(e) => {
+            let _ = writeln!(out, "        <{e}>");
+        }
+        None => {}
+    }
+    for n in &f.locals {
+        text_node(out, n, 4);
+    }
+}
+
 /// One value's line (`name: type = value`), then its children's, indented.
 pub fn text_node(out: &mut String, n: &Node, indent: usize) {
     let _ = writeln!(

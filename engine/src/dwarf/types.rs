@@ -104,6 +104,18 @@ impl Type {
         }
     }
 
+    /// A plain struct's fields: `None` for an enum (a struct with a variant
+    /// part), a union or any other kind.
+    pub fn struct_fields(&self) -> Option<&[Field]> {
+        match &self.kind {
+            Kind::Struct {
+                fields,
+                variants: None,
+            } => Some(fields),
+            _ => None,
+        }
+    }
+
     /// A Rust enum's variant part, if this is one.
     pub fn variants(&self) -> Option<&Variants> {
         match &self.kind {

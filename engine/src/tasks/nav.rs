@@ -90,21 +90,38 @@ pub fn variant(dbg: &DebugInfo, v: &Val) -> Option<(Variant, Val)> {
 /// A field named `name` anywhere inside `v`'s own bytes (not behind
 /// pointers), breadth first, at most `depth` levels down.
 pub fn find(dbg: &DebugInfo, v: &Val, name: &str, depth: u32) -> Option<Val> {
+    search(dbg, v, name, depth, false)
+}
+
+/// As [`find`], through the active variant of enums too
+/// (`Option<time::Handle>`).
+pub fn find_in_variants(dbg: &DebugInfo, v: &Val, name: &str, depth: u32) -> Option<Val> {
+    search(dbg, v, name, depth, true)
+}
+
+fn search(dbg: &DebugInfo, v: &Val, name: &str, depth: u32, variants: bool) -> Option<Val> {
     let mut level = vec![v.clone()];
     for _ in 0..=depth {
         let mut next = Vec::new();
         for cur in level {
             let Some(t) = ty(dbg, &cur) else { continue };
-            if let Kind::Struct { fields, .. } | Kind::Union { fields } = &t.kind {
-                if let Some(f) = fields.iter().find(|f| f.name == name) {
-                    return Some(Val::new(cur.place.at(f.offset), f.ty));
-                }
-                next.extend(
-                    fields
-                        .iter()
-                        .map(|f| Val::new(cur.place.at(f.offset), f.ty)),
-                );
+            if variants && t.variants().is_some() {
+                next.extend(variant(dbg, &cur).map(|(_, val)| val));
+                continue;
             }
+            let fields = match &t.kind {
+                Kind::Struct { fields, .. } => fields,
+                Kind::Union { fields } if !variants => fields,
+                _ => continue,
+            };
+            if let Some(f) = fields.iter().find(|f| f.name == name) {
+                return Some(Val::new(cur.place.at(f.offset), f.ty));
+            }
+            next.extend(
+                fields
+                    .iter()
+                    .map(|f| Val::new(cur.place.at(f.offset), f.ty)),
+            );
         }
         level = next;
     }

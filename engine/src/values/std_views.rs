@@ -624,14 +624,8 @@ fn time(dbg: &DebugInfo, v: &Val, base: &str) -> Option<View> {
         if ty.field("tv_sec").is_some() {
             break cur;
         }
-        let Kind::Struct {
-            fields,
-            variants: None,
-        } = &ty.kind
-        else {
-            return None;
-        };
-        let [only] = &fields[..] else { return None };
+        let fields = ty.struct_fields()?;
+        let [only] = fields else { return None };
         cur = Val::new(cur.place.at(only.offset), only.ty);
     };
     let sty = types::get(dbg, spec.ty?);

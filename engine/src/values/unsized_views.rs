@@ -40,13 +40,7 @@ pub enum Tail {
 /// when `ty` is not a fat pointer (or `&str`, `&[T]`, which views know).
 pub fn target(dbg: &DebugInfo, v: &Val, ty: &Type) -> Option<Val> {
     let written = pointee_written(&ty.name)?;
-    let Kind::Struct {
-        fields,
-        variants: None,
-    } = &ty.kind
-    else {
-        return None;
-    };
+    let fields = ty.struct_fields()?;
     if fields.len() != 2 {
         return None;
     }
@@ -185,13 +179,7 @@ pub fn member(dbg: &DebugInfo, v: &Val, ty: &Type, f: &Field, base: u64) -> Val 
 /// A DST's unsized field: the last in memory (a zero-sized marker at the
 /// same offset yields to it).
 fn tail_field(ty: &Type) -> Option<&Field> {
-    let Kind::Struct {
-        fields,
-        variants: None,
-    } = &ty.kind
-    else {
-        return None;
-    };
+    let fields = ty.struct_fields()?;
     let end = fields.iter().map(|f| f.offset).max()?;
     let last: Vec<&Field> = fields.iter().filter(|f| f.offset == end).collect();
     last.iter()

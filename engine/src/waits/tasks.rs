@@ -232,7 +232,7 @@ fn runtime_start(dbg: &DebugInfo, sleep: &Val) -> Option<Duration> {
     let arc = nav::field(dbg, &flavour, "__0")?;
     let inner = nav::deref(dbg, &arc)?;
     let inner = nav::field(dbg, &inner, "data").unwrap_or(inner);
-    let source = find_in_variants(dbg, &inner, "time_source", 4)?;
+    let source = nav::find_in_variants(dbg, &inner, "time_source", 4)?;
     let start = nav::find(dbg, &source, "start_time", 2)?;
     let secs = nav::find(dbg, &start, "tv_sec", 4)?
         .place
@@ -243,38 +243,6 @@ fn runtime_start(dbg: &DebugInfo, sleep: &Val) -> Option<Duration> {
         .uint(&dbg.mem, 0, 4)
         .ok()? as u32;
     Some(Duration::new(secs, nanos))
-}
-
-/// A field named `name` inside `v`'s own bytes, through structs and the
-/// active variant of enums (`Option<time::Handle>`), breadth first.
-fn find_in_variants(dbg: &DebugInfo, v: &Val, name: &str, depth: u32) -> Option<Val> {
-    let mut level = vec![v.clone()];
-    for _ in 0..=depth {
-        let mut next = Vec::new();
-        for cur in level {
-            let Some(t) = nav::ty(dbg, &cur) else {
-                continue;
-            };
-            if t.variants().is_some() {
-                if let Some((_, val)) = nav::variant(dbg, &cur) {
-                    next.push(val);
-                }
-                continue;
-            }
-            if let crate::dwarf::types::Kind::Struct { fields, .. } = &t.kind {
-                if let Some(f) = fields.iter().find(|f| f.name == name) {
-                    return Some(Val::new(cur.place.at(f.offset), f.ty));
-                }
-                next.extend(
-                    fields
-                        .iter()
-                        .map(|f| Val::new(cur.place.at(f.offset), f.ty)),
-                );
-            }
-        }
-        level = next;
-    }
-    None
 }
 
 /// `3599 s`, `12.5 s`, `250 ms`.
