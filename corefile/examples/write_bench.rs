@@ -62,6 +62,7 @@ fn main() {
             args: String::new(),
         },
         regions: corefile::regions_from_maps(&maps),
+        kept: None,
         extra_notes: Vec::new(),
     };
     let mem = File::open("/proc/self/mem").unwrap();

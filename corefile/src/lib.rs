@@ -133,6 +133,11 @@ pub struct CoreSpec {
     pub siginfo: Option<SigInfo>,
     pub psinfo: PsInfo,
     pub regions: Vec<Region>,
+    /// Only these address ranges' bytes (rounded out to whole pages) go in
+    /// the core, besides each ELF file's first page; `None`: every region
+    /// [`dump_plan`] names, whole. A small core of a crash is the stacks
+    /// and what its report reads.
+    pub kept: Option<Vec<(u64, u64)>>,
     /// Written after the standard notes, in order. `NT_AUXV` (name "CORE",
     /// type 6, the bytes of `/proc/self/auxv`) belongs here: gdb needs it to
     /// place a position-independent executable.
@@ -148,7 +153,8 @@ pub struct WriteStats {
     /// Memory bytes stored in `PT_LOAD` segments (the sum of `p_filesz`,
     /// holes included).
     pub bytes_dumped: u64,
-    /// `PT_LOAD` segments written, one per region.
+    /// `PT_LOAD` segments written: one per region, or per piece of one
+    /// cut by [`CoreSpec::kept`].
     pub segments: usize,
 }
 

@@ -294,6 +294,15 @@ impl Core {
         })
     }
 
+    /// Whether `addr` lies in a readable `PT_LOAD` segment: memory the
+    /// process had mapped there, whether or not the core holds its bytes.
+    pub fn maps_readable(&self, addr: u64) -> bool {
+        let idx = self.segments.partition_point(|s| s.vaddr <= addr);
+        self.segments[..idx]
+            .iter()
+            .any(|s| s.flags & 4 != 0 && addr - s.vaddr < s.memsz)
+    }
+
     /// The `PT_LOAD` segments: (vaddr, memsz, filesz), in address order.
     pub fn segments(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
         self.segments.iter().map(|s| (s.vaddr, s.memsz, s.filesz))

@@ -34,11 +34,14 @@ struct Load {
 
 /// Writes the core of `spec` to `out`, which must be a new, empty file.
 /// `read(addr, buf)` fills `buf` from the process's memory or returns false
-/// when it cannot; such bytes are stored as zeros (a hole). Regions are
-/// dumped whole as [`crate::dump_plan`] says; of the other regions, those
-/// that map the start of an ELF file get their first page (as the kernel
-/// does: ELF header, program headers, build-id), and the rest a `PT_LOAD`
-/// with `p_filesz` 0.
+/// when it cannot; such bytes are stored as zeros (a hole). Without
+/// [`CoreSpec::kept`], regions are dumped whole as [`crate::dump_plan`]
+/// says; of the other regions, those that map the start of an ELF file get
+/// their first page (as the kernel does: ELF header, program headers,
+/// build-id), and the rest a `PT_LOAD` with `p_filesz` 0. With it, each
+/// region is cut where the kept ranges begin and end: what they cover (and
+/// an ELF file's first page) is dumped, and every other piece is a
+/// `PT_LOAD` with `p_filesz` 0, so the core still lists every mapping.
 ///
 /// When `spec.pid` is this process, `/proc/self/pagemap` is consulted:
 /// anonymous memory whose pages were never touched (neither present nor
@@ -58,33 +61,38 @@ pub fn write(
     compression: Compression,
 ) -> Result<WriteStats, CoreError> {
     let notes = build_notes(spec);
-    let phnum = 1 + spec.regions.len() as u64;
-    let xnum = phnum >= PN_XNUM;
     let phoff = EHDR_SIZE;
-    let shoff = phoff + phnum * PHDR_SIZE;
-    let notes_off = shoff + if xnum { SHDR_SIZE } else { 0 };
-    let mut offset = align_page(notes_off + notes.len() as u64);
+    // Offsets are counted from the first page after the headers and notes,
+    // whose length depends on how many segments there are.
+    let mut offset = 0u64;
     let plan = dump_plan(&spec.regions);
     let mut loads = Vec::with_capacity(spec.regions.len());
     for (r, &dump) in spec.regions.iter().zip(&plan) {
-        let memsz = r.end.saturating_sub(r.start);
-        let filesz = if dump {
-            memsz
-        } else if is_elf_start(r, read) {
-            PAGE.min(memsz)
-        } else {
-            0
-        };
-        loads.push(Load {
-            vaddr: r.start,
-            memsz,
-            offset,
-            filesz,
-            flags: u32::from(r.read) * 4 + u32::from(r.write) * 2 + u32::from(r.exec),
-            anon: r.file.as_ref().is_none_or(|f| zero_fill(&f.0)),
-        });
-        offset = align_page(offset + filesz);
+        let flags = u32::from(r.read) * 4 + u32::from(r.write) * 2 + u32::from(r.exec);
+        let anon = r.file.as_ref().is_none_or(|f| zero_fill(&f.0));
+        let elf_page = (!dump || spec.kept.is_some()) && is_elf_start(r, read);
+        for (start, end, filesz) in pieces(r, dump, elf_page, spec.kept.as_deref()) {
+            let memsz = end - start;
+            loads.push(Load {
+                vaddr: start,
+                memsz,
+                offset,
+                filesz,
+                flags,
+                anon,
+            });
+            offset = align_page(offset + filesz);
+        }
     }
+    let phnum = 1 + loads.len() as u64;
+    let xnum = phnum >= PN_XNUM;
+    let shoff = phoff + phnum * PHDR_SIZE;
+    let notes_off = shoff + if xnum { SHDR_SIZE } else { 0 };
+    let first = align_page(notes_off + notes.len() as u64);
+    for l in &mut loads {
+        l.offset += first;
+    }
+    offset += first;
     let total = offset;
 
     let mut head = Vec::with_capacity(notes_off as usize + notes.len());
@@ -171,6 +179,61 @@ fn is_elf_start(r: &Region, read: &mut dyn FnMut(u64, &mut [u8]) -> bool) -> boo
         && r.end.saturating_sub(r.start) >= PAGE
         && read(r.start, &mut magic)
         && magic == *b"\x7fELF"
+}
+
+/// A region cut into the `PT_LOAD`s it is written as: `(start, end,
+/// filesz)`. Without `kept` ranges it is one segment, dumped whole as
+/// [`crate::dump_plan`] says, else only its first page for the start of an
+/// ELF file, else none of it. With them, the pieces inside a range (and an
+/// ELF file's first page) are dumped whole and the rest are segments with
+/// no file bytes: mapped in the process, left out of the core.
+fn pieces(
+    r: &Region,
+    dump: bool,
+    elf_page: bool,
+    kept: Option<&[(u64, u64)]>,
+) -> Vec<(u64, u64, u64)> {
+    let (start, end) = (r.start, r.end.max(r.start));
+    let first_page = (start, start.saturating_add(PAGE).min(end));
+    let Some(ranges) = kept else {
+        let filesz = match (dump, elf_page) {
+            (true, _) => end - start,
+            (false, true) => first_page.1 - start,
+            (false, false) => 0,
+        };
+        return vec![(start, end, filesz)];
+    };
+    // The kept ranges that meet this region, page-aligned, clipped and merged.
+    let mut cut: Vec<(u64, u64)> = ranges
+        .iter()
+        .map(|&(s, e)| (s & !(PAGE - 1), align_page(e)))
+        .chain(elf_page.then_some(first_page))
+        .filter_map(|(s, e)| {
+            let (s, e) = (s.max(start), e.min(end));
+            (s < e).then_some((s, e))
+        })
+        .collect();
+    cut.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(cut.len());
+    for (s, e) in cut {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    let mut out = Vec::with_capacity(merged.len() * 2 + 1);
+    let mut at = start;
+    for (s, e) in merged {
+        if at < s {
+            out.push((at, s, 0));
+        }
+        out.push((s, e, e - s));
+        at = e;
+    }
+    if at < end || out.is_empty() {
+        out.push((at, end, 0));
+    }
+    out
 }
 
 fn align_page(x: u64) -> u64 {
@@ -368,4 +431,49 @@ fn write_zeros(w: &mut dyn Write, mut n: u64) -> std::io::Result<()> {
         n -= k as u64;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(start: u64, pages: u64) -> Region {
+        Region {
+            start,
+            end: start + pages * PAGE,
+            read: true,
+            write: true,
+            exec: false,
+            file: None,
+        }
+    }
+
+    #[test]
+    fn kept_ranges_cut_a_region_into_dumped_and_left_out_pieces() {
+        let r = region(0x10000, 8);
+        // Whole, as dump_plan says, without kept ranges.
+        assert_eq!(pieces(&r, true, false, None), [(0x10000, 0x18000, 0x8000)]);
+        assert_eq!(pieces(&r, false, true, None), [(0x10000, 0x18000, 0x1000)]);
+        // Ranges rounded out to pages, merged, clipped to the region.
+        let kept = [(0x11010, 0x11020), (0x11ff0, 0x12010), (0x17f00, 0x19000)];
+        assert_eq!(
+            pieces(&r, true, false, Some(&kept)),
+            [
+                (0x10000, 0x11000, 0),
+                (0x11000, 0x13000, 0x2000),
+                (0x13000, 0x17000, 0),
+                (0x17000, 0x18000, 0x1000),
+            ]
+        );
+        // An ELF file's first page is always kept; a region no range meets
+        // is one segment without bytes.
+        assert_eq!(
+            pieces(&r, false, true, Some(&[])),
+            [(0x10000, 0x11000, 0x1000), (0x11000, 0x18000, 0)]
+        );
+        assert_eq!(
+            pieces(&r, true, false, Some(&[(0x1000, 0x2000)])),
+            [(0x10000, 0x18000, 0)]
+        );
+    }
 }

@@ -90,6 +90,7 @@ pub fn self_spec(rip: u64) -> CoreSpec {
             args: "corefile-test --exact round trip".into(),
         },
         regions: corefile::regions_from_maps(&maps),
+        kept: None,
         extra_notes: vec![
             Note {
                 name: "CORE".into(),
@@ -178,6 +179,7 @@ pub fn small_core(dir: &Path) -> Vec<u8> {
             region(0x20000, 3, true, true, None),
             region(0x30000, 1, false, false, None),
         ],
+        kept: None,
         extra_notes: vec![
             Note {
                 name: "CORE".into(),
