@@ -70,7 +70,9 @@ pub fn map_files(core: &Core, rename: &dyn Fn(&str) -> String) -> Vec<FileMappin
 }
 
 /// Fills `buf` from `addr`: the core's bytes first, the mapped files' where
-/// the core has none.
+/// the core has none. An address neither holds is `NotSaved` where a
+/// readable segment of the core lists it (the process had it mapped; the
+/// core left its bytes out), else `Unreadable`.
 pub fn read(
     core: &Core,
     files: &[FileMapping],
@@ -99,7 +101,12 @@ pub fn read(
             .find(|f| f.start <= at && at < f.end)
             .map_or(0, |f| f.copy(at, &mut buf[done..done + want]));
         if got == 0 {
-            return Err(ReadError::Unreadable(at));
+            // Mapped readable in the process but left out of the core (a
+            // small core keeps what its report reads): said so, never zeros.
+            return Err(match core.maps_readable(at) {
+                true => ReadError::NotSaved(at, "core"),
+                false => ReadError::Unreadable(at),
+            });
         }
         done += got;
     }
