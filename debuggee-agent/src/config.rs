@@ -1,6 +1,7 @@
 //! The agent's configuration, read once from the environment at `install()`:
 //! `PMDB_MODE` (wait | report | core | minidump | off), `PMDB_DIR`,
-//! `PMDB_WAIT`, `PMDB_CLIENT_TIMEOUT`, `PMDB_CORE_COMPRESS` and
+//! `PMDB_WAIT`, `PMDB_CLIENT_TIMEOUT`, `PMDB_CORE` (small | full),
+//! `PMDB_CORE_COMPRESS` and
 //! `PMDB_SNAPSHOT` (`off`: the agent does not answer pmdb's request for a
 //! live snapshot).
 
@@ -22,6 +23,17 @@ pub enum Mode {
     Off,
 }
 
+/// What a core the agent saves holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CoreSize {
+    /// The stacks and what the crash's report reads
+    /// (`engine::hosts::small_core`): the default.
+    #[default]
+    Small,
+    /// Every writable and anonymous mapping (`PMDB_CORE=full`).
+    Full,
+}
+
 /// The configuration in force.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -32,6 +44,8 @@ pub struct Config {
     pub client_timeout: Duration,
     /// How saved cores are stored (`PMDB_CORE_COMPRESS=zstd`: compressed).
     pub compression: corefile::Compression,
+    /// What saved cores hold (`PMDB_CORE`).
+    pub core: CoreSize,
     /// Whether the agent answers a request for a live snapshot
     /// (`wire::snapshot`); `PMDB_SNAPSHOT=off` turns it off.
     pub snapshots: bool,
@@ -96,6 +110,14 @@ impl Config {
                 corefile::Compression::None
             }
         };
+        let core = match std::env::var("PMDB_CORE").ok().as_deref() {
+            Some("full") => CoreSize::Full,
+            None | Some("") | Some("small") => CoreSize::Small,
+            Some(other) => {
+                eprintln!("pmdb: ignoring PMDB_CORE={other:?} (expected small or full)");
+                CoreSize::Small
+            }
+        };
         let snapshots = match std::env::var(wire::snapshot::SWITCH).ok().as_deref() {
             Some("off") => false,
             None | Some("") | Some("on") => true,
@@ -114,6 +136,7 @@ impl Config {
             wait,
             client_timeout,
             compression,
+            core,
         }
     }
 }

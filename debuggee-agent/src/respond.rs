@@ -173,7 +173,7 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
 
 /// Saves the crash as a core and says where, in one line.
 fn save(config: &Config, crash: &Crash, signal: Option<SigInfo>) {
-    match crate::save::save(&config.dir, crash, signal, config.compression) {
+    match crate::save::save(&config.dir, crash, signal, config.compression, config.core) {
         Ok(path) => crate::freeze::write_stderr(&format!(
             "pmdb: saved the crash to {} (open it with `pmdb open {}`)\n",
             path.display(),

@@ -1,15 +1,21 @@
 //! Saving a crash as an ELF core, so it outlives its process
 //! (`PMDB_MODE=core`, or a wait that ran out with no debugger): each
-//! thread's registers as the freeze captured them, the writable and
-//! anonymous mappings, the mapped files, and pmdb's crash record in a note
-//! of its own, written to `<PMDB_DIR>/<program>.<pid>.core` (mode 0600).
+//! thread's registers as the freeze captured them, its used stack and
+//! what the crash's report reads (`engine::hosts::small_core`; with
+//! `PMDB_CORE=full` every writable and anonymous mapping), the mapped
+//! files, pmdb's crash record and the frames' source lines in notes of
+//! their own, written to `<PMDB_DIR>/<program>.<pid>.core` (mode 0600).
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use corefile::{Compression, SigInfo};
 use engine::Crash;
-use engine::hosts::gcore;
+use engine::hosts::{gcore, small_core};
+
+use crate::config::CoreSize;
 
 /// Why a crash could not be saved.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +45,7 @@ pub fn save(
     crash: &Crash,
     signal: Option<SigInfo>,
     compression: Compression,
+    size: CoreSize,
 ) -> Result<PathBuf, SaveError> {
     private_dir(dir)?;
     let suffix = match compression {
@@ -58,7 +65,13 @@ pub fn save(
             source,
         })?;
     let extras = self_extras(crash, signal)?;
-    let spec = gcore::spec(crash, &extras);
+    let spec = match size {
+        CoreSize::Full => gcore::spec(crash, &extras),
+        CoreSize::Small => {
+            let reached = small_core::reach(Arc::new(crate::live::LiveProcess), crash, true);
+            small_core::spec(crash, &extras, &reached).0
+        }
+    };
     gcore::write(
         &crate::live::LiveProcess,
         &spec,

@@ -38,6 +38,9 @@ pub enum Origin {
     /// The text the crashed process served (for a core, the copy its
     /// executable's debuginfod server has, fetched by the engine).
     Served,
+    /// The lines the core carries (a small core keeps those around its
+    /// frames), the file not being at this path here.
+    Carried(PathBuf),
 }
 
 impl Origin {
@@ -46,6 +49,12 @@ impl Origin {
         match self {
             Origin::Local(p) => format!("local file {}", p.display()),
             Origin::Served => "copy served by the crashed process".to_string(),
+            Origin::Carried(p) => {
+                format!(
+                    "copy carried in the core ({} is not on this machine)",
+                    p.display()
+                )
+            }
         }
     }
 }
@@ -168,7 +177,10 @@ impl Sources {
             }
             Err(local_err) => match session.source(file, first, last) {
                 Ok(served) => Ok(Text {
-                    origin: Origin::Served,
+                    origin: match served.carried {
+                        true => Origin::Carried(local),
+                        false => Origin::Served,
+                    },
                     first_line: served.first_line,
                     lines: served
                         .lines

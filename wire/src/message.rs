@@ -440,6 +440,11 @@ pub struct SourceText {
     pub total_lines: u32,
     /// The range was cut short by [`MAX_SOURCE_LINES`] or [`MAX_SOURCE_BYTES`].
     pub truncated: bool,
+    /// The lines come from the crash file (a small core carries the lines
+    /// around its frames), not from a file on the crashed machine: only
+    /// those it carries, so `first_line` may be past the one asked.
+    #[serde(default)]
+    pub carried: bool,
 }
 
 /// The agent's side of the hello.

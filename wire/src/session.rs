@@ -845,6 +845,7 @@ mod tests {
                         .collect(),
                     total_lines: 40,
                     truncated: false,
+                    carried: false,
                 }),
             ),
             _ => (true, Response::Ok),

@@ -222,6 +222,7 @@ impl Serialize for Source<'_> {
                 let (origin, path) = match &t.origin {
                     SourceOrigin::Local(p) => ("local", Some(p)),
                     SourceOrigin::Served => ("served", None),
+                    SourceOrigin::Carried(p) => ("core", Some(p)),
                 };
                 m.serialize_entry("origin", origin)?;
                 m.serialize_entry("path", &path)?;

@@ -87,6 +87,9 @@ pub struct App {
     /// Which copy `source` is: a local file or the crashed process's.
     pub source_origin: Option<Origin>,
     pub source_scroll: usize,
+    /// The number of the first line of `source` (a core carries only the
+    /// lines around its frames).
+    pub source_first: usize,
     pub focus: Focus,
     pub help: bool,
     pub quitting: bool,
@@ -164,6 +167,7 @@ impl App {
             source: Ok(Vec::new()),
             source_origin: None,
             source_scroll: 0,
+            source_first: 1,
             focus: Focus::Traceback,
             help: false,
             quitting: false,
@@ -234,13 +238,33 @@ impl App {
     fn load_source(&mut self) {
         let info = self.cursor.current().info.clone();
         self.source_scroll = info.line.unwrap_or(1).saturating_sub(1) as usize;
+        self.source_first = 1;
         let Some(file) = info.file.as_deref() else {
             self.source = Err("no source location for this frame".into());
             self.source_origin = None;
             return;
         };
-        match self.cursor.sources.file(&self.cursor.session, file) {
+        let text = match self.cursor.sources.file(&self.cursor.session, file) {
+            // A core carries runs of lines around its frames: the one
+            // around this frame's line, when the first run is another.
+            Ok(t)
+                if matches!(t.origin, Origin::Carried(_))
+                    && info.line.is_some_and(|l| t.line(l).is_none()) =>
+            {
+                let line = info.line.unwrap_or(1);
+                self.cursor.sources.lines(
+                    &self.cursor.session,
+                    file,
+                    line.saturating_sub(5),
+                    line + 5,
+                )
+            }
+            other => other,
+        };
+        match text {
             Ok(text) => {
+                self.source_first = text.first_line.max(1) as usize;
+                self.source_scroll = self.source_scroll.saturating_sub(self.source_first - 1);
                 self.source = Ok(text.lines);
                 self.source_origin = Some(text.origin);
             }

@@ -285,6 +285,7 @@ fn source(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
     let whose = match &app.source_origin {
         Some(crate::source::Origin::Local(_)) => " · local file",
         Some(crate::source::Origin::Served) => " · copy from the crashed process",
+        Some(crate::source::Origin::Carried(_)) => " · from the core (file not on this machine)",
         None => "",
     };
     let title = match (&info.file, info.line) {
@@ -317,7 +318,7 @@ fn source(f: &mut Frame, app: &App, theme: Theme, area: Rect) {
                 .skip(start)
                 .take(height)
                 .map(|(i, text)| {
-                    let n = i + 1;
+                    let n = i + app.source_first;
                     let here = Some(n) == current;
                     let prefix = format!("{}{n:>5} ", if here { ">" } else { " " });
                     let body: String = text

@@ -30,6 +30,8 @@ pub enum SourceOrigin {
     Local(PathBuf),
     /// The text the crashed process served.
     Served,
+    /// The lines the core carries, the file not being at this path here.
+    Carried(PathBuf),
 }
 
 impl SourceOrigin {
@@ -38,6 +40,12 @@ impl SourceOrigin {
         match self {
             SourceOrigin::Local(p) => format!("local file {}", p.display()),
             SourceOrigin::Served => "copy served by the crashed process".to_string(),
+            SourceOrigin::Carried(p) => {
+                format!(
+                    "copy carried in the core ({} is not on this machine)",
+                    p.display()
+                )
+            }
         }
     }
 }
@@ -125,6 +133,66 @@ pub fn walk(session: &Session, depth: u32) -> Result<Vec<ReportThread>, wire::Er
         });
     }
     Ok(out)
+}
+
+/// One task as the report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportTask {
+    pub id: u64,
+    pub state: String,
+    pub frames: Vec<ReportAsyncFrame>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportAsyncFrame {
+    pub function: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub locals: Vec<Node>,
+}
+
+/// The tasks, locals expanded `depth` levels; or why there are none. The
+/// frames' locals are asked for in pipelined windows.
+pub fn walk_tasks(session: &Session, depth: u32) -> (Vec<ReportTask>, Option<String>) {
+    let list = match session.tasks() {
+        Ok(l) => l,
+        Err(e) => return (Vec::new(), Some(format!("tasks unavailable: {e}"))),
+    };
+    let frames: Vec<wire::Frame> = if depth == 0 {
+        Vec::new()
+    } else {
+        list.tasks
+            .iter()
+            .flat_map(|t| t.frames.iter().cloned())
+            .collect()
+    };
+    let mut locals = match session.locals_of(&frames) {
+        Ok(l) => l.into_iter(),
+        Err(e) => return (Vec::new(), Some(format!("tasks unavailable: {e}"))),
+    };
+    let tasks = list
+        .tasks
+        .iter()
+        .map(|t| ReportTask {
+            id: t.id,
+            state: t.state.clone(),
+            frames: t
+                .frames
+                .iter()
+                .map(|f| ReportAsyncFrame {
+                    function: f.info.function.clone(),
+                    file: f.info.file.clone(),
+                    line: f.info.line,
+                    locals: match (depth, locals.next()) {
+                        (0, _) | (_, None) => Vec::new(),
+                        (_, Some(Err(_))) => Vec::new(),
+                        (_, Some(Ok(vals))) => vals.iter().map(|v| node(v, depth - 1)).collect(),
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    (tasks, list.unavailable)
 }
 
 /// A value with `levels` levels of its children.

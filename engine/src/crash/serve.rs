@@ -42,6 +42,9 @@ pub struct Server {
     /// Why source text is not served here, where it is not (a core file:
     /// its files are this machine's, which the client reads itself).
     no_source: Option<String>,
+    /// The source lines the crash file carries (a small core's note),
+    /// answered where the host has no source of its own.
+    carried: crate::crash::carried::CarriedSource,
     /// How this host writes a core of the process it serves
     /// (`Request::SaveCore`), or why it cannot.
     saver: Result<Saver, String>,
@@ -69,6 +72,7 @@ impl Server {
             last_trim: AtomicU64::new(0),
             touched: std::sync::atomic::AtomicBool::new(false),
             no_source: None,
+            carried: Default::default(),
             saver: Err("pmdb cannot write a core of what it serves here".into()),
         }
     }
@@ -88,6 +92,13 @@ impl Server {
     /// Answers source requests with this reason instead of file text.
     pub fn without_source(mut self, why: impl Into<String>) -> Server {
         self.no_source = Some(why.into());
+        self
+    }
+
+    /// Answers source requests, where the host has no source of its own,
+    /// from the lines the crash file carries.
+    pub fn with_carried_source(mut self, carried: crate::crash::carried::CarriedSource) -> Server {
+        self.carried = carried;
         self
     }
 
@@ -244,11 +255,18 @@ impl Server {
                 last_line,
             } => match &self.no_source {
                 // No source of its own (a core): debuginfod's copy, by the
-                // executable's build-id, when there is a fetcher.
-                Some(why) => ins
-                    .fetched_source(&path, first_line, last_line)
-                    .unwrap_or_else(|| Err(RemoteError::new(ErrorKind::BadRequest, why.clone())))
-                    .map(Response::Source),
+                // executable's build-id, when there is a fetcher; else the
+                // lines the core carries.
+                Some(why) => match ins.fetched_source(&path, first_line, last_line) {
+                    Some(Ok(text)) => Ok(text),
+                    fetched => match self.carried.lines(&path, first_line, last_line) {
+                        Some(text) => Ok(text),
+                        None => fetched.unwrap_or_else(|| {
+                            Err(RemoteError::new(ErrorKind::BadRequest, why.clone()))
+                        }),
+                    },
+                }
+                .map(Response::Source),
                 None => ins
                     .source(&path, first_line, last_line)
                     .map(Response::Source),

@@ -47,6 +47,7 @@ pub fn lines(asked: &str, local: &str, first: u32, last: u32) -> Result<SourceTe
         lines: Vec::new(),
         total_lines: 0,
         truncated: false,
+        carried: false,
     };
     let mut bytes = 0u64;
     let mut buf = Vec::new();

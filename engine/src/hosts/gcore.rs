@@ -73,7 +73,9 @@ pub fn proc_files(pid: &str) -> Result<(String, Vec<u8>, String), SaveError> {
     Ok((maps, auxv, cmdline))
 }
 
-/// The core of `crash` (the crashed thread first, as the record lists it).
+/// The core of `crash` (the crashed thread first, as the record lists it),
+/// every writable and anonymous mapping whole; `small_core::spec` keeps
+/// less.
 pub fn spec(crash: &Crash, extras: &Extras) -> CoreSpec {
     let threads = crash
         .threads
@@ -101,6 +103,7 @@ pub fn spec(crash: &Crash, extras: &Extras) -> CoreSpec {
             args: extras.cmdline.clone(),
         },
         regions: corefile::regions_from_maps(&extras.maps),
+        kept: None,
         extra_notes: vec![
             Note {
                 name: "CORE".into(),

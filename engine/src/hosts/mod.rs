@@ -6,6 +6,8 @@
 //! - [`minidump`]: minidumps, written from any process and read back;
 //! - [`gcore`]: cores written from any process (the agent's, a ptrace
 //!   snapshot);
+//! - [`small_core`]: what a small core of a crash keeps (its report's
+//!   walk, recorded);
 //! - [`launch`]: a program pmdb starts under ptrace (`pmdb run`, `pmdb test`);
 //! - [`ptrace`]: a running process pmdb did not start, stopped through ptrace
 //!   for a snapshot;
@@ -20,3 +22,4 @@ pub mod gcore;
 pub mod launch;
 pub mod minidump;
 pub mod ptrace;
+pub mod small_core;

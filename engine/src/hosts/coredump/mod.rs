@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use corefile::Core;
 
+use crate::crash::carried::{self, CarriedSource};
 use crate::crash::engine::Engine;
 use crate::crash::inspect::Inspector;
 use crate::crash::serve::Server;
@@ -99,7 +100,19 @@ impl Process for CoreProcess {
 
 /// Opens the core at `path`: its engine and its crash.
 pub fn open(path: &Path, options: &Options) -> Result<(Arc<Engine>, Crash), OpenError> {
+    open_carrying(path, options).map(|(engine, crash, _)| (engine, crash))
+}
+
+/// [`open`], with the source lines the core carries (a small core's note).
+fn open_carrying(
+    path: &Path,
+    options: &Options,
+) -> Result<(Arc<Engine>, Crash, CarriedSource), OpenError> {
     let core = Core::open(path)?;
+    let carried = core
+        .note(carried::NOTE_NAME, carried::NOTE_TYPE)
+        .and_then(CarriedSource::from_bytes)
+        .unwrap_or_default();
     let entry = core
         .auxv()
         .and_then(|a| a.iter().find(|(k, _)| *k == AT_ENTRY).map(|(_, v)| *v));
@@ -150,7 +163,7 @@ pub fn open(path: &Path, options: &Options) -> Result<(Arc<Engine>, Crash), Open
     );
     let (crash, later) = crash::of_core(&process.core, &engine, path);
     let _ = process.later.set(later);
-    Ok((engine, crash))
+    Ok((engine, crash, carried))
 }
 
 /// The crash record an agent keeps in memory while it serves a crash, read
@@ -162,14 +175,24 @@ pub fn agent_record(engine: &Engine) -> Option<crate::crash::record::CrashRecord
 /// Opens the core at `path` and serves it in-process: the same session a
 /// live crash gives.
 pub fn open_session(path: &Path, options: &Options) -> Result<wire::Session, OpenError> {
-    let (engine, crash) = open(path, options)?;
-    serve_in_process(engine, crash).map_err(|e| OpenError::Serve(e.to_string()))
+    let (engine, crash, carried) = open_carrying(path, options)?;
+    serve_carrying(engine, crash, carried).map_err(|e| OpenError::Serve(e.to_string()))
 }
 
 /// Serves `crash` over the in-memory transport on a thread of its own.
 pub fn serve_in_process(engine: Arc<Engine>, crash: Crash) -> Result<wire::Session, wire::Error> {
+    serve_carrying(engine, crash, CarriedSource::default())
+}
+
+/// [`serve_in_process`], answering source requests from `carried`.
+fn serve_carrying(
+    engine: Arc<Engine>,
+    crash: Crash,
+    carried: CarriedSource,
+) -> Result<wire::Session, wire::Error> {
     let server = Server::new(Inspector::new(engine, crash), Duration::from_secs(3600))
         .without_source("a core file carries no source text")
+        .with_carried_source(carried)
         .without_saving("this is a core file already: copy the file to keep it");
     crate::crash::serve::in_process(server)
 }

@@ -41,7 +41,7 @@ pub const TEXT_STREAM: u32 = 0x4244_4d51;
 /// The most stack kept per thread: its innermost 1 MiB.
 pub const STACK_MAX: u64 = 1 << 20;
 /// Below the stack pointer, the bytes a leaf function may use unannounced.
-const RED_ZONE: u64 = 128;
+pub(crate) const RED_ZONE: u64 = 128;
 const PAGE: u64 = 4096;
 
 /// What is known of the process besides its memory and crash.
@@ -84,7 +84,7 @@ pub fn proc_files(pid: &str) -> (Option<String>, Vec<(u32, Vec<u8>)>) {
 }
 
 /// The lowest stack pointer known of a thread.
-fn lowest_sp(t: &Thread) -> Option<u64> {
+pub(crate) fn lowest_sp(t: &Thread) -> Option<u64> {
     match &t.stack {
         Stack::Regs(r) => r.get(RSP),
         Stack::Unwound(frames) => frames.iter().map(|f| f.sp).filter(|&s| s != 0).min(),
