@@ -574,19 +574,23 @@ fn bad_core_files_get_one_line_and_status_2() {
     );
 }
 
-/// A core opened away from its build tree: its source comes from
-/// `--source-dir`, and without it the report says what to give.
+/// A core opened away from its build tree: a small core shows the lines
+/// it carries around each frame, and says so; a full one carries none, and
+/// its source comes from `--source-dir`, and without it the report says
+/// what to give.
 #[test]
-fn a_cores_source_comes_from_source_dir() {
+fn a_cores_source_comes_from_the_core_or_source_dir() {
     let work = TempDir::new("source-dir");
-    let (core, _, _) = agent_core(&bin("demo"), "bank", &work.0, &[]);
+    let (small, _, _) = agent_core(&bin("demo"), "bank", &work.0, &[]);
+    let full_dir = work.0.join("full");
+    let (full, _, _) = agent_core(&bin("demo"), "bank", &full_dir, &[("PMDB_CORE", "full")]);
     let root = std::env::current_dir()
         .unwrap()
         .parent()
         .unwrap()
         .to_path_buf();
     let gone = format!("{}/demo=/nonexistent/demo", root.display());
-    let withdraw = |extra: &[&str]| -> Vec<String> {
+    let withdraw = |core: &Path, extra: &[&str]| -> Vec<String> {
         let mut args = vec![
             "report",
             "--core",
@@ -609,7 +613,26 @@ fn a_cores_source_comes_from_source_dir() {
             .collect()
     };
     assert_eq!(
-        withdraw(&[]),
+        withdraw(&small, &[]),
+        [
+            "        source: copy carried in the core (/nonexistent/demo/src/bank.rs is not on this machine)",
+            "          61 |     let limit = account.balance + account.overdraft.unwrap_or(0);",
+        ]
+    );
+    // The JSON says where the lines came from too.
+    let json = report_core(&small, &["--source", "--substitute-path", &gone]);
+    let frame = json["threads"][0]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function"] == "demo::bank::withdraw")
+        .unwrap()
+        .clone();
+    assert_eq!(frame["source"]["origin"], "core");
+    assert_eq!(frame["source"]["path"], "/nonexistent/demo/src/bank.rs");
+    assert_eq!(frame["source"]["first_line"], 61);
+    assert_eq!(
+        withdraw(&full, &[]),
         [
             "        <source not available: /nonexistent/demo/src/bank.rs is not on this machine (No such file or directory (os error 2)), and a core file carries no source text: give --source-dir DIR or --substitute-path FROM=TO>".to_string(),
             "        account: &Account = Account { id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }".to_string(),
@@ -618,17 +641,19 @@ fn a_cores_source_comes_from_source_dir() {
     let src = work.0.join("src");
     std::fs::create_dir_all(src.join("src")).unwrap();
     std::fs::copy(root.join("demo/src/bank.rs"), src.join("src/bank.rs")).unwrap();
-    assert_eq!(
-        withdraw(&["--source-dir", src.to_str().unwrap()]),
-        [
-            format!(
-                "        source: local file {}",
-                src.join("src/bank.rs").display()
-            ),
-            "          61 |     let limit = account.balance + account.overdraft.unwrap_or(0);"
-                .to_string(),
-        ]
-    );
+    for core in [&small, &full] {
+        assert_eq!(
+            withdraw(core, &["--source-dir", src.to_str().unwrap()]),
+            [
+                format!(
+                    "        source: local file {}",
+                    src.join("src/bank.rs").display()
+                ),
+                "          61 |     let limit = account.balance + account.overdraft.unwrap_or(0);"
+                    .to_string(),
+            ]
+        );
+    }
 }
 
 /// Each thread of an agent's core carries its thread pointer (`fs_base`),

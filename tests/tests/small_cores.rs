@@ -1,0 +1,213 @@
+//! End to end: the agent's small cores (issue 24). `PMDB_MODE=core` keeps
+//! each thread's stack and what the crash's report reads, not the whole
+//! heap: under 1 MB for `demo bank`, its report (text and JSON) the live
+//! one, a value it left out `<not in the core>`, gdb's `bt` through it, and
+//! `PMDB_CORE=full` the whole-memory core as before.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use tests::{TempDir, bin, blank_addresses, crash_program, pmdb, report_json, run_to_end};
+
+/// The core the agent writes for `demo SCENARIO` without address
+/// randomisation (so code and stack addresses are those of another such
+/// run), with `env`.
+fn agent_core(scenario: &str, dir: &Path, env: &[(&str, &str)]) -> PathBuf {
+    let mut cmd = Command::new("setarch");
+    cmd.args(["x86_64", "-R"])
+        .arg(bin("demo"))
+        .arg(scenario)
+        .env("PMDB_MODE", "core")
+        .env("PMDB_DIR", dir)
+        .env("PMDB_WAIT", "3600")
+        .env("RUST_BACKTRACE", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let (_, stderr, _) = run_to_end(cmd, Duration::from_secs(120));
+    let saved = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
+        .and_then(|l| l.split(" (open it with").next())
+        .unwrap_or_else(|| panic!("no saved core named on stderr:\n{stderr}"));
+    PathBuf::from(saved)
+}
+
+/// `pmdb report ARGS` as text, addresses of five hex digits or more
+/// blanked (the heap's differ between runs).
+fn report_text(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> String {
+    let mut all = vec!["report"];
+    all.extend_from_slice(args);
+    let (status, out, err) = pmdb(&all, env);
+    assert!(status.success(), "pmdb {all:?}: {err}");
+    blank_text(&out)
+}
+
+fn blank_text(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("0x") {
+        out.push_str(&rest[..at]);
+        let hex = rest[at + 2..]
+            .find(|c: char| !c.is_ascii_hexdigit())
+            .unwrap_or(rest.len() - at - 2);
+        out.push_str(if hex >= 5 {
+            "0x…"
+        } else {
+            &rest[at..at + 2 + hex]
+        });
+        rest = &rest[at + 2 + hex..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The JSON report without what differs between two runs: the pid, each
+/// thread's id and the heap's addresses.
+fn across_runs(mut r: Value) -> Value {
+    r.as_object_mut().unwrap().remove("pid");
+    for t in r["threads"].as_array_mut().unwrap() {
+        t.as_object_mut().unwrap().remove("id");
+    }
+    blank_addresses(r)
+}
+
+/// A frame's local by name, from a JSON report.
+fn local<'a>(report: &'a Value, function: &str, name: &str) -> &'a Value {
+    report["threads"][0]["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function"] == function)
+        .unwrap_or_else(|| panic!("no frame {function}"))["locals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == name)
+        .unwrap_or_else(|| panic!("no local {name} in {function}"))
+}
+
+#[test]
+fn a_small_core_of_bank_is_under_a_megabyte_and_reads_as_the_live_crash() {
+    let demo_bin = bin("demo");
+    let live = crash_program(
+        Path::new("setarch"),
+        &["x86_64", "-R", demo_bin.to_str().unwrap(), "bank"],
+        "bank",
+        &[("PMDB_CORE", "small")],
+    );
+    let pid = live.pid.to_string();
+    let env = [("PMDB_DIR", live.dir.0.as_os_str())];
+    let live_text = report_text(&[&pid], &env);
+    let live_json = report_json(&[&pid], &env);
+    let live_default = {
+        let (status, out, err) = pmdb(&["report", &pid, "--json"], &env);
+        assert!(status.success(), "{err}");
+        serde_json::from_str::<Value>(&out).unwrap()
+    };
+    // Another run, the agent writing its core: the same environment's
+    // size (the same PMDB_DIR, PMDB_WAIT, PMDB_CORE).
+    let small = agent_core("bank", &live.dir.0, &[("PMDB_CORE", "small")]);
+    let len = std::fs::metadata(&small).unwrap().len();
+    assert!(len <= 1 << 20, "the small core of demo bank is {len} bytes");
+    let core = small.to_str().unwrap();
+
+    assert_eq!(report_text(&["--core", core], &[]), live_text);
+    let depth2 = report_json(&["--core", core], &[]);
+    assert_eq!(across_runs(depth2), across_runs(live_json));
+    let (status, out, err) = pmdb(&["report", "--core", core, "--json"], &[]);
+    assert!(status.success(), "{err}");
+    assert_eq!(
+        across_runs(serde_json::from_str(&out).unwrap()),
+        across_runs(live_default)
+    );
+
+    // The whole-memory core as before, with the same report.
+    let full = agent_core("bank", &live.dir.0, &[("PMDB_CORE", "full")]);
+    let full_len = std::fs::metadata(&full).unwrap().len();
+    assert!(
+        full_len > 3 * len,
+        "the full core ({full_len} bytes) against the small ({len})"
+    );
+    assert_eq!(
+        report_text(&["--core", full.to_str().unwrap()], &[]),
+        report_text(&["--core", core], &[])
+    );
+}
+
+/// What the report did not read is not in the core, and says so: the
+/// 10M-element vector of `demo corrupt` keeps the elements its preview
+/// shows, not its last one. A garbage pointer is still unreadable memory.
+#[test]
+fn a_value_left_out_of_the_core_says_not_in_the_core() {
+    let work = TempDir::new("small-corrupt");
+    let small = agent_core("corrupt", &work.0, &[]);
+    let len = std::fs::metadata(&small).unwrap().len();
+    assert!(
+        len <= 1 << 20,
+        "the small core of demo corrupt is {len} bytes"
+    );
+    let core = small.to_str().unwrap();
+    let eval = |expr: &str| -> String {
+        let (status, out, err) = pmdb(
+            &["report", "--core", core, "--frame", "run", "--eval", expr],
+            &[],
+        );
+        assert!(status.success(), "{err}");
+        out.trim_end().to_string()
+    };
+    assert_eq!(eval("huge[3]"), "huge[3]: u64 = 3");
+    assert_eq!(
+        eval("huge[9999999]"),
+        "huge[9999999]: u64 = <not in the core>"
+    );
+    let report = report_json(&["--core", core], &[]);
+    assert_eq!(
+        local(&report, "demo::corrupt::run", "garbage")["value"],
+        "0xdead"
+    );
+    let full = agent_core("corrupt", &work.0.join("full"), &[("PMDB_CORE", "full")]);
+    let (status, out, err) = pmdb(
+        &[
+            "report",
+            "--core",
+            full.to_str().unwrap(),
+            "--frame",
+            "run",
+            "--eval",
+            "huge[9999999]",
+        ],
+        &[],
+    );
+    assert!(status.success(), "{err}");
+    assert_eq!(out.trim_end(), "huge[9999999]: u64 = 9999999");
+}
+
+/// gdb reads the small core: a valid ELF core whose stacks unwind.
+#[test]
+fn gdb_shows_the_frames_of_a_small_core() {
+    let work = TempDir::new("small-gdb");
+    let small = agent_core("bank", &work.0, &[]);
+    let out = Command::new("gdb")
+        .args(["-batch", "-nx", "-ex", "bt"])
+        .arg(bin("demo"))
+        .arg(&small)
+        .output()
+        .expect("gdb must be installed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "demo::bank::withdraw",
+        "demo::bank::transfer",
+        "demo::bank::settle",
+        "demo::main",
+    ] {
+        assert!(text.contains(f), "no {f} in gdb's bt:\n{text}");
+    }
+}
