@@ -25,7 +25,9 @@
 //!   `NT_SIGINFO` says SIGSTOP (code 128): the stop gdb attached with, not a
 //!   crash. An `NT_GDB_TDESC` note follows; `p_align` is 1.
 //! - **[`write()`]**: a `PT_LOAD` per region given; writable and anonymous
-//!   memory, RELRO and ELF header pages dumped, as the kernel does; no
+//!   memory, RELRO and ELF header pages dumped, as the kernel does — or,
+//!   with [`CoreSpec::kept`], only those ranges and the ELF header pages,
+//!   each region cut into dumped pieces and pieces without bytes; no
 //!   floating-point notes. Pages of zeros are holes.
 //! - **systemd-coredump**: the kernel's core, piped, compressed as one zstd
 //!   frame without a content size (`coredumpctl dump` gives it back plain).

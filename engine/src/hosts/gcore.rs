@@ -9,7 +9,8 @@
 //! What the core holds: each thread's registers where it stands (a
 //! panicking thread's first intact frame, as for minidumps) with its
 //! thread pointer, the writable and anonymous mappings and each ELF file's
-//! first page (`corefile::dump_plan`), `NT_FILE`, `NT_AUXV` (gdb places a
+//! first page (`corefile::dump_plan`; a small core, `small_core::spec`,
+//! keeps less), `NT_FILE`, `NT_AUXV` (gdb places a
 //! position-independent executable with it), the fatal signal if any, and
 //! pmdb's crash record in a note of its own, so `pmdb open` shows the
 //! crash or snapshot as it was served.
