@@ -65,12 +65,17 @@ pub fn save(
             source,
         })?;
     let extras = self_extras(crash, signal)?;
-    let spec = match size {
-        CoreSize::Full => gcore::spec(crash, &extras),
-        CoreSize::Small => {
-            let reached = small_core::reach(Arc::new(crate::live::LiveProcess), crash, true);
-            small_core::spec(crash, &extras, &reached).0
-        }
+    let reached = match size {
+        CoreSize::Full => None,
+        CoreSize::Small => Some(small_core::reach(
+            Arc::new(crate::live::LiveProcess),
+            crash,
+            true,
+        )),
+    };
+    let spec = match reached {
+        Some(r) if !r.without_debug_info => small_core::spec(crash, &extras, &r).0,
+        _ => gcore::spec(crash, &extras),
     };
     gcore::write(
         &crate::live::LiveProcess,

@@ -288,6 +288,19 @@ fn a_stripped_crash_gets_its_locals_from_debuginfod_then_from_the_cache() {
         frames.iter().all(|f| f.get("locals_error").is_none()),
         "{got}"
     );
+    // The agent had no DWARF to walk for a small core, so it kept the
+    // whole memory: the heap's values read too.
+    let withdraw = frames
+        .iter()
+        .find(|f| f["function"] == "demo::bank::withdraw")
+        .unwrap_or_else(|| panic!("{got}"));
+    let memo = withdraw["locals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "memo")
+        .unwrap_or_else(|| panic!("{got}"));
+    assert_eq!(memo["value"], "\"round 1\"", "{got}");
 
     drop(server);
     // The server stopped: the cache alone, the same report, nothing said.

@@ -26,7 +26,10 @@
 //!
 //! The walk also asks the lines around each user frame's line
 //! ([`SOURCE_CONTEXT`] either side), which the core carries in a note
-//! (`crash::carried`).
+//! (`crash::carried`). A program whose debug info is not on the machine
+//! that crashed ([`Reached::without_debug_info`]: stripped, its DWARF to
+//! come from debuginfod later) gets the whole-memory core instead: the
+//! walk found no locals to keep.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -62,6 +65,10 @@ const PAGE: u64 = 4096;
 pub struct Reached {
     pub pages: Vec<u64>,
     pub source: CarriedSource,
+    /// The executable's DWARF was not found here: the walk saw no locals,
+    /// which a debugger may find later by build-id (debuginfod), so a
+    /// small core would lose them; keep the whole memory instead.
+    pub without_debug_info: bool,
 }
 
 /// A process whose reads are recorded, page by page.
@@ -140,7 +147,7 @@ pub fn reach(process: Arc<dyn Process>, crash: &Crash, source: bool) -> Reached 
     });
     let engine = Arc::new(Engine::new(recording.clone()));
     let mut server = Server::new(
-        Inspector::new(engine, crash.clone()),
+        Inspector::new(engine.clone(), crash.clone()),
         Duration::from_secs(60),
     );
     if !source {
@@ -172,6 +179,7 @@ pub fn reach(process: Arc<dyn Process>, crash: &Crash, source: bool) -> Reached 
     Reached {
         pages,
         source: carried,
+        without_debug_info: engine.debug_info().map_or(true, |d| !d.has_dwarf),
     }
 }
 
