@@ -285,7 +285,7 @@ impl Cursor {
         let (Some(file), Some(line)) = (&info.file, info.line) else {
             return vec!["no source location for this frame".into()];
         };
-        match self.sources.file(&self.session, file) {
+        match self.sources.file_at(&self.session, file, Some(line)) {
             Ok(text) => std::iter::once(format!("source: {}", text.origin.label()))
                 .chain((line.saturating_sub(5).max(1)..=line + 5).filter_map(|n| {
                     let l = text.line(n)?;

@@ -141,6 +141,27 @@ impl Sources {
         text
     }
 
+    /// The whole of `file` as [`Sources::file`] gives it, but where only
+    /// runs of it are carried (a small core keeps the lines around each
+    /// frame), the run around `line`.
+    pub fn file_at(
+        &mut self,
+        session: &Session,
+        file: &str,
+        line: Option<u32>,
+    ) -> Result<Text, String> {
+        match self.file(session, file) {
+            Ok(t)
+                if matches!(t.origin, Origin::Carried(_))
+                    && line.is_some_and(|l| t.line(l).is_none()) =>
+            {
+                let line = line.unwrap_or(1);
+                self.lines(session, file, line.saturating_sub(5), line + 5)
+            }
+            other => other,
+        }
+    }
+
     /// Lines `first ..= last` of `file`: from the local copy when there is
     /// one, else from the agent.
     pub fn lines(

@@ -211,3 +211,61 @@ fn gdb_shows_the_frames_of_a_small_core() {
         assert!(text.contains(f), "no {f} in gdb's bt:\n{text}");
     }
 }
+
+/// `pmdb open` of a small core away from the sources: `list` shows the
+/// lines the core carries around each frame, and says where they come
+/// from.
+#[test]
+fn pmdb_open_lists_the_lines_the_core_carries() {
+    let work = TempDir::new("small-open");
+    let small = agent_core("bank", &work.0, &[]);
+    let root = std::env::current_dir()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let gone = format!("{}/demo=/nonexistent/demo", root.display());
+    let (status, out, err) = pmdb(
+        &[
+            "open",
+            small.to_str().unwrap(),
+            "--batch",
+            "--substitute-path",
+            &gone,
+            "-c",
+            "list",
+            "-c",
+            "up",
+            "-c",
+            "up",
+            "-c",
+            "up",
+            "-c",
+            "list",
+        ],
+        &[],
+    );
+    assert!(status.success(), "{err}");
+    let carried =
+        "source: copy carried in the core (/nonexistent/demo/src/bank.rs is not on this machine)";
+    assert_eq!(out.matches(carried).count(), 2, "{out}");
+    assert!(out.contains(">   63         panic!("), "{out}");
+    assert!(
+        out.contains(">   42     settle(&mut bank, &batch);"),
+        "{out}"
+    );
+}
+
+/// Other scenarios holding collections, strings and maps stay small.
+#[test]
+fn small_cores_of_collections_stay_under_a_megabyte() {
+    let work = TempDir::new("small-sizes");
+    for scenario in ["values", "collections", "crates", "ledger", "threads"] {
+        let core = agent_core(scenario, &work.0.join(scenario), &[]);
+        let len = std::fs::metadata(&core).unwrap().len();
+        assert!(
+            len <= 1 << 20,
+            "the small core of demo {scenario} is {len} bytes"
+        );
+    }
+}

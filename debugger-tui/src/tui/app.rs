@@ -244,23 +244,10 @@ impl App {
             self.source_origin = None;
             return;
         };
-        let text = match self.cursor.sources.file(&self.cursor.session, file) {
-            // A core carries runs of lines around its frames: the one
-            // around this frame's line, when the first run is another.
-            Ok(t)
-                if matches!(t.origin, Origin::Carried(_))
-                    && info.line.is_some_and(|l| t.line(l).is_none()) =>
-            {
-                let line = info.line.unwrap_or(1);
-                self.cursor.sources.lines(
-                    &self.cursor.session,
-                    file,
-                    line.saturating_sub(5),
-                    line + 5,
-                )
-            }
-            other => other,
-        };
+        let text = self
+            .cursor
+            .sources
+            .file_at(&self.cursor.session, file, info.line);
         match text {
             Ok(text) => {
                 self.source_first = text.first_line.max(1) as usize;
