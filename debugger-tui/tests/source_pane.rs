@@ -1,6 +1,6 @@
 //! The source pane says which copy of the file it shows: the local file, or
-//! — when there is none here — plainly that the crashed process's agent has
-//! no copy to give (today's agent does not serve source text).
+//! — when there is none here — the crashed process's copy, or the lines a
+//! small core carries.
 
 mod common;
 
@@ -45,6 +45,46 @@ fn the_source_pane_names_the_local_file_or_the_crashed_processs_copy() {
     let pane = source_pane(&s);
     assert!(
         pane[0].starts_with("┌ bank.rs:63 · copy from the crashed process ─"),
+        "{s:#?}"
+    );
+    assert!(pane[4].starts_with("│>   63         panic!("), "{s:#?}");
+}
+
+/// A small core away from the sources: the pane shows the lines the core
+/// carries around the frame's line, numbered as in the file, and says
+/// where they come from.
+#[test]
+fn the_source_pane_shows_the_lines_a_small_core_carries() {
+    let dir = tests::TempDir::new("pane-core");
+    let mut cmd = std::process::Command::new(tests::bin("demo"));
+    cmd.arg("bank")
+        .env("PMDB_MODE", "core")
+        .env("PMDB_DIR", &dir.0)
+        .env("RUST_BACKTRACE", "0");
+    let (_, stderr, _) = tests::run_to_end(cmd, std::time::Duration::from_secs(60));
+    let core = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
+        .and_then(|l| l.split(" (open it with").next())
+        .unwrap_or_else(|| panic!("{stderr}"))
+        .to_string();
+    let root = std::env::current_dir()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let elsewhere = SourceArgs {
+        substitute_path: vec![(root.display().to_string(), "/nonexistent".into())],
+        ..SourceArgs::default()
+    };
+    let session =
+        engine::hosts::coredump::open_session(std::path::Path::new(&core), &Default::default())
+            .unwrap();
+    let app = App::with_sources(session, Sources::new(&elsewhere)).unwrap();
+    let s = screen(&app);
+    let pane = source_pane(&s);
+    assert!(
+        pane[0].starts_with("┌ bank.rs:63 · from the core (file not on this machine) ─"),
         "{s:#?}"
     );
     assert!(pane[4].starts_with("│>   63         panic!("), "{s:#?}");
