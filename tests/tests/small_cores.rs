@@ -269,3 +269,22 @@ fn small_cores_of_collections_stay_under_a_megabyte() {
         );
     }
 }
+
+/// Two thousand parked threads: the small core keeps every stack and what
+/// the report reads of each (the report's pages are bounded apart from
+/// the deeper walk's), so its report has every thread and no value left
+/// out; each distinct frame's lines are asked for once.
+#[test]
+fn a_small_core_of_two_thousand_threads_reports_every_one() {
+    let work = TempDir::new("small-pool");
+    let core = agent_core("pool", &work.0, &[]);
+    let len = std::fs::metadata(&core).unwrap().len();
+    assert!(
+        len <= 64 << 20,
+        "the small core of demo pool is {len} bytes"
+    );
+    let (status, out, err) = pmdb(&["report", "--core", core.to_str().unwrap()], &[]);
+    assert!(status.success(), "{err}");
+    assert_eq!(out.matches("\nthread '").count(), 2001, "{err}");
+    assert!(!out.contains("<not in the core>"), "{out}");
+}

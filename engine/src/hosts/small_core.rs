@@ -5,9 +5,9 @@
 //! process — the same `crash::report` walk `pmdb report` makes, at its
 //! default depth ([`DEPTH`]): every thread's traceback and its user frames'
 //! locals, the tasks and why threads wait — through a [`Process`] that
-//! records every page read. Then, while the pages stay within the bound,
-//! the same walk one level deeper ([`DEEPER`]), so the values a user opens
-//! first in `pmdb open` are there too. Reading the core back runs the same
+//! records every page read. Then the same walk one level deeper
+//! ([`DEEPER`]), so the values a user opens first in `pmdb open` are there
+//! too, as far as the bound allows. Reading the core back runs the same
 //! walk over the same bytes, so its report is the live one by
 //! construction; any other read says `<not in the core>`.
 //!
@@ -20,9 +20,12 @@
 //! - the ELF objects' writable data and RELRO (`corefile::dump_plan`'s file
 //!   mappings: their bytes on disk are not what the process had) and
 //!   `[vdso]`;
-//! - the recorded pages, in the order first read, up to [`REACHED_MAX`]
-//!   bytes beyond all of the above; code and read-only data are read from
-//!   the mapped files, as for every core, and never counted.
+//! - the recorded pages, in the order first read: all those of the
+//!   report's depth (up to [`REPORT_MAX`], a guard for a process of
+//!   thousands of threads, never reached by a typical panic), then the
+//!   deeper walk's while all recorded pages kept stay within
+//!   [`REACHED_MAX`]; code and read-only data are read from the mapped
+//!   files, as for every core, and never counted.
 //!
 //! The walk also asks the lines around each user frame's line
 //! ([`SOURCE_CONTEXT`] either side), which the core carries in a note
@@ -48,8 +51,12 @@ use crate::memory::process::{Crash, LaterCrash, Object, Process, ReadError};
 pub const DEPTH: u32 = 1;
 /// The deeper walk, kept while within [`REACHED_MAX`].
 pub const DEEPER: u32 = 2;
-/// The most bytes of recorded pages kept beyond stacks and data (1 MiB).
+/// The most bytes of recorded pages the deeper walk may bring the core to,
+/// beyond stacks and data (1 MiB).
 pub const REACHED_MAX: u64 = 1 << 20;
+/// The most bytes of the pages the report's depth reads (64 MiB); past
+/// [`REACHED_MAX`] of them the deeper walk is not run.
+pub const REPORT_MAX: u64 = 64 << 20;
 /// The most stack kept per thread from its stack pointer (1 MiB).
 pub const STACK_MAX: u64 = crate::hosts::minidump::STACK_MAX;
 /// Lines carried before and after each user frame's line.
@@ -64,6 +71,9 @@ const PAGE: u64 = 4096;
 #[derive(Debug, Clone, Default)]
 pub struct Reached {
     pub pages: Vec<u64>,
+    /// How many of `pages` the report's depth read (the rest are the
+    /// deeper walk's).
+    pub report_pages: usize,
     pub source: CarriedSource,
     /// The executable's DWARF was not found here: the walk saw no locals,
     /// which a debugger may find later by build-id (debuginfod), so a
@@ -78,6 +88,11 @@ struct Recording {
 }
 
 impl Recording {
+    /// How many pages were read so far.
+    fn pages(&self) -> usize {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).0.len()
+    }
+
     fn note(&self, addr: u64, len: usize) {
         let Some(end) = addr.checked_add(len as u64) else {
             return;
@@ -154,30 +169,37 @@ pub fn reach(process: Arc<dyn Process>, crash: &Crash, source: bool) -> Reached 
         server = server.without_source("no source here");
     }
     let mut carried = CarriedSource::default();
+    let mut report_pages = 0;
     if let Ok(session) = crate::crash::serve::in_process(server) {
         if let Ok(threads) = report::walk(&session, DEPTH) {
-            for f in threads.iter().flat_map(|t| &t.frames) {
-                if let (false, Some(file), Some(line)) = (f.runtime, &f.file, f.line) {
-                    let first = line.saturating_sub(SOURCE_CONTEXT).max(1);
-                    if let Ok(text) = session.source(file, first, line + SOURCE_CONTEXT) {
-                        carried.add(&text);
-                    }
+            // Each distinct place once: a thousand threads parked at the
+            // same line ask for it once.
+            let places: std::collections::BTreeSet<(&str, u32)> = threads
+                .iter()
+                .flat_map(|t| &t.frames)
+                .filter(|f| !f.runtime)
+                .filter_map(|f| Some((f.file.as_deref()?, f.line?)))
+                .collect();
+            for (file, line) in places {
+                let first = line.saturating_sub(SOURCE_CONTEXT).max(1);
+                if let Ok(text) = session.source(file, first, line + SOURCE_CONTEXT) {
+                    carried.add(&text);
                 }
             }
         }
         let _ = report::walk_tasks(&session, DEPTH);
         let _ = crate::crash::stuck::walk(&session);
-        let within = |r: &Recording| {
-            let seen = r.seen.lock().unwrap_or_else(|p| p.into_inner());
-            seen.0.len() as u64 * PAGE <= REACHED_MAX
-        };
-        if within(&recording) {
+        report_pages = recording.pages();
+        // Code and unwind tables count here too: a rough bound, so a
+        // process whose report alone is far past it is not walked twice.
+        if (report_pages as u64) * PAGE <= 16 * REACHED_MAX {
             let _ = report::walk(&session, DEEPER);
         }
     }
     let pages = std::mem::take(&mut recording.seen.lock().unwrap_or_else(|p| p.into_inner()).0);
     Reached {
         pages,
+        report_pages,
         source: carried,
         without_debug_info: engine.debug_info().map_or(true, |d| !d.has_dwarf),
     }
@@ -190,7 +212,7 @@ pub struct Kept {
     pub ranges: Vec<(u64, u64)>,
     /// Bytes of recorded pages kept beyond stacks and data.
     pub reached: u64,
-    /// Bytes of recorded pages left out past [`REACHED_MAX`].
+    /// Bytes of recorded pages left out past the bounds.
     pub left_out: u64,
 }
 
@@ -232,14 +254,18 @@ pub fn kept(
     };
     let mut out = Kept::default();
     let base = ranges.len();
-    for &page in &reached.pages {
+    for (i, &page) in reached.pages.iter().enumerate() {
         let Some(r) = region_of(page) else { continue };
         // Code and read-only data come from the mapped files.
         let from_file = matches!(&r.file, Some((p, _)) if !p.starts_with('[')) && !r.write;
         if from_file || !r.read || held(&ranges[..base], page) {
             continue;
         }
-        if out.reached + PAGE > REACHED_MAX {
+        let bound = match i < reached.report_pages {
+            true => REPORT_MAX,
+            false => REACHED_MAX,
+        };
+        if out.reached + PAGE > bound {
             out.left_out += PAGE;
             continue;
         }
