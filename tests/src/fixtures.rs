@@ -103,6 +103,15 @@ pub const SERVICES: Fixture = Fixture::Outside {
     bin: "demo-services",
 };
 
+/// A program that writes its own minidump at a panic with the
+/// `minidump-writer` crate, outside the workspace so that crate stays out
+/// of pmdb's graph.
+pub const MINIDUMP_WRITER: Fixture = Fixture::Outside {
+    manifest: "demo-minidump-writer/Cargo.toml",
+    target_subdir: "outside",
+    bin: "demo-minidump-writer",
+};
+
 /// The tokio demo of `version`: `current`, `older`, `mid` or `oldest`.
 pub fn tokio(version: &str) -> Fixture<'static> {
     match version {
