@@ -102,6 +102,11 @@ fn table_for(n: usize) -> &'static [ThreadSlot] {
     fresh
 }
 
+/// The signal that freezes a thread (0 until [`install`] took it).
+pub fn signal() -> libc::c_int {
+    SIGNAL.load(Ordering::SeqCst)
+}
+
 /// Prepares the freeze signal and its release pipe.
 pub fn install() {
     let mut pipe = [-1; 2];

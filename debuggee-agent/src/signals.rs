@@ -130,14 +130,29 @@ pub fn set_handler(
     flags: libc::c_int,
     previous: *mut libc::sigaction,
 ) -> bool {
+    set_handler_masking(sig, handler, flags, &[], previous)
+}
+
+/// As [`set_handler`], with `masked` blocked while the handler runs: a
+/// signal of those that arrives meanwhile waits until it returns.
+pub fn set_handler_masking(
+    sig: libc::c_int,
+    handler: Handler,
+    flags: libc::c_int,
+    masked: &[libc::c_int],
+    previous: *mut libc::sigaction,
+) -> bool {
     // SAFETY: a zeroed sigaction is valid; we fill in the handler, flags and
-    // an empty mask; `previous` is null or points at a sigaction the caller
+    // the mask; `previous` is null or points at a sigaction the caller
     // owns, which the kernel writes.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = handler as *const () as usize;
         action.sa_flags = libc::SA_SIGINFO | flags;
         libc::sigemptyset(&mut action.sa_mask);
+        for &m in masked {
+            libc::sigaddset(&mut action.sa_mask, m);
+        }
         libc::sigaction(sig, &action, previous) == 0
     }
 }

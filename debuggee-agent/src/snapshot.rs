@@ -61,10 +61,17 @@ pub fn install(config: &Config) {
     }
     REQUEST_READ.store(pipe[0], Ordering::SeqCst);
     REQUEST_WRITE.store(pipe[1], Ordering::SeqCst);
-    let ok = crate::signals::set_handler(
+    // The freeze's signal waits while this handler runs: a thread that took
+    // the request is frozen once back where it was (in its system call, as
+    // the report says), not inside this handler, which a tracer such as
+    // strace can keep it in long enough for the freeze to come.
+    let freeze = crate::freeze::signal();
+    let masked: &[libc::c_int] = if freeze > 0 { &[freeze] } else { &[] };
+    let ok = crate::signals::set_handler_masking(
         sig,
         handler,
         libc::SA_RESTART | libc::SA_ONSTACK,
+        masked,
         std::ptr::null_mut(),
     );
     if !ok {
