@@ -52,7 +52,10 @@ impl CarriedSource {
             lines: text.lines.clone(),
             total_lines: text.total_lines,
         };
-        let end = |c: &CarriedLines| c.first_line + c.lines.len() as u32;
+        let end = |c: &CarriedLines| {
+            c.first_line
+                .saturating_add(u32::try_from(c.lines.len()).unwrap_or(u32::MAX))
+        };
         let touching = self
             .files
             .iter_mut()
@@ -87,8 +90,14 @@ impl CarriedSource {
             .iter()
             .filter(|c| c.path == path || c.path.ends_with(&tail))
             .filter_map(|c| {
+                // A run from a garbled note may be empty or run past
+                // u32::MAX: it holds no line then.
+                let carried_last = u32::try_from(c.lines.len())
+                    .ok()
+                    .and_then(|n| c.first_line.checked_add(n))?
+                    .checked_sub(1)?;
                 let from = first.max(c.first_line);
-                let to = last.min(c.first_line + c.lines.len() as u32 - 1);
+                let to = last.min(carried_last);
                 (from <= to).then(|| SourceText {
                     path: path.to_string(),
                     first_line: from,
@@ -137,5 +146,34 @@ mod tests {
         assert_eq!(c.lines("/src/a.rs", 40, 40).unwrap().lines, ["forty"]);
         assert_eq!(c.lines("/src/a.rs", 20, 30), None);
         assert_eq!(c.lines("/src/c.rs", 1, 9), None);
+    }
+
+    /// What a garbled note may decode to: a run with no lines, one from
+    /// line 0, one running past the last line number. None panics.
+    #[test]
+    fn odd_runs_answer_what_they_hold_and_nothing_else() {
+        let run = |first_line, lines: &[&str]| CarriedLines {
+            path: "/src/a.rs".into(),
+            first_line,
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            total_lines: 0,
+        };
+        let c = CarriedSource {
+            files: vec![run(0, &[]), run(u32::MAX, &["last", "past"])],
+        };
+        assert_eq!(c.lines("/src/a.rs", 0, u32::MAX), None);
+        let c = CarriedSource {
+            files: vec![run(0, &["zero", "one"])],
+        };
+        let t = c.lines("/src/a.rs", 0, u32::MAX).unwrap();
+        assert_eq!(
+            (t.first_line, t.lines),
+            (0, vec!["zero".into(), "one".into()])
+        );
+        let mut c = CarriedSource {
+            files: vec![run(u32::MAX - 1, &["a", "b", "c"])],
+        };
+        c.add(&text("/src/a.rs", u32::MAX - 1, &["x"]));
+        assert_eq!(c.files.len(), 1);
     }
 }
