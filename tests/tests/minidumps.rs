@@ -183,29 +183,145 @@ fn a_waiting_crash_and_a_core_convert_to_the_same_minidump_report() {
     assert_bank(&report_of(&converted));
 }
 
+/// A word of the file, little-endian.
+fn word(bytes: &[u8], at: usize) -> u64 {
+    u64::from(u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()))
+}
+
+/// Where the directory (from the header) says the streams end.
+fn streams_end(bytes: &[u8]) -> u64 {
+    let (count, dir) = (word(bytes, 8) as usize, word(bytes, 12) as usize);
+    (0..count)
+        .map(|i| word(bytes, dir + 12 * i + 8) + word(bytes, dir + 12 * i + 4))
+        .max()
+        .unwrap()
+}
+
+/// A truncated minidump and garbage after the magic: `pmdb report --core`
+/// and `pmdb open --batch` each say why in one line and exit 2.
 #[test]
 fn bad_minidumps_get_one_line() {
     let dir = TempDir::new("md-bad");
     let good = agent_minidump("bank", &dir.0);
     let bytes = std::fs::read(&good).unwrap();
-    let cases: [(&str, Vec<u8>); 3] = [
-        ("magic", b"MDMP".to_vec()),
-        ("cut", bytes[..bytes.len() / 3].to_vec()),
-        ("garbage", {
-            let mut g = b"MDMP".to_vec();
-            g.extend((0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
-            g
-        }),
+    let cut = bytes.len() / 3;
+    let garbage = {
+        let mut g = b"MDMP".to_vec();
+        g.extend((0..4000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        g
+    };
+    let garbage_dir = word(&garbage, 12) + 12 * word(&garbage, 8);
+    let cases: [(&str, Vec<u8>, String); 3] = [
+        (
+            "magic",
+            b"MDMP".to_vec(),
+            "the minidump is truncated: its header needs 32 bytes, the file has 4".into(),
+        ),
+        (
+            "cut",
+            bytes[..cut].to_vec(),
+            format!(
+                "the minidump is truncated: its streams need {} bytes, the file has {cut}",
+                streams_end(&bytes)
+            ),
+        ),
+        (
+            "garbage",
+            garbage,
+            format!(
+                "the minidump is truncated: its stream directory needs {garbage_dir} bytes, the file has 4004"
+            ),
+        ),
     ];
-    for (name, data) in cases {
+    for (name, data, why) in cases {
         let path = dir.0.join(format!("{name}.dmp"));
         std::fs::write(&path, data).unwrap();
-        let (status, stdout, stderr) = pmdb(&["report", "--core", path.to_str().unwrap()], &[]);
-        assert_eq!(status.code(), Some(2), "{name}: {stdout}{stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{name}: {stderr}");
-        assert!(
-            stderr.starts_with(&format!("pmdb: cannot open {}: ", path.display())),
-            "{name}: {stderr}"
-        );
+        let file = path.to_str().unwrap();
+        let want = format!("pmdb: cannot open {file}: {why}\n");
+        for args in [
+            vec!["report", "--core", file],
+            vec!["open", file, "--batch", "-c", "bt"],
+        ] {
+            let (status, stdout, stderr) = pmdb(&args, &[]);
+            assert_eq!(status.code(), Some(2), "{name} {args:?}: {stdout}{stderr}");
+            assert_eq!(
+                (stdout.as_str(), stderr.as_str()),
+                ("", want.as_str()),
+                "{args:?}"
+            );
+        }
     }
+}
+
+/// Where a minidump's structure is: the header, the stream directory and
+/// the first bytes of each stream (what a reader parses before it reaches
+/// a stack's bytes), as byte ranges of the file.
+fn structure(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let (count, dir) = (u32_at(8), u32_at(12));
+    let mut out = vec![0..32, dir..dir + 12 * count];
+    for i in 0..count {
+        let entry = dir + 12 * i;
+        let (size, rva) = (u32_at(entry + 4), u32_at(entry + 8));
+        out.push(rva..(rva + size.min(256)).min(bytes.len()));
+    }
+    out.retain(|r| r.start + 4 <= r.end);
+    out
+}
+
+/// Seeded, so a failure replays: 1,500 cuts and byte mutations of a real
+/// minidump, each opened by the reader `pmdb open` and `report --core` use;
+/// each opens or is refused in one line, never a panic.
+#[test]
+fn mutated_minidumps_open_or_are_refused_in_one_line() {
+    use engine::hosts::{coredump::Options, minidump::open_bytes};
+    let dir = TempDir::new("md-mutations");
+    let good = agent_minidump("bank", &dir.0);
+    let bytes = std::fs::read(&good).unwrap();
+    let options = Options::default();
+    let (_, crash) = open_bytes(&bytes, &good, &options).expect("the dump as written opens");
+    assert_eq!(
+        crash.info.message,
+        "insufficient funds: bob has 75 but round 1 needs 500"
+    );
+    let parts = structure(&bytes);
+    let mut rng = fastrand::Rng::with_seed(0x6d64_6d70_5eed);
+    let (mut opened, mut refused) = (0, 0);
+    let started = std::time::Instant::now();
+    for i in 0..1_500 {
+        let mut m = bytes.clone();
+        if i % 10 == 0 {
+            // A cut, at any length.
+            m.truncate(rng.usize(..bytes.len()));
+        } else {
+            for _ in 0..1 + rng.usize(..4) {
+                let part = &parts[rng.usize(..parts.len())];
+                let at = rng.usize(part.clone()).min(m.len() - 4);
+                match rng.usize(..3) {
+                    0 => m[at] ^= 1 << rng.usize(..8),
+                    1 => m[at] = rng.u8(..),
+                    _ => {
+                        let v = [0u32, 1, 0xff, 0xffff, 0x7fff_ffff, u32::MAX][rng.usize(..6)];
+                        m[at..at + 4].copy_from_slice(&v.to_le_bytes());
+                    }
+                }
+            }
+        }
+        match open_bytes(&m, &good, &options) {
+            Ok(_) => opened += 1,
+            Err(e) => {
+                let line = e.to_string();
+                assert!(!line.is_empty() && !line.contains('\n'), "{line:?}");
+                refused += 1;
+            }
+        }
+    }
+    eprintln!(
+        "{opened} mutations opened, {refused} refused, in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        opened > 100 && refused > 100,
+        "{opened} opened, {refused} refused"
+    );
 }

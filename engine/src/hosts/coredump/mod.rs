@@ -72,6 +72,13 @@ pub enum OpenError {
     },
     #[error("not a minidump pmdb can read: {0}")]
     Minidump(String),
+    #[error("the minidump is truncated: {what} {needed} bytes, the file has {have}")]
+    MinidumpTruncated {
+        /// What is cut short, and its verb: "its streams need".
+        what: &'static str,
+        needed: u64,
+        have: u64,
+    },
     #[error("cannot serve the core: {0}")]
     Serve(String),
 }

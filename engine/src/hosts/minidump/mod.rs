@@ -31,7 +31,7 @@ use crate::crash::record::CrashRecord;
 use crate::memory::process::{Crash, LaterCrash, Process, RSP, Stack, Thread};
 
 #[cfg(feature = "minidump")]
-pub use self::read::{MinidumpProcess, open, open_session};
+pub use self::read::{MinidumpProcess, open, open_bytes, open_session};
 
 /// pmdb's crash record, MessagePack (the type reads "PMDB").
 pub const RECORD_STREAM: u32 = crate::crash::record::NOTE_TYPE;

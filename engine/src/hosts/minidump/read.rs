@@ -87,7 +87,25 @@ fn bad(e: impl std::fmt::Display) -> OpenError {
 
 /// Opens the minidump at `path`: its engine and its crash.
 pub fn open(path: &Path, options: &Options) -> Result<(Arc<Engine>, Crash), OpenError> {
-    let dump = Minidump::read_path(path).map_err(bad)?;
+    // Mapped where every file the engine reads is (its `unsafe` is there).
+    let data =
+        crate::dwarf::debug_files::map(path).ok_or_else(|| match std::fs::File::open(path) {
+            Err(e) => bad(format!("cannot read it: {e}")),
+            Ok(_) => bad("cannot map it"),
+        })?;
+    open_bytes(&data, path, options)
+}
+
+/// Opens a minidump held in memory (what [`open`] mapped, a fuzz target's
+/// input, a test's mutation); `path` only names it (its time is the
+/// crash's).
+pub fn open_bytes(
+    bytes: &[u8],
+    path: &Path,
+    options: &Options,
+) -> Result<(Arc<Engine>, Crash), OpenError> {
+    let dump = Minidump::read(bytes).map_err(|e| truncated(bytes).unwrap_or_else(|| bad(e)))?;
+    let bad = |e: String| truncated(bytes).unwrap_or_else(|| bad(e));
     let sys: MinidumpSystemInfo = dump
         .get_stream()
         .map_err(|e| bad(format!("its system info: {e}")))?;
@@ -196,6 +214,34 @@ pub fn open_session(path: &Path, options: &Options) -> Result<wire::Session, Ope
     crate::crash::serve::in_process(server).map_err(|e| OpenError::Serve(e.to_string()))
 }
 
+/// Why a dump that does not read is cut short, when it is: its header,
+/// stream directory or a stream runs past the end of `bytes`.
+fn truncated(bytes: &[u8]) -> Option<OpenError> {
+    let have = bytes.len() as u64;
+    let u32_at = |at: u64| -> Option<u64> {
+        let at = usize::try_from(at).ok()?;
+        let b = bytes.get(at..at.checked_add(4)?)?;
+        Some(u64::from(u32::from_le_bytes(b.try_into().ok()?)))
+    };
+    let short =
+        |what: &'static str, needed: u64| OpenError::MinidumpTruncated { what, needed, have };
+    if have < 32 {
+        return Some(short("its header needs", 32));
+    }
+    let (count, dir) = (u32_at(8)?, u32_at(12)?);
+    let dir_end = dir + 12 * count;
+    if dir_end > have {
+        return Some(short("its stream directory needs", dir_end));
+    }
+    let needed = (0..count)
+        .filter_map(|i| {
+            let entry = dir + 12 * i;
+            Some(u32_at(entry + 8)? + u32_at(entry + 4)?)
+        })
+        .max()?;
+    (needed > have).then(|| short("its streams need", needed))
+}
+
 /// `s` in hex as bytes.
 fn hex_bytes(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
@@ -259,7 +305,7 @@ fn regs_of(ctx: &minidump::MinidumpContext) -> Regs {
 
 /// The crash a minidump records.
 fn crash_of(
-    dump: &Minidump<'_, memmap2::Mmap>,
+    dump: &Minidump<'_, &[u8]>,
     sys: &MinidumpSystemInfo,
     threads: &MinidumpThreadList,
     engine: &Engine,
