@@ -288,3 +288,144 @@ fn a_small_core_of_two_thousand_threads_reports_every_one() {
     assert_eq!(out.matches("\nthread '").count(), 2001, "{err}");
     assert!(!out.contains("<not in the core>"), "{out}");
 }
+
+/// The bytes of the source note in a core: the note's contents and where
+/// they stand in the file.
+fn source_note(core: &Path) -> (Vec<u8>, usize) {
+    use engine::crash::carried::{NOTE_NAME, NOTE_TYPE};
+    let parsed = corefile::Core::open(core).unwrap();
+    let note = parsed
+        .note(NOTE_NAME, NOTE_TYPE)
+        .expect("a small core carries its frames' lines")
+        .to_vec();
+    let file = std::fs::read(core).unwrap();
+    let at = file
+        .windows(note.len())
+        .position(|w| w == note)
+        .expect("the note's bytes are in the file");
+    (note, at)
+}
+
+/// Seeded, so a failure replays: 20,000 cuts and byte mutations of a real
+/// small core's source note, decoded as the core host decodes it at open;
+/// what decodes answers each frame's lines within the range asked, never
+/// a panic.
+#[test]
+fn mutated_source_notes_decode_or_are_dropped() {
+    use engine::crash::carried::CarriedSource;
+    let work = TempDir::new("small-note-mutations");
+    let small = agent_core("bank", &work.0, &[]);
+    let (note, _) = source_note(&small);
+    let carried = CarriedSource::from_bytes(&note).expect("the note decodes");
+    let bank = carried
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("demo/src/bank.rs"))
+        .unwrap_or_else(|| panic!("{carried:?}"));
+    let paths: Vec<String> = carried.files.iter().map(|f| f.path.clone()).collect();
+    let at = |l: u32| bank.lines[(l - bank.first_line) as usize].as_str();
+    assert_eq!(at(63).trim(), "panic!(");
+    let mut rng = fastrand::Rng::with_seed(0x504d_4453_5eed);
+    let (mut decoded, mut dropped) = (0, 0);
+    let started = std::time::Instant::now();
+    for i in 0..20_000 {
+        let mut m = note.clone();
+        if i % 10 == 0 {
+            m.truncate(rng.usize(..note.len()));
+        } else {
+            for _ in 0..1 + rng.usize(..4) {
+                let at = rng.usize(..m.len());
+                match rng.usize(..3) {
+                    0 => m[at] ^= 1 << rng.usize(..8),
+                    1 => m[at] = rng.u8(..),
+                    // A length or line number at its extremes.
+                    _ => m[at] = [0x00, 0x7f, 0xcc, 0xcd, 0xce, 0xdc, 0xdd, 0xff][rng.usize(..8)],
+                }
+            }
+        }
+        let Some(c) = CarriedSource::from_bytes(&m) else {
+            dropped += 1;
+            continue;
+        };
+        decoded += 1;
+        for path in paths.iter().chain(c.files.iter().map(|f| &f.path).take(8)) {
+            for (first, last) in [(1, u32::MAX), (58, 68), (0, 0), (u32::MAX, u32::MAX)] {
+                if let Some(t) = c.lines(path, first, last) {
+                    assert!(t.carried && !t.lines.is_empty());
+                    assert!(t.first_line >= first);
+                    assert!(u64::from(t.first_line) + t.lines.len() as u64 - 1 <= u64::from(last));
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{decoded} mutations decoded, {dropped} dropped, in {:?}",
+        started.elapsed()
+    );
+    assert!(
+        decoded > 1000 && dropped > 1000,
+        "{decoded} decoded, {dropped} dropped"
+    );
+}
+
+/// A small core whose source note is garbled still opens: the report
+/// prints every frame and its locals, each frame saying its source is not
+/// available, and `pmdb open`'s `list` says the same in one line.
+#[test]
+fn a_garbled_source_note_leaves_the_report_without_source() {
+    let work = TempDir::new("small-garbled");
+    let small = agent_core("bank", &work.0, &[]);
+    let (note, at) = source_note(&small);
+    let mut file = std::fs::read(&small).unwrap();
+    // 0xc1 is the one byte MessagePack never uses.
+    file[at..at + note.len()].fill(0xc1);
+    let garbled = work.0.join("garbled.core");
+    std::fs::write(&garbled, &file).unwrap();
+    let gone = format!(
+        "{}/demo=/nonexistent/demo",
+        tests::workspace_root().display()
+    );
+    let core = garbled.to_str().unwrap();
+    let not_here = |file: &str| {
+        format!(
+            "source not available: /nonexistent/demo/src/{file} is not on this machine (No such file or directory (os error 2)), \
+             and a core file carries no source text: give --source-dir DIR or --substitute-path FROM=TO"
+        )
+    };
+
+    let (status, out, err) = pmdb(
+        &[
+            "report",
+            "--core",
+            core,
+            "--source",
+            "--substitute-path",
+            &gone,
+        ],
+        &[],
+    );
+    assert_eq!((status.code(), err.as_str()), (Some(0), ""), "{out}");
+    let bank = format!("\n        <{}>\n", not_here("bank.rs"));
+    let main = format!("\n        <{}>\n", not_here("main.rs"));
+    assert_eq!(out.matches(&bank).count(), 4, "{out}");
+    assert_eq!(out.matches(&main).count(), 1, "{out}");
+    assert!(
+        out.contains(&format!("  #10  demo::bank::withdraw at {}/demo/src/bank.rs:63{bank}        account: &Account = Account {{ id: 2, owner: \"bob\", balance: 50, history: [50], overdraft: Some(25) }}\n", tests::workspace_root().display())),
+        "{out}"
+    );
+
+    let (status, out, err) = pmdb(
+        &[
+            "open",
+            core,
+            "--batch",
+            "--substitute-path",
+            &gone,
+            "-c",
+            "list",
+        ],
+        &[],
+    );
+    assert_eq!((status.code(), err.as_str()), (Some(0), ""), "{out}");
+    assert_eq!(out, format!("(pmdb) list\n{}\n", not_here("bank.rs")));
+}
