@@ -63,12 +63,23 @@ fn sleep_in(dir: &std::path::Path) -> std::process::Child {
         .current_dir(dir)
         .spawn()
         .unwrap();
-    // Wait for the exec: the short name turns to "sleep".
-    let comm = format!("/proc/{}/comm", child.id());
-    for _ in 0..200 {
-        if std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "sleep") {
+    // Wait until `sleep` sleeps: its short name alone says the exec is done
+    // but not that the dynamic loader has set the thread pointer up
+    // (fs_base is 0 until then; under load a core taken that early had it
+    // so). It sleeps in clock_nanosleep (230) or nanosleep (35).
+    let (comm, syscall) = (
+        format!("/proc/{}/comm", child.id()),
+        format!("/proc/{}/syscall", child.id()),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let asleep = std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "sleep")
+            && std::fs::read_to_string(&syscall)
+                .is_ok_and(|s| matches!(s.split(' ').next(), Some("230" | "35")));
+        if asleep {
             break;
         }
+        assert!(std::time::Instant::now() < deadline, "sleep never slept");
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     child

@@ -105,14 +105,7 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
     crash
         .threads
         .extend(crate::freeze::stop_others(crash.info.thread));
-    let bound = match server::bind(&config.dir, pid) {
-        Ok(b) => b,
-        Err(e) => {
-            crate::freeze::write_stderr(&format!("pmdb: cannot wait for a debugger: {e}\n"));
-            crate::freeze::release();
-            return None;
-        }
-    };
+    // Said before the socket appears, so whoever attaches has read it.
     let unfrozen = crash
         .threads
         .iter()
@@ -123,6 +116,14 @@ fn wait_for_debugger(config: &Config, crash: Crash, signal: Option<SigInfo>) -> 
             "pmdb: {unfrozen} threads were not frozen and go on running (listed as such)\n"
         ));
     }
+    let bound = match server::bind(&config.dir, pid) {
+        Ok(b) => b,
+        Err(e) => {
+            crate::freeze::write_stderr(&format!("pmdb: cannot wait for a debugger: {e}\n"));
+            crate::freeze::release();
+            return None;
+        }
+    };
     // Written past stderr's lock: a frozen thread may hold it.
     crate::freeze::write_stderr(&format!(
         "pmdb: thread '{}' {}; inspect it with `pmdb attach {pid}` (socket {}, waiting {} s)\n",
