@@ -6,7 +6,8 @@
 //! executable given, and again from the cache once the server is stopped.
 //! Servers that are down, that answer garbage, another file or an endless
 //! body each get one line, and the report still prints, its frames saying
-//! why they have no locals.
+//! why they have no locals. An executable missing where the core names it
+//! comes from `/buildid/ID/executable`.
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -524,4 +525,69 @@ fn a_source_file_not_on_this_machine_comes_from_debuginfod() {
         assert_eq!(source["lines"], serde_json::json!(want), "{file}");
         assert!(source["lines"].as_array().unwrap().len() > 1, "{source}");
     }
+}
+
+/// A core opened where its executable's path does not exist (another
+/// machine: here the run's directory substituted away): the executable
+/// comes by build-id from debuginfod's `/executable`, and the report is the
+/// one with the executable given. Without a server, one line says what to
+/// do.
+#[test]
+fn a_missing_executable_comes_from_debuginfod() {
+    let c = crash();
+    let dir = TempDir::new("debuginfod-executable");
+    let run = c.core.parent().unwrap();
+    let gone = format!("{}=/nonexistent-pmdb-run", run.display());
+    let args = ["--substitute-path", gone.as_str()];
+    let core = c.core.to_str().unwrap();
+    let (status, stdout, stderr) = pmdb(
+        &["report", "--core", core, "--substitute-path", &gone],
+        &[("DEBUGINFOD_URLS", OsStr::new(""))],
+    );
+    assert_eq!(status.code(), Some(2), "{stdout}");
+    assert_eq!(
+        stderr,
+        format!(
+            "pmdb: cannot open {core}: the executable /nonexistent-pmdb-run/demo is not on this machine; \
+             give it with --exe PATH or --substitute-path FROM=TO\n"
+        )
+    );
+
+    let server = Server::start(&c.served, &dir.0.join("db.sqlite"), &c.build_id);
+    let cache = dir.0.join("cache");
+    let (got, stderr, _) = report(&c.core, &args, &cache, Some(&server.url()));
+    assert_eq!(
+        frames_and_locals(&got),
+        frames_and_locals(&c.want),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(cache.join(&c.build_id).join("executable")).unwrap(),
+        std::fs::read(c.served.join("demo")).unwrap()
+    );
+    // Its DWARF is in it: no second download of the same file.
+    assert!(!cache.join(&c.build_id).join("debuginfo").exists());
+
+    // A server that does not have it: the same line, and why.
+    let (missing, _) = fake_server(|s| {
+        let _ = s
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let (status, stdout, stderr) = pmdb(
+        &["report", "--core", core, "--substitute-path", &gone],
+        &[
+            ("DEBUGINFOD_URLS", OsStr::new(&missing)),
+            ("DEBUGINFOD_CACHE_PATH", dir.0.join("cache-404").as_os_str()),
+        ],
+    );
+    assert_eq!(status.code(), Some(2), "{stdout}");
+    assert_eq!(
+        stderr,
+        format!(
+            "pmdb: cannot open {core}: the executable /nonexistent-pmdb-run/demo is not on this machine \
+             and debuginfod has no executable for build-id {} ({missing} does not have it); \
+             give it with --exe PATH or --substitute-path FROM=TO\n",
+            c.build_id
+        )
+    );
 }

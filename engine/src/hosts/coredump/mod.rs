@@ -1,8 +1,10 @@
 //! The core-file host: a core (the agent's, gdb's `gcore`'s, the kernel's,
 //! systemd-coredump's zstd) described to the engine, so `pmdb` serves it
 //! in-process through the same dispatcher, session and views as a live
-//! crash. The executable is `--exe` or the one the core maps; every object
-//! is checked against the build-id the crashed process had.
+//! crash. The executable is `--exe` or the one the core maps — fetched by
+//! build-id (debuginfod's `/executable`) when that path is not on this
+//! machine; every object is checked against the build-id the crashed
+//! process had.
 
 mod crash;
 pub(crate) mod memory;
@@ -19,6 +21,7 @@ use crate::crash::carried::{self, CarriedSource};
 use crate::crash::engine::Engine;
 use crate::crash::inspect::Inspector;
 use crate::crash::serve::Server;
+use crate::dwarf::debug_files::Wanted;
 use crate::memory::process::ReadError;
 use crate::memory::process::{Crash, LaterCrash, Object, Process};
 
@@ -64,6 +67,10 @@ pub enum OpenError {
         "the executable {0} is not on this machine; give it with --exe PATH or --substitute-path FROM=TO"
     )]
     MissingExecutable(String),
+    #[error(
+        "the executable {path} is not on this machine and {why}; give it with --exe PATH or --substitute-path FROM=TO"
+    )]
+    MissingExecutableFetch { path: String, why: String },
     #[error("the core was made by build-id {core}; {path} has {file}")]
     BuildId {
         core: String,
@@ -133,7 +140,7 @@ fn open_carrying(
         (Some(exe), Some(named)) if p == named => exe.to_string_lossy().into_owned(),
         _ => options.substituted(p),
     };
-    let files = memory::map_files(&core, &rename);
+    let mut files = memory::map_files(&core, &rename);
     let objects = {
         let read = |a: u64, b: &mut [u8]| memory::read(&core, &files, a, b);
         // The build-id as the crashed process had it: from the core's own
@@ -151,8 +158,29 @@ fn open_carrying(
         .first()
         .filter(|o| o.main)
         .ok_or(OpenError::NoExecutable)?;
+    // Not on this machine (a core opened elsewhere): the executable by
+    // its build-id from the fetcher (debuginfod's `/executable`), its
+    // bytes standing in for the missing file's.
+    let mut debug_file = None;
     if !files.iter().any(|f| f.path == exe.path && f.data.is_some()) {
-        return Err(OpenError::MissingExecutable(exe.path.clone()));
+        let id = exe.build_id.as_deref();
+        let fetched = match id.map(|id| options.fetcher.fetch(id, Wanted::Executable)) {
+            Some(Ok(Some(p))) => p,
+            Some(Err(why)) => {
+                return Err(OpenError::MissingExecutableFetch {
+                    path: exe.path.clone(),
+                    why,
+                });
+            }
+            _ => return Err(OpenError::MissingExecutable(exe.path.clone())),
+        };
+        let data = crate::dwarf::debug_files::map(&fetched)
+            .map(Arc::new)
+            .ok_or_else(|| OpenError::MissingExecutable(exe.path.clone()))?;
+        for f in files.iter_mut().filter(|f| f.path == exe.path) {
+            f.data = Some(data.clone());
+        }
+        debug_file = crate::dwarf::debug_files::find(&fetched, id, &options.debug_dirs);
     }
     for o in &objects {
         check_build_id(o, &files)?;
@@ -163,11 +191,13 @@ fn open_carrying(
         objects,
         later: OnceLock::new(),
     });
-    let engine = Arc::new(
-        Engine::new(process.clone())
-            .with_debug_roots(options.debug_dirs.clone())
-            .with_fetcher(options.fetcher.clone()),
-    );
+    let mut engine = Engine::new(process.clone())
+        .with_debug_roots(options.debug_dirs.clone())
+        .with_fetcher(options.fetcher.clone());
+    if let Some(d) = debug_file {
+        engine = engine.with_debug_file(d);
+    }
+    let engine = Arc::new(engine);
     let (crash, later) = crash::of_core(&process.core, &engine, path);
     let _ = process.later.set(later);
     Ok((engine, crash, carried))
