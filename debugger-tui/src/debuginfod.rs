@@ -15,6 +15,9 @@
 //! body; a file whose build-id is not the one asked for, or that is not
 //! ELF, is refused and never enters the cache. A server that fails to
 //! answer is not asked again in this run; each such line is said once.
+//! A download that takes longer than a second shows its progress on
+//! stderr (`pmdb: fetching debug info for ID from URL: 12.3 MB of 40.1
+//! MB`): refreshed in place on a terminal, a line a second in a log.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -28,8 +31,10 @@ use engine::dwarf::debug_files::{Fetch, Fetcher, Wanted, check_fetched, hex};
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90);
 /// The largest file taken unless `DEBUGINFOD_MAXSIZE` says otherwise.
 const DEFAULT_MAX_SIZE: u64 = 4 << 30;
-/// A download this long gets progress lines.
+/// A download this long gets progress on stderr.
 const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+/// How often the progress is refreshed in place on a terminal.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 /// The client: its servers, its cache and what it has learnt this run.
 pub struct Client {
@@ -151,7 +156,13 @@ impl Client {
                 continue;
             }
             let url = format!("{server}/buildid/{id_hex}/{url_tail}");
-            match self.download(&url, &dir, &target, id, wanted) {
+            let what = match wanted {
+                Wanted::DebugInfo => "debug info".to_string(),
+                Wanted::Executable => "the executable".to_string(),
+                Wanted::Source(p) => format!("source {p}"),
+            };
+            let label = format!("{what} for {id_hex} from {server}");
+            match self.download(&url, &label, &dir, &target, id, wanted) {
                 Ok(()) => return Ok(target),
                 Err(Failure::NotFound) => whys.push(format!("{server} does not have it")),
                 Err(Failure::Down(why)) => {
@@ -186,6 +197,7 @@ impl Client {
     fn download(
         &self,
         url: &str,
+        label: &str,
         dir: &Path,
         target: &Path,
         id: &[u8],
@@ -222,7 +234,7 @@ impl Client {
                 .unwrap_or("file")
         ));
         let result = self.copy_body(
-            url,
+            label,
             response.into_body().into_reader(),
             &tmp,
             announced,
@@ -249,10 +261,11 @@ impl Client {
     }
 
     /// Copies the body into `tmp`, at most `max_size` bytes, with progress
-    /// lines on stderr once the download has taken a second.
+    /// on stderr once the download has taken a second (`label` says what
+    /// from where).
     fn copy_body(
         &self,
-        url: &str,
+        label: &str,
         mut body: impl Read,
         tmp: &Path,
         announced: Option<u64>,
@@ -261,13 +274,14 @@ impl Client {
         let mut out = std::fs::File::create(tmp).map_err(|e| local(tmp, e))?;
         let mut buf = vec![0u8; 64 << 10];
         let mut got: u64 = 0;
-        let mut last_said: Option<Instant> = None;
+        let mut progress = Progress::new(label, announced, started);
         loop {
             let n = match body.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
+                    progress.end(got, false);
                     return Err(Failure::Bad(format!(
                         "the answer broke off after {got} bytes: {e}"
                     )));
@@ -275,28 +289,76 @@ impl Client {
             };
             got += n as u64;
             if got > self.max_size {
+                progress.end(got, false);
                 return Err(Failure::Bad(format!(
                     "the file is more than DEBUGINFOD_MAXSIZE ({} bytes)",
                     self.max_size
                 )));
             }
             out.write_all(&buf[..n]).map_err(|e| local(tmp, e))?;
-            let now = Instant::now();
-            if now - started >= PROGRESS_AFTER
-                && last_said.is_none_or(|t| now - t >= PROGRESS_AFTER)
-            {
-                last_said = Some(now);
-                eprintln!("pmdb: debuginfod: {url}: {}", amount(got, announced));
-            }
+            progress.update(got);
         }
-        if last_said.is_some() {
-            eprintln!(
-                "pmdb: debuginfod: {url}: {} in {:.1} s",
-                amount(got, None),
-                started.elapsed().as_secs_f64()
-            );
-        }
+        progress.end(got, true);
         out.sync_all().map_err(|e| local(tmp, e))
+    }
+}
+
+/// A download's progress on stderr: nothing for its first second; then on
+/// a terminal one line refreshed in place at most every 250 ms, elsewhere
+/// (a log) a line a second; and a last line saying how it ended.
+struct Progress<'a> {
+    label: &'a str,
+    total: Option<u64>,
+    started: Instant,
+    terminal: bool,
+    last: Option<Instant>,
+}
+
+impl<'a> Progress<'a> {
+    fn new(label: &'a str, total: Option<u64>, started: Instant) -> Progress<'a> {
+        use std::io::IsTerminal;
+        Progress {
+            label,
+            total,
+            started,
+            terminal: std::io::stderr().is_terminal(),
+            last: None,
+        }
+    }
+
+    fn update(&mut self, got: u64) {
+        let now = Instant::now();
+        let every = match self.terminal {
+            true => PROGRESS_EVERY,
+            false => PROGRESS_AFTER,
+        };
+        if now - self.started < PROGRESS_AFTER || self.last.is_some_and(|t| now - t < every) {
+            return;
+        }
+        self.last = Some(now);
+        let line = format!("pmdb: fetching {}: {}", self.label, amount(got, self.total));
+        match self.terminal {
+            true => eprint!("\r{line}\x1b[K"),
+            false => eprintln!("{line}"),
+        }
+    }
+
+    /// The last line, if any was shown: how much came in how long.
+    fn end(&mut self, got: u64, done: bool) {
+        if self.last.take().is_none() {
+            return;
+        }
+        let line = format!(
+            "pmdb: {} {}: {} in {:.1} s",
+            if done { "fetched" } else { "stopped fetching" },
+            self.label,
+            amount(got, None),
+            self.started.elapsed().as_secs_f64()
+        );
+        match self.terminal {
+            true => eprintln!("\r{line}\x1b[K"),
+            false => eprintln!("{line}"),
+        }
     }
 }
 

@@ -7,7 +7,8 @@
 //! Servers that are down, that answer garbage, another file or an endless
 //! body each get one line, and the report still prints, its frames saying
 //! why they have no locals. An executable missing where the core names it
-//! comes from `/buildid/ID/executable`.
+//! comes from `/buildid/ID/executable`; a download slowed by a proxy of
+//! the test's own shows its progress.
 
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -590,4 +591,97 @@ fn a_missing_executable_comes_from_debuginfod() {
             c.build_id
         )
     );
+}
+
+/// A proxy of the test's own on 127.0.0.1 in front of the real server on
+/// `upstream`: each answer forwarded as it comes but slowly, `chunk` bytes
+/// then a pause of `pause`, so a download really lasts.
+fn slow_proxy(upstream: u16, chunk: usize, pause: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut byte = [0u8];
+                while !head.ends_with(b"\r\n\r\n") && client.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                // The same request, asking the server to close after it.
+                let text = String::from_utf8_lossy(&head).into_owned();
+                let mut request: String = text
+                    .trim_end()
+                    .lines()
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                    .map(|l| format!("{l}\r\n"))
+                    .collect();
+                request.push_str("Connection: close\r\n\r\n");
+                let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    return;
+                };
+                if server.write_all(request.as_bytes()).is_err() {
+                    return;
+                }
+                let mut buf = vec![0u8; chunk];
+                loop {
+                    let mut filled = 0;
+                    while filled < chunk {
+                        match server.read(&mut buf[filled..]) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => filled += n,
+                        }
+                    }
+                    if filled == 0 || client.write_all(&buf[..filled]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(pause);
+                }
+            });
+        }
+    });
+    url
+}
+
+/// A download that lasts over a second shows its progress on stderr: a
+/// line a second (stderr is not a terminal here) saying how much of the
+/// whole has come, then one saying it ended and how long it took.
+#[test]
+fn a_slow_download_shows_its_progress() {
+    let c = crash();
+    let dir = TempDir::new("debuginfod-progress");
+    let server = Server::start(&c.served, &dir.0.join("db.sqlite"), &c.build_id);
+    let size = std::fs::metadata(c.served.join("demo")).unwrap().len();
+    // About 3 s for the whole file, whatever its size.
+    let chunk = 256 << 10;
+    let pause = Duration::from_secs_f64(3.0 * chunk as f64 / size as f64);
+    let proxy = slow_proxy(server.port, chunk, pause);
+    let (got, stderr, took) = report(&c.core, &[], &dir.0.join("cache"), Some(&proxy));
+    assert_eq!(
+        frames_and_locals(&got),
+        frames_and_locals(&c.want),
+        "{stderr}"
+    );
+    assert!(took >= Duration::from_secs(3), "{took:?}");
+    let mb = |n: u64| format!("{:.1} MB", n as f64 / 1e6);
+    let label = format!("debug info for {} from {proxy}", c.build_id);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(&label)).collect();
+    let (last, progress) = lines.split_last().unwrap_or_else(|| panic!("{stderr}"));
+    // At 1 s and 2 s at least.
+    assert!(progress.len() >= 2, "{stderr}");
+    let mut before = 0.0;
+    for line in progress {
+        let of = line
+            .strip_prefix(&format!("pmdb: fetching {label}: "))
+            .and_then(|l| l.strip_suffix(&format!(" MB of {}", mb(size))))
+            .unwrap_or_else(|| panic!("{line}"));
+        let so_far: f64 = of.parse().unwrap();
+        assert!(before <= so_far && so_far <= size as f64 / 1e6, "{stderr}");
+        before = so_far;
+    }
+    let secs = last
+        .strip_prefix(&format!("pmdb: fetched {label}: {} in ", mb(size)))
+        .and_then(|l| l.strip_suffix(" s"))
+        .unwrap_or_else(|| panic!("{last}"));
+    assert!(secs.parse::<f64>().unwrap() >= 2.9, "{last}");
 }
