@@ -48,7 +48,7 @@ mod zst;
 pub use maps::{dump_plan, regions_from_maps, should_dump};
 pub use notes::{NT_AUXV, NT_FILE, NT_PRPSINFO, NT_PRSTATUS, NT_SIGINFO};
 pub use reader::{Core, CoreThread, Unreadable};
-pub use writer::write;
+pub use writer::{merge_ranges, write};
 
 /// Registers in DWARF x86-64 numbering: 0 rax, 1 rdx, 2 rcx, 3 rbx, 4 rsi,
 /// 5 rdi, 6 rbp, 7 rsp, 8..=15 r8..r15, 16 rip.

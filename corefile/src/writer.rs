@@ -204,7 +204,7 @@ fn pieces(
         return vec![(start, end, filesz)];
     };
     // The kept ranges that meet this region, page-aligned, clipped and merged.
-    let mut cut: Vec<(u64, u64)> = ranges
+    let cut: Vec<(u64, u64)> = ranges
         .iter()
         .map(|&(s, e)| (s & !(PAGE - 1), align_page(e)))
         .chain(elf_page.then_some(first_page))
@@ -213,14 +213,7 @@ fn pieces(
             (s < e).then_some((s, e))
         })
         .collect();
-    cut.sort_unstable();
-    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(cut.len());
-    for (s, e) in cut {
-        match merged.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
-        }
-    }
+    let merged = merge_ranges(cut);
     let mut out = Vec::with_capacity(merged.len() * 2 + 1);
     let mut at = start;
     for (s, e) in merged {
@@ -431,6 +424,20 @@ fn write_zeros(w: &mut dyn Write, mut n: u64) -> std::io::Result<()> {
         n -= k as u64;
     }
     Ok(())
+}
+
+/// Address ranges `[start, end)` sorted, with those that overlap or touch
+/// merged into one.
+pub fn merge_ranges(mut ranges: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    ranges.sort_unstable();
+    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
+    for (s, e) in ranges {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
 }
 
 #[cfg(test)]

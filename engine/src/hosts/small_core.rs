@@ -272,15 +272,7 @@ pub fn kept(
         out.reached += PAGE;
         ranges.push((page, page + PAGE));
     }
-    ranges.sort_unstable();
-    let mut merged: Vec<(u64, u64)> = Vec::with_capacity(ranges.len());
-    for (s, e) in ranges {
-        match merged.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
-        }
-    }
-    out.ranges = merged;
+    out.ranges = corefile::merge_ranges(ranges);
     out
 }
 
