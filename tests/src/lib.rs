@@ -240,6 +240,34 @@ impl Drop for Crashed {
     }
 }
 
+/// The file the agent says it saved a crash to (`pmdb: saved the crash to
+/// PATH (open it with …)` on its stderr), or a panic showing that stderr.
+pub fn saved_crash(stderr: &str) -> PathBuf {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
+        .and_then(|l| l.split(" (open it with").next())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("no saved crash named on stderr:\n{stderr}"))
+}
+
+/// Runs `demo SCENARIO` with the agent writing a minidump; its path.
+pub fn agent_minidump(scenario: &str, dir: &Path) -> PathBuf {
+    let mut cmd = Command::new(bin("demo"));
+    cmd.arg(scenario)
+        .env("PMDB_MODE", "minidump")
+        .env("PMDB_DIR", dir)
+        .env("RUST_BACKTRACE", "0");
+    let (_, stderr, _) = run_to_end(cmd, Duration::from_secs(60));
+    let saved = saved_crash(&stderr);
+    assert!(
+        saved.extension().is_some_and(|e| e == "dmp"),
+        "{}",
+        saved.display()
+    );
+    saved
+}
+
 /// Runs `cmd` to its end, failing the test after `limit`; (status, stderr,
 /// how long it ran).
 pub fn run_to_end(mut cmd: Command, limit: Duration) -> (ExitStatus, String, Duration) {

@@ -67,12 +67,7 @@ fn agent_core_of(
         cmd.env(k, v);
     }
     let (status, stderr, _) = run_to_end(cmd, Duration::from_secs(60));
-    let saved = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
-        .and_then(|l| l.split(" (open it with").next())
-        .unwrap_or_else(|| panic!("no saved core named on stderr:\n{stderr}"));
-    (PathBuf::from(saved), status, stderr)
+    (tests::saved_crash(&stderr), status, stderr)
 }
 
 /// The same report of another run (both without address randomisation,
@@ -488,16 +483,12 @@ fn a_compressed_agent_core_and_a_wait_that_ran_out_keep_the_crash() {
         stderr.contains("pmdb: no debugger for 0.3 s; going on"),
         "{stderr}"
     );
-    let saved = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
-        .and_then(|l| l.split(" (open it with").next())
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let saved = tests::saved_crash(&stderr);
     assert!(
         stderr.contains("insufficient funds: bob has 75 but round 1 needs 500"),
         "{stderr}"
     );
-    let waited = report_core(Path::new(saved), &[]);
+    let waited = report_core(&saved, &[]);
     assert_eq!(waited["crash"], zst["crash"]);
     assert_eq!(
         user_frames(&across_runs(waited)),

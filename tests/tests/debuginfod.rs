@@ -64,12 +64,7 @@ fn crash() -> &'static Crash {
             .env("PMDB_DIR", &run)
             .env("RUST_BACKTRACE", "0");
         let (_, stderr, _) = run_to_end(cmd, Duration::from_secs(60));
-        let core = stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
-            .and_then(|l| l.split(" (open it with").next())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| panic!("no saved core named on stderr:\n{stderr}"));
+        let core = tests::saved_crash(&stderr);
         let cache = TempDir::new("debuginfod-nocache");
         let want = report(&core, &["--exe", full.to_str().unwrap()], &cache.0, None).0;
         Crash {

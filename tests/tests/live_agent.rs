@@ -133,6 +133,25 @@ impl Drop for Strace {
     }
 }
 
+/// After the agent served a snapshot of `hung` under `strace`: its socket
+/// goes, strace still traces every thread (each stops under strace at its
+/// system calls, so a passing `t` is strace's); then strace goes, no thread
+/// is left stopped, and the program ends as it would have.
+fn let_go_under(hung: Hung, strace: Strace) {
+    let pid = hung.pid;
+    let socket = wire::socket::socket_path(&hung.sockets(), pid);
+    wait_until(|| !socket.exists());
+    for (tid, _, by) in threads_of(pid) {
+        assert_eq!(tgid(by), Some(strace.pid()), "thread {tid}");
+    }
+    strace.detach(pid);
+    tests::live::assert_untouched(pid);
+    assert_eq!(
+        hung.quit(),
+        ("bye: the waiter got order 7".into(), Some(3), String::new())
+    );
+}
+
 /// A local as (name, type, value).
 fn locals(frame: &Value) -> Vec<(String, String, String)> {
     frame["locals"]
@@ -245,20 +264,8 @@ fn a_program_traced_by_strace_is_snapshotted_by_its_agent_and_goes_on_unchanged(
         "demo::hang::run"
     );
 
-    // Let go: the socket is gone, strace still traces every thread (each
-    // stops under strace at its system calls, so a passing `t` is strace's);
-    // then strace goes, no thread is left stopped, and the program ends.
-    let socket = wire::socket::socket_path(&hung.sockets(), pid);
-    wait_until(|| !socket.exists());
-    for (tid, _, by) in threads_of(pid) {
-        assert_eq!(tgid(by), Some(strace.pid()), "thread {tid}");
-    }
-    strace.detach(pid);
-    tests::live::assert_untouched(pid);
-    assert_eq!(
-        hung.quit(),
-        ("bye: the waiter got order 7".into(), Some(3), String::new())
-    );
+    // Let go, every thread running on under strace alone.
+    let_go_under(hung, strace);
 }
 
 #[test]
@@ -486,15 +493,5 @@ fn a_dap_attach_by_pid_to_a_traced_program_goes_through_its_agent() {
     // Disconnect: the agent lets every thread go on; strace still traces
     // each, then goes; the program ends as it would have.
     editor.request("disconnect", json!({}));
-    let socket = wire::socket::socket_path(&hung.sockets(), pid);
-    wait_until(|| !socket.exists());
-    for (tid, _, by) in threads_of(pid) {
-        assert_eq!(tgid(by), Some(strace.pid()), "thread {tid}");
-    }
-    strace.detach(pid);
-    tests::live::assert_untouched(pid);
-    assert_eq!(
-        hung.quit(),
-        ("bye: the waiter got order 7".into(), Some(3), String::new())
-    );
+    let_go_under(hung, strace);
 }

@@ -11,28 +11,10 @@
 //! whatever the walker: the context frame of every thread, in a listed
 //! module.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::path::Path;
 
 use serde_json::Value;
-use tests::{TempDir, bin, run_to_end};
-
-/// Runs `demo SCENARIO` with the agent writing a minidump; its path.
-fn agent_minidump(scenario: &str, dir: &Path) -> PathBuf {
-    let mut cmd = Command::new(bin("demo"));
-    cmd.arg(scenario)
-        .env("PMDB_MODE", "minidump")
-        .env("PMDB_DIR", dir)
-        .env("RUST_BACKTRACE", "0");
-    let (_, stderr, _) = run_to_end(cmd, Duration::from_secs(60));
-    let saved = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
-        .and_then(|l| l.split(" (open it with").next())
-        .unwrap_or_else(|| panic!("no saved minidump named on stderr:\n{stderr}"));
-    PathBuf::from(saved)
-}
+use tests::{TempDir, bin};
 
 /// What `minidump-stackwalk --json` prints for `dump`: the processor's
 /// state as JSON.
@@ -99,7 +81,7 @@ fn crashing(state: &Value) -> usize {
 #[test]
 fn the_processor_reads_a_panics_minidump_thread_exception_modules_and_frames() {
     let dir = TempDir::new("stackwalk-panic");
-    let state = stackwalk_json(&agent_minidump("bank", &dir.0));
+    let state = stackwalk_json(&tests::agent_minidump("bank", &dir.0));
     assert_eq!(
         (
             &state["status"],
@@ -121,7 +103,7 @@ fn the_processor_reads_a_panics_minidump_thread_exception_modules_and_frames() {
 #[test]
 fn the_processor_reads_a_segfaults_minidump_as_a_sigsegv_at_null() {
     let dir = TempDir::new("stackwalk-segv");
-    let state = stackwalk_json(&agent_minidump("segv", &dir.0));
+    let state = stackwalk_json(&tests::agent_minidump("segv", &dir.0));
     assert_eq!(state["status"], "OK");
     assert_threads_and_modules(&state);
     assert_eq!(state["crash_info"]["type"], "SIGSEGV / SEGV_MAPERR");

@@ -5,29 +5,12 @@
 //! minidump>`). Bad
 //! files get one line and exit status 2.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 use tests::{TempDir, bin, crash, pmdb, report_json, run_to_end};
-
-/// Runs `demo SCENARIO` with the agent writing a minidump; its path.
-fn agent_minidump(scenario: &str, dir: &Path) -> PathBuf {
-    let mut cmd = Command::new(bin("demo"));
-    cmd.arg(scenario)
-        .env("PMDB_MODE", "minidump")
-        .env("PMDB_DIR", dir)
-        .env("RUST_BACKTRACE", "0");
-    let (_, stderr, _) = run_to_end(cmd, Duration::from_secs(60));
-    let saved = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
-        .and_then(|l| l.split(" (open it with").next())
-        .unwrap_or_else(|| panic!("no saved minidump named on stderr:\n{stderr}"));
-    assert!(saved.ends_with(".dmp"), "{saved}");
-    PathBuf::from(saved)
-}
 
 fn report_of(dump: &Path) -> Value {
     report_json(&["--core", dump.to_str().unwrap()], &[])
@@ -78,7 +61,7 @@ fn assert_bank(report: &Value) {
 #[test]
 fn the_agents_minidump_reads_back_with_the_stacks_locals() {
     let dir = TempDir::new("md-agent");
-    let dump = agent_minidump("bank", &dir.0);
+    let dump = tests::agent_minidump("bank", &dir.0);
     assert_bank(&report_of(&dump));
     // Small: stacks, not the heap.
     let len = std::fs::metadata(&dump).unwrap().len();
@@ -162,18 +145,13 @@ fn a_waiting_crash_and_a_core_convert_to_the_same_minidump_report() {
         .env("PMDB_DIR", &dir.0)
         .env("RUST_BACKTRACE", "0");
     let (_, stderr, _) = run_to_end(cmd, Duration::from_secs(60));
-    let core = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
-        .and_then(|l| l.split(" (open it with").next())
-        .unwrap_or_else(|| panic!("no core on stderr:\n{stderr}"))
-        .to_string();
+    let core = tests::saved_crash(&stderr);
     let converted = dir.0.join("core.dmp");
     let (status, _, stderr) = pmdb(
         &[
             "minidump",
             "--core",
-            &core,
+            core.to_str().unwrap(),
             "-o",
             converted.to_str().unwrap(),
         ],
@@ -202,7 +180,7 @@ fn streams_end(bytes: &[u8]) -> u64 {
 #[test]
 fn bad_minidumps_get_one_line() {
     let dir = TempDir::new("md-bad");
-    let good = agent_minidump("bank", &dir.0);
+    let good = tests::agent_minidump("bank", &dir.0);
     let bytes = std::fs::read(&good).unwrap();
     let cut = bytes.len() / 3;
     let garbage = {
@@ -276,7 +254,7 @@ fn structure(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
 fn mutated_minidumps_open_or_are_refused_in_one_line() {
     use engine::hosts::{coredump::Options, minidump::open_bytes};
     let dir = TempDir::new("md-mutations");
-    let good = agent_minidump("bank", &dir.0);
+    let good = tests::agent_minidump("bank", &dir.0);
     let bytes = std::fs::read(&good).unwrap();
     let options = Options::default();
     let (_, crash) = open_bytes(&bytes, &good, &options).expect("the dump as written opens");

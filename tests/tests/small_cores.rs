@@ -27,12 +27,7 @@ fn agent_core(scenario: &str, dir: &Path, env: &[(&str, &str)]) -> PathBuf {
         cmd.env(k, v);
     }
     let (_, stderr, _) = run_to_end(cmd, Duration::from_secs(120));
-    let saved = stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("pmdb: saved the crash to "))
-        .and_then(|l| l.split(" (open it with").next())
-        .unwrap_or_else(|| panic!("no saved core named on stderr:\n{stderr}"));
-    PathBuf::from(saved)
+    tests::saved_crash(&stderr)
 }
 
 /// `pmdb report ARGS` as text, addresses of five hex digits or more
